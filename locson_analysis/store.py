@@ -172,7 +172,8 @@ def write_year(db: str | Path, year: YearData, replace: bool = False) -> list[in
             for kind in kinds:
                 df: pd.DataFrame = getattr(year, kind)
                 files = [f for f in year.files if f.kind == kind]
-                new_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
+                new_id = con.execute(
+                    "SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
                 old = con.execute(
                     "SELECT import_id FROM active_imports WHERE school_code=? AND school_year=? "
                     "AND kind=?", [year.school_code, year.school_year, kind]).fetchone()
@@ -186,7 +187,8 @@ def write_year(db: str | Path, year: YearData, replace: bool = False) -> list[in
                 frame = _frame_for(kind, df, new_id, year.school_code, year.school_year)
                 con.register("incoming", frame)
                 cols = ", ".join(n for n, _ in COLUMNS_OF_KIND[kind])
-                con.execute(f"INSERT INTO {TABLE_OF_KIND[kind]} ({cols}) SELECT {cols} FROM incoming")
+                con.execute(
+                    f"INSERT INTO {TABLE_OF_KIND[kind]} ({cols}) SELECT {cols} FROM incoming")
                 con.unregister("incoming")
                 con.execute(
                     "INSERT OR REPLACE INTO active_imports VALUES (?, ?, ?, ?)",

@@ -1,0 +1,297 @@
+"""The ``locson`` command: argument parsing and printing only; the work is in the modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import config
+from .contract import DEFAULT_SCHOOL, FILE_KINDS
+from .errors import ImportProblems, LocsonError
+
+KIND_LABELS = {k: v.capitalize() for k, v in FILE_KINDS.items()}
+
+
+def _print_table(df, columns: dict[str, str]) -> None:  # noqa: ANN001 - a DataFrame
+    shown = df[list(columns)].rename(columns=columns)
+    print(shown.to_string(index=False))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from . import crossyear, importer, store
+
+    year = importer.read_year(args.path, school_year=args.year, school_code=args.school)
+    ids = store.write_year(args.db, year, replace=args.replace)
+    pupils_total = len(year.pupils) if year.pupils is not None else 0
+    print(f"Đã nhập năm học {year.school_year} (trường {year.school_code}) vào {args.db}.")
+    for f in year.files:
+        print(f"  - {Path(f.path).name} [{f.sheet}]: {KIND_LABELS[f.kind]}, {f.rows} dòng")
+    if year.pupils is not None:
+        print(f"  Học sinh: {pupils_total}")
+    missing = [FILE_KINDS[k] for k in ("pupils", "school", "population")
+               if k not in year.kinds()]
+    if missing:
+        print("  Chưa có: " + ", ".join(missing)
+              + " (các chỉ số cần đến sẽ ghi «Chưa có số liệu»).")
+    for note in year.notes:
+        print(f"  Lưu ý: {note}")
+    print(f"  Mã lần nhập: {', '.join(map(str, ids))} (xem: locson history)")
+    checks = crossyear.check_all(store.load(args.db).pupils)
+    store.replace_checks(args.db, checks)
+    _print_crossyear(checks)
+    return 0
+
+
+def _print_crossyear(checks) -> None:  # noqa: ANN001 - a DataFrame
+    from . import crossyear
+
+    c = crossyear.counts(checks)
+    if c.empty:
+        print("Kiểm tra giữa các năm học: không phát hiện điều gì bất thường.")
+        return
+    print(f"Cảnh báo kiểm tra giữa các năm học ({int(c['count'].sum())} trường hợp):")
+    for r in c.itertuples():
+        print(f"  {r.school_year} → {r.next_year}: {r.count} — {r.description}. {r.action}")
+    print("  Danh sách chi tiết (nội bộ): locson checks")
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from . import store
+
+    h = store.history(args.db)
+    if h.empty:
+        print("Chưa có lần nhập nào.")
+        return 0
+    h["kind"] = h["kind"].map(KIND_LABELS)
+    h["active"] = h["active"].map({True: "đang dùng", False: ""})
+    h["imported_at"] = h["imported_at"].dt.strftime("%d/%m/%Y %H:%M")
+    h["sha256"] = h["sha256"].str.slice(0, 12)
+    _print_table(h, {"import_id": "Mã", "school_code": "Trường", "school_year": "Năm học",
+                     "kind": "Loại", "imported_at": "Thời gian", "files": "Tệp",
+                     "rows": "Số dòng", "sha256": "SHA-256 (đầu)", "active": "Trạng thái"})
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from . import crossyear, store
+
+    r = store.restore(args.db, args.import_id)
+    print(f"Đã khôi phục lần nhập số {args.import_id}: {FILE_KINDS[r['kind']]} năm học "
+          f"{r['school_year']} (trường {r['school_code']}).")
+    store.replace_checks(args.db, crossyear.check_all(store.load(args.db).pupils))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from . import store
+
+    s = store.summary(args.db)
+    if s.empty:
+        print(f"Cơ sở dữ liệu {args.db} chưa có dữ liệu.")
+        return 0
+    s["kinds"] = s["kinds"].map(
+        lambda ks: ", ".join(FILE_KINDS[k] for k in str(ks).split(",") if k in FILE_KINDS))
+    print(f"Cơ sở dữ liệu: {args.db}")
+    _print_table(s, {"school_code": "Trường", "school_year": "Năm học", "pupils": "Học sinh",
+                     "classes": "Số lớp", "kinds": "Dữ liệu đã có"})
+    ds = store.load(args.db)
+    _print_crossyear(ds.checks)
+    return 0
+
+
+def cmd_checks(args: argparse.Namespace) -> int:
+    from . import store
+
+    ds = store.load(args.db)
+    c = ds.checks
+    if args.year:
+        c = c[c["school_year"] == args.year]
+    print("NỘI BỘ — không gửi ra ngoài trường.")
+    if c.empty:
+        print("Không có trường hợp nào cần kiểm tra.")
+        return 0
+    from .crossyear import CHECKS
+
+    c = c.assign(check_name=c["check_name"].map(lambda k: CHECKS[k][0]))
+    _print_table(c, {"school_year": "Năm học", "next_year": "Năm sau", "pupil_id": "Mã HS",
+                     "check_name": "Vấn đề", "detail": "Chi tiết"})
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create the database when there is none: staff files in data/raw, else the sample."""
+    from . import crossyear, importer, sample, store
+    from .contract import parse_school_year
+
+    if Path(args.db).exists():
+        print(f"Đã có cơ sở dữ liệu {args.db}; không nhập lại.")
+        return 0
+    source = Path(args.raw)
+    folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
+    if not folders:
+        source = Path(args.sample)
+        print(f"Chưa có dữ liệu của trường trong {args.raw}: tạo dữ liệu MẪU tổng hợp "
+              f"(không phải học sinh thật) trong {source}.")
+        sample.write_sample(source)
+        folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
+    years = [importer.read_year(d, school_code=args.school) for d in folders]
+    for y in years:
+        store.write_year(args.db, y)
+        n = len(y.pupils) if y.pupils is not None else 0
+        print(f"  Đã nhập {y.school_year}: {n} học sinh, {len(y.files)} tệp")
+    store.replace_checks(args.db, crossyear.check_all(store.load(args.db).pupils))
+    print(f"Đã tạo cơ sở dữ liệu {args.db} từ {source}.")
+    return cmd_summary(args)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from . import sample
+
+    paths = sample.write_sample(args.dir, seed=args.seed)
+    print(f"Đã tạo {len(paths)} tệp dữ liệu mẫu (tổng hợp, không phải học sinh thật) "
+          f"trong {args.dir}.")
+    return 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from . import indicators, store
+
+    table = indicators.compute_all(store.load(args.db), school_year=args.year,
+                                   school_code=args.school)
+    if args.out:
+        out = Path(args.out)
+        if args.format == "xlsx" or out.suffix.lower() == ".xlsx":
+            table.to_excel(out, index=False, sheet_name="Chỉ số")
+        else:
+            table.to_csv(out, index=False, encoding="utf-8-sig")
+        print(f"Đã ghi {len(table)} dòng chỉ số vào {out}.")
+    elif args.format == "xlsx":
+        raise LocsonError("Định dạng xlsx cần --out TỆP.xlsx.")
+    else:
+        table.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import run
+
+    if args.all:
+        results = run.run_all(db=args.db, out_dir=args.out, mid_year=args.mid_year)
+    else:
+        results = [run.run_report(args.year, db=args.db, out_dir=args.out,
+                                  mid_year=args.mid_year)]
+    for r in results:
+        print(f"Báo cáo: {r.html}")
+    return 0
+
+
+def cmd_warn(args: argparse.Namespace) -> int:
+    from . import warn
+
+    paths = warn.run_warning(args.year, args.point, db=args.db, capacity=args.capacity)
+    print("NỘI BỘ — không gửi ra ngoài trường.")
+    for p in paths:
+        print(f"  {p}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="locson",
+        description="Sổ theo dõi chỉ tiêu Chương trình hành động vì trẻ em — Trường THCS Lộc Sơn.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="LỆNH")
+
+    def db_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--db", type=Path, default=config.DEFAULT_DB,
+                        help=f"tệp cơ sở dữ liệu (mặc định {config.DEFAULT_DB})")
+
+    sp = sub.add_parser("import", help="nhập dữ liệu một năm học (một tệp hoặc thư mục năm học)")
+    sp.add_argument("path", type=Path,
+                    help="tệp Excel/CSV hoặc thư mục năm học, ví dụ data/raw/2024-2025")
+    sp.add_argument("--year", help="năm học, ví dụ 2024-2025 (mặc định: lấy từ tên thư mục/tệp)")
+    sp.add_argument("--school", default=DEFAULT_SCHOOL, help="mã trường (mặc định LOCSON)")
+    sp.add_argument("--replace", action="store_true",
+                    help="thay thế dữ liệu đã nhập của năm học này (bản cũ vẫn được giữ)")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_import)
+
+    sp = sub.add_parser("init", help="tạo cơ sở dữ liệu nếu chưa có (dữ liệu trường, "
+                        "hoặc dữ liệu mẫu khi chưa có)")
+    sp.add_argument("--raw", type=Path, default=config.RAW_DIR,
+                    help="thư mục dữ liệu của trường, mỗi năm học một thư mục con")
+    sp.add_argument("--sample", type=Path, default=config.SAMPLE_DIR,
+                    help="nơi tạo dữ liệu mẫu khi chưa có dữ liệu của trường")
+    sp.add_argument("--school", default=DEFAULT_SCHOOL, help="mã trường (mặc định LOCSON)")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_init)
+
+    sp = sub.add_parser("history", help="lịch sử các lần nhập")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_history)
+
+    sp = sub.add_parser("restore", help="khôi phục một lần nhập trước (xem mã bằng locson history)")
+    sp.add_argument("import_id", type=int, help="mã lần nhập")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_restore)
+
+    sp = sub.add_parser("summary", help="tóm tắt cơ sở dữ liệu")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_summary)
+
+    sp = sub.add_parser("checks", help="danh sách kiểm tra giữa các năm học (nội bộ)")
+    sp.add_argument("--year", help="năm học")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_checks)
+
+    sp = sub.add_parser("sample", help="tạo dữ liệu mẫu tổng hợp")
+    sp.add_argument("dir", type=Path, help="thư mục đích")
+    sp.add_argument("--seed", type=int, default=2025, help="hạt giống ngẫu nhiên (mặc định 2025)")
+    sp.set_defaults(func=cmd_sample)
+
+    sp = sub.add_parser("indicators", help="bảng chỉ số cho người phân tích")
+    sp.add_argument("--year", help="năm học (mặc định: mọi năm)")
+    sp.add_argument("--school", help="mã trường (mặc định: mọi trường)")
+    sp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    sp.add_argument("--out", help="tệp kết quả (mặc định: CSV ra màn hình)")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_indicators)
+
+    sp = sub.add_parser("report", help="lập báo cáo HTML gửi Phòng GD&ĐT")
+    g = sp.add_mutually_exclusive_group()
+    g.add_argument("--year", help="năm học (mặc định: năm học gần nhất đã kết thúc)")
+    g.add_argument("--all", action="store_true", help="mọi năm học trong cơ sở dữ liệu")
+    sp.add_argument("--mid-year", action="store_true", help="báo cáo giữa năm (sau học kỳ 1)")
+    sp.add_argument("--out", type=Path, default=config.OUTPUTS_DIR, help="thư mục kết quả")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_report)
+
+    sp = sub.add_parser("warn", help="danh sách học sinh có nguy cơ bỏ học (NỘI BỘ)")
+    sp.add_argument("--year", required=True, help="năm học")
+    sp.add_argument("--point", choices=["mid", "end"], default="end",
+                    help="thời điểm: mid = sau học kỳ 1, end = cuối năm")
+    sp.add_argument("--capacity", type=int, default=30,
+                    help="số học sinh nhà trường có thể hỗ trợ (mặc định 30)")
+    db_arg(sp)
+    sp.set_defaults(func=cmd_warn)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ImportProblems as exc:
+        print(exc.render(limit=200), file=sys.stderr)
+        return 2
+    except LocsonError as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Đã dừng theo yêu cầu.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

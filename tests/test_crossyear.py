@@ -1,0 +1,63 @@
+"""Cross-year checks on crafted pairs of years."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from locson_analysis import crossyear
+from tests.store_builders import pupil, pupils_frame
+
+
+def _two_years(this: list[dict], nxt: list[dict]) -> pd.DataFrame:
+    a = pupils_frame(this).assign(school_year="2023-2024", school_code="LOCSON")
+    b = pupils_frame(nxt).assign(school_year="2024-2025", school_code="LOCSON")
+    return pd.concat([a, b], ignore_index=True)
+
+
+def _found(pupils: pd.DataFrame) -> set[tuple[str, str]]:
+    c = crossyear.check_all(pupils)
+    return set(zip(c["check_name"], c["pupil_id"]))
+
+
+def test_consistent_years_have_no_findings():
+    p = _two_years(
+        [pupil("A", 6), pupil("B", 7, "repeating"), pupil("C", 9, "completed"),
+         pupil("D", 8, "dropped_out", leave_date="2024-01-10"),
+         pupil("E", 8, "transferred_out", leave_date="2023-12-01")],
+        [pupil("A", 7), pupil("B", 7), pupil("N", 6)])
+    assert _found(p) == set()
+
+
+def test_each_check_finds_its_case():
+    p = _two_years(
+        [pupil("MISS", 7), pupil("SAME", 6), pupil("UP", 8, "repeating"),
+         pupil("BACK", 7, "dropped_out", leave_date="2024-02-01"),
+         pupil("BD", 6), pupil("SX", 6), pupil("NC", 9, "not_completed")],
+        [pupil("SAME", 6), pupil("UP", 9), pupil("BACK", 7),
+         pupil("BD", 7, birth_date="2012-04-03"), pupil("SX", 7, sex="F")])
+    assert _found(p) == {("missing_next_year", "MISS"), ("missing_next_year", "NC"),
+                         ("promoted_same_grade", "SAME"), ("repeating_moved_up", "UP"),
+                         ("returned_after_leaving", "BACK"), ("birth_date_changed", "BD"),
+                         ("sex_changed", "SX")}
+    c = crossyear.check_all(p)
+    detail = c.loc[c["check_name"] == "birth_date_changed", "detail"].item()
+    assert detail == "04/03/2012 → 03/04/2012"
+    assert set(c["school_year"]) == {"2023-2024"} and set(c["next_year"]) == {"2024-2025"}
+
+
+def test_no_next_year_means_no_missing_findings():
+    p = pupils_frame([pupil("A", 6)]).assign(school_year="2024-2025", school_code="LOCSON")
+    assert crossyear.check_all(p).empty
+
+
+def test_a_gap_year_is_not_compared():
+    a = pupils_frame([pupil("A", 6)]).assign(school_year="2022-2023", school_code="LOCSON")
+    b = pupils_frame([pupil("B", 8)]).assign(school_year="2024-2025", school_code="LOCSON")
+    assert crossyear.check_all(pd.concat([a, b])).empty
+
+
+def test_counts_carry_description_and_action():
+    p = _two_years([pupil("M1", 7), pupil("M2", 7)], [pupil("N", 6)])
+    c = crossyear.counts(crossyear.check_all(p))
+    assert c[["check_name", "count"]].values.tolist() == [["missing_next_year", 2]]
+    assert "không có trong danh sách năm sau" in c["description"].item()
