@@ -13,6 +13,28 @@ from .errors import ImportProblems, LocsonError
 
 KIND_LABELS = {k: v.capitalize() for k, v in FILE_KINDS.items()}
 
+# argparse's own messages, in Vietnamese (argparse looks ``_`` up at call time).
+_ARGPARSE_VI = {
+    "usage: ": "cách dùng: ",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\n",
+    "positional arguments": "tham số",
+    "options": "tùy chọn",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "unrecognized arguments: %s": "không hiểu các tham số: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "lựa chọn không hợp lệ: %(value)r (chọn một trong: %(choices)s)"
+    ),
+    "invalid %(type)s value: %(value)r": "giá trị không hợp lệ (cần kiểu %(type)s): %(value)r",
+    "expected one argument": "cần một giá trị",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "not allowed with argument %s": "không dùng cùng với tham số %s",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "tùy chọn không rõ: %(option)s có thể là %(matches)s"
+    ),
+}
+argparse._ = lambda message: _ARGPARSE_VI.get(message, message)  # type: ignore[attr-defined]
+
 
 def _print_table(df, columns: dict[str, str]) -> None:  # noqa: ANN001 - a DataFrame
     shown = df[list(columns)].rename(columns=columns)
@@ -30,11 +52,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"  - {Path(f.path).name} [{f.sheet}]: {KIND_LABELS[f.kind]}, {f.rows} dòng")
     if year.pupils is not None:
         print(f"  Học sinh: {pupils_total}")
-    missing = [FILE_KINDS[k] for k in ("pupils", "school", "population")
-               if k not in year.kinds()]
+    missing = [FILE_KINDS[k] for k in ("pupils", "school", "population") if k not in year.kinds()]
     if missing:
-        print("  Chưa có: " + ", ".join(missing)
-              + " (các chỉ số cần đến sẽ ghi «Chưa có số liệu»).")
+        print(
+            "  Chưa có: " + ", ".join(missing) + " (các chỉ số cần đến sẽ ghi «Chưa có số liệu»)."
+        )
     for note in year.notes:
         print(f"  Lưu ý: {note}")
     print(f"  Mã lần nhập: {', '.join(map(str, ids))} (xem: locson history)")
@@ -68,9 +90,20 @@ def cmd_history(args: argparse.Namespace) -> int:
     h["active"] = h["active"].map({True: "đang dùng", False: ""})
     h["imported_at"] = h["imported_at"].dt.strftime("%d/%m/%Y %H:%M")
     h["sha256"] = h["sha256"].str.slice(0, 12)
-    _print_table(h, {"import_id": "Mã", "school_code": "Trường", "school_year": "Năm học",
-                     "kind": "Loại", "imported_at": "Thời gian", "files": "Tệp",
-                     "rows": "Số dòng", "sha256": "SHA-256 (đầu)", "active": "Trạng thái"})
+    _print_table(
+        h,
+        {
+            "import_id": "Mã",
+            "school_code": "Trường",
+            "school_year": "Năm học",
+            "kind": "Loại",
+            "imported_at": "Thời gian",
+            "files": "Tệp",
+            "rows": "Số dòng",
+            "sha256": "SHA-256 (đầu)",
+            "active": "Trạng thái",
+        },
+    )
     return 0
 
 
@@ -78,8 +111,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from . import crossyear, store
 
     r = store.restore(args.db, args.import_id)
-    print(f"Đã khôi phục lần nhập số {args.import_id}: {FILE_KINDS[r['kind']]} năm học "
-          f"{r['school_year']} (trường {r['school_code']}).")
+    print(
+        f"Đã khôi phục lần nhập số {args.import_id}: {FILE_KINDS[r['kind']]} năm học "
+        f"{r['school_year']} (trường {r['school_code']})."
+    )
     store.replace_checks(args.db, crossyear.check_all(store.load(args.db).pupils))
     return 0
 
@@ -92,10 +127,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"Cơ sở dữ liệu {args.db} chưa có dữ liệu.")
         return 0
     s["kinds"] = s["kinds"].map(
-        lambda ks: ", ".join(FILE_KINDS[k] for k in str(ks).split(",") if k in FILE_KINDS))
+        lambda ks: ", ".join(FILE_KINDS[k] for k in str(ks).split(",") if k in FILE_KINDS)
+    )
     print(f"Cơ sở dữ liệu: {args.db}")
-    _print_table(s, {"school_code": "Trường", "school_year": "Năm học", "pupils": "Học sinh",
-                     "classes": "Số lớp", "kinds": "Dữ liệu đã có"})
+    _print_table(
+        s,
+        {
+            "school_code": "Trường",
+            "school_year": "Năm học",
+            "pupils": "Học sinh",
+            "classes": "Số lớp",
+            "kinds": "Dữ liệu đã có",
+        },
+    )
     ds = store.load(args.db)
     _print_crossyear(ds.checks)
     return 0
@@ -115,8 +159,16 @@ def cmd_checks(args: argparse.Namespace) -> int:
     from .crossyear import CHECKS
 
     c = c.assign(check_name=c["check_name"].map(lambda k: CHECKS[k][0]))
-    _print_table(c, {"school_year": "Năm học", "next_year": "Năm sau", "pupil_id": "Mã HS",
-                     "check_name": "Vấn đề", "detail": "Chi tiết"})
+    _print_table(
+        c,
+        {
+            "school_year": "Năm học",
+            "next_year": "Năm sau",
+            "pupil_id": "Mã HS",
+            "check_name": "Vấn đề",
+            "detail": "Chi tiết",
+        },
+    )
     return 0
 
 
@@ -132,8 +184,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
     if not folders:
         source = Path(args.sample)
-        print(f"Chưa có dữ liệu của trường trong {args.raw}: tạo dữ liệu MẪU tổng hợp "
-              f"(không phải học sinh thật) trong {source}.")
+        print(
+            f"Chưa có dữ liệu của trường trong {args.raw}: tạo dữ liệu MẪU tổng hợp "
+            f"(không phải học sinh thật) trong {source}."
+        )
         sample.write_sample(source)
         folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
     years = [importer.read_year(d, school_code=args.school) for d in folders]
@@ -150,16 +204,19 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from . import sample
 
     paths = sample.write_sample(args.dir, seed=args.seed)
-    print(f"Đã tạo {len(paths)} tệp dữ liệu mẫu (tổng hợp, không phải học sinh thật) "
-          f"trong {args.dir}.")
+    print(
+        f"Đã tạo {len(paths)} tệp dữ liệu mẫu (tổng hợp, không phải học sinh thật) "
+        f"trong {args.dir}."
+    )
     return 0
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     from . import indicators, store
 
-    table = indicators.compute_all(store.load(args.db), school_year=args.year,
-                                   school_code=args.school)
+    table = indicators.compute_all(
+        store.load(args.db), school_year=args.year, school_code=args.school
+    )
     if args.out:
         out = Path(args.out)
         if args.format == "xlsx" or out.suffix.lower() == ".xlsx":
@@ -180,8 +237,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.all:
         results = run.run_all(db=args.db, out_dir=args.out, mid_year=args.mid_year)
     else:
-        results = [run.run_report(args.year, db=args.db, out_dir=args.out,
-                                  mid_year=args.mid_year)]
+        results = [run.run_report(args.year, db=args.db, out_dir=args.out, mid_year=args.mid_year)]
     for r in results:
         print(f"Báo cáo: {r.html}")
     return 0
@@ -200,30 +256,60 @@ def cmd_warn(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="locson",
-        description="Sổ theo dõi chỉ tiêu Chương trình hành động vì trẻ em — Trường THCS Lộc Sơn.")
+        description="Sổ theo dõi chỉ tiêu Chương trình hành động vì trẻ em — Trường THCS Lộc Sơn.",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="LỆNH")
 
     def db_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", type=Path, default=config.DEFAULT_DB,
-                        help=f"tệp cơ sở dữ liệu (mặc định {config.DEFAULT_DB})")
+        sp.add_argument(
+            "--db",
+            type=Path,
+            metavar="TỆP",
+            default=config.DEFAULT_DB,
+            help=f"tệp cơ sở dữ liệu (mặc định {config.DEFAULT_DB})",
+        )
 
     sp = sub.add_parser("import", help="nhập dữ liệu một năm học (một tệp hoặc thư mục năm học)")
-    sp.add_argument("path", type=Path,
-                    help="tệp Excel/CSV hoặc thư mục năm học, ví dụ data/raw/2024-2025")
-    sp.add_argument("--year", help="năm học, ví dụ 2024-2025 (mặc định: lấy từ tên thư mục/tệp)")
-    sp.add_argument("--school", default=DEFAULT_SCHOOL, help="mã trường (mặc định LOCSON)")
-    sp.add_argument("--replace", action="store_true",
-                    help="thay thế dữ liệu đã nhập của năm học này (bản cũ vẫn được giữ)")
+    sp.add_argument(
+        "path",
+        type=Path,
+        metavar="ĐƯỜNG_DẪN",
+        help="tệp Excel/CSV hoặc thư mục năm học, ví dụ data/raw/2024-2025",
+    )
+    sp.add_argument(
+        "--year",
+        metavar="NĂM_HỌC",
+        help="năm học, ví dụ 2024-2025 (mặc định: lấy từ tên thư mục/tệp)",
+    )
+    sp.add_argument(
+        "--school", metavar="MÃ_TRƯỜNG", default=DEFAULT_SCHOOL, help="mã trường (mặc định LOCSON)"
+    )
+    sp.add_argument(
+        "--replace",
+        action="store_true",
+        help="thay thế dữ liệu đã nhập của năm học này (bản cũ vẫn được giữ)",
+    )
     db_arg(sp)
     sp.set_defaults(func=cmd_import)
 
-    sp = sub.add_parser("init", help="tạo cơ sở dữ liệu nếu chưa có (dữ liệu trường, "
-                        "hoặc dữ liệu mẫu khi chưa có)")
-    sp.add_argument("--raw", type=Path, default=config.RAW_DIR,
-                    help="thư mục dữ liệu của trường, mỗi năm học một thư mục con")
-    sp.add_argument("--sample", type=Path, default=config.SAMPLE_DIR,
-                    help="nơi tạo dữ liệu mẫu khi chưa có dữ liệu của trường")
-    sp.add_argument("--school", default=DEFAULT_SCHOOL, help="mã trường (mặc định LOCSON)")
+    sp = sub.add_parser(
+        "init", help="tạo cơ sở dữ liệu nếu chưa có (dữ liệu trường, hoặc dữ liệu mẫu khi chưa có)"
+    )
+    sp.add_argument(
+        "--raw",
+        type=Path,
+        default=config.RAW_DIR,
+        help="thư mục dữ liệu của trường, mỗi năm học một thư mục con",
+    )
+    sp.add_argument(
+        "--sample",
+        type=Path,
+        default=config.SAMPLE_DIR,
+        help="nơi tạo dữ liệu mẫu khi chưa có dữ liệu của trường",
+    )
+    sp.add_argument(
+        "--school", metavar="MÃ_TRƯỜNG", default=DEFAULT_SCHOOL, help="mã trường (mặc định LOCSON)"
+    )
     db_arg(sp)
     sp.set_defaults(func=cmd_init)
 
@@ -241,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_summary)
 
     sp = sub.add_parser("checks", help="danh sách kiểm tra giữa các năm học (nội bộ)")
-    sp.add_argument("--year", help="năm học")
+    sp.add_argument("--year", metavar="NĂM_HỌC", help="năm học")
     db_arg(sp)
     sp.set_defaults(func=cmd_checks)
 
@@ -251,8 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_sample)
 
     sp = sub.add_parser("indicators", help="bảng chỉ số cho người phân tích")
-    sp.add_argument("--year", help="năm học (mặc định: mọi năm)")
-    sp.add_argument("--school", help="mã trường (mặc định: mọi trường)")
+    sp.add_argument("--year", metavar="NĂM_HỌC", help="năm học (mặc định: mọi năm)")
+    sp.add_argument("--school", metavar="MÃ_TRƯỜNG", help="mã trường (mặc định: mọi trường)")
     sp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     sp.add_argument("--out", help="tệp kết quả (mặc định: CSV ra màn hình)")
     db_arg(sp)
@@ -260,7 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("report", help="lập báo cáo HTML gửi Phòng GD&ĐT")
     g = sp.add_mutually_exclusive_group()
-    g.add_argument("--year", help="năm học (mặc định: năm học gần nhất đã kết thúc)")
+    g.add_argument(
+        "--year", metavar="NĂM_HỌC", help="năm học (mặc định: năm học gần nhất đã kết thúc)"
+    )
     g.add_argument("--all", action="store_true", help="mọi năm học trong cơ sở dữ liệu")
     sp.add_argument("--mid-year", action="store_true", help="báo cáo giữa năm (sau học kỳ 1)")
     sp.add_argument("--out", type=Path, default=config.OUTPUTS_DIR, help="thư mục kết quả")
@@ -268,11 +356,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser("warn", help="danh sách học sinh có nguy cơ bỏ học (NỘI BỘ)")
-    sp.add_argument("--year", required=True, help="năm học")
-    sp.add_argument("--point", choices=["mid", "end"], default="end",
-                    help="thời điểm: mid = sau học kỳ 1, end = cuối năm")
-    sp.add_argument("--capacity", type=int, default=30,
-                    help="số học sinh nhà trường có thể hỗ trợ (mặc định 30)")
+    sp.add_argument("--year", metavar="NĂM_HỌC", required=True, help="năm học")
+    sp.add_argument(
+        "--point",
+        choices=["mid", "end"],
+        default="end",
+        help="thời điểm: mid = sau học kỳ 1, end = cuối năm",
+    )
+    sp.add_argument(
+        "--capacity",
+        type=int,
+        default=30,
+        help="số học sinh nhà trường có thể hỗ trợ (mặc định 30)",
+    )
     db_arg(sp)
     sp.set_defaults(func=cmd_warn)
     return p
