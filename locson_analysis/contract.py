@@ -39,7 +39,8 @@ class Column:
 
 PUPIL_COLUMNS: tuple[Column, ...] = (
     Column("pupil_id", "Mã học sinh", "text",
-           ("Mã HS", "Mã định danh", "Mã định danh Bộ GD&ĐT", "Mã định danh học sinh"),
+           ("Mã HS", "Mã định danh", "Mã định danh Bộ GD&ĐT", "Mã định danh học sinh",
+            "Mã định danh Bộ GD&ĐT (trên CSDL ngành)"),
            required=True, personal=True, note="Ổn định qua các năm."),
     Column("full_name", "Họ và tên", "text", ("Họ tên", "Họ và tên học sinh", "Tên học sinh"),
            required=True, personal=True),
@@ -57,15 +58,20 @@ PUPIL_COLUMNS: tuple[Column, ...] = (
     Column("disability", "Khuyết tật", "bool", ("HS khuyết tật", "Học sinh khuyết tật")),
     Column("special_circumstances", "Hoàn cảnh đặc biệt", "bool",
            ("HS có hoàn cảnh đặc biệt", "Có hoàn cảnh đặc biệt")),
-    Column("absences_s1", "Số buổi nghỉ HK1", "int", ("Nghỉ HK1", "Số buổi nghỉ học kỳ 1")),
-    Column("absences_s2", "Số buổi nghỉ HK2", "int", ("Nghỉ HK2", "Số buổi nghỉ học kỳ 2")),
-    Column("learning_s1", "Kết quả học tập HK1", "result", ("Học lực HK1",)),
-    Column("conduct_s1", "Kết quả rèn luyện HK1", "conduct", ("Hạnh kiểm HK1",)),
+    Column("absences_s1", "Số buổi nghỉ HK1", "int",
+           ("Nghỉ HK1", "Số buổi nghỉ học kỳ 1", "Số ngày nghỉ HK1", "Số buổi nghỉ học HK1",
+            "Nghỉ học HK1")),
+    Column("absences_s2", "Số buổi nghỉ HK2", "int",
+           ("Nghỉ HK2", "Số buổi nghỉ học kỳ 2", "Số ngày nghỉ HK2", "Số buổi nghỉ học HK2",
+            "Nghỉ học HK2")),
+    Column("learning_s1", "Kết quả học tập HK1", "result", ("Học lực HK1", "KQHT HK1")),
+    Column("conduct_s1", "Kết quả rèn luyện HK1", "conduct", ("Hạnh kiểm HK1", "KQRL HK1")),
     Column("learning_year", "Kết quả học tập cả năm", "result",
-           ("Học lực cả năm", "Học lực CN", "Kết quả học tập CN")),
+           ("Học lực cả năm", "Học lực CN", "Kết quả học tập CN", "KQHT cả năm")),
     Column("conduct_year", "Kết quả rèn luyện cả năm", "conduct",
-           ("Hạnh kiểm cả năm", "Hạnh kiểm CN", "Kết quả rèn luyện CN")),
-    Column("outcome", "Kết quả cuối năm", "outcome", ("Tình trạng", "Kết quả cuối năm học"),
+           ("Hạnh kiểm cả năm", "Hạnh kiểm CN", "Kết quả rèn luyện CN", "KQRL cả năm")),
+    Column("outcome", "Kết quả cuối năm", "outcome",
+           ("Tình trạng", "Kết quả cuối năm học", "Tình trạng cuối năm", "Kết quả lên lớp"),
            required=True),
     Column("leave_date", "Ngày nghỉ", "date", ("Ngày nghỉ học", "Ngày chuyển đi", "Ngày thôi học"),
            note="Bắt buộc khi học sinh bỏ học hoặc chuyển đi."),
@@ -99,6 +105,10 @@ PERSONAL_COLUMNS_NOT_STORED: tuple[tuple[str, str], ...] = (
     ("Email", "thư điện tử"),
     ("Tôn giáo", "tôn giáo"),
     ("Ghi chú", "ghi chú tự do (có thể chứa thông tin cá nhân)"),
+    ("Sức khỏe", "thông tin sức khỏe"),
+    ("Sức khoẻ", "thông tin sức khỏe"),
+    ("Bệnh", "thông tin sức khỏe"),
+    ("Nghề nghiệp", "thông tin cha/mẹ/người giám hộ"),
 )
 
 SEX_VALUES = {"nam": "M", "nu": "F", "n": "F"}
@@ -117,15 +127,18 @@ TT22_PASSING = {"Tốt", "Khá", "Đạt"}
 
 OUTCOMES: dict[str, tuple[str, tuple[str, ...]]] = {
     # canonical: (Vietnamese label, variants)
-    "promoted": ("Lên lớp", ("Được lên lớp", "Lên lớp thẳng")),
-    "repeating": ("Ở lại lớp", ("Lưu ban", "Không được lên lớp")),
-    "dropped_out": ("Bỏ học", ("Thôi học",)),
-    "transferred_out": ("Chuyển đi", ("Chuyển trường", "Chuyển trường đi")),
+    "promoted": ("Lên lớp", ("Được lên lớp", "Lên lớp thẳng", "Lên lớp sau kiểm tra lại",
+                             "Lên lớp sau rèn luyện hè")),
+    "repeating": ("Ở lại lớp", ("Lưu ban", "Không được lên lớp", "Ở lại", "Không lên lớp")),
+    "dropped_out": ("Bỏ học", ("Thôi học", "Bỏ học giữa chừng")),
+    "transferred_out": ("Chuyển đi", ("Chuyển trường", "Chuyển trường đi",
+                                       "Chuyển đến trường khác")),
     "completed": ("Hoàn thành chương trình THCS",
-                  ("Tốt nghiệp", "Tốt nghiệp THCS", "Hoàn thành CT THCS", "HTCT THCS")),
+                  ("Tốt nghiệp", "Tốt nghiệp THCS", "Hoàn thành CT THCS", "HTCT THCS",
+                   "Hoàn thành chương trình", "Được công nhận tốt nghiệp THCS")),
     "not_completed": ("Chưa hoàn thành chương trình THCS",
                       ("Chưa hoàn thành CT THCS", "Không tốt nghiệp", "Chưa tốt nghiệp")),
-    "in_progress": ("Đang học", ()),
+    "in_progress": ("Đang học", ("Đang đi học",)),
 }
 OUTCOME_LABELS = {k: v[0] for k, v in OUTCOMES.items()}
 
@@ -142,19 +155,23 @@ class Item:
 
 
 SCHOOL_ITEMS: tuple[Item, ...] = (
-    Item("toilets", "Số nhà vệ sinh học sinh", "int", ("Tổng số nhà vệ sinh học sinh", "Nhà vệ sinh học sinh")),
+    Item("toilets", "Số nhà vệ sinh học sinh", "int",
+         ("Tổng số nhà vệ sinh học sinh", "Nhà vệ sinh học sinh")),
     Item("toilets_hygienic", "Trong đó: đạt chuẩn hợp vệ sinh", "int",
          ("Số nhà vệ sinh hợp vệ sinh", "Nhà vệ sinh hợp vệ sinh", "Trong đó hợp vệ sinh")),
     Item("clean_water", "Có nước sạch", "bool", ("Nước sạch",)),
     Item("psych_service", "Có dịch vụ hỗ trợ tâm lý", "bool",
          ("Dịch vụ hỗ trợ tâm lý", "Có phòng tư vấn tâm lý")),
     Item("counselling_sessions", "Số buổi tư vấn tâm lý", "int", ("Số lượt tư vấn tâm lý",)),
-    Item("pupils_counselled", "Số học sinh được tư vấn", "int", ("Số học sinh được tư vấn tâm lý",)),
+    Item("pupils_counselled", "Số học sinh được tư vấn", "int",
+         ("Số học sinh được tư vấn tâm lý",)),
     Item("dialogue_sessions", "Số buổi đối thoại học đường", "int", ("Đối thoại học đường",)),
-    Item("staff_trained_social_work", "Số cán bộ, giáo viên được tập huấn công tác xã hội trường học", "int",
+    Item("staff_trained_social_work",
+         "Số cán bộ, giáo viên được tập huấn công tác xã hội trường học", "int",
          ("Số giáo viên được tập huấn công tác xã hội", "Cán bộ được tập huấn công tác xã hội")),
     Item("violence_incidents", "Số vụ bạo lực học đường", "int", ("Bạo lực học đường",)),
-    Item("abuse_cases", "Số vụ xâm hại trẻ em", "int", ("Xâm hại trẻ em", "Số trường hợp xâm hại trẻ em")),
+    Item("abuse_cases", "Số vụ xâm hại trẻ em", "int",
+         ("Xâm hại trẻ em", "Số trường hợp xâm hại trẻ em")),
     Item("complaints_received", "Số đơn thư, kiến nghị nhận được", "int",
          ("Số khiếu nại, kiến nghị nhận được", "Đơn thư kiến nghị nhận được")),
     Item("complaints_resolved", "Số đơn thư, kiến nghị đã giải quyết", "int",
@@ -252,3 +269,73 @@ def previous_year(school_year: str) -> str:
 
 def next_year(school_year: str) -> str:
     return year_label(start_year(school_year) + 1)
+
+
+# --- Additions for the reader (read.py) --------------------------------------------------------
+
+#: Headers the reader skips without a note (row numbers and the like).
+IGNORED_HEADERS = ("STT", "TT", "Số TT", "Số thứ tự")
+
+#: Some lists mark girls with an "x" in a "Nữ" column instead of a "Giới tính" column.
+FEMALE_FLAG_HEADERS = ("Nữ", "HS nữ", "Học sinh nữ")
+
+#: Abbreviations staff use for result labels (folded → label).  Full labels fold by themselves.
+RESULT_ABBREVIATIONS = {
+    "t": "Tốt", "k": "Khá", "d": "Đạt", "cd": "Chưa đạt", "g": "Giỏi", "tb": "Trung bình",
+    "y": "Yếu", "kem": "Kém",
+}
+#: Labels that exist only on the old Circular 58/2011 scale; seeing one marks a pupil ``tt58``.
+TT58_ONLY = {"Giỏi", "Trung bình", "Yếu", "Kém"}
+#: Labels that exist only on the Circular 22/2021 scale.
+TT22_ONLY = {"Đạt", "Chưa đạt"}
+#: Circular 22/2021 reached grade 6 in 2021-2022 and one more grade each year after.
+TT22_FIRST_YEAR = 2021
+
+#: Common spellings of the ethnic groups around Bảo Lộc (folded → label); others are kept as
+#: written.
+ETHNICITY_LABELS = {
+    "kinh": "Kinh", "k ho": "K'Ho", "kho": "K'Ho", "co ho": "K'Ho", "coho": "K'Ho",
+    "ko ho": "K'Ho", "ma": "Mạ", "chau ma": "Châu Mạ", "tay": "Tày", "nung": "Nùng",
+    "hoa": "Hoa", "muong": "Mường", "thai": "Thái", "dao": "Dao", "e de": "Ê Đê", "ede": "Ê Đê",
+    "chu ru": "Chu Ru", "churu": "Chu Ru", "ra glai": "Ra Glai", "raglai": "Ra Glai",
+    "h mong": "H'Mông", "hmong": "H'Mông", "mong": "H'Mông", "m nong": "M'Nông",
+    "mnong": "M'Nông", "khmer": "Khmer", "cham": "Chăm", "san diu": "Sán Dìu",
+    "san chay": "Sán Chay",
+}
+
+#: The intervention log kept by homeroom teachers and the counsellor (internal use only).
+INTERVENTION_COLUMNS: tuple[Column, ...] = (
+    Column("action_date", "Ngày", "date", ("Ngày thực hiện", "Ngày can thiệp", "Thời gian"),
+           required=True),
+    Column("pupil_id", "Mã học sinh", "text",
+           ("Mã HS", "Mã định danh", "Mã định danh học sinh", "Mã định danh Bộ GD&ĐT"),
+           required=True, personal=True),
+    Column("action", "Việc đã làm", "text",
+           ("Nội dung can thiệp", "Việc đã làm (Nội dung can thiệp)", "Biện pháp can thiệp",
+            "Biện pháp hỗ trợ"), required=True),
+    Column("staff", "Người thực hiện", "text", ("Người phụ trách", "Giáo viên thực hiện")),
+    Column("result", "Kết quả", "text", ("Kết quả can thiệp", "Kết quả hỗ trợ")),
+)
+
+#: The first school year's month and day, and the last (1 August – 31 July).
+YEAR_START = (8, 1)
+YEAR_END = (7, 31)
+
+_HEADER_SYNONYMS = (
+    (re.compile(r"\bhoc ky\b"), "hk"),
+    (re.compile(r"\bhk ?(ii|2)\b"), "hk2"),
+    (re.compile(r"\bhk ?(i|1)\b"), "hk1"),
+    (re.compile(r"\bca nam\b"), "cn"),
+)
+
+
+def header_key(text: object) -> str:
+    """Fold a header and spell semesters one way ("Học kỳ I", "HKI", "HK 1" → "hk1")."""
+    s = fold(text)
+    for pattern, repl in _HEADER_SYNONYMS:
+        s = pattern.sub(repl, s)
+    return s
+
+
+def intervention_column(name: str) -> Column:
+    return next(c for c in INTERVENTION_COLUMNS if c.name == name)
