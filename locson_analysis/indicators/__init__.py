@@ -1,0 +1,123 @@
+"""The indicator engine: one registry, one tidy table.
+
+``INDICATORS`` (key → :class:`Indicator`) is the one list of what the workbook measures, in the
+order reports show it; ``docs/indicators.md`` documents every key.  :func:`compute_all` returns
+every indicator for every school and year of a :class:`~locson_analysis.dataset.Dataset` as the
+tidy table ``school_code, school_year, indicator, dimension, group, value, numerator,
+denominator, note``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Dataset
+from . import allround, completion, enrolment, equity, facilities, flow, intake
+from .base import (
+    IN_PROGRESS,
+    NO_DATA,
+    NO_POPULATION_FILE,
+    NO_PUPIL_FILE,
+    NO_SCHOOL_FILE,
+    SEMESTER1,
+    SO_FAR,
+    TIDY_COLUMNS,
+    Indicator,
+    empty_table,
+    join_notes,
+    school_years,
+    tidy,
+)
+
+__all__ = ["INDICATORS", "TIDY_COLUMNS", "Indicator", "compute_all", "in_progress_years"]
+
+_FAMILIES = (enrolment, flow, completion, intake, allround, facilities)
+
+INDICATORS: dict[str, Indicator] = {}
+for _family in _FAMILIES:
+    for _ind in _family.INDICATORS:
+        INDICATORS[_ind.key] = _ind
+for _ind in equity.parity_indicators(INDICATORS):
+    INDICATORS[_ind.key] = _ind
+
+_MISSING_FILE_NOTE = {"pupils": NO_PUPIL_FILE, "school": NO_SCHOOL_FILE,
+                      "population": NO_POPULATION_FILE, "derived": NO_PUPIL_FILE}
+
+
+def in_progress_years(ds: Dataset) -> pd.DataFrame:
+    """(school_code, school_year) pairs whose pupils' outcome is still ``in_progress``."""
+    p = ds.pupils
+    if p.empty:
+        return pd.DataFrame({"school_code": pd.Series(dtype="str"),
+                             "school_year": pd.Series(dtype="str")})
+    running = p.loc[p["outcome"].astype("object") == "in_progress",
+                    ["school_code", "school_year"]].drop_duplicates()
+    return running.astype("str").reset_index(drop=True)
+
+
+def _apply_in_progress(table: pd.DataFrame, running: pd.DataFrame) -> pd.DataFrame:
+    """Blank end-of-year values of running years; mark partial values as partial."""
+    if running.empty or table.empty:
+        return table
+    keys = ["school_code", "school_year"]
+    flag = table[keys].merge(running.assign(_running=True), on=keys, how="left")["_running"]
+    is_running = flag.fillna(False).to_numpy(dtype=bool)
+    mode = table["indicator"].map({k: i.in_progress for k, i in INDICATORS.items()})
+    unknown = is_running & (mode == "unknown").to_numpy()
+    table = table.copy()
+    for c in ("value", "numerator", "denominator"):
+        table.loc[unknown, c] = np.nan
+    table.loc[unknown, "note"] = IN_PROGRESS
+    extra = np.select([is_running & (mode == "so_far").to_numpy(),
+                       is_running & (mode == "s1").to_numpy()], [SO_FAR, SEMESTER1], "")
+    table["note"] = join_notes(table["note"], pd.Series(extra, index=table.index))
+    return table
+
+
+def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
+    """A school-level row for every indicator and (school, year): "no data" says why."""
+    if universe.empty:
+        return table
+    keys = ["school_code", "school_year"]
+    grid = universe.merge(pd.DataFrame({"indicator": list(INDICATORS)}), how="cross")
+    have = table.loc[table["dimension"] == "school", [*keys, "indicator"]].drop_duplicates()
+    grid = grid.merge(have.assign(_have=True), on=[*keys, "indicator"], how="left")
+    grid = grid[grid["_have"].isna()].drop(columns="_have")
+    if grid.empty:
+        return table
+    with_pupils = school_years(ds.pupils).assign(_pupils=True)
+    grid = grid.merge(with_pupils, on=keys, how="left")
+    source = grid["indicator"].map({k: i.input for k, i in INDICATORS.items()})
+    missing_file = (source.isin(["pupils", "derived"]) & grid["_pupils"].isna()).to_numpy()
+    grid["note"] = np.where(missing_file, source.map(_MISSING_FILE_NOTE), NO_DATA)
+    grid["dimension"] = "school"
+    grid["group"] = equity.SCHOOL
+    grid["value"] = grid["numerator"] = grid["denominator"] = np.nan
+    return pd.concat([table, tidy(grid.drop(columns="_pupils"))], ignore_index=True)
+
+
+def compute_all(ds: Dataset, school_year: str | None = None,
+                school_code: str | None = None) -> pd.DataFrame:
+    """Every indicator for every school and year (or one year / one school), as the tidy table.
+
+    Years other than ``school_year`` are still read (cohorts and repeaters need earlier years),
+    but only the asked year is returned.
+    """
+    if school_code is not None:
+        ds = ds.for_school(school_code)
+    prep = equity.prepare(ds.pupils)
+    parts = [family.compute(ds, prep) for family in _FAMILIES]
+    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
+    gpi = equity.gender_parity(table)
+    if not gpi.empty:
+        table = pd.concat([table, gpi], ignore_index=True)
+    table = _apply_in_progress(table, in_progress_years(ds))
+    table = _fill_missing(table, school_years(ds.pupils, ds.school, ds.population), ds)
+    if school_year is not None:
+        table = table[table["school_year"] == school_year]
+    order = {k: i for i, k in enumerate(INDICATORS)}
+    dim_order = {d: i for i, d in enumerate(equity.ALL_DIMENSIONS)}
+    table = table.assign(_k=table["indicator"].map(order), _d=table["dimension"].map(dim_order))
+    table = table.sort_values(["school_code", "school_year", "_k", "_d", "group"], kind="stable")
+    return tidy(table.drop(columns=["_k", "_d"]))

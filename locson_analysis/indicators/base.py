@@ -1,0 +1,151 @@
+"""What every indicator family shares: the registry entry, the tidy table, Vietnamese notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from babel.numbers import format_decimal
+
+TIDY_COLUMNS = ["school_code", "school_year", "indicator", "dimension", "group", "value",
+                "numerator", "denominator", "note"]
+
+NO_DATA = "Chưa có số liệu"
+IN_PROGRESS = "Chưa có (năm học đang diễn ra)"
+SO_FAR = "Số liệu đến thời điểm nhập (năm học đang diễn ra)"
+SEMESTER1 = "Theo kết quả học kỳ I (năm học đang diễn ra)"
+NO_PUPIL_FILE = "Chưa có số liệu (chưa nhập danh sách học sinh năm học này)"
+NO_SCHOOL_FILE = "Chưa có số liệu (chưa nhập số liệu nhà trường năm học này)"
+NO_POPULATION_FILE = "Chưa có số liệu (chưa nhập số liệu điều tra phổ cập năm học này)"
+SMALL_GROUP_LIMIT = 10
+
+Unit = Literal["rate", "count", "money", "ratio", "yesno"]
+Input = Literal["pupils", "school", "population", "derived"]
+#: How a value behaves while its school year is still running:
+#: "known" — complete from the start of the year (enrolment at the start);
+#: "so_far" — computed, with a note that it counts events up to the import date;
+#: "s1" — the family itself uses semester-1 results and says so;
+#: "unknown" — value NaN with the note IN_PROGRESS (end-of-year outcomes).
+InProgress = Literal["known", "so_far", "s1", "unknown"]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label_vi: str
+    unit: Unit
+    definition_vi: str
+    source: str
+    numerator_vi: str
+    denominator_vi: str
+    reference_date_vi: str
+    input: Input = "pupils"
+    in_progress: InProgress = "unknown"
+
+
+def vn_number(x: float | int) -> str:
+    """1234 → "1.234", 0.5 → "0,5" (Vietnamese grouping and decimal signs)."""
+    return format_decimal(x, locale="vi_VN")
+
+
+def vn_percent(fraction: float, digits: int = 2) -> str:
+    """0.0006 → "0,06 %" (the space before % is the Vietnamese typographic habit)."""
+    pattern = "#,##0." + "#" * digits if digits else "#,##0"
+    return format_decimal(fraction * 100, pattern, locale="vi_VN") + " %"
+
+
+def small_group_note(n: int) -> str:
+    return f"Nhóm nhỏ (n = {vn_number(int(n))}): không nên đọc như xu hướng"
+
+
+def empty_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "school_code": pd.Series(dtype="str"), "school_year": pd.Series(dtype="str"),
+        "indicator": pd.Series(dtype="str"), "dimension": pd.Series(dtype="str"),
+        "group": pd.Series(dtype="str"), "value": pd.Series(dtype="float64"),
+        "numerator": pd.Series(dtype="float64"), "denominator": pd.Series(dtype="float64"),
+        "note": pd.Series(dtype="str"),
+    })
+
+
+def tidy(rows: pd.DataFrame | list[dict]) -> pd.DataFrame:
+    """Coerce to the tidy table's columns and dtypes (missing columns become NaN / "")."""
+    df = pd.DataFrame(rows) if isinstance(rows, list) else rows
+    if df.empty:
+        return empty_table()
+    df = df.copy()
+    for c in ("value", "numerator", "denominator"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64") if c in df else np.nan
+    if "note" not in df:
+        df["note"] = ""
+    df["note"] = df["note"].fillna("").astype("str")
+    for c in ("school_code", "school_year", "indicator", "dimension", "group"):
+        df[c] = df[c].astype("str")
+    return df[TIDY_COLUMNS].reset_index(drop=True)
+
+
+def join_notes(*notes: pd.Series) -> pd.Series:
+    """Join note columns with "; ", skipping empty ones (vectorised)."""
+    out = notes[0].fillna("").astype("str")
+    for n in notes[1:]:
+        n = n.fillna("").astype("str")
+        both = (out != "") & (n != "")
+        out = out.where(~both, out + "; " + n)
+        out = out.where(out != "", n)
+    return out
+
+
+def school_years(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Every (school_code, school_year) present in any of the frames, sorted."""
+    parts = [f[["school_code", "school_year"]] for f in frames
+             if f is not None and not f.empty and "school_year" in f.columns]
+    if not parts:
+        return pd.DataFrame({"school_code": pd.Series(dtype="str"),
+                             "school_year": pd.Series(dtype="str")})
+    out = pd.concat(parts, ignore_index=True).drop_duplicates()
+    out = out.astype({"school_code": "str", "school_year": "str"})
+    return out.sort_values(["school_code", "school_year"]).reset_index(drop=True)
+
+
+def item_table(facts: pd.DataFrame, universe: pd.DataFrame) -> pd.DataFrame:
+    """Long item facts → one row per (school, year) of ``universe``, one column per item.
+
+    The column ``has_file`` says whether the year has any fact at all (the file was imported).
+    """
+    keys = ["school_code", "school_year"]
+    wide = universe[keys].copy()
+    if facts is None or facts.empty:
+        wide["has_file"] = False
+        return wide
+    f = facts.astype({"school_code": "str", "school_year": "str"})
+    piv = f.pivot_table(index=keys, columns="item", values="value", aggfunc="last")
+    piv.columns = [str(c) for c in piv.columns]
+    piv["has_file"] = True
+    wide = wide.merge(piv.reset_index(), on=keys, how="left")
+    wide["has_file"] = wide["has_file"].astype("boolean").fillna(False).astype(bool)
+    return wide
+
+
+def item_rows(wide: pd.DataFrame, key: str, numerator: str, denominator: str | None,
+              missing_file_note: str, zero_note: str = NO_DATA) -> pd.DataFrame:
+    """School-level rows of one indicator from an :func:`item_table` (ratio or plain value)."""
+    def col(name: str) -> pd.Series:
+        return wide[name] if name in wide.columns else pd.Series(np.nan, index=wide.index)
+
+    num = col(numerator).astype("float64")
+    if denominator is None:
+        den = pd.Series(np.nan, index=wide.index)
+        value = num
+        note = np.where(num.isna(), NO_DATA, "")
+    else:
+        den = col(denominator).astype("float64")
+        ok = num.notna() & (den > 0)
+        value = (num / den).where(ok)
+        note = np.where(num.isna() | den.isna(), NO_DATA, np.where(ok, "", zero_note))
+    note = np.where(wide["has_file"], note, missing_file_note)
+    return tidy(pd.DataFrame({
+        "school_code": wide["school_code"], "school_year": wide["school_year"],
+        "indicator": key, "dimension": "school", "group": "Toàn trường", "value": value,
+        "numerator": num, "denominator": den, "note": note}))

@@ -1,0 +1,161 @@
+"""Lower-secondary completion, in three labelled definitions (see docs/indicators.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import contract
+from ..dataset import Dataset
+from .base import NO_DATA, Indicator, empty_table, join_notes, tidy
+from .equity import EQUITY_DIMENSIONS, Measure, aggregate, dim_column, prepare
+
+COHORT_DIMENSIONS = ("school", "sex", "minority")
+NO_GRADE9 = "Chưa có số liệu: năm học không có học sinh lớp 9 cuối năm"
+
+INDICATORS = [
+    Indicator(
+        "completion_rate_grade9", "Tỷ lệ học sinh hoàn thành chương trình THCS (lớp 9)", "rate",
+        "(a) Cách các tỉnh báo cáo: số học sinh lớp 9 được công nhận hoàn thành chương trình "
+        "THCS chia cho số học sinh lớp 9 cuối năm (không tính học sinh bỏ học, chuyển đi). "
+        "Đây là định nghĩa mặc định khi đối chiếu chỉ tiêu.",
+        "MOET/GSO", "Học sinh lớp 9 có kết quả «Hoàn thành chương trình THCS»",
+        "Số học sinh lớp 9 cuối năm học", "Cuối năm học"),
+    Indicator(
+        "completion_rate_apparent_cohort", "Tỷ lệ hoàn thành THCS theo khóa biểu kiến", "rate",
+        "(b) Khóa biểu kiến (Tổng cục Thống kê): số học sinh hoàn thành chương trình THCS năm "
+        "t chia cho số học sinh lớp 6 đầu năm học t−3. Không theo dõi từng học sinh: học sinh "
+        "chuyển đến, chuyển đi và lưu ban làm tỷ lệ lệch, có thể vượt 100 %.",
+        "MOET/GSO", "Học sinh hoàn thành chương trình THCS năm t",
+        "Số học sinh lớp 6 đầu năm học t−3", "Cuối năm học t; đầu năm học t−3"),
+    Indicator(
+        "completion_rate_true_cohort", "Tỷ lệ hoàn thành THCS đúng hạn theo khóa thực", "rate",
+        "(c) Khóa thực, theo mã học sinh: trong các học sinh vào lớp 6 lần đầu năm học t−3 (trừ "
+        "học sinh đã chuyển trường đi đến hết năm t), tỷ lệ được công nhận hoàn thành chương "
+        "trình THCS đến hết năm học t (đúng 4 năm).",
+        "UNESCO UIS", "Học sinh của khóa hoàn thành chương trình THCS đến hết năm học t",
+        "Học sinh vào lớp 6 lần đầu năm học t−3, trừ học sinh chuyển đi",
+        "Cuối năm học t; khóa vào lớp 6 năm học t−3"),
+    Indicator(
+        "completion_rate_true_cohort_later", "Tỷ lệ hoàn thành THCS theo khóa thực (kể cả muộn)",
+        "rate",
+        "(c′) Như (c) nhưng đếm cả học sinh hoàn thành muộn (sau khi lưu ban), đến năm học gần "
+        "nhất có dữ liệu; mẫu số trừ mọi học sinh của khóa đã chuyển trường đi.",
+        "UNESCO UIS", "Học sinh của khóa hoàn thành chương trình THCS ở bất kỳ năm nào có dữ liệu",
+        "Học sinh vào lớp 6 lần đầu năm học t−3, trừ học sinh chuyển đi",
+        "Năm học gần nhất có dữ liệu; khóa vào lớp 6 năm học t−3"),
+]
+
+
+def _completed(prep: pd.DataFrame) -> np.ndarray:
+    return (prep["outcome"].astype("object") == "completed").fillna(False).to_numpy(dtype=bool)
+
+
+def grade9(prep: pd.DataFrame) -> pd.DataFrame:
+    """(a) grade-9 completers ÷ grade-9 pupils at the end of the year."""
+    last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
+    end = prep["end"].to_numpy()
+    return aggregate(prep, [Measure("completion_rate_grade9", last & end & _completed(prep),
+                                    last & end, ("school", *EQUITY_DIMENSIONS), NO_GRADE9)])
+
+
+def _pupil_years(prep: pd.DataFrame) -> dict[str, list[int]]:
+    years = prep.groupby("school_code", observed=True)["year_start"].unique()
+    return {k: sorted(int(y) for y in v) for k, v in years.items()}
+
+
+def apparent_cohort(prep: pd.DataFrame) -> pd.DataFrame:
+    """(b) completers in year t ÷ grade-6 start-of-year enrolment in year t−3."""
+    if prep.empty:
+        return empty_table()
+    g6_start = ((prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
+                & prep["start"].to_numpy())
+    counts = aggregate(prep, [Measure("completers", _completed(prep), None, COHORT_DIMENSIONS),
+                              Measure("g6_start", g6_start, None, COHORT_DIMENSIONS)])
+    keys = ["school_code", "school_year", "dimension", "group"]
+    num = counts[counts["indicator"] == "completers"][keys + ["numerator"]]
+    den = counts[counts["indicator"] == "g6_start"][keys + ["numerator"]].rename(
+        columns={"numerator": "denominator"})
+    den["school_year"] = den["school_year"].map(
+        lambda y: contract.year_label(contract.start_year(y) + 3))
+    rows = num.merge(den, on=keys, how="left")
+    rows["indicator"] = "completion_rate_apparent_cohort"
+    present = _pupil_years(prep)
+    cohort_missing = np.array([
+        contract.start_year(y) - 3 not in present.get(s, []) for s, y in
+        zip(rows["school_code"], rows["school_year"], strict=True)], dtype=bool)
+    rows["denominator"] = rows["denominator"].fillna(0).where(~cohort_missing)
+    ok = rows["denominator"] > 0
+    rows["value"] = (rows["numerator"] / rows["denominator"]).where(ok)
+    cohort_note = rows["school_year"].map(
+        lambda y: f"Chưa có danh sách học sinh năm học "
+                  f"{contract.year_label(contract.start_year(y) - 3)} (năm vào lớp 6 của khóa)")
+    rows["note"] = np.where(cohort_missing, cohort_note, np.where(ok, "", NO_DATA))
+    return tidy(rows)
+
+
+def true_cohort(prep: pd.DataFrame) -> pd.DataFrame:
+    """(c) linked records: entrants to grade 6 in t−3 who completed by t (and ever)."""
+    if prep.empty:
+        return empty_table()
+    keys = ["school_code", "pupil_id"]
+    is_g6 = (prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
+    entry = prep[is_g6].sort_values("year_start", kind="stable").drop_duplicates(keys)
+    if entry.empty:
+        return empty_table()
+    transfer_year = prep[prep["transferred"]].groupby(keys)["year_start"].min()
+    completion_year = prep[_completed(prep)].groupby(keys)["year_start"].min()
+    entry = entry.join(transfer_year.rename("transfer_year"), on=keys)
+    entry = entry.join(completion_year.rename("completion_year"), on=keys)
+    target = entry["year_start"] + 3
+    stayed = entry["transfer_year"].isna() | (entry["transfer_year"] > target)
+    never_left = entry["transfer_year"].isna()
+    on_time = (entry["completion_year"] <= target).fillna(False)
+    ever = entry["completion_year"].notna()
+    cohort = entry[["school_code", *[dim_column(d) for d in COHORT_DIMENSIONS]]].copy()
+    labels = {y: contract.year_label(int(y)) for y in target.unique()}
+    cohort["school_year"] = target.map(labels).astype("str")
+    rows = aggregate(cohort, [
+        Measure("completion_rate_true_cohort", (stayed & on_time).to_numpy(), stayed.to_numpy(),
+                COHORT_DIMENSIONS),
+        Measure("completion_rate_true_cohort_later", (never_left & ever).to_numpy(),
+                never_left.to_numpy(), COHORT_DIMENSIONS),
+    ])
+    present = _pupil_years(prep)
+    in_data = np.array([contract.start_year(y) in present.get(s, []) for s, y in
+                        zip(rows["school_code"], rows["school_year"], strict=True)], dtype=bool)
+    rows = rows[in_data].reset_index(drop=True)
+    first = {s: ys[0] for s, ys in present.items()}
+    last = {s: ys[-1] for s, ys in present.items()}
+    cohort_start = rows["school_year"].map(contract.start_year) - 3
+    first_year = rows["school_code"].map(first)
+    caveat = np.where(
+        cohort_start == first_year,
+        "Năm học " + cohort_start.map(contract.year_label) + " là năm đầu có dữ liệu: học sinh "
+        "lưu ban lớp 6 từ năm trước có thể bị tính như học sinh mới vào", "")
+    later = rows["indicator"] == "completion_rate_true_cohort_later"
+    until = np.where(later, "Tính đến năm học "
+                     + rows["school_code"].map(last).map(contract.year_label), "")
+    rows["note"] = join_notes(rows["note"], pd.Series(caveat), pd.Series(until))
+    # Years in the data whose cohort year is not: say why there is no value.
+    missing = []
+    for school, years in present.items():
+        for y in years:
+            if y - 3 not in years:
+                for key in ("completion_rate_true_cohort", "completion_rate_true_cohort_later"):
+                    missing.append({
+                        "school_code": school, "school_year": contract.year_label(y),
+                        "indicator": key, "dimension": "school", "group": "Toàn trường",
+                        "value": np.nan, "numerator": np.nan, "denominator": np.nan,
+                        "note": f"Chưa có danh sách học sinh năm học "
+                                f"{contract.year_label(y - 3)} (năm vào lớp 6 của khóa)"})
+    if missing:
+        rows = pd.concat([rows, tidy(missing)], ignore_index=True)
+    return tidy(rows)
+
+
+def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All completion indicators."""
+    prep = prepare(ds.pupils) if prep is None else prep
+    parts = [grade9(prep), apparent_cohort(prep), true_cohort(prep)]
+    return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)

@@ -1,0 +1,62 @@
+"""Enrolment counts and the MOET/GSO within-year dropout rate."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..dataset import Dataset
+from .base import Indicator
+from .equity import Measure, aggregate, prepare
+
+DIMS_GRADE = ("school", "grade")
+
+INDICATORS = [
+    Indicator(
+        "enrolment_start", "Số học sinh đầu năm học", "count",
+        "Số học sinh có tên trong danh sách khi năm học bắt đầu (không ghi ngày vào trường).",
+        "MOET/GSO", "Học sinh không có ngày vào trường", "—",
+        "Đầu năm học (tháng 9)", in_progress="known"),
+    Indicator(
+        "enrolment_end", "Số học sinh cuối năm học", "count",
+        "Số học sinh còn học đến cuối năm: mọi học sinh trong danh sách trừ học sinh bỏ học "
+        "và học sinh chuyển đi (kể cả học sinh chuyển đến trong năm).",
+        "MOET/GSO", "Học sinh có kết quả cuối năm khác «Bỏ học» và «Chuyển đi»", "—",
+        "Cuối năm học (tháng 5)"),
+    Indicator(
+        "enrolment_any", "Số học sinh có học trong năm", "count",
+        "Mọi học sinh có tên trong danh sách của năm học, ở bất kỳ thời điểm nào.",
+        "MOET/GSO", "Mọi dòng học sinh của năm học", "—", "Cả năm học",
+        in_progress="so_far"),
+    Indicator(
+        "dropout_rate", "Tỷ lệ học sinh bỏ học", "rate",
+        "Tỷ lệ bỏ học trong năm học (cách tính của Bộ GD&ĐT/Tổng cục Thống kê): số học sinh "
+        "đầu năm đã bỏ học trong năm chia cho số học sinh đầu năm. Học sinh chuyển trường không "
+        "phải là bỏ học. Học sinh chuyển đến trong năm rồi bỏ học không nằm trong mẫu số nên "
+        "cũng không tính vào tử số; chúng được đếm riêng ở chỉ số «dropouts_midyear_arrivals».",
+        "MOET/GSO", "Học sinh đầu năm có kết quả «Bỏ học»", "Số học sinh đầu năm học",
+        "Đầu năm học (mẫu số) và cả năm học (tử số)", in_progress="so_far"),
+    Indicator(
+        "dropouts_midyear_arrivals", "Học sinh chuyển đến trong năm rồi bỏ học", "count",
+        "Học sinh có ngày vào trường (đến sau khi năm học bắt đầu) và bỏ học trong cùng năm "
+        "học. Không tính vào tỷ lệ bỏ học (không thuộc số học sinh đầu năm) nhưng vẫn là trẻ "
+        "bỏ học cần theo dõi.",
+        "MOET/GSO", "Học sinh có ngày vào trường và kết quả «Bỏ học»", "—", "Cả năm học",
+        in_progress="so_far"),
+]
+
+
+def measures(prep: pd.DataFrame) -> list[Measure]:
+    start, end, dropped = prep["start"].to_numpy(), prep["end"].to_numpy(), prep["dropped"]
+    return [
+        Measure("enrolment_start", start),
+        Measure("enrolment_end", end),
+        Measure("enrolment_any", pd.Series(True, index=prep.index).to_numpy()),
+        Measure("dropout_rate", start & dropped.to_numpy(), start),
+        Measure("dropouts_midyear_arrivals", ~start & dropped.to_numpy(), None, DIMS_GRADE),
+    ]
+
+
+def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Enrolment at the start, end and any time of each year, and the dropout rate."""
+    prep = prepare(ds.pupils) if prep is None else prep
+    return aggregate(prep, measures(prep))

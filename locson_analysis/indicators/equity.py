@@ -1,0 +1,213 @@
+"""Equity: the grouping dimensions, the one vectorised aggregator, the gender parity index.
+
+Every pupil-level indicator is a pair of boolean columns over the pupil-year rows (numerator,
+denominator; counts have no denominator).  :func:`aggregate` sums them by school, year and the
+group label of each dimension in a single ``groupby`` per dimension, so the cost does not grow
+with the number of groups and no Python code runs per pupil.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import contract
+from .base import (
+    NO_DATA,
+    SMALL_GROUP_LIMIT,
+    Indicator,
+    empty_table,
+    join_notes,
+    small_group_note,
+    tidy,
+)
+
+SCHOOL = "Toàn trường"
+KINH = "Kinh"
+MINORITY = "Dân tộc thiểu số"
+OTHER_ETHNIC = "Dân tộc khác"
+#: An ethnic group is shown by name only when it has this many pupils in the school that year
+#: (counted over everyone enrolled at any time); smaller groups are pooled as OTHER_ETHNIC.
+ETHNIC_GROUP_MIN = 20
+
+BOOL_LABELS = {
+    "poor": ("Hộ nghèo", "Không thuộc hộ nghèo"),
+    "near_poor": ("Hộ cận nghèo", "Không thuộc hộ cận nghèo"),
+    "disability": ("Khuyết tật", "Không khuyết tật"),
+    "special_circumstances": ("Hoàn cảnh đặc biệt", "Không có hoàn cảnh đặc biệt"),
+}
+
+ALL_DIMENSIONS = ("school", "grade", "sex", "minority", "ethnicity", "poor", "near_poor",
+                  "disability", "special_circumstances")
+EQUITY_DIMENSIONS = ("sex", "minority", "ethnicity", "poor", "near_poor", "disability",
+                     "special_circumstances")
+#: Pupil rates that get a gender parity index (female rate ÷ male rate).
+PARITY_RATES = ("dropout_rate", "promotion_rate", "repetition_rate", "completion_rate_grade9",
+                "allround_rate", "swim_share")
+
+LEFT_OUTCOMES = ("dropped_out", "transferred_out")
+
+
+def dim_column(dimension: str) -> str:
+    return f"dim_{dimension}"
+
+
+def _labelled(values: pd.Series, mapping: dict) -> pd.Series:
+    return pd.Series(pd.Categorical(values.map(mapping)), index=values.index)
+
+
+def prepare(pupils: pd.DataFrame) -> pd.DataFrame:
+    """Pupil-year rows with the flags and group labels every family uses.
+
+    Adds: ``start`` (enrolled when the year began: no entry date), ``left`` (dropped out or
+    transferred out), ``end`` (still enrolled at the end of the year), ``in_progress_year``
+    (some pupil of that school and year has outcome ``in_progress``), ``year_start`` (int) and
+    one ``dim_<dimension>`` label column per dimension.
+    """
+    keep = ["school_code", "school_year", "pupil_id", "birth_date", "sex", "ethnicity", "grade",
+            "entry_date", "poor", "near_poor", "disability", "special_circumstances",
+            "learning_s1", "conduct_s1", "learning_year", "conduct_year", "result_scale",
+            "outcome", "can_swim"]
+    p = pd.DataFrame({c: (pupils[c] if c in pupils.columns else pd.Series(
+        pd.NA, index=pupils.index, dtype="object")) for c in keep})
+    p = p.reset_index(drop=True)
+    p["grade"] = pd.to_numeric(p["grade"], errors="coerce").astype("Int64")
+    p["entry_date"] = pd.to_datetime(p["entry_date"])
+    p["birth_date"] = pd.to_datetime(p["birth_date"])
+    outcome = p["outcome"].astype("object")
+    p["start"] = p["entry_date"].isna().to_numpy()
+    p["left"] = outcome.isin(LEFT_OUTCOMES).to_numpy()
+    p["end"] = ~p["left"]
+    p["dropped"] = (outcome == "dropped_out").fillna(False).to_numpy(dtype=bool)
+    p["transferred"] = (outcome == "transferred_out").fillna(False).to_numpy(dtype=bool)
+    running = (outcome == "in_progress").fillna(False)
+    p["in_progress_year"] = running.groupby([p["school_code"], p["school_year"]]).transform(
+        "any").to_numpy(dtype=bool)
+    year_cat = pd.Categorical(p["school_year"])
+    starts = np.array([contract.start_year(y) for y in year_cat.categories], dtype="int64")
+    p["year_start"] = starts[year_cat.codes] if len(starts) else np.zeros(len(p), "int64")
+
+    p[dim_column("school")] = pd.Categorical([SCHOOL] * len(p))
+    p[dim_column("grade")] = _labelled(p["grade"], {g: f"Khối {g}" for g in contract.GRADES})
+    p[dim_column("sex")] = _labelled(p["sex"], contract.SEX_LABELS)
+    eth = p["ethnicity"].astype("object")
+    p[dim_column("minority")] = pd.Categorical(
+        np.where(eth.isna(), None, np.where(eth == KINH, KINH, MINORITY)))
+    size = eth.groupby([p["school_code"], p["school_year"], eth], dropna=False).transform("size")
+    named = (eth == KINH) | (size >= ETHNIC_GROUP_MIN)
+    p[dim_column("ethnicity")] = pd.Categorical(
+        np.where(eth.isna(), None, np.where(named, eth, OTHER_ETHNIC)))
+    for col, (yes, no) in BOOL_LABELS.items():
+        p[dim_column(col)] = _labelled(p[col].astype("boolean"), {True: yes, False: no})
+    return p
+
+
+@dataclass
+class Measure:
+    """One indicator as pupil-level flags: summed by group, then numerator ÷ denominator."""
+
+    key: str
+    numerator: np.ndarray
+    denominator: np.ndarray | None = None  # None: a count
+    dimensions: tuple[str, ...] = ALL_DIMENSIONS
+    empty_note: str = NO_DATA
+
+
+def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
+    """Sum each measure's flags by (school, year, group) for each of its dimensions."""
+    if prep.empty or not measures:
+        return empty_table()
+    flags = pd.DataFrame(index=prep.index)
+    for m in measures:
+        flags[f"n|{m.key}"] = np.asarray(m.numerator, dtype=bool)
+        if m.denominator is not None:
+            flags[f"d|{m.key}"] = np.asarray(m.denominator, dtype=bool)
+    by_dimension: dict[str, list[Measure]] = defaultdict(list)
+    for m in measures:
+        for d in m.dimensions:
+            by_dimension[d].append(m)
+    parts = []
+    for dimension, ms in by_dimension.items():
+        cols = [c for m in ms for c in (f"n|{m.key}", f"d|{m.key}") if c in flags.columns]
+        summed = flags[cols].groupby(
+            [prep["school_code"], prep["school_year"], prep[dim_column(dimension)]],
+            observed=True, sort=False).sum()
+        summed.columns = pd.MultiIndex.from_tuples([tuple(c.split("|")) for c in cols])
+        long = summed.stack(level=1, future_stack=True)
+        long = long.dropna(how="all")  # a measure not in this dimension
+        long.index = long.index.set_names(["school_code", "school_year", "group", "indicator"])
+        long = long.reset_index()
+        long["dimension"] = dimension
+        parts.append(long)
+    out = pd.concat(parts, ignore_index=True)
+    if "d" not in out:
+        out["d"] = np.nan
+    out = out.rename(columns={"n": "numerator", "d": "denominator"})
+    is_rate = out["denominator"].notna()
+    empty = is_rate & (out["denominator"] == 0)
+    out["value"] = np.where(is_rate, out["numerator"] / out["denominator"].where(~empty),
+                            out["numerator"])
+    empty_notes = {m.key: m.empty_note for m in measures}
+    note = pd.Series("", index=out.index, dtype="str")
+    specific = out["indicator"].map(empty_notes).fillna(NO_DATA).where(
+        out["dimension"] == "school", NO_DATA)
+    note = note.where(~empty, specific)
+    small = (is_rate & (out["dimension"] != "school") & (out["denominator"] > 0)
+             & (out["denominator"] < SMALL_GROUP_LIMIT))
+    if small.any():
+        small_notes = out.loc[small, "denominator"].map(small_group_note)
+        note = join_notes(note, small_notes.reindex(out.index).fillna(""))
+    out["note"] = note
+    return tidy(out)
+
+
+def gender_parity(table: pd.DataFrame) -> pd.DataFrame:
+    """``gender_parity_index_<rate>`` = female rate ÷ male rate, for the school and by grade.
+
+    numerator = the female rate, denominator = the male rate.  NaN when either rate is missing,
+    or when the male rate is 0 (the index is undefined; the note says so).
+    """
+    sex = table[(table["dimension"] == "sex") & table["indicator"].isin(PARITY_RATES)]
+    if sex.empty:
+        return empty_table()
+    wide = sex.pivot_table(index=["school_code", "school_year", "indicator"], columns="group",
+                           values="value", aggfunc="first", dropna=False)
+    wide = wide.reindex(columns=["Nữ", "Nam"])
+    female, male = wide["Nữ"], wide["Nam"]
+    value = female / male.where(male != 0)
+    note = np.where(female.isna() | male.isna(), NO_DATA,
+                    np.where(male == 0, "Tỷ lệ của nam bằng 0: không tính được chỉ số", ""))
+    out = wide.reset_index()[["school_code", "school_year", "indicator"]]
+    out["indicator"] = "gender_parity_index_" + out["indicator"].astype("str")
+    out["dimension"] = "school"
+    out["group"] = SCHOOL
+    out["value"] = value.to_numpy()
+    out["numerator"] = female.to_numpy()
+    out["denominator"] = male.to_numpy()
+    out["note"] = note
+    return tidy(out)
+
+
+def parity_indicators(registry: dict[str, Indicator]) -> list[Indicator]:
+    """Registry entries for the gender parity index of each rate in PARITY_RATES."""
+    out = []
+    for key in PARITY_RATES:
+        base = registry[key]
+        out.append(Indicator(
+            key=f"gender_parity_index_{key}",
+            label_vi=f"Chỉ số bình đẳng giới — {base.label_vi.lower()}",
+            unit="ratio",
+            definition_vi=(f"Chỉ số bình đẳng giới (GPI) của «{base.label_vi.lower()}»: tỷ lệ "
+                           f"của học sinh nữ chia cho tỷ lệ của học sinh nam. Bằng 1 là bình "
+                           f"đẳng; không tính được khi tỷ lệ của nam bằng 0."),
+            source="UNESCO UIS",
+            numerator_vi=f"{base.label_vi} của học sinh nữ",
+            denominator_vi=f"{base.label_vi} của học sinh nam",
+            reference_date_vi=base.reference_date_vi,
+            input="derived",
+            in_progress=base.in_progress,
+        ))
+    return out

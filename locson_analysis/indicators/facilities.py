@@ -1,0 +1,125 @@
+"""Facilities and services from the school sheet (targets 1 and 4/5), and swimming."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Dataset
+from .base import (
+    NO_DATA,
+    NO_SCHOOL_FILE,
+    Indicator,
+    empty_table,
+    item_rows,
+    item_table,
+    school_years,
+    tidy,
+)
+from .equity import Measure, aggregate, prepare
+
+SCHOOL_YEAR = "Năm học (số liệu nhà trường)"
+
+
+def _item(key: str, label: str, unit: str, definition: str, numerator: str,
+          denominator: str = "—") -> Indicator:
+    return Indicator(key, label, unit, definition, "MOET/GSO", numerator, denominator,
+                     SCHOOL_YEAR, input="school", in_progress="known")
+
+
+INDICATORS = [
+    _item("toilets_hygienic_share", "Tỷ lệ nhà vệ sinh học sinh đạt chuẩn hợp vệ sinh", "rate",
+          "Số nhà vệ sinh học sinh đạt chuẩn hợp vệ sinh chia cho tổng số nhà vệ sinh học sinh "
+          "(chỉ tiêu số 1: duy trì nhà vệ sinh hợp vệ sinh).",
+          "Nhà vệ sinh học sinh đạt chuẩn hợp vệ sinh", "Tổng số nhà vệ sinh học sinh"),
+    _item("pupils_per_hygienic_toilet", "Số học sinh trên một nhà vệ sinh hợp vệ sinh", "ratio",
+          "Số học sinh đầu năm học chia cho số nhà vệ sinh học sinh đạt chuẩn hợp vệ sinh.",
+          "Số học sinh đầu năm học (danh sách học sinh)", "Nhà vệ sinh hợp vệ sinh"),
+    _item("clean_water", "Có nước sạch", "yesno", "1 nếu trường có nước sạch, 0 nếu không.",
+          "Có nước sạch (1/0)"),
+    _item("psych_service", "Có dịch vụ hỗ trợ tâm lý", "yesno",
+          "1 nếu trường có dịch vụ hỗ trợ tâm lý trẻ em, 0 nếu không (chỉ tiêu «Phấn đấu có "
+          "dịch vụ hỗ trợ tâm lý trẻ em»).", "Có dịch vụ hỗ trợ tâm lý (1/0)"),
+    _item("counselling_sessions", "Số buổi tư vấn tâm lý", "count",
+          "Số buổi (lượt) tư vấn tâm lý đã tổ chức trong năm học.", "Số buổi tư vấn tâm lý"),
+    _item("pupils_counselled", "Số học sinh được tư vấn", "count",
+          "Số học sinh được tư vấn tâm lý trong năm học.", "Số học sinh được tư vấn"),
+    _item("dialogue_sessions", "Số buổi đối thoại học đường", "count",
+          "Số buổi đối thoại học đường đã tổ chức.", "Số buổi đối thoại học đường"),
+    _item("staff_trained_social_work",
+          "Số cán bộ, giáo viên được tập huấn công tác xã hội trường học", "count",
+          "Số cán bộ, giáo viên, nhân viên được tập huấn công tác xã hội trường học.",
+          "Số người được tập huấn"),
+    _item("violence_incidents", "Số vụ bạo lực học đường", "count",
+          "Số vụ bạo lực học đường ghi nhận trong năm học (kế hoạch: trường học không có bạo "
+          "lực).", "Số vụ bạo lực học đường"),
+    _item("abuse_cases", "Số vụ xâm hại trẻ em", "count",
+          "Số vụ xâm hại trẻ em ghi nhận trong năm học (kế hoạch mong muốn không có vụ nào).",
+          "Số vụ xâm hại trẻ em"),
+    _item("complaints_resolved_share", "Tỷ lệ đơn thư, kiến nghị đã giải quyết", "rate",
+          "Số đơn thư, kiến nghị đã giải quyết chia cho số đơn thư, kiến nghị nhận được.",
+          "Đơn thư, kiến nghị đã giải quyết", "Đơn thư, kiến nghị nhận được"),
+    _item("sports_clubs", "Số câu lạc bộ thể thao", "count", "Số câu lạc bộ thể dục thể thao.",
+          "Số câu lạc bộ thể thao"),
+    _item("club_members", "Số học sinh tham gia câu lạc bộ", "count",
+          "Số học sinh tham gia các câu lạc bộ thể thao.", "Số học sinh tham gia câu lạc bộ"),
+    _item("pupils_taught_swimming", "Số học sinh được dạy bơi", "count",
+          "Số học sinh được dạy bơi trong năm học.", "Số học sinh được dạy bơi"),
+    Indicator(
+        "swim_share", "Tỷ lệ học sinh biết bơi", "rate",
+        "Số học sinh biết bơi chia cho số học sinh có thông tin biết bơi hay không (danh sách "
+        "học sinh; ô trống không được tính).", "MOET/GSO", "Học sinh biết bơi",
+        "Học sinh có thông tin biết bơi", "Thời điểm lập danh sách", in_progress="known"),
+    _item("pupils_policy_support", "Số học sinh được hỗ trợ chính sách", "count",
+          "Số học sinh thuộc diện chính sách, khuyết tật, hoàn cảnh khó khăn được hỗ trợ kinh "
+          "phí.", "Số học sinh được hỗ trợ"),
+    _item("policy_support_amount", "Tổng kinh phí hỗ trợ học sinh (đồng)", "money",
+          "Tổng kinh phí hỗ trợ học sinh diện chính sách trong năm học, tính bằng đồng.",
+          "Tổng kinh phí hỗ trợ (đồng)"),
+]
+
+PLAIN_ITEMS = ("clean_water", "psych_service", "counselling_sessions", "pupils_counselled",
+               "dialogue_sessions", "staff_trained_social_work", "violence_incidents",
+               "abuse_cases", "sports_clubs", "club_members", "pupils_taught_swimming",
+               "pupils_policy_support", "policy_support_amount")
+
+
+def _pupils_per_toilet(wide: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
+    keys = ["school_code", "school_year"]
+    if prep.empty:
+        start = pd.DataFrame(columns=[*keys, "enrolment_start"])
+    else:
+        start = (prep[prep["start"]].groupby(keys, observed=True).size()
+                 .rename("enrolment_start").reset_index())
+        start = start.astype({"school_code": "str", "school_year": "str"})
+    w = wide.merge(start, on=keys, how="left")
+    rows = item_rows(w, "pupils_per_hygienic_toilet", "enrolment_start", "toilets_hygienic",
+                     NO_SCHOOL_FILE, "Không có nhà vệ sinh hợp vệ sinh")
+    no_pupils = w["enrolment_start"].isna().to_numpy() & w["has_file"].to_numpy()
+    rows["note"] = np.where(no_pupils, NO_DATA + " (chưa có danh sách học sinh)", rows["note"])
+    return rows
+
+
+def swim_share(prep: pd.DataFrame) -> pd.DataFrame:
+    swim = prep["can_swim"].astype("boolean")
+    known = swim.notna().to_numpy()
+    return aggregate(prep, [Measure("swim_share", swim.fillna(False).to_numpy(dtype=bool),
+                                    known)])
+
+
+def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Facility and service indicators for every school year present in the dataset."""
+    prep = prepare(ds.pupils) if prep is None else prep
+    wide = item_table(ds.school, school_years(ds.pupils, ds.school, ds.population))
+    parts = [
+        item_rows(wide, "toilets_hygienic_share", "toilets_hygienic", "toilets", NO_SCHOOL_FILE,
+                  "Chưa có số liệu: trường ghi 0 nhà vệ sinh học sinh"),
+        _pupils_per_toilet(wide, prep),
+        *[item_rows(wide, key, key, None, NO_SCHOOL_FILE) for key in PLAIN_ITEMS],
+        item_rows(wide, "complaints_resolved_share", "complaints_resolved",
+                  "complaints_received", NO_SCHOOL_FILE,
+                  "Chưa có số liệu: năm học không nhận đơn thư, kiến nghị nào"),
+        swim_share(prep),
+    ]
+    out = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
+    return tidy(out)

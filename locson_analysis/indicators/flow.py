@@ -1,0 +1,62 @@
+"""Pupil-level flows by grade: promotion, repetition, transfers (dropout is in enrolment.py).
+
+These are computed from each pupil's own end-of-year outcome, not from aggregate counts (the
+UNESCO reconstructed-cohort method from counts is ``locson_analysis.flows``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import contract
+from ..dataset import Dataset
+from .base import Indicator
+from .equity import Measure, aggregate, prepare
+
+INDICATORS = [
+    Indicator(
+        "promotion_rate", "Tỷ lệ học sinh lên lớp", "rate",
+        "Số học sinh được lên lớp chia cho số học sinh cuối năm (không tính học sinh bỏ học, "
+        "chuyển đi). Ở lớp 9, «lên lớp» là được công nhận hoàn thành chương trình THCS (UNESCO "
+        "gọi là tốt nghiệp).",
+        "MOET/GSO", "Học sinh cuối năm có kết quả «Lên lớp» (lớp 9: «Hoàn thành chương trình "
+        "THCS»)", "Số học sinh cuối năm học", "Cuối năm học"),
+    Indicator(
+        "repetition_rate", "Tỷ lệ học sinh ở lại lớp", "rate",
+        "Số học sinh ở lại lớp chia cho số học sinh cuối năm. Ở lớp 9, học sinh chưa được công "
+        "nhận hoàn thành chương trình THCS được tính là ở lại lớp 9.",
+        "MOET/GSO", "Học sinh cuối năm có kết quả «Ở lại lớp» (lớp 9: cả «Chưa hoàn thành "
+        "chương trình THCS»)", "Số học sinh cuối năm học", "Cuối năm học"),
+    Indicator(
+        "transfer_out_rate", "Tỷ lệ học sinh chuyển trường đi", "rate",
+        "Số học sinh đầu năm chuyển sang trường khác trong năm học chia cho số học sinh đầu "
+        "năm. Chuyển trường không phải là bỏ học.",
+        "MOET/GSO", "Học sinh đầu năm có kết quả «Chuyển đi»", "Số học sinh đầu năm học",
+        "Đầu năm học (mẫu số) và cả năm học (tử số)", in_progress="so_far"),
+    Indicator(
+        "transfer_in", "Số học sinh chuyển đến trong năm", "count",
+        "Số học sinh vào trường sau khi năm học đã bắt đầu (có ghi ngày vào trường).",
+        "MOET/GSO", "Học sinh có ngày vào trường", "—", "Cả năm học", in_progress="so_far"),
+]
+
+
+def measures(prep: pd.DataFrame) -> list[Measure]:
+    outcome = prep["outcome"].astype("object")
+    last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
+    end, start = prep["end"].to_numpy(), prep["start"].to_numpy()
+    promoted = (outcome == "promoted").fillna(False).to_numpy(dtype=bool)
+    completed = (outcome == "completed").fillna(False).to_numpy(dtype=bool)
+    repeating = (outcome == "repeating").fillna(False).to_numpy(dtype=bool)
+    not_completed = (outcome == "not_completed").fillna(False).to_numpy(dtype=bool)
+    return [
+        Measure("promotion_rate", end & (promoted | (last & completed)), end),
+        Measure("repetition_rate", end & (repeating | (last & not_completed)), end),
+        Measure("transfer_out_rate", start & prep["transferred"].to_numpy(), start),
+        Measure("transfer_in", ~start),
+    ]
+
+
+def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Promotion, repetition and transfer-out rates and transfers in, by grade and group."""
+    prep = prepare(ds.pupils) if prep is None else prep
+    return aggregate(prep, measures(prep))

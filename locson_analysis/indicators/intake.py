@@ -1,0 +1,86 @@
+"""Grade-6 intake of 11-year-olds (target 3) and school participation of 11–14-year-olds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Dataset
+from .base import (
+    NO_POPULATION_FILE,
+    Indicator,
+    empty_table,
+    item_rows,
+    item_table,
+    join_notes,
+    school_years,
+    tidy,
+)
+from .equity import EQUITY_DIMENSIONS, Measure, aggregate, prepare
+
+ENTRY_AGE = 11
+NO_PREVIOUS_YEAR = ("Không có danh sách học sinh năm học trước: mọi học sinh lớp 6 được coi là "
+                    "mới vào lớp 6")
+
+INDICATORS = [
+    Indicator(
+        "grade6_intake_age11", "Tỷ lệ huy động trẻ 11 tuổi vào lớp 6", "rate",
+        "Số trẻ 11 tuổi trên địa bàn đã vào lớp 6 chia cho số trẻ 11 tuổi trên địa bàn, theo số "
+        "liệu điều tra phổ cập giáo dục (chỉ tiêu số 3 của kế hoạch).",
+        "MOET/GSO", "Trẻ 11 tuổi trên địa bàn vào lớp 6 (điều tra phổ cập)",
+        "Trẻ 11 tuổi trên địa bàn (điều tra phổ cập)", "Thời điểm điều tra phổ cập của năm học",
+        input="population", in_progress="known"),
+    Indicator(
+        "population_11_14_in_school", "Tỷ lệ trẻ 11–14 tuổi đang đi học", "rate",
+        "Số trẻ 11–14 tuổi trên địa bàn đang đi học chia cho số trẻ 11–14 tuổi trên địa bàn "
+        "(điều tra phổ cập).", "MOET/GSO", "Trẻ 11–14 tuổi đang đi học",
+        "Trẻ 11–14 tuổi trên địa bàn", "Thời điểm điều tra phổ cập của năm học",
+        input="population", in_progress="known"),
+    Indicator(
+        "grade6_entrants_age11_share", "Tỷ lệ học sinh mới vào lớp 6 đúng 11 tuổi", "rate",
+        "Góc nhìn từ danh sách của trường: trong các học sinh mới vào lớp 6 năm nay (không "
+        "tính học sinh lưu ban, tức là đã học lớp 6 ở trường năm trước), tỷ lệ học sinh tròn 11 "
+        "tuổi trong năm dương lịch năm học bắt đầu (năm bắt đầu − năm sinh = 11).",
+        "UNESCO UIS", "Học sinh mới vào lớp 6 tròn 11 tuổi", "Học sinh mới vào lớp 6",
+        "Năm dương lịch năm học bắt đầu", in_progress="known"),
+]
+
+
+def entrants_age11(prep: pd.DataFrame) -> pd.DataFrame:
+    """Grade-6 entrants (not in grade 6 at this school the year before) aged 11."""
+    if prep.empty:
+        return empty_table()
+    keys = ["school_code", "pupil_id", "year_start"]
+    g6 = (prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
+    before = prep.loc[g6, keys].drop_duplicates()
+    before["year_start"] = before["year_start"] + 1
+    before["repeater"] = True
+    flagged = prep[keys].merge(before, on=keys, how="left")["repeater"]
+    repeater = flagged.fillna(False).to_numpy(dtype=bool)
+    entrant = g6 & ~repeater
+    age = prep["year_start"] - prep["birth_date"].dt.year
+    aged11 = (age == ENTRY_AGE).fillna(False).to_numpy(dtype=bool)
+    rows = aggregate(prep, [Measure("grade6_entrants_age11_share", entrant & aged11, entrant,
+                                    ("school", *EQUITY_DIMENSIONS))])
+    years = prep[["school_code", "year_start"]].drop_duplicates()
+    present = set(zip(years["school_code"].astype("str"), years["year_start"].astype("int64"),
+                      strict=True))
+    starts = rows["school_year"].str.slice(0, 4).astype("int64")
+    no_previous = np.array([(s, y - 1) not in present for s, y in
+                            zip(rows["school_code"], starts, strict=True)], dtype=bool)
+    rows["note"] = join_notes(rows["note"], pd.Series(np.where(no_previous, NO_PREVIOUS_YEAR, "")))
+    return tidy(rows)
+
+
+def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Intake indicators from the population file and from the pupil list."""
+    prep = prepare(ds.pupils) if prep is None else prep
+    wide = item_table(ds.population, school_years(ds.pupils, ds.school, ds.population))
+    parts = [
+        item_rows(wide, "grade6_intake_age11", "pop_age11_in_grade6", "pop_age11",
+                  NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11 tuổi trên địa bàn bằng 0"),
+        item_rows(wide, "population_11_14_in_school", "pop_age11_14_in_school", "pop_age11_14",
+                  NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11–14 tuổi trên địa bàn bằng 0"),
+        entrants_age11(prep),
+    ]
+    return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
