@@ -1,0 +1,388 @@
+"""Vietnamese formatting, the chart theme and HTML helpers for the notebooks and the report.
+
+Numbers are formatted with Babel for ``vi_VN`` (never the operating system's locale): a decimal
+comma, a dot between thousands, a space before ``%`` (``97,5 %``), dates as ``dd/mm/yyyy``.
+Rounding is half-up, as people round by hand (0,125 % → 0,13 %), not Babel's half-even.
+
+Charts follow one theme (:func:`set_theme`): DejaVu Sans (it has every Vietnamese letter),
+sizes readable on A4, percentage axes as percentages, count axes from zero, the target drawn
+and labelled.  :func:`chart_to_html` turns a figure into an ``<img>`` with alt text and the
+image embedded, so the exported report needs no other file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import pandas as pd
+from babel.numbers import format_decimal
+
+LOCALE = "vi_VN"
+MISSING = "—"
+NO_DATA = "Chưa có số liệu"
+FONT = "DejaVu Sans"
+
+#: Figure width that fits A4 portrait between 15 mm margins (180 mm ≈ 7.1 in).
+A4_WIDTH_IN = 7.0
+
+STATUS_COLOURS = {
+    "Đạt": ("#1b5e20", "#e8f5e9"),
+    "Chưa đạt": ("#b71c1c", "#ffebee"),
+    "Chưa có số liệu": ("#455a64", "#eceff1"),
+}
+
+TARGET_COLOUR = "#c62828"
+LINE_COLOUR = "#1565c0"
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers, money, dates
+# --------------------------------------------------------------------------------------------
+
+def is_missing(x: object) -> bool:
+    """True for None, NaN, NaT and pandas NA."""
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _round_half_up(x: float | int | Decimal, digits: int) -> Decimal:
+    d = x if isinstance(x, Decimal) else Decimal(repr(float(x)))
+    return d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def _pattern(digits: int) -> str:
+    return "#,##0" + ("." + "0" * digits if digits > 0 else "")
+
+
+def fmt_num(x: object, digits: int = 0, missing: str = MISSING) -> str:
+    """A number in Vietnamese notation: ``1234`` → ``"1.234"``, ``2.5`` (digits=1) → ``"2,5"``."""
+    if is_missing(x):
+        return missing
+    try:
+        d = _round_half_up(float(x), digits)  # type: ignore[arg-type]
+    except (TypeError, ValueError, InvalidOperation):
+        return str(x)
+    if d == 0:
+        d = abs(d)  # no "-0"
+    return format_decimal(d, _pattern(digits), locale=LOCALE, decimal_quantization=True)
+
+
+def fmt_pct(x: object, digits: int = 1, missing: str = MISSING) -> str:
+    """A fraction as a Vietnamese percentage: ``0.975`` → ``"97,5 %"``; NaN → ``"—"``."""
+    if is_missing(x):
+        return missing
+    try:
+        pct = Decimal(repr(float(x))) * 100  # type: ignore[arg-type]
+    except (TypeError, ValueError, InvalidOperation):
+        return str(x)
+    return fmt_num(pct, digits) + " %"
+
+
+def fmt_pp(x: object, digits: int = 1, missing: str = MISSING) -> str:
+    """A change between two rates, in percentage points, signed: ``0.005`` → ``"+0,5 điểm %"``."""
+    if is_missing(x):
+        return missing
+    pct = Decimal(repr(float(x))) * 100  # type: ignore[arg-type]
+    rounded = _round_half_up(pct, digits)
+    if rounded == 0:
+        return "không đổi"
+    sign = "+" if rounded > 0 else "−"
+    return f"{sign}{fmt_num(abs(rounded), digits)} điểm %"
+
+
+def fmt_signed(x: object, digits: int = 0, missing: str = MISSING) -> str:
+    """A signed change in a count: ``3`` → ``"+3"``, ``-2`` → ``"−2"``, ``0`` → ``"không đổi"``."""
+    if is_missing(x):
+        return missing
+    rounded = _round_half_up(float(x), digits)  # type: ignore[arg-type]
+    if rounded == 0:
+        return "không đổi"
+    sign = "+" if rounded > 0 else "−"
+    return f"{sign}{fmt_num(abs(rounded), digits)}"
+
+
+def fmt_money(x: object, missing: str = MISSING) -> str:
+    """An amount in đồng: ``1234000`` → ``"1.234.000 đ"``."""
+    if is_missing(x):
+        return missing
+    return fmt_num(x, 0) + " đ"
+
+
+def fmt_bool(x: object, missing: str = MISSING) -> str:
+    """A yes/no fact (stored as 1.0/0.0 or bool) as ``"Có"`` / ``"Không"``."""
+    if is_missing(x):
+        return missing
+    return "Có" if bool(float(x)) else "Không"  # type: ignore[arg-type]
+
+
+def _as_timestamp(d: object) -> pd.Timestamp | None:
+    if is_missing(d):
+        return None
+    try:
+        ts = pd.Timestamp(d)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(ts) else ts
+
+
+def fmt_date(d: object, missing: str = MISSING) -> str:
+    """A date as ``dd/mm/yyyy`` (``2025-05-31`` → ``"31/05/2025"``)."""
+    ts = _as_timestamp(d)
+    return missing if ts is None else f"{ts.day:02d}/{ts.month:02d}/{ts.year:04d}"
+
+
+def fmt_datetime(d: object, missing: str = MISSING) -> str:
+    """A time as ``dd/mm/yyyy HH:MM`` (import times)."""
+    ts = _as_timestamp(d)
+    return missing if ts is None else f"{fmt_date(ts)} {ts.hour:02d}:{ts.minute:02d}"
+
+
+def today() -> str:
+    return fmt_date(dt.date.today())
+
+
+#: Format names used by table helpers and the Excel writer.
+FORMATTERS: dict[str, Callable[[object], str]] = {
+    "pct": lambda x: fmt_pct(x, 1),
+    "pct2": lambda x: fmt_pct(x, 2),
+    "pp": lambda x: fmt_pp(x, 1),
+    "pp2": lambda x: fmt_pp(x, 2),
+    "num": lambda x: fmt_num(x, 0),
+    "num1": lambda x: fmt_num(x, 1),
+    "num2": lambda x: fmt_num(x, 2),
+    "signed": lambda x: fmt_signed(x, 0),
+    "money": fmt_money,
+    "bool": fmt_bool,
+    "date": fmt_date,
+    "datetime": fmt_datetime,
+    "text": lambda x: MISSING if is_missing(x) else str(x),
+}
+
+
+def fmt(x: object, kind: str) -> str:
+    """Format ``x`` by a format name of :data:`FORMATTERS` (unknown names print as text)."""
+    return FORMATTERS.get(kind, FORMATTERS["text"])(x)
+
+
+# --------------------------------------------------------------------------------------------
+# HTML pieces
+# --------------------------------------------------------------------------------------------
+
+def esc(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def status_badge(status: object) -> str:
+    """A coloured label for a target's status ("Đạt", "Chưa đạt", "Chưa có số liệu")."""
+    label = NO_DATA if is_missing(status) or not str(status) else str(status)
+    fg, bg = STATUS_COLOURS.get(label, ("#263238", "#eceff1"))
+    return (f'<span class="locson-badge" style="color:{fg};background:{bg};'
+            f'border:1px solid {fg};border-radius:3px;padding:1px 6px;white-space:nowrap;'
+            f'font-weight:600">{esc(label)}</span>')
+
+
+def table_html(df: pd.DataFrame, formats: Mapping[str, str | Callable[[object], str]] | None = None,
+               caption: str | None = None, html_columns: Sequence[str] = (),
+               right_align: Sequence[str] | None = None) -> str:
+    """An HTML table (pandas Styler, index hidden) with Vietnamese number formats.
+
+    ``formats`` maps a column to a format name of :data:`FORMATTERS` or a function.  Columns not
+    named are formatted by the Styler with ``decimal=","`` and ``thousands="."``.  Text is
+    HTML-escaped except in ``html_columns`` (cells built by this module, e.g. badges).
+    """
+    formats = dict(formats or {})
+    shown = df.copy()
+    for col in shown.columns:
+        if col in html_columns:
+            continue
+        spec = formats.get(col)
+        if spec is None:
+            continue
+        func = spec if callable(spec) else FORMATTERS.get(spec, FORMATTERS["text"])
+        shown[col] = [esc(func(v)) for v in shown[col]]
+    for col in html_columns:
+        if col in shown.columns:
+            shown[col] = ["" if is_missing(v) else str(v) for v in shown[col]]
+    # The remaining object columns are plain text: escape them; numbers go through the Styler.
+    for col in shown.columns:
+        if col in formats or col in html_columns:
+            continue
+        if shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col]):
+            shown[col] = [MISSING if is_missing(v) else esc(v) for v in shown[col]]
+    styler = (shown.style.hide(axis="index")
+              .format(decimal=",", thousands=".", precision=1, na_rep=MISSING)
+              .set_table_attributes('class="locson-table"'))
+    if right_align is None:
+        right_align = [c for c in df.columns
+                       if (formats.get(c) in {"pct", "pct2", "pp", "pp2", "num", "num1", "num2",
+                                              "signed", "money"})
+                       or pd.api.types.is_numeric_dtype(df[c])]
+    cols = [c for c in right_align if c in shown.columns]
+    if cols:
+        styler = styler.set_properties(subset=cols, **{"text-align": "right"})
+    if caption:
+        styler = styler.set_caption(esc(caption))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return styler.to_html()
+
+
+def paragraph(text: str) -> str:
+    return f"<p>{esc(text)}</p>"
+
+
+def note_box(text: str, kind: str = "note") -> str:
+    """A highlighted paragraph (kind "note" or "warn")."""
+    colour = "#fff8e1" if kind == "warn" else "#e3f2fd"
+    border = "#f9a825" if kind == "warn" else "#1565c0"
+    return (f'<div class="locson-note" style="background:{colour};border-left:4px solid {border};'
+            f'padding:6px 10px;margin:8px 0">{esc(text)}</div>')
+
+
+# --------------------------------------------------------------------------------------------
+# Charts
+# --------------------------------------------------------------------------------------------
+
+def set_theme() -> None:
+    """The chart theme for every notebook: DejaVu Sans pinned, sizes readable on A4."""
+    import matplotlib
+    import seaborn as sns
+
+    matplotlib.use("Agg", force=False)
+    sns.set_theme(
+        style="whitegrid", context="notebook", font=FONT,
+        rc={
+            "font.family": "sans-serif",
+            "font.sans-serif": [FONT],
+            "figure.figsize": (A4_WIDTH_IN, 3.2),
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 10,
+            "xtick.labelsize": 9,
+            "ytick.labelsize": 9,
+            "legend.fontsize": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.formatter.use_locale": False,
+        },
+    )
+    # Fonts are found from matplotlib's own files; a missing-glyph warning would reach stderr.
+    warnings.filterwarnings("ignore", message="Glyph .* missing from")
+
+
+def percent_axis(ax, digits: int = 0, axis: str = "y") -> None:
+    """Label an axis of fractions as Vietnamese percentages (0.975 → "97,5 %")."""
+    from matplotlib.ticker import FuncFormatter
+
+    formatter = FuncFormatter(lambda v, _pos: fmt_pct(v, digits))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def count_axis(ax, axis: str = "y") -> None:
+    """A count axis: from zero, whole numbers with a dot between thousands."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(integer=True))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_num(v)))
+    if axis == "y":
+        ax.set_ylim(bottom=0)
+    else:
+        ax.set_xlim(left=0)
+
+
+def _pct_digits_for(values: Sequence[float]) -> int:
+    finite = [abs(v) for v in values if v is not None and not math.isnan(v)]
+    top = max(finite, default=1.0)
+    return 2 if top < 0.01 else (1 if top < 0.1 else 0)
+
+
+def trend_chart(years: Sequence[str], values: Sequence[float], title: str, *,
+                unit: str = "pct", thresholds: Sequence[float] | None = None,
+                target_label: str | None = None, value_digits: int = 1,
+                ylabel: str | None = None):
+    """A line of one indicator by school year, with the target drawn as a labelled dashed line.
+
+    ``values`` are fractions when ``unit == "pct"`` (axis shown as percentages), counts
+    otherwise (axis from zero).  ``thresholds`` gives the target for each year (NaN where the
+    plan sets none), so a target that changes between phases is drawn as it was.
+    """
+    import matplotlib.pyplot as plt
+
+    years = list(years)
+    vals = [float("nan") if is_missing(v) else float(v) for v in values]
+    fig, ax = plt.subplots(figsize=(A4_WIDTH_IN, 3.2))
+    xs = list(range(len(years)))
+    ax.plot(xs, vals, marker="o", color=LINE_COLOUR, linewidth=2, label="Kết quả")
+    for x, v in zip(xs, vals, strict=True):
+        if not math.isnan(v):
+            text = fmt_pct(v, value_digits) if unit == "pct" else fmt_num(v)
+            ax.annotate(text, (x, v), textcoords="offset points", xytext=(0, 7), ha="center",
+                        fontsize=8, color=LINE_COLOUR)
+    thr = None
+    if thresholds is not None:
+        thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
+        if any(not math.isnan(t) for t in thr):
+            ax.step(xs, thr, where="mid", color=TARGET_COLOUR, linestyle="--", linewidth=1.5,
+                    label=target_label or "Mục tiêu")
+            last = max(i for i, t in enumerate(thr) if not math.isnan(t))
+            ax.annotate(target_label or "Mục tiêu", (last, thr[last]),
+                        textcoords="offset points", xytext=(4, -12), ha="right", fontsize=8,
+                        color=TARGET_COLOUR)
+    ax.set_xticks(xs)
+    ax.set_xticklabels(years, rotation=0)
+    ax.set_xlim(-0.5, len(xs) - 0.5)
+    ax.set_title(title, loc="left")
+    ax.set_xlabel("Năm học")
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    everything = vals + ([t for t in thr if not math.isnan(t)] if thr else [])
+    finite = [v for v in everything if not math.isnan(v)]
+    if unit == "pct":
+        top = max(finite, default=1.0)
+        bottom = min(finite, default=0.0)
+        if bottom > 0.5:  # rates near 100 %: show the band that matters, up to 100 %
+            span = max(1.0 - bottom, 0.01)
+            ax.set_ylim(max(0.0, bottom - span * 0.6), 1.0 + span * 0.25)
+        else:
+            ax.set_ylim(0, max(top * 1.35, 0.0005))
+        percent_axis(ax, digits=_pct_digits_for([ax.get_ylim()[1] - ax.get_ylim()[0]]))
+    else:
+        count_axis(ax)
+        top = max(finite, default=1.0)
+        ax.set_ylim(0, max(top * 1.25, 1))
+    if len(xs) > 6:
+        for label in ax.get_xticklabels():
+            label.set_fontsize(8)
+    ax.legend(loc="best", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def chart_to_html(fig, alt: str, caption: str | None = None) -> str:
+    """The figure as an ``<img>`` with alt text and the PNG embedded (base64); closes ``fig``."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="locson-chart" style="margin:8px 0;break-inside:avoid">'
+            f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" '
+            f'style="max-width:100%;height:auto">{cap}</figure>')

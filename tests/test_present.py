@@ -1,0 +1,139 @@
+"""Vietnamese formatting and chart helpers: exact strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from locson_analysis import present as P  # noqa: E402
+
+
+class TestPercent:
+    @pytest.mark.parametrize(("value", "digits", "expected"), [
+        (0.975, 1, "97,5 %"),
+        (0.998, 1, "99,8 %"),
+        (1.0, 1, "100,0 %"),
+        (0.0, 1, "0,0 %"),
+        (0.5, 0, "50 %"),
+        (0.0006, 2, "0,06 %"),
+        (0.00125, 2, "0,13 %"),  # half-up, as people round (Babel alone gives 0,12)
+        (0.0125, 1, "1,3 %"),
+        (12.345, 1, "1.234,5 %"),
+    ])
+    def test_values(self, value: float, digits: int, expected: str) -> None:
+        assert P.fmt_pct(value, digits) == expected
+
+    @pytest.mark.parametrize("missing", [float("nan"), None, pd.NA, math.nan])
+    def test_missing_is_a_dash(self, missing: object) -> None:
+        assert P.fmt_pct(missing) == "—"
+
+    def test_missing_text_can_be_chosen(self) -> None:
+        assert P.fmt_pct(float("nan"), missing="Chưa có số liệu") == "Chưa có số liệu"
+
+
+class TestNumbers:
+    @pytest.mark.parametrize(("value", "digits", "expected"), [
+        (1234, 0, "1.234"),
+        (1234567.891, 2, "1.234.567,89"),
+        (2.5, 1, "2,5"),
+        (0, 0, "0"),
+        (-0.0001, 1, "0,0"),
+        (-1234, 0, "-1.234"),
+        (2.5, 0, "3"),
+    ])
+    def test_fmt_num(self, value: float, digits: int, expected: str) -> None:
+        assert P.fmt_num(value, digits) == expected
+
+    def test_money(self) -> None:
+        assert P.fmt_money(1234000) == "1.234.000 đ"
+        assert P.fmt_money(float("nan")) == "—"
+
+    def test_changes(self) -> None:
+        assert P.fmt_pp(0.005) == "+0,5 điểm %"
+        assert P.fmt_pp(-0.0125, 2) == "−1,25 điểm %"
+        assert P.fmt_pp(0.0) == "không đổi"
+        assert P.fmt_signed(3) == "+3"
+        assert P.fmt_signed(-2) == "−2"
+        assert P.fmt_signed(0) == "không đổi"
+
+    def test_bool(self) -> None:
+        assert P.fmt_bool(1.0) == "Có"
+        assert P.fmt_bool(0.0) == "Không"
+        assert P.fmt_bool(None) == "—"
+
+    def test_not_the_os_locale(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("LC_ALL", "C")
+        assert P.fmt_num(1234.5, 1) == "1.234,5"
+
+
+class TestDates:
+    def test_date(self) -> None:
+        assert P.fmt_date(dt.date(2025, 5, 31)) == "31/05/2025"
+        assert P.fmt_date("2024-09-05") == "05/09/2024"
+        assert P.fmt_date(pd.Timestamp("2026-01-02 13:45")) == "02/01/2026"
+        assert P.fmt_date(pd.NaT) == "—"
+
+    def test_datetime(self) -> None:
+        assert P.fmt_datetime("2025-05-31 14:03:22") == "31/05/2025 14:03"
+
+
+class TestHtml:
+    def test_status_badge(self) -> None:
+        assert ">Đạt</span>" in P.status_badge("Đạt")
+        assert ">Chưa đạt</span>" in P.status_badge("Chưa đạt")
+        assert ">Chưa có số liệu</span>" in P.status_badge(None)
+        assert "#b71c1c" in P.status_badge("Chưa đạt")
+
+    def test_table_html_formats_and_escapes(self) -> None:
+        df = pd.DataFrame({"Nhóm": ["K'Ho <b>", None], "Tỷ lệ": [0.975, float("nan")],
+                           "Số": [1234.0, 2.0]})
+        html = P.table_html(df, formats={"Tỷ lệ": "pct"})
+        assert "97,5 %" in html
+        assert "1.234,0" in html  # unnamed numeric column: Styler decimal="," thousands="."
+        assert "&lt;b&gt;" in html and "<b>" not in html
+        assert "—" in html
+        assert 'class="locson-table"' in html
+        assert "<th " in html and "row_heading" not in html  # index hidden
+
+    def test_html_columns_not_escaped(self) -> None:
+        df = pd.DataFrame({"Đánh giá": [P.status_badge("Đạt")]})
+        html = P.table_html(df, html_columns=("Đánh giá",))
+        assert "<span" in html
+
+
+class TestCharts:
+    def test_chart_to_html_has_alt_and_embedded_png(self) -> None:
+        import matplotlib.pyplot as plt
+
+        P.set_theme()
+        assert plt.rcParams["font.sans-serif"][0] == "DejaVu Sans"
+        fig = P.trend_chart(["2022-2023", "2023-2024", "2024-2025"], [0.0, 0.00125, 0.0006],
+                            "Tỷ lệ bỏ học", thresholds=[0.0006] * 3,
+                            target_label="Mục tiêu: < 0,06 %")
+        ax = fig.axes[0]
+        assert ax.get_ylim()[0] == 0
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert all(lbl.endswith(" %") for lbl in labels if lbl)
+        assert any("," in lbl for lbl in labels)  # decimal comma
+        texts = [t.get_text() for t in ax.texts]
+        assert "Mục tiêu: < 0,06 %" in texts  # the target is labelled on the chart
+        out = P.chart_to_html(fig, alt='Tỷ lệ bỏ học "theo năm"')
+        assert out.count("<img ") == 1
+        assert 'alt="Tỷ lệ bỏ học &quot;theo năm&quot;"' in out
+        assert 'src="data:image/png;base64,' in out
+        assert plt.get_fignums() == []  # closed
+
+    def test_count_axis_starts_at_zero(self) -> None:
+        P.set_theme()
+        fig = P.trend_chart(["2023-2024", "2024-2025"], [40, 42], "Số buổi", unit="count")
+        assert fig.axes[0].get_ylim()[0] == 0
+        P.chart_to_html(fig, alt="x")
