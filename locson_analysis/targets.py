@@ -1,0 +1,371 @@
+"""The plan's targets by phase (``data/targets.yaml``), their evaluation and their trend.
+
+The plan numbers its targets differently in each phase (completion is No. 5 in 2022–2025 and
+No. 4 in 2025–2030), so a target is always cited with the number of the phase of the year.
+Thresholds live in the YAML file, not in code: the plan says it may be amended.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import contract
+from .errors import LocsonError
+from .indicators import INDICATORS
+from .indicators.base import NO_DATA, vn_number, vn_percent
+
+DIRECTIONS = (">=", "<", "==", "yes")
+MET, NOT_MET, NO_VALUE = "Đạt", "Chưa đạt", "Chưa có số liệu"
+OUTSIDE = "Ngoài thời kỳ của kế hoạch"
+TOO_FEW_YEARS = "Chưa đủ số năm để đánh giá xu hướng"
+MIN_TREND_YEARS = 3
+
+EVALUATION_COLUMNS = ["phase", "number", "target_text", "indicator", "value", "threshold",
+                      "direction", "status", "gap", "previous_value", "change", "numerator",
+                      "denominator", "allowed_dropouts", "definition", "note"]
+OUTLOOK_COLUMNS = ["phase", "number", "target_text", "indicator", "threshold", "direction",
+                   "years", "last_year", "last_value", "slope", "projected_year",
+                   "projected_value", "reaches", "method", "outlook"]
+
+
+@dataclass(frozen=True)
+class Target:
+    number: int
+    text: str
+    indicator: str
+    threshold: float
+    direction: str
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    label: str
+    first_year: str
+    last_year: str
+    targets: tuple[Target, ...]
+
+    @property
+    def years(self) -> list[str]:
+        return contract.school_years_between(self.first_year, self.last_year)
+
+
+@dataclass(frozen=True)
+class Targets:
+    phases: tuple[Phase, ...]
+    source: str = ""
+
+    def phase(self, name: str) -> Phase:
+        for p in self.phases:
+            if p.name == name:
+                return p
+        names = ", ".join(p.name for p in self.phases)
+        raise LocsonError(f"Không có giai đoạn «{name}» trong tệp chỉ tiêu (có: {names}).")
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _school_year_ok(x: object) -> bool:
+    return isinstance(x, str) and contract.parse_school_year(x) == x
+
+
+def _check_target(raw: object, where: str, problems: list[str]) -> Target | None:
+    if not isinstance(raw, dict):
+        problems.append(f"khóa «{where}»: cần một bảng có các khóa number, text, indicator, "
+                        f"threshold, direction; nhận được «{raw}»")
+        return None
+    before = len(problems)
+    number, text = raw.get("number"), raw.get("text")
+    indicator, threshold = raw.get("indicator"), raw.get("threshold")
+    direction, definition = raw.get("direction"), raw.get("definition", "")
+    if not (isinstance(number, int) and not isinstance(number, bool) and number > 0):
+        problems.append(f"khóa «{where}.number»: cần số thứ tự chỉ tiêu là số nguyên dương "
+                        f"(ví dụ 5), nhận được «{number}»")
+    if not (isinstance(text, str) and text.strip()):
+        problems.append(f"khóa «{where}.text»: cần nguyên văn câu chỉ tiêu trong kế hoạch, "
+                        f"nhận được «{text}»")
+    if indicator not in INDICATORS:
+        problems.append(f"khóa «{where}.indicator»: cần một khóa chỉ số có trong "
+                        f"docs/indicators.md (ví dụ completion_rate_grade9), nhận được "
+                        f"«{indicator}»")
+    if not _is_number(threshold):
+        problems.append(f"khóa «{where}.threshold»: cần một số (tỷ lệ viết dạng phân số, ví dụ "
+                        f"0.975 cho 97,5 %), nhận được «{threshold}»")
+    if direction not in DIRECTIONS:
+        problems.append(f"khóa «{where}.direction»: cần một trong "
+                        f"{', '.join(repr(d) for d in DIRECTIONS)}, nhận được «{direction}»")
+    if not isinstance(definition, str):
+        problems.append(f"khóa «{where}.definition»: cần một câu mô tả, nhận được "
+                        f"«{definition}»")
+    if len(problems) > before:
+        return None
+    return Target(number, text.strip(), indicator, float(threshold), direction, definition)
+
+
+def _check_phase(raw: object, where: str, problems: list[str]) -> Phase | None:
+    if not isinstance(raw, dict):
+        problems.append(f"khóa «{where}»: cần một bảng có các khóa name, first_year, last_year, "
+                        f"targets; nhận được «{raw}»")
+        return None
+    before = len(problems)
+    name = raw.get("name")
+    if not (isinstance(name, str) and name.strip()):
+        problems.append(f"khóa «{where}.name»: cần tên giai đoạn (ví dụ \"2022-2025\"), nhận "
+                        f"được «{name}»")
+    for k in ("first_year", "last_year"):
+        if not _school_year_ok(raw.get(k)):
+            problems.append(f"khóa «{where}.{k}»: cần một năm học dạng \"2022-2023\" (trong "
+                            f"ngoặc kép), nhận được «{raw.get(k)}»")
+    first, last = raw.get("first_year"), raw.get("last_year")
+    if (_school_year_ok(first) and _school_year_ok(last)
+            and contract.start_year(first) > contract.start_year(last)):
+        problems.append(f"khóa «{where}.last_year»: năm học cuối ({last}) phải sau năm học đầu "
+                        f"({first})")
+    raw_targets = raw.get("targets")
+    targets = []
+    if not (isinstance(raw_targets, list) and raw_targets):
+        problems.append(f"khóa «{where}.targets»: cần danh sách các chỉ tiêu (mỗi chỉ tiêu bắt "
+                        f"đầu bằng «- number: …»), nhận được «{raw_targets}»")
+    else:
+        for i, t in enumerate(raw_targets):
+            targets.append(_check_target(t, f"{where}.targets[{i}]", problems))
+    if len(problems) > before:
+        return None
+    label = raw.get("label") or f"Giai đoạn {name}"
+    return Phase(name.strip(), str(label), first, last, tuple(targets))
+
+
+def load_targets(path: Path | None = None) -> Targets:
+    """Read and check the targets file; every problem is reported at once, in Vietnamese."""
+    if path is None:
+        from .config import TARGETS_FILE
+
+        path = TARGETS_FILE
+    path = Path(path)
+    if not path.exists():
+        raise LocsonError(f"Không tìm thấy tệp chỉ tiêu {path}.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (dòng {mark.line + 1})" if mark is not None else ""
+        raise LocsonError(f"Tệp chỉ tiêu {path}: không đọc được YAML{line}. Hãy kiểm tra thụt "
+                          f"lề và dấu hai chấm. Chi tiết: {exc}") from exc
+    problems: list[str] = []
+    phases: list[Phase] = []
+    if not isinstance(raw, dict) or not isinstance(raw.get("phases"), list) \
+            or not raw.get("phases"):
+        problems.append("khóa «phases»: cần danh sách các giai đoạn của kế hoạch")
+    else:
+        for i, p in enumerate(raw["phases"]):
+            phase = _check_phase(p, f"phases[{i}]", problems)
+            if phase is not None:
+                phases.append(phase)
+        seen: dict[str, str] = {}
+        for phase in phases:
+            for y in phase.years:
+                if y in seen:
+                    problems.append(f"khóa «phases»: năm học {y} thuộc cả giai đoạn "
+                                    f"{seen[y]} và {phase.name}; mỗi năm học chỉ thuộc một "
+                                    f"giai đoạn")
+                seen[y] = phase.name
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise LocsonError(f"Tệp chỉ tiêu {path} có {len(problems)} lỗi:\n{lines}")
+    return Targets(tuple(phases), str(path))
+
+
+def phase_for(targets: Targets, school_year: str) -> Phase | None:
+    """The phase a school year belongs to, or None outside the plan's phases."""
+    for p in targets.phases:
+        if school_year in p.years:
+            return p
+    return None
+
+
+# --- evaluation --------------------------------------------------------------------------------
+
+def allowed_dropouts(enrolment: int, threshold: float) -> int:
+    """Most dropouts keeping dropouts ÷ enrolment strictly below ``threshold``.
+
+    Exact arithmetic (the threshold is read as the decimal it is written as): k < N·t, so
+    k = ⌈N·t⌉ − 1.  800 pupils at 0,06 %: 0,48 → 0; 2.000 pupils: 1,2 → 1.
+    """
+    limit = Fraction(str(threshold)) * int(enrolment)
+    return max(math.ceil(limit) - 1, 0)
+
+
+def _meets(value: float, threshold: float, direction: str,
+           numerator: float = np.nan, denominator: float = np.nan) -> bool:
+    if direction == "yes":
+        return value == 1
+    if _is_number(numerator) and _is_number(denominator) and denominator > 0 \
+            and float(numerator).is_integer() and float(denominator).is_integer():
+        exact = Fraction(int(numerator), int(denominator))  # no float rounding at the edge
+    else:
+        exact = Fraction(value).limit_denominator(10**12)
+    t = Fraction(str(threshold))
+    return {">=": exact >= t, "<": exact < t, "==": exact == t}[direction]
+
+
+def _school_rows(table: pd.DataFrame, school_code: str | None) -> tuple[pd.DataFrame, str]:
+    codes = sorted(table["school_code"].dropna().unique().tolist())
+    if school_code is None:
+        if len(codes) > 1:
+            raise LocsonError(f"Bảng chỉ số có nhiều trường ({', '.join(codes)}); hãy chọn một "
+                              f"trường (school_code).")
+        school_code = codes[0] if codes else contract.DEFAULT_SCHOOL
+    rows = table[(table["school_code"] == school_code) & (table["dimension"] == "school")]
+    return rows.drop_duplicates(["school_year", "indicator"]).set_index(
+        ["school_year", "indicator"]), school_code
+
+
+def _dropout_note(denominator: float, numerator: float, threshold: float,
+                  allowed: int, running: bool) -> str:
+    so_far = "đến nay " if running else ""
+    return (f"Với {vn_number(int(denominator))} học sinh đầu năm, chỉ tiêu dưới "
+            f"{vn_percent(threshold)} cho phép tối đa {vn_number(allowed)} học sinh bỏ học; "
+            f"năm nay {so_far}có {vn_number(int(numerator))}.")
+
+
+def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
+             school_code: str | None = None) -> pd.DataFrame:
+    """Each target of the year's phase: value, status, gap, change on last year, note.
+
+    A year outside the plan's phases gets one row per target indicator with status
+    "Ngoài thời kỳ của kế hoạch" (values still shown, nothing to compare against).
+    """
+    rows, _ = _school_rows(table, school_code)
+    phase = phase_for(targets, school_year)
+    previous = contract.previous_year(school_year)
+    if phase is None:
+        seen: dict[str, Target] = {}
+        for p in targets.phases:
+            for t in p.targets:
+                seen.setdefault(t.indicator, t)
+        items = [(None, Target(0, "", k, np.nan, "", t.definition)) for k, t in seen.items()]
+    else:
+        items = [(phase, t) for t in phase.targets]
+    out = []
+    for ph, t in items:
+        cur = rows.loc[(school_year, t.indicator)] if (school_year, t.indicator) in rows.index \
+            else None
+        prev = rows.loc[(previous, t.indicator)] if (previous, t.indicator) in rows.index \
+            else None
+        value = float(cur["value"]) if cur is not None else np.nan
+        num = float(cur["numerator"]) if cur is not None else np.nan
+        den = float(cur["denominator"]) if cur is not None else np.nan
+        note = str(cur["note"]) if cur is not None and cur["note"] else ""
+        if cur is None:
+            note = NO_DATA
+        prev_value = float(prev["value"]) if prev is not None else np.nan
+        allowed: float = np.nan
+        if ph is None:
+            status, gap = OUTSIDE, np.nan
+        elif math.isnan(value):
+            status, gap = NO_VALUE, np.nan
+        else:
+            status = MET if _meets(value, t.threshold, t.direction, num, den) else NOT_MET
+            gap = value - t.threshold
+        if ph is not None and t.indicator == "dropout_rate" and t.direction == "<" \
+                and _is_number(den) and den > 0:
+            allowed = allowed_dropouts(int(den), t.threshold)
+            running = "đang diễn ra" in note
+            sentence = _dropout_note(den, num, t.threshold, int(allowed), running)
+            note = sentence + (f" {note}" if note else "")
+        out.append({
+            "phase": ph.name if ph else OUTSIDE, "number": t.number if ph else pd.NA,
+            "target_text": t.text, "indicator": t.indicator, "value": value,
+            "threshold": t.threshold, "direction": t.direction, "status": status, "gap": gap,
+            "previous_value": prev_value, "change": value - prev_value, "numerator": num,
+            "denominator": den, "allowed_dropouts": allowed, "definition": t.definition,
+            "note": note,
+        })
+    df = pd.DataFrame(out, columns=EVALUATION_COLUMNS)
+    df["number"] = df["number"].astype("Int64")
+    df["allowed_dropouts"] = df["allowed_dropouts"].astype("Float64").astype("Int64")
+    return df
+
+
+# --- outlook -------------------------------------------------------------------------------------
+
+def _project(years: list[int], values: list[float], at: int) -> tuple[float, float]:
+    """Least-squares line through (year, value); returns (slope per year, value at ``at``)."""
+    slope, intercept = np.polyfit(np.asarray(years, float), np.asarray(values, float), 1)
+    return float(slope), float(intercept + slope * at)
+
+
+def outlook(table: pd.DataFrame, targets: Targets, phase_name: str,
+            school_code: str | None = None) -> pd.DataFrame:
+    """Will each target of the phase be met by the phase's last year, on present trends?
+
+    Method: the phase's years that have a value so far (school level).  With the phase's last
+    year present, its value decides.  With fewer than 3 years: "Chưa đủ số năm để đánh giá xu
+    hướng" — no invented trend.  Otherwise a least-squares line through the values is projected
+    to the last year (rates clipped to 0–1); if the latest value already meets the target, the
+    target is judged reachable (the line only warns when it points away).  Yes/no targets use
+    the latest value.
+    """
+    rows, _ = _school_rows(table, school_code)
+    phase = targets.phase(phase_name)
+    end = contract.start_year(phase.last_year)
+    out = []
+    for t in phase.targets:
+        years, values = [], []
+        for y in phase.years:
+            if (y, t.indicator) in rows.index:
+                v = float(rows.loc[(y, t.indicator), "value"])
+                if not math.isnan(v):
+                    years.append(contract.start_year(y))
+                    values.append(v)
+        rec = {"phase": phase.name, "number": t.number, "target_text": t.text,
+               "indicator": t.indicator, "threshold": t.threshold, "direction": t.direction,
+               "years": len(years), "last_year": contract.year_label(years[-1]) if years else None,
+               "last_value": values[-1] if values else np.nan, "slope": np.nan,
+               "projected_year": phase.last_year, "projected_value": np.nan, "reaches": pd.NA}
+        if years and years[-1] == end:
+            met = _meets(values[-1], t.threshold, t.direction)
+            rec.update(projected_value=values[-1], reaches=met,
+                       method="Giá trị năm cuối giai đoạn",
+                       outlook=("Đã đạt khi kết thúc giai đoạn" if met
+                                else "Không đạt khi kết thúc giai đoạn"))
+        elif len(years) < MIN_TREND_YEARS:
+            rec.update(method=f"Cần ít nhất {MIN_TREND_YEARS} năm có số liệu",
+                       outlook=TOO_FEW_YEARS)
+        else:
+            last_met = _meets(values[-1], t.threshold, t.direction)
+            if t.direction == "yes":
+                projected, slope = values[-1], np.nan
+                method = "Chỉ tiêu có/không: theo năm gần nhất"
+            else:
+                slope, projected = _project(years, values, end)
+                if INDICATORS[t.indicator].unit == "rate":
+                    projected = min(max(projected, 0.0), 1.0)
+                method = "Đường thẳng bình phương nhỏ nhất qua các năm của giai đoạn"
+            proj_met = _meets(projected, t.threshold, t.direction)
+            if last_met and proj_met:
+                verdict = "Đang đạt; giữ xu hướng này sẽ đạt vào cuối giai đoạn"
+            elif last_met:
+                verdict = "Đang đạt nhưng xu hướng đi xuống: cần giữ vững để không trượt"
+            elif proj_met:
+                verdict = "Chưa đạt; theo xu hướng có thể đạt vào cuối giai đoạn"
+            else:
+                verdict = "Chưa đạt; theo xu hướng hiện nay sẽ không đạt vào cuối giai đoạn"
+            rec.update(slope=slope, projected_value=projected, reaches=last_met or proj_met,
+                       method=method, outlook=verdict)
+        out.append(rec)
+    df = pd.DataFrame(out, columns=OUTLOOK_COLUMNS)
+    df["reaches"] = df["reaches"].astype("boolean")
+    return df
