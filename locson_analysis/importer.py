@@ -1,0 +1,187 @@
+"""Read and validate one school year's staff files into a :class:`YearData`.
+
+``read_year`` is the whole import short of writing: it reads every file (one file or a
+school-year folder), checks everything, and either returns canonical tables or raises
+:class:`ImportProblems` with every problem of every file at once.  The store writes the result
+in one transaction (``store.write_year``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from . import contract as C
+from . import read as R
+from . import validate as V
+from .dataset import SourceFile, YearData
+from .errors import ImportProblems, Problem
+
+PUPIL_FRAME_COLUMNS = [c.name for c in C.PUPIL_COLUMNS] + ["result_scale", "source_file",
+                                                             "source_row"]
+INTERVENTION_FRAME_COLUMNS = [c.name for c in C.INTERVENTION_COLUMNS] + ["source_file",
+                                                                         "source_row"]
+ITEM_FRAME_COLUMNS = ["item", "value", "source_file", "source_row"]
+
+
+def _year_from_path(path: Path) -> str | None:
+    for part in ([path.name] if path.is_dir() else [path.name, path.parent.name]):
+        y = C.parse_school_year(part)
+        if y:
+            return y
+    return None
+
+
+def _empty(columns: tuple[C.Column, ...]) -> pd.DataFrame:
+    return R.typed_frame(pd.DataFrame({c.name: pd.Series([], dtype=object) for c in columns}
+                                      | {"source_file": pd.Series([], dtype=object),
+                                         "source_row": pd.Series([], dtype=object)}), columns)
+
+
+def _complete(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame:
+    """Add the canonical columns a table did not have, typed and empty."""
+    blank = _empty(columns)
+    for c in columns:
+        if c.name not in df.columns:
+            df[c.name] = pd.Series(pd.NA, index=df.index).astype(blank[c.name].dtype) \
+                if len(df) else blank[c.name]
+    return df
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f.columns)]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(
+        drop=True)
+
+
+def read_year(path: str | Path, school_year: str | None = None,
+              school_code: str = C.DEFAULT_SCHOOL, today: date | None = None) -> YearData:
+    """Read and validate one school year from a file or a school-year folder.
+
+    The school year comes from ``school_year``, else the folder or file name, else a title row
+    ("DANH SÁCH HỌC SINH NĂM HỌC 2024-2025").  Raises :class:`ImportProblems` listing every
+    problem of every file; otherwise returns canonical tables ready for ``store.write_year``.
+    """
+    path = Path(path)
+    today = today or date.today()
+    problems: list[Problem] = []
+    notes: list[str] = []
+    if not path.exists():
+        raise ImportProblems([Problem(path.name or str(path),
+                                      f"không tìm thấy tệp hoặc thư mục «{path}»")])
+    if path.is_dir():
+        files, skipped = R.list_input_files(path)
+        notes += skipped
+        if not files:
+            raise ImportProblems([Problem(path.name, "thư mục không có tệp Excel (.xlsx) hoặc "
+                                                     "CSV nào để nhập")])
+    else:
+        files = [path]
+        if path.suffix.lower() not in (*R.READABLE_SUFFIXES, ".xls"):
+            raise ImportProblems([Problem(path.name, "không phải tệp Excel (.xlsx, .xlsm) hoặc "
+                                                     "CSV; hãy lưu lại từ Excel dạng .xlsx")])
+
+    reads = [R.read_file(f) for f in files]
+    for fr in reads:
+        problems += fr.problems
+        notes += fr.notes
+
+    # The school year: argument, else path, else title rows.
+    from_path = _year_from_path(path)
+    titles = sorted(set().union(*(fr.title_years for fr in reads))) if reads else []
+    if school_year is not None:
+        given = C.parse_school_year(school_year)
+        if given is None or given != school_year.strip():
+            raise ImportProblems([Problem(path.name, f"năm học «{school_year}» không đúng dạng; "
+                                                     "cần dạng 2024-2025")])
+        school_year = given
+        if from_path and from_path != school_year:
+            problems.append(Problem(path.name, f"tên thư mục/tệp ghi năm học {from_path} nhưng "
+                                               f"đang nhập cho năm học {school_year}"))
+    elif from_path:
+        school_year = from_path
+    elif len(titles) == 1:
+        school_year = titles[0]
+    else:
+        what = ("các tiêu đề ghi nhiều năm học khác nhau: " + ", ".join(titles)) if titles else \
+            "không tìm thấy năm học trong tên thư mục, tên tệp hay dòng tiêu đề"
+        problems.append(Problem(path.name, f"không xác định được năm học ({what}); hãy đặt tên "
+                                           "thư mục theo năm học, ví dụ 2024-2025, hoặc chỉ rõ "
+                                           "năm học khi nhập"))
+        raise ImportProblems(problems)
+    for fr in reads:
+        own = C.parse_school_year(fr.name)
+        for y in sorted(fr.title_years | ({own} if own else set())):
+            if y != school_year:
+                problems.append(Problem(fr.name, f"tệp ghi năm học {y} nhưng đang nhập năm học "
+                                                 f"{school_year}; kiểm tra lại đã chọn đúng tệp"))
+
+    headers: V.HeaderMap = {}
+    bad: V.BadCells = set()
+    by_kind: dict[str, list[R.Table]] = {"pupils": [], "items": [], "interventions": []}
+    files_out: list[SourceFile] = []
+    for fr in reads:
+        for t in fr.tables:
+            headers[(t.file, t.sheet)] = t.headers
+            bad |= {(t.file, t.sheet, row, col) for row, col in t.bad_cells}
+            by_kind[t.kind].append(t)
+            kinds = [t.kind] if t.kind != "items" else sorted(set(t.frame["kind"]))
+            for k in kinds:
+                n = len(t.frame) if t.kind != "items" else int((t.frame["kind"] == k).sum())
+                files_out.append(SourceFile(str(fr.path), k, fr.sha256, t.sheet or "", n))
+
+    year = YearData(school_year=school_year, school_code=school_code, files=files_out)
+
+    if by_kind["pupils"]:
+        tables = by_kind["pupils"]
+        miss, absent = V.missing_columns(
+            [(t.file, t.sheet, set(t.frame.columns)) for t in tables], C.PUPIL_COLUMNS)
+        problems += miss
+        pupils = _complete(_concat([t.frame for t in tables]), C.PUPIL_COLUMNS)
+        pupils["result_scale"] = R.result_scales(pupils, school_year)
+        problems += V.schema_problems(V.PupilSchema, pupils, headers, bad, absent)
+        problems += V.check_pupils(pupils, school_year, today, headers)
+        year.pupils = pupils
+    if by_kind["items"]:
+        items = _concat([t.frame for t in by_kind["items"]])
+        problems += V.schema_problems(V.ItemSchema, items, headers, bad)
+        for kind in ("school", "population"):
+            part = items[items["kind"] == kind]
+            if len(part):
+                problems += V.check_items(part, headers)
+                setattr(year, kind, part)
+    if by_kind["interventions"]:
+        tables = by_kind["interventions"]
+        miss, absent = V.missing_columns(
+            [(t.file, t.sheet, set(t.frame.columns)) for t in tables], C.INTERVENTION_COLUMNS)
+        problems += miss
+        log = _complete(_concat([t.frame for t in tables]), C.INTERVENTION_COLUMNS)
+        problems += V.schema_problems(V.InterventionSchema, log, headers, bad, absent)
+        ids = set(year.pupils["pupil_id"].dropna()) if year.pupils is not None else None
+        problems += V.check_interventions(log, school_year, today, headers, ids)
+        year.interventions = log
+
+    if problems:
+        raise ImportProblems(_ordered(problems))
+    if not year.kinds():
+        raise ImportProblems([Problem(path.name, "không có bảng dữ liệu nào để nhập")])
+    year.pupils = _final(year.pupils, PUPIL_FRAME_COLUMNS)
+    year.school = _final(year.school, ITEM_FRAME_COLUMNS)
+    year.population = _final(year.population, ITEM_FRAME_COLUMNS)
+    year.interventions = _final(year.interventions, INTERVENTION_FRAME_COLUMNS)
+    year.notes = [f"Năm học {school_year}: đọc {len(reads)} tệp."] + notes
+    return year
+
+
+def _final(df: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame | None:
+    if df is None:
+        return None
+    return df[columns].reset_index(drop=True)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """File, sheet, row order, as a person works through them; duplicates dropped."""
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.file, p.sheet or "", p.row or 0))

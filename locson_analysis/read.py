@@ -1,0 +1,945 @@
+"""Find the table in a staff workbook or CSV, map its headers and normalise its values.
+
+Staff files are free-form around the table: title rows above it (Sở/Phòng GD, the school's name,
+"DANH SÁCH HỌC SINH NĂM HỌC 2024-2025"), sometimes a row of column numbers under the headers,
+and a footer below it (totals, "Lộc Sơn, ngày … tháng … năm …", signatures).  This module finds
+the header row, decides what kind of table it is (pupil list, two-column school/population
+sheet, intervention log), reads the rows up to the footer and turns every cell into its
+canonical value.  A value that cannot be understood becomes a :class:`Problem`, never an
+exception.  Columns holding personal data the workbook must not keep are never copied out of
+the sheet.
+
+Nothing here judges whether values are *plausible* (grade 6–9, ages, dates inside the year):
+that is :mod:`locson_analysis.validate`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from . import contract as C
+from .errors import Problem
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+READABLE_SUFFIXES = (*EXCEL_SUFFIXES, ".csv")
+#: Header rows are looked for among this many rows at the top of a sheet.
+HEADER_SEARCH_ROWS = 30
+MAX_COLUMNS = 150
+PERSONAL_NOTE = "không lưu: Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân"
+UNUSED_NOTE = "không dùng đến"
+
+TABLE_KINDS = ("pupils", "items", "interventions")
+_KEY_COLUMNS = {"pupils": ("pupil_id", "full_name"), "items": ("item", "value"),
+                "interventions": ("pupil_id", "action")}
+
+
+# --- Header matching ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    status: str  # "column" | "ignored" | "personal" | "unused"
+    name: str | None = None  # canonical column name when status == "column"
+    rank: int = 9  # 0 the Vietnamese header, 1 a listed variant, 2 a longer header containing one
+    reason: str = ""  # for personal columns: what kind of personal data
+
+
+def _tokens_contain(haystack: str, needle: str) -> bool:
+    return f" {needle} " in f" {haystack} "
+
+
+class HeaderMatcher:
+    """Matches the headers of one kind of table.
+
+    Exact folded match first; then the headers that are never stored (personal data); then the
+    longest known header contained in the header as written ("Mã định danh Bộ GD&ĐT (trên CSDL
+    ngành)" → pupil_id).
+    """
+
+    def __init__(self, columns: Iterable[tuple[str, str, tuple[str, ...]]]):
+        self.exact: dict[str, tuple[str, int]] = {}
+        self.loose: list[tuple[str, str]] = []
+        for name, header, variants in columns:
+            for i, h in enumerate((header, *variants)):
+                key = C.header_key(h)
+                self.exact.setdefault(key, (name, 0 if i == 0 else 1))
+                self.loose.append((key, name))
+        self.loose.sort(key=lambda kv: -len(kv[0]))
+        self.ignored = {C.header_key(h) for h in C.IGNORED_HEADERS}
+        self.personal = [(C.header_key(h), why) for h, why in C.PERSONAL_COLUMNS_NOT_STORED]
+
+    def match(self, text: object) -> HeaderMatch | None:
+        if _blank(text):
+            return None
+        key = C.header_key(text)
+        if not key:
+            return None
+        if key in self.exact:
+            name, rank = self.exact[key]
+            return HeaderMatch("column", name, rank)
+        if key in self.ignored:
+            return HeaderMatch("ignored")
+        for pattern, why in self.personal:
+            if _tokens_contain(key, pattern):
+                return HeaderMatch("personal", reason=why)
+        for variant, name in self.loose:
+            if _tokens_contain(key, variant):
+                return HeaderMatch("column", name, 2)
+        return HeaderMatch("unused")
+
+
+def _columns(cols: tuple[C.Column, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.name, c.header, c.variants) for c in cols]
+
+
+MATCHERS: dict[str, HeaderMatcher] = {
+    "pupils": HeaderMatcher([*_columns(C.PUPIL_COLUMNS),
+                             ("female_flag", C.FEMALE_FLAG_HEADERS[0], C.FEMALE_FLAG_HEADERS[1:])]),
+    "items": HeaderMatcher([("item", C.ITEM_HEADER[0], C.ITEM_HEADER[1]),
+                            ("value", C.VALUE_HEADER[0], C.VALUE_HEADER[1])]),
+    "interventions": HeaderMatcher(_columns(C.INTERVENTION_COLUMNS)),
+}
+
+
+def expected_headers(kind: str) -> list[str]:
+    """The Vietnamese headers a table of this kind is recognised by (for messages and docs)."""
+    if kind == "pupils":
+        return [c.header for c in C.PUPIL_COLUMNS if c.required]
+    if kind == "items":
+        return [C.ITEM_HEADER[0], C.VALUE_HEADER[0]]
+    return [c.header for c in C.INTERVENTION_COLUMNS if c.required]
+
+
+def _qualifies(kind: str, names: set[str]) -> bool:
+    if kind == "items":
+        return {"item", "value"} <= names
+    if kind == "interventions":
+        return {"action", "pupil_id"} <= names
+    return len(names) >= 3 and bool(names & {"pupil_id", "full_name"})
+
+
+# --- Cells --------------------------------------------------------------------------------------
+
+def _blank(v: object) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and v != v:
+        return True
+    return isinstance(v, str) and not v.replace("\u00a0", " ").strip()
+
+
+def clean_text(v: object) -> str | None:
+    """A cell as tidy text: NFC, single spaces, integral numbers without ".0"; None when blank."""
+    if _blank(v):
+        return None
+    if isinstance(v, bool):
+        return "x" if v else None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, datetime):
+        v = v.date()
+    if isinstance(v, date):
+        return v.strftime("%d/%m/%Y")
+    s = unicodedata.normalize("NFC", str(v)).replace("\u00a0", " ")
+    return " ".join(s.split()) or None
+
+
+def _shown(v: object) -> object:
+    """A value as it should appear in a message."""
+    if isinstance(v, datetime):
+        return v.strftime("%d/%m/%Y") if v.time() == datetime.min.time() else str(v)
+    if isinstance(v, date):
+        return v.strftime("%d/%m/%Y")
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v.strip() if isinstance(v, str) else v
+
+
+class BadValue(ValueError):
+    """A cell that cannot be read; the message (Vietnamese) says what was expected."""
+
+
+_DMY = re.compile(r"^(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{4})$")
+_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def parse_date(v: object) -> pd.Timestamp | None:
+    if _blank(v):
+        return None
+    if isinstance(v, bool):
+        raise BadValue("không phải ngày tháng; cần dạng ngày/tháng/năm, ví dụ 05/09/2012")
+    if isinstance(v, datetime):
+        return pd.Timestamp(v.date())
+    if isinstance(v, date):
+        return pd.Timestamp(v)
+    if isinstance(v, int | float):
+        # A date typed into a cell formatted as a number: Excel's serial day count.
+        if 3000 <= v <= 80000 and float(v).is_integer():
+            return pd.Timestamp((EXCEL_EPOCH + timedelta(days=int(v))).date())
+        raise BadValue("không phải ngày tháng; cần dạng ngày/tháng/năm, ví dụ 05/09/2012")
+    s = clean_text(v) or ""
+    m = _DMY.match(s)
+    if m:
+        d, mo, y = (int(g) for g in m.groups())
+    else:
+        m = _YMD.match(s)
+        if not m:
+            raise BadValue("không phải ngày tháng; cần dạng ngày/tháng/năm, ví dụ 05/09/2012")
+        y, mo, d = (int(g) for g in m.groups())
+    try:
+        return pd.Timestamp(date(y, mo, d))
+    except ValueError as exc:
+        raise BadValue("ngày không có thật (kiểm tra ngày và tháng; cần dạng ngày/tháng/năm)") \
+            from exc
+
+
+_NUMBER_VN = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
+_NUMBER_EN = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_NUMBER_PLAIN = re.compile(r"^-?\d+([.,]\d+)?$")
+
+
+def parse_number(v: object) -> float | None:
+    """A number typed by hand: 12, 12.0, "1.234.567" (Vietnamese), "1,5", "1.500.000 đồng"."""
+    if _blank(v):
+        return None
+    if isinstance(v, bool) or isinstance(v, date | datetime):
+        raise BadValue("không phải số")
+    if isinstance(v, int | float):
+        return float(v)
+    s = (clean_text(v) or "").lower()
+    s = re.sub(r"\s*(đồng|vnđ|vnd|đ)$", "", s).replace(" ", "")
+    if _NUMBER_VN.match(s):
+        return float(s.replace(".", "").replace(",", "."))
+    if _NUMBER_EN.match(s):
+        return float(s.replace(",", ""))
+    if _NUMBER_PLAIN.match(s):
+        return float(s.replace(",", "."))
+    raise BadValue("không phải số")
+
+
+def parse_int(v: object) -> int | None:
+    try:
+        x = parse_number(v)
+    except BadValue as exc:
+        raise BadValue("không phải số nguyên; cần một số như 0, 3, 12") from exc
+    if x is None:
+        return None
+    if not x.is_integer():
+        raise BadValue("không phải số nguyên; cần một số như 0, 3, 12")
+    return int(x)
+
+
+_YES = {C.fold(x) for x in C.YES_VALUES} | {"co", "dung", "yes"}
+_NO = {C.fold(x) for x in C.NO_VALUES} | {"sai"}
+
+
+def parse_bool(v: object, blank_is_no: bool = True) -> bool | None:
+    if _blank(v):
+        return False if blank_is_no else None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float) and v in (0, 1):
+        return bool(v)
+    key = C.fold(v)
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise BadValue("cần «x» hoặc «có» (có), để trống hoặc «không» (không)")
+
+
+def parse_sex(v: object) -> str | None:
+    if _blank(v):
+        return None
+    sex = C.SEX_VALUES.get(C.fold(v))
+    if sex is None:
+        raise BadValue("giới tính phải là «Nam» hoặc «Nữ»")
+    return sex
+
+
+def parse_grade(v: object) -> int | None:
+    if _blank(v):
+        return None
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if float(v).is_integer():
+            return int(v)
+        raise BadValue("khối phải là một số 6, 7, 8 hoặc 9")
+    m = re.search(r"\d+", clean_text(v) or "")
+    if not m:
+        raise BadValue("khối phải là một số 6, 7, 8 hoặc 9")
+    return int(m.group())
+
+
+_CLASS_PREFIX = re.compile(r"^(lớp|lop)\s+", re.IGNORECASE)
+
+
+def parse_class(v: object) -> str | None:
+    s = clean_text(v)
+    return _CLASS_PREFIX.sub("", s) if s else None
+
+
+def grade_of_class(class_name: str | None) -> int | None:
+    """Leading digits of a class name: "6A1" → 6, "9/2" → 9, "Lớp 7B" → 7."""
+    if not class_name:
+        return None
+    m = re.match(r"\d+", _CLASS_PREFIX.sub("", class_name))
+    return int(m.group()) if m else None
+
+
+def _label_map(labels: Iterable[str]) -> dict[str, str]:
+    out = {C.fold(x): x for x in labels}
+    for abbr, label in C.RESULT_ABBREVIATIONS.items():
+        if label in out.values():
+            out.setdefault(abbr, label)
+    return out
+
+
+LEARNING_LABELS = tuple(dict.fromkeys((*C.RESULTS_TT22, *C.LEARNING_TT58)))
+CONDUCT_LABELS = tuple(dict.fromkeys((*C.RESULTS_TT22, *C.CONDUCT_TT58)))
+_LEARNING = _label_map(LEARNING_LABELS)
+_CONDUCT = _label_map(CONDUCT_LABELS)
+
+
+def parse_result(v: object, conduct: bool = False) -> str | None:
+    if _blank(v):
+        return None
+    table, labels = (_CONDUCT, CONDUCT_LABELS) if conduct else (_LEARNING, LEARNING_LABELS)
+    label = table.get(C.fold(v))
+    if label is None:
+        raise BadValue("cần một trong: " + ", ".join(labels))
+    return label
+
+
+_OUTCOMES = {C.fold(k): k for k in C.OUTCOMES}
+for _key, (_label, _variants) in C.OUTCOMES.items():
+    for _text in (_label, *_variants):
+        _OUTCOMES[C.fold(_text)] = _key
+
+
+def parse_outcome(v: object) -> str | None:
+    if _blank(v):
+        return None
+    key = _OUTCOMES.get(C.fold(v))
+    if key is None:
+        raise BadValue("cần một trong: " + ", ".join(C.OUTCOME_LABELS.values()))
+    return key
+
+
+def parse_ethnicity(v: object) -> str | None:
+    s = clean_text(v)
+    if s is None:
+        return None
+    return C.ETHNICITY_LABELS.get(C.fold(s), s)
+
+
+def parse_text(v: object) -> str | None:
+    return clean_text(v)
+
+
+PARSERS = {
+    "text": parse_text, "date": parse_date, "int": parse_int, "bool": parse_bool,
+    "sex": parse_sex, "grade": parse_grade, "result": parse_result,
+    "conduct": lambda v: parse_result(v, conduct=True), "outcome": parse_outcome,
+}
+_SPECIAL_PARSERS = {"class_name": parse_class, "ethnicity": parse_ethnicity}
+
+
+# --- Files to grids -----------------------------------------------------------------------------
+
+@dataclass
+class Grid:
+    """One sheet's cells, merged ranges filled, rows and columns numbered as in Excel from 1."""
+
+    sheet: str | None
+    rows: list[list[object]]
+
+
+class FileProblem(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _is_ole(data: bytes) -> bool:
+    return data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _ole_problem(data: bytes) -> str:
+    try:
+        import msoffcrypto
+
+        if msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted():
+            return "tệp được đặt mật khẩu — hãy mở bằng Excel, bỏ mật khẩu và lưu lại"
+    except Exception:  # noqa: BLE001 - any failure means "not a readable protected workbook"
+        pass
+    return ("tệp theo định dạng Excel cũ (.xls) hoặc không phải tệp Excel — hãy mở bằng Excel "
+            "và lưu lại dạng «Sổ làm việc Excel (.xlsx)»")
+
+
+def _excel_grids(data: bytes) -> list[Grid]:
+    import openpyxl
+
+    if _is_ole(data):
+        raise FileProblem(_ole_problem(data))
+    if data[:2] != b"PK":
+        raise FileProblem("không phải tệp Excel (.xlsx) — có thể là tệp khác bị đổi tên; hãy mở "
+                          "bằng Excel và lưu lại dạng .xlsx")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+    except zipfile.BadZipFile as exc:
+        raise FileProblem("tệp Excel bị hỏng, không mở được — hãy mở bằng Excel, kiểm tra và lưu "
+                          "lại, hoặc xuất lại tệp") from exc
+    if "xl/workbook.xml" not in names:
+        what = ("tệp Word (.docx)" if "word/document.xml" in names else
+                "tệp PowerPoint" if "ppt/presentation.xml" in names else
+                "tệp nén, không phải Excel")
+        raise FileProblem(f"đây là {what} bị đặt tên như tệp Excel; cần tệp Excel (.xlsx) hoặc CSV")
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
+        raise FileProblem("tệp Excel bị hỏng, không mở được — hãy mở bằng Excel, kiểm tra và lưu "
+                          "lại, hoặc xuất lại tệp") from exc
+    grids = []
+    for ws in wb.worksheets:
+        ncols = min(ws.max_column or 0, MAX_COLUMNS)
+        rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, max_col=max(ncols, 1),
+                                              values_only=True)]
+        for rng in ws.merged_cells.ranges:
+            top = rng.min_row - 1
+            left = rng.min_col - 1
+            if top >= len(rows) or left >= ncols:
+                continue
+            value = rows[top][left]
+            for r in range(top, min(rng.max_row, len(rows))):
+                for c in range(left, min(rng.max_col, ncols)):
+                    rows[r][c] = value
+        grids.append(Grid(ws.title, rows))
+    wb.close()
+    return grids
+
+
+def _decode_csv(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1258", "cp1252"):
+        try:
+            return unicodedata.normalize("NFC", data.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _csv_grids(data: bytes) -> list[Grid]:
+    if b"\x00" in data[:4096] or data[:2] == b"PK" or _is_ole(data):
+        raise FileProblem("không phải tệp CSV (văn bản); hãy lưu lại từ Excel dạng CSV UTF-8 "
+                          "hoặc dùng tệp .xlsx")
+    text = _decode_csv(data)
+    best: list[list[object]] = []
+    best_score = -1
+    for sep in (",", ";", "\t"):
+        rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), delimiter=sep)]
+        widths = sorted((sum(1 for c in r if c.strip()) for r in rows), reverse=True)
+        score = sum(widths[:5])
+        if score > best_score:
+            best, best_score = rows, score
+    width = max((len(r) for r in best), default=0)
+    return [Grid(None, [r + [None] * (width - len(r)) for r in best])]
+
+
+# --- Tables -------------------------------------------------------------------------------------
+
+@dataclass
+class Table:
+    """One recognised table: its kind, where it is, and its rows as canonical values."""
+
+    kind: str  # "pupils" | "items" | "interventions"
+    file: str
+    sheet: str | None
+    header_row: int
+    headers: dict[str, str]  # canonical name -> header as written in the file
+    frame: pd.DataFrame  # canonical columns present + source_file, source_sheet, source_row
+    bad_cells: set[tuple[int, str]] = field(default_factory=set)  # (row, canonical) unreadable
+
+
+@dataclass
+class FileRead:
+    path: Path
+    name: str
+    sha256: str
+    tables: list[Table] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    title_years: set[str] = field(default_factory=set)
+
+
+def _header_texts(rows: list[list[object]], r: int, combine: bool) -> list[object]:
+    top = rows[r]
+    if not combine:
+        return list(top)
+    below = rows[r + 1]
+    out: list[object] = []
+    for a, b in zip(top, below, strict=False):
+        ta, tb = clean_text(a), clean_text(b)
+        if ta and tb and ta != tb and not _numeric_label(b):
+            out.append(f"{ta} {tb}")
+        else:
+            out.append(ta or (None if _numeric_label(b) else tb))
+    return out
+
+
+def _numeric_label(v: object) -> bool:
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return True
+    s = clean_text(v)
+    return bool(s) and re.fullmatch(r"\(?\d{1,3}\)?", s) is not None
+
+
+def _is_number_row(row: list[object]) -> bool:
+    cells = [c for c in row if not _blank(c)]
+    return len(cells) >= 2 and all(_numeric_label(c) for c in cells)
+
+
+def _match_row(kind: str, texts: list[object]) -> dict[int, HeaderMatch]:
+    matcher = MATCHERS[kind]
+    out = {}
+    for i, t in enumerate(texts):
+        m = matcher.match(t)
+        if m is not None:
+            out[i] = m
+    return out
+
+
+def _names(matches: dict[int, HeaderMatch]) -> set[str]:
+    return {m.name for m in matches.values() if m.status == "column" and m.name}
+
+
+def _find_header(rows: list[list[object]]) -> tuple[str, int, bool, dict[int, HeaderMatch]] | None:
+    """(kind, header row index, combined with the row below, matches) of the first table."""
+    limit = min(len(rows), HEADER_SEARCH_ROWS)
+    for r in range(limit):
+        for kind in ("interventions", "items", "pupils"):
+            single = _match_row(kind, _header_texts(rows, r, False))
+            candidates = [(single, False)]
+            if r + 1 < len(rows):
+                combined = _match_row(kind, _header_texts(rows, r, True))
+                below = _names(_match_row(kind, _header_texts(rows, r + 1, False)))
+                if len(_names(combined)) > max(len(_names(single)), len(below)):
+                    candidates.insert(0, (combined, True))
+            for matches, comb in candidates:
+                if _qualifies(kind, _names(matches)):
+                    return kind, r, comb, matches
+    return None
+
+
+_FOOTER_EXACT = {"cong", "tong", "tong cong", "tong so", "cong so"}
+_FOOTER_PREFIX = ("tong cong", "nguoi lap", "hieu truong", "pho hieu truong", "ky ten",
+                  "ky ghi ro ho ten", "xac nhan cua", "thu truong don vi", "giao vien chu nhiem",
+                  "danh sach nay co", "an dinh danh sach")
+_PLACE_DATE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*\d{0,2}\s*nam\b")
+
+
+def _is_footer(row: list[object]) -> bool:
+    for c in row:
+        if not isinstance(c, str) or _blank(c):
+            continue
+        f = C.fold(c)
+        if f in _FOOTER_EXACT or f.startswith(_FOOTER_PREFIX) or _PLACE_DATE.search(f):
+            return True
+    return False
+
+
+def _school_year_in_titles(rows: list[list[object]], upto: int) -> set[str]:
+    years = set()
+    for row in rows[:upto]:
+        for c in row:
+            if isinstance(c, str):
+                y = C.parse_school_year(c)
+                if y:
+                    years.add(y)
+    return years
+
+
+def _column_label(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def read_file(path: str | Path) -> FileRead:
+    """Read every recognised table of one staff file (never raises for bad content)."""
+    path = Path(path)
+    name = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fr = FileRead(path, name, "")
+        fr.problems.append(Problem(name, f"không đọc được tệp ({exc.strerror or exc})"))
+        return fr
+    fr = FileRead(path, name, hashlib.sha256(data).hexdigest())
+    if not data.strip():
+        fr.problems.append(Problem(name, "tệp rỗng (không có dữ liệu)"))
+        return fr
+    try:
+        grids = _csv_grids(data) if path.suffix.lower() == ".csv" else _excel_grids(data)
+    except FileProblem as exc:
+        fr.problems.append(Problem(name, exc.message))
+        return fr
+    unrecognised: list[Grid] = []
+    for grid in grids:
+        found = _find_header(grid.rows)
+        if found is None:
+            unrecognised.append(grid)
+            continue
+        kind, r, combined, matches = found
+        fr.title_years |= _school_year_in_titles(grid.rows, r)
+        _read_table(fr, grid, kind, r, combined, matches)
+    if not fr.tables and not fr.problems:
+        shown = [h for g in grids for h in _nonblank_headers(g.rows)][:8]
+        fr.problems.append(Problem(
+            name,
+            "không nhận ra bảng dữ liệu nào: không tìm thấy dòng tiêu đề cột trong "
+            f"{HEADER_SEARCH_ROWS} dòng đầu"
+            + (f" (các ô đầu bảng: {', '.join(shown)})" if shown else "")
+            + ". Cần một trong các loại: danh sách học sinh (các cột "
+            + ", ".join(expected_headers("pupils"))
+            + "); số liệu nhà trường hoặc điều tra phổ cập (hai cột "
+            + " | ".join(expected_headers("items"))
+            + "); nhật ký can thiệp (các cột "
+            + ", ".join(expected_headers("interventions")) + ")."))
+    elif fr.tables:
+        for grid in unrecognised:
+            if any(not _blank(c) for row in grid.rows for c in row):
+                fr.notes.append(f"Tệp «{name}», trang tính «{grid.sheet}»: bỏ qua (không nhận ra "
+                                "tiêu đề cột của loại bảng nào).")
+    return fr
+
+
+def _nonblank_headers(rows: list[list[object]]) -> list[str]:
+    for row in rows[:HEADER_SEARCH_ROWS]:
+        cells = [clean_text(c) for c in row if not _blank(c)]
+        if len(cells) >= 2:
+            return [f"«{c}»" for c in cells]
+    return []
+
+
+def _where(fr: FileRead, grid: Grid) -> str:
+    return f"Tệp «{fr.name}»" + (f", trang tính «{grid.sheet}»" if grid.sheet else "")
+
+
+def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
+                matches: dict[int, HeaderMatch]) -> None:
+    rows = grid.rows
+    texts = _header_texts(rows, r, combined)
+    header_row_excel = r + 1
+    # Pick one file column per canonical column: the best-ranked; equal ranks are ambiguous.
+    chosen: dict[str, int] = {}
+    for i, m in sorted(matches.items()):
+        if m.status != "column" or m.name is None:
+            continue
+        j = chosen.get(m.name)
+        if j is None or m.rank < matches[j].rank:
+            chosen[m.name] = i
+    where = _where(fr, grid)
+    for i, m in sorted(matches.items()):
+        written = clean_text(texts[i])
+        if m.status == "personal":
+            fr.notes.append(f"{where}: cột «{written}» {PERSONAL_NOTE} ({m.reason}).")
+        elif m.status == "unused":
+            fr.notes.append(f"{where}: cột «{written}» {UNUSED_NOTE}.")
+        elif m.status == "column" and chosen.get(m.name) != i:
+            j = chosen[m.name]
+            if matches[j].rank == m.rank:
+                fr.problems.append(Problem(
+                    fr.name, f"có hai cột cùng mang nghĩa «{clean_text(texts[j])}» (cột "
+                    f"{_column_label(j)} và cột {_column_label(i)}); hãy xoá hoặc đổi tên một cột",
+                    grid.sheet, header_row_excel, written))
+            else:
+                fr.notes.append(f"{where}: cột «{written}» {UNUSED_NOTE} (đã dùng cột "
+                                f"«{clean_text(texts[j])}»).")
+    headers = {name: clean_text(texts[i]) or name for name, i in chosen.items()}
+    start = r + (2 if combined else 1)
+    if start < len(rows) and _is_number_row(rows[start]):
+        start += 1
+    keys = [chosen[k] for k in _KEY_COLUMNS[kind] if k in chosen]
+    header_keys = [C.fold(texts[i]) for i in keys]
+
+    def key_blank(row: list[object]) -> bool:
+        return all(_blank(row[i]) if i < len(row) else True for i in keys)
+
+    def fully_keyed(row: list[object]) -> bool:
+        return all(not _blank(row[i]) for i in keys if i < len(row))
+
+    data: list[tuple[int, list[object]]] = []
+    i = start
+    while i < len(rows):
+        row = rows[i]
+        if _is_footer(row):
+            break
+        if key_blank(row):
+            j = i + 1
+            while j < len(rows) and key_blank(rows[j]):
+                j += 1
+            if j >= len(rows) or _is_footer(rows[j]) or not fully_keyed(rows[j]):
+                break
+            i = j
+            continue
+        if [C.fold(row[k]) if not _blank(row[k]) else "" for k in keys] == header_keys \
+                or _is_number_row(row):
+            i += 1  # a header or column-number row repeated on each printed page
+            continue
+        data.append((i + 1, row))
+        i += 1
+    table = Table(kind, fr.name, grid.sheet, header_row_excel, headers, pd.DataFrame())
+    if kind == "items":
+        _items_frame(fr, grid, table, chosen, data)
+    else:
+        _records_frame(fr, grid, table, chosen, data)
+    fr.tables.append(table)
+    span = ("không có dòng dữ liệu" if not data else f"dòng {data[0][0]}" if len(data) == 1
+            else f"dòng {data[0][0]}–{data[-1][0]}")
+    what = C.FILE_KINDS.get(kind) or (
+        " và ".join(C.FILE_KINDS[k] for k in sorted(set(table.frame["kind"]), reverse=True))
+        or "bảng hai cột Nội dung | Giá trị")
+    fr.notes.append(f"{where}: {what}, "
+                    f"{len(data)} dòng ({span}).")
+
+
+def _problem(fr: FileRead, grid: Grid, row: int, header: str, value: object, msg: str) -> Problem:
+    return Problem(fr.name, msg, grid.sheet, row, header, _shown(value))
+
+
+def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int],
+                   data: list[tuple[int, list[object]]]) -> None:
+    columns = C.PUPIL_COLUMNS if table.kind == "pupils" else C.INTERVENTION_COLUMNS
+    kinds = {c.name: c.kind for c in columns}
+    records = []
+    for excel_row, row in data:
+        rec: dict[str, object] = {"source_file": fr.name, "source_sheet": grid.sheet,
+                                  "source_row": excel_row}
+        for name, i in chosen.items():
+            raw = row[i] if i < len(row) else None
+            if name == "female_flag":
+                parser = parse_bool
+            else:
+                parser = _SPECIAL_PARSERS.get(name) if table.kind == "pupils" else None
+                parser = parser or PARSERS[kinds[name]]
+            try:
+                rec[name] = parser(raw)
+            except BadValue as exc:
+                rec[name] = None
+                table.bad_cells.add((excel_row, name))
+                fr.problems.append(_problem(fr, grid, excel_row, table.headers[name], raw,
+                                            str(exc)))
+        records.append(rec)
+    df = pd.DataFrame.from_records(records)
+    if table.kind == "pupils":
+        df = _finish_pupils(fr, grid, table, df)
+    table.frame = typed_frame(df, columns)
+
+
+def _finish_pupils(fr: FileRead, grid: Grid, table: Table, df: pd.DataFrame) -> pd.DataFrame:
+    if "female_flag" in df.columns:
+        if "sex" not in df.columns:
+            df["sex"] = df["female_flag"].map(lambda f: "F" if f else "M")
+            table.headers["sex"] = table.headers["female_flag"]
+        del df["female_flag"]
+        table.headers.pop("female_flag", None)
+    if "class_name" in df.columns:
+        from_class = df["class_name"].map(grade_of_class)
+        if "grade" not in df.columns:
+            df["grade"] = from_class
+            table.headers["grade"] = table.headers["class_name"]
+        else:
+            for idx in df.index:
+                g, gc = df.at[idx, "grade"], from_class[idx]
+                if g is None or g != g:
+                    df.at[idx, "grade"] = gc
+                elif gc is not None and gc == gc and int(gc) != int(g):
+                    fr.problems.append(Problem(
+                        fr.name, f"khối {int(g)} không khớp với lớp «{df.at[idx, 'class_name']}»",
+                        grid.sheet, int(df.at[idx, "source_row"]), table.headers["grade"], int(g)))
+                    table.bad_cells.add((int(df.at[idx, "source_row"]), "grade"))
+    return df
+
+
+def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame:
+    """Give each canonical column its dtype: datetime64, Int64, boolean or str."""
+    out = pd.DataFrame(index=df.index)
+    for c in columns:
+        if c.name not in df.columns:
+            continue
+        s = df[c.name]
+        if c.kind == "date":
+            out[c.name] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype(
+                "datetime64[ns]")
+        elif c.kind in ("int", "grade"):
+            out[c.name] = pd.array([None if _blank(x) else int(x) for x in s], dtype="Int64")
+        elif c.kind == "bool":
+            out[c.name] = pd.array([None if x is None or x != x else bool(x) for x in s],
+                                   dtype="boolean")
+        else:
+            out[c.name] = pd.Series([None if _blank(x) else str(x) for x in s],
+                                    index=df.index, dtype="str")
+    for extra in ("source_file", "source_sheet"):
+        if extra in df.columns:
+            out[extra] = df[extra].astype("str") if extra == "source_file" else df[extra]
+    if "source_row" in df.columns:
+        out["source_row"] = df["source_row"].astype("Int64")
+    return out.reset_index(drop=True)
+
+
+# Items of the two-column sheets: folded label -> (kind of file, item)
+def _item_index() -> tuple[dict[str, tuple[str, C.Item]], list[tuple[str, str, C.Item]]]:
+    exact: dict[str, tuple[str, C.Item]] = {}
+    loose: list[tuple[str, str, C.Item]] = []
+    for file_kind, items in (("school", C.SCHOOL_ITEMS), ("population", C.POPULATION_ITEMS)):
+        for item in items:
+            for text in (item.label, *item.variants):
+                exact.setdefault(C.fold(text), (file_kind, item))
+                loose.append((C.fold(text), file_kind, item))
+    loose.sort(key=lambda t: -len(t[0]))
+    return exact, loose
+
+
+_ITEMS_EXACT, _ITEMS_LOOSE = _item_index()
+
+
+def match_item(text: object) -> tuple[str, C.Item] | None:
+    """(kind of file, item) for a label in the "Nội dung" column, or None."""
+    key = C.fold(text)
+    key = re.sub(r"^([ivx]+|\d+|[a-z])\s(?=\D)", "", key) if key not in _ITEMS_EXACT else key
+    if key in _ITEMS_EXACT:
+        return _ITEMS_EXACT[key]
+    for variant, file_kind, item in _ITEMS_LOOSE:
+        if _tokens_contain(key, variant):
+            return file_kind, item
+    return None
+
+
+def accepted_items() -> str:
+    return "; ".join(f"«{i.label}»" for i in (*C.SCHOOL_ITEMS, *C.POPULATION_ITEMS))
+
+
+def parse_item_value(item: C.Item, v: object) -> float | None:
+    if item.kind == "bool":
+        b = parse_bool(v, blank_is_no=False)
+        return None if b is None else float(b)
+    x = parse_number(v)
+    if x is not None and item.kind == "int" and not x.is_integer():
+        raise BadValue("cần một số nguyên")
+    return x
+
+
+def _items_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int],
+                 data: list[tuple[int, list[object]]]) -> None:
+    ii, vi = chosen["item"], chosen["value"]
+    records = []
+    for excel_row, row in data:
+        label, raw = row[ii], (row[vi] if vi < len(row) else None)
+        found = match_item(label) if not _blank(label) else None
+        if found is None:
+            if _blank(raw):
+                continue  # a section heading such as "I. Cơ sở vật chất"
+            fr.problems.append(_problem(
+                fr, grid, excel_row, table.headers["item"], label,
+                "không nhận ra nội dung này; các nội dung được chấp nhận: " + accepted_items()))
+            continue
+        file_kind, item = found
+        try:
+            value = parse_item_value(item, raw)
+        except BadValue as exc:
+            expected = ("cần «có» hoặc «không»" if item.kind == "bool" else
+                        "cần một số không âm" if item.kind == "money" else str(exc))
+            fr.problems.append(_problem(fr, grid, excel_row, table.headers["value"], raw,
+                                        f"{expected} (nội dung «{item.label}»)"))
+            table.bad_cells.add((excel_row, "value"))
+            continue
+        if value is None:
+            fr.notes.append(f"{_where(fr, grid)}, dòng {excel_row}: «{item.label}» để trống — "
+                            "coi là chưa có số liệu.")
+            continue
+        records.append({"kind": file_kind, "item": item.key, "value": value,
+                        "label": clean_text(label), "source_file": fr.name,
+                        "source_sheet": grid.sheet, "source_row": excel_row})
+    df = pd.DataFrame.from_records(
+        records, columns=["kind", "item", "value", "label", "source_file", "source_sheet",
+                          "source_row"])
+    df["value"] = df["value"].astype("float64")
+    df["source_row"] = df["source_row"].astype("Int64")
+    table.frame = df
+
+
+# --- Folders ------------------------------------------------------------------------------------
+
+def list_input_files(path: Path) -> tuple[list[Path], list[str]]:
+    """The files of a school-year folder to read, and notes about those skipped."""
+    files, notes = [], []
+    for p in sorted(path.iterdir()):
+        if p.name.startswith(("~$", ".")) or not p.is_file():
+            continue
+        if p.suffix.lower() in READABLE_SUFFIXES or p.suffix.lower() == ".xls":
+            files.append(p)
+        else:
+            notes.append(f"Bỏ qua tệp «{p.name}» (không phải tệp Excel .xlsx/.xlsm hoặc CSV).")
+    return files, notes
+
+
+# --- Result scales ------------------------------------------------------------------------------
+
+RESULT_COLUMNS = ("learning_s1", "conduct_s1", "learning_year", "conduct_year")
+
+
+def pupil_scale(labels: Iterable[object]) -> str | None:
+    """"tt58" if an old-only label appears, "tt22" if a new-only one does, "mixed" if both."""
+    seen = {x for x in labels if isinstance(x, str)}
+    old, new = bool(seen & C.TT58_ONLY), bool(seen & C.TT22_ONLY)
+    if old and new:
+        return "mixed"
+    return "tt58" if old else "tt22" if new else None
+
+
+def default_scale(grade: object, school_year: str) -> str:
+    """The scale Circular 22 prescribes: grade 6 from 2021-2022, one grade more each year."""
+    if grade is None or grade != grade:
+        return "tt22"
+    reached = 6 + C.start_year(school_year) - C.TT22_FIRST_YEAR
+    return "tt22" if int(grade) <= reached else "tt58"
+
+
+def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
+    """The result scale of each pupil.
+
+    Read from the labels where they tell (Giỏi/Trung bình/Yếu/Kém only exist on the old scale,
+    Đạt/Chưa đạt only on the new one); a pupil whose labels fit both (Tốt, Khá or none) takes
+    the scale of the other pupils of the grade, else the one Circular 22 prescribes.
+    """
+    cols = [c for c in RESULT_COLUMNS if c in pupils.columns]
+    own = pd.Series([pupil_scale(pupils.loc[i, cols].tolist()) if cols else None
+                     for i in pupils.index], index=pupils.index, dtype=object)
+    grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(None, index=pupils.index)
+    out = []
+    for i in pupils.index:
+        s = own[i]
+        if s in ("tt22", "tt58"):
+            out.append(s)
+            continue
+        same = own[(grades == grades[i]).fillna(False)] if grades[i] == grades[i] else own[[]]
+        told = same[same.isin(["tt22", "tt58"])]
+        if s != "mixed" and len(told):
+            out.append(told.mode().iloc[0])
+        else:
+            out.append(default_scale(grades[i], school_year))
+    return pd.Series(out, index=pupils.index, dtype="str")

@@ -1,0 +1,392 @@
+"""Check one school year's canonical tables: pandera schemas and whole-year rules.
+
+Every failure becomes a :class:`~locson_analysis.errors.Problem` that points at the file, sheet,
+Excel row and the column *as written in the file* — the reader keeps, per table, a mapping from
+canonical names to the headers it found (:data:`HeaderMap`).  Nothing here raises for bad data:
+the functions return the list of problems, and the importer raises them all together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from . import contract as C
+from .errors import Problem
+from .read import CONDUCT_LABELS, LEARNING_LABELS, RESULT_COLUMNS, pupil_scale
+
+#: (source file, sheet) → canonical column → header as written in that file.
+HeaderMap = dict[tuple[str, str | None], dict[str, str]]
+#: Cells the reader could not read (already reported): (file, sheet, Excel row, column).
+BadCells = set[tuple[str, str | None, int, str]]
+
+ABSENCE_MAX = 200
+BIRTH_YEAR_MIN = 1990
+#: Age (start calendar year − birth year) allowed in grade g: g + AGE_MIN_OVER … g + AGE_MAX_OVER.
+AGE_MIN_OVER, AGE_MAX_OVER = 4, 9
+
+
+class PupilSchema(pa.DataFrameModel):
+    """One row per pupil of a school year, canonical values (see contract.PUPIL_COLUMNS)."""
+
+    pupil_id: Series[str] = pa.Field(nullable=False)
+    full_name: Series[str] = pa.Field(nullable=False)
+    birth_date: Series[pa.DateTime] = pa.Field(nullable=False)
+    sex: Series[str] = pa.Field(isin=["M", "F"], nullable=False)
+    ethnicity: Series[str] = pa.Field(nullable=False)
+    grade: Series[pd.Int64Dtype] = pa.Field(in_range={"min_value": 6, "max_value": 9},
+                                            nullable=False)
+    class_name: Series[str] = pa.Field(nullable=False)
+    entry_date: Series[pa.DateTime] = pa.Field(nullable=True)
+    poor: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    near_poor: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    disability: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    special_circumstances: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    absences_s1: Series[pd.Int64Dtype] = pa.Field(
+        in_range={"min_value": 0, "max_value": ABSENCE_MAX}, nullable=True)
+    absences_s2: Series[pd.Int64Dtype] = pa.Field(
+        in_range={"min_value": 0, "max_value": ABSENCE_MAX}, nullable=True)
+    learning_s1: Series[str] = pa.Field(isin=list(LEARNING_LABELS), nullable=True)
+    conduct_s1: Series[str] = pa.Field(isin=list(CONDUCT_LABELS), nullable=True)
+    learning_year: Series[str] = pa.Field(isin=list(LEARNING_LABELS), nullable=True)
+    conduct_year: Series[str] = pa.Field(isin=list(CONDUCT_LABELS), nullable=True)
+    outcome: Series[str] = pa.Field(isin=list(C.OUTCOMES), nullable=False)
+    leave_date: Series[pa.DateTime] = pa.Field(nullable=True)
+    dropout_reason: Series[str] = pa.Field(nullable=True)
+    can_swim: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    result_scale: Series[str] = pa.Field(isin=["tt22", "tt58"], nullable=False)
+    source_file: Series[str] = pa.Field(nullable=False)
+    source_row: Series[pd.Int64Dtype] = pa.Field(nullable=False)
+
+
+class ItemSchema(pa.DataFrameModel):
+    """The long table of a two-column sheet (school or population items)."""
+
+    item: Series[str] = pa.Field(nullable=False)
+    value: Series[float] = pa.Field(ge=0, nullable=False)
+    source_file: Series[str] = pa.Field(nullable=False)
+    source_row: Series[pd.Int64Dtype] = pa.Field(nullable=False)
+
+
+class InterventionSchema(pa.DataFrameModel):
+    """The intervention log (contract.INTERVENTION_COLUMNS)."""
+
+    action_date: Series[pa.DateTime] = pa.Field(nullable=False)
+    pupil_id: Series[str] = pa.Field(nullable=False)
+    action: Series[str] = pa.Field(nullable=False)
+    staff: Series[str] = pa.Field(nullable=True)
+    result: Series[str] = pa.Field(nullable=True)
+    source_file: Series[str] = pa.Field(nullable=False)
+    source_row: Series[pd.Int64Dtype] = pa.Field(nullable=False)
+
+
+_RANGE_MESSAGES = {
+    "grade": "khối phải là 6, 7, 8 hoặc 9 (trường trung học cơ sở)",
+    "absences_s1": f"số buổi nghỉ phải từ 0 đến {ABSENCE_MAX}",
+    "absences_s2": f"số buổi nghỉ phải từ 0 đến {ABSENCE_MAX}",
+    "value": "số liệu không được âm",
+}
+_ISIN_MESSAGES = {
+    "sex": "giới tính phải là «Nam» hoặc «Nữ»",
+    "outcome": "kết quả cuối năm phải là một trong: " + ", ".join(C.OUTCOME_LABELS.values()),
+    "learning_s1": "cần một trong: " + ", ".join(LEARNING_LABELS),
+    "learning_year": "cần một trong: " + ", ".join(LEARNING_LABELS),
+    "conduct_s1": "cần một trong: " + ", ".join(CONDUCT_LABELS),
+    "conduct_year": "cần một trong: " + ", ".join(CONDUCT_LABELS),
+}
+
+
+def _default_header(name: str) -> str:
+    for cols in (C.PUPIL_COLUMNS, C.INTERVENTION_COLUMNS):
+        for c in cols:
+            if c.name == name:
+                return c.header
+    return {"value": C.VALUE_HEADER[0], "item": C.ITEM_HEADER[0]}.get(name, name)
+
+
+def _sheet(df: pd.DataFrame, i: object) -> str | None:
+    if "source_sheet" not in df.columns:
+        return None
+    s = df.at[i, "source_sheet"]
+    return None if s is None or s != s else str(s)
+
+
+def _loc(df: pd.DataFrame, i: object) -> tuple[str, str | None, int | None]:
+    row = df.at[i, "source_row"] if "source_row" in df.columns else None
+    return (str(df.at[i, "source_file"]), _sheet(df, i),
+            None if row is None or row is pd.NA else int(row))
+
+
+def _header(headers: HeaderMap, file: str, sheet: str | None, name: str) -> str:
+    return headers.get((file, sheet), {}).get(name, _default_header(name))
+
+
+def _shown(v: object) -> object:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%d/%m/%Y")
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def problem_at(df: pd.DataFrame, i: object, column: str, message: str, headers: HeaderMap,
+               value: object = "__cell__") -> Problem:
+    """A problem located at row ``i`` of a canonical frame, column named as in its file."""
+    file, sheet, row = _loc(df, i)
+    if isinstance(value, str) and value == "__cell__":
+        value = df.at[i, column] if column in df.columns else None
+    return Problem(file, message, sheet, row, _header(headers, file, sheet, column), _shown(value))
+
+
+def schema_problems(schema: type[pa.DataFrameModel], df: pd.DataFrame, headers: HeaderMap,
+                    bad: BadCells,
+                    absent: Iterable[tuple[str, str | None, str]] = ()) -> list[Problem]:
+    """Run a pandera schema lazily and turn every failure case into a located Problem.
+
+    Cells the reader already reported (``bad``) and columns missing from a table (``absent``:
+    (file, sheet, column), reported once by :func:`missing_columns`) are not reported again.
+    """
+    try:
+        schema.validate(df, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    skip = set(absent)
+    out: list[Problem] = []
+    for case in cases.itertuples(index=False):
+        column, check, index = case.column, str(case.check), case.index
+        if index is None or index != index or column not in df.columns:
+            out.append(Problem(str(df["source_file"].iloc[0]) if len(df) else "?",
+                               f"lỗi cấu trúc bảng ({column}: {check})"))
+            continue
+        file, sheet, row = _loc(df, index)
+        if (file, sheet, row, column) in bad or (file, sheet, column) in skip:
+            continue
+        if check == "not_nullable":
+            msg = f"ô bỏ trống; cột «{_header(headers, file, sheet, column)}» là bắt buộc"
+        elif check.startswith(("in_range", "greater_than", "less_than")):
+            msg = _RANGE_MESSAGES.get(column, "giá trị ngoài khoảng cho phép")
+        elif check.startswith("isin"):
+            msg = _ISIN_MESSAGES.get(column, "giá trị không hợp lệ")
+        else:
+            msg = f"giá trị không hợp lệ ({check})"
+        out.append(problem_at(df, index, column, msg, headers, case.failure_case))
+    return out
+
+
+def missing_columns(tables: Iterable[tuple[str, str | None, set[str]]],
+                    columns: tuple[C.Column, ...]) -> tuple[list[Problem],
+                                                            list[tuple[str, str | None, str]]]:
+    """A Problem per required column absent from a table (file, sheet, columns present)."""
+    problems, absent = [], []
+    for file, sheet, present in tables:
+        for col in columns:
+            if col.required and col.name not in present:
+                if col.name == "grade":
+                    continue
+                names = ", ".join(f"«{h}»" for h in (col.header, *col.variants))
+                problems.append(Problem(
+                    file, f"thiếu cột bắt buộc «{col.header}» (tên cột được chấp nhận: {names})",
+                    sheet))
+                absent.append((file, sheet, col.name))
+    return problems, absent
+
+
+def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """1 August of the start year … 31 July of the end year."""
+    start = C.start_year(school_year)
+    return (pd.Timestamp(date(start, *C.YEAR_START)),
+            pd.Timestamp(date(start + 1, *C.YEAR_END)))
+
+
+def _fmt(d: pd.Timestamp | date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def check_pupils(df: pd.DataFrame, school_year: str, today: date,
+                 headers: HeaderMap) -> list[Problem]:
+    """Whole-year rules on the pupil table (rows with unreadable cells are skipped per rule)."""
+    out: list[Problem] = []
+    p = df
+    # Pupil IDs unique within the year: name both rows.
+    ids = p["pupil_id"]
+    dup = ids.notna() & ids.duplicated(keep=False)
+    first_of: dict[str, object] = {}
+    for i in p.index[dup]:
+        pid = ids[i]
+        if pid not in first_of:
+            first_of[pid] = i
+            continue
+        f_file, f_sheet, f_row = _loc(p, first_of[pid])
+        where = f"dòng {f_row}" + (f" trang tính «{f_sheet}»" if f_sheet else "") + \
+            f" tệp «{f_file}»"
+        out.append(problem_at(p, i, "pupil_id",
+                              f"mã học sinh bị trùng: đã có ở {where}; mỗi học sinh chỉ một dòng "
+                              "trong năm học", headers))
+
+    today_ts = pd.Timestamp(today)
+    for col in ("birth_date", "entry_date", "leave_date"):
+        for i in p.index[p[col].notna() & (p[col] > today_ts)]:
+            out.append(problem_at(p, i, col, f"ngày ở tương lai (hôm nay là {_fmt(today_ts)})",
+                                  headers))
+
+    start = C.start_year(school_year)
+    birth_year = p["birth_date"].dt.year
+    grade = p["grade"]
+    for i in p.index[p["birth_date"].notna()]:
+        by = int(birth_year[i])
+        if by < BIRTH_YEAR_MIN or by > start - 5:
+            out.append(problem_at(p, i, "birth_date",
+                                  f"năm sinh {by} không hợp lý cho học sinh THCS năm học "
+                                  f"{school_year}", headers))
+            continue
+        g = grade[i]
+        if g is pd.NA or not 6 <= int(g) <= 9:
+            continue
+        age = start - by
+        lo, hi = int(g) + AGE_MIN_OVER, int(g) + AGE_MAX_OVER
+        if not lo <= age <= hi:
+            out.append(problem_at(
+                p, i, "birth_date",
+                f"tuổi {age} (tính theo năm {start}) không hợp lý cho khối {int(g)}: cần từ {lo} "
+                f"đến {hi} tuổi", headers))
+
+    first, last = school_year_bounds(school_year)
+    for col in ("entry_date", "leave_date"):
+        bad = p[col].notna() & ((p[col] < first) | (p[col] > last))
+        for i in p.index[bad]:
+            out.append(problem_at(p, i, col,
+                                  f"ngày nằm ngoài năm học {school_year} (từ {_fmt(first)} đến "
+                                  f"{_fmt(last)})", headers))
+    for i in p.index[p["entry_date"].notna() & p["leave_date"].notna()
+                     & (p["entry_date"] > p["leave_date"])]:
+        out.append(problem_at(p, i, "leave_date", "ngày nghỉ trước ngày vào trường", headers))
+
+    outcome = p["outcome"]
+    label = C.OUTCOME_LABELS
+    for i in p.index[outcome.notna() & grade.notna()]:
+        o, g = outcome[i], int(grade[i])
+        if o in ("completed", "not_completed") and g != C.LAST_GRADE:
+            out.append(problem_at(p, i, "outcome", f"«{label[o]}» chỉ dùng cho học sinh lớp 9 "
+                                  f"(học sinh này ở khối {g})", headers, label[o]))
+        if o == "promoted" and g == C.LAST_GRADE:
+            out.append(problem_at(p, i, "outcome", "học sinh lớp 9 không «Lên lớp»: ghi «"
+                                  f"{label['completed']}» hoặc «{label['not_completed']}»",
+                                  headers, label[o]))
+
+    # A year is in progress when pupils are "Đang học"; then no pupil has a final result.
+    leavers = {"dropped_out", "transferred_out"}
+    in_prog = outcome == "in_progress"
+    final = outcome.notna() & ~outcome.isin(["in_progress", *leavers])
+    if in_prog.any() and final.any():
+        if in_prog.sum() <= final.sum():
+            msg = (f"năm học đã kết thúc ({int(final.sum())} học sinh có kết quả cuối năm) nhưng "
+                   f"học sinh này ghi «{label['in_progress']}»")
+            rows = p.index[in_prog]
+        else:
+            msg = (f"năm học đang diễn ra ({int(in_prog.sum())} học sinh ghi "
+                   f"«{label['in_progress']}») nên chưa thể có kết quả cuối năm; chỉ ghi "
+                   f"«{label['in_progress']}», «{label['dropped_out']}» hoặc "
+                   f"«{label['transferred_out']}»")
+            rows = p.index[final]
+        out += [problem_at(p, i, "outcome", msg, headers, label[outcome[i]]) for i in rows]
+
+    for i in p.index[outcome.isin(list(leavers)) & p["leave_date"].isna()]:
+        out.append(problem_at(p, i, "leave_date",
+                              f"học sinh «{label[outcome[i]]}» phải có ngày nghỉ", headers, None))
+    for i in p.index[p["leave_date"].notna() & outcome.notna() & ~outcome.isin(list(leavers))]:
+        out.append(problem_at(p, i, "leave_date",
+                              f"có ngày nghỉ nhưng kết quả cuối năm là «{label[outcome[i]]}»; "
+                              f"ngày nghỉ chỉ ghi cho học sinh «{label['dropped_out']}» hoặc "
+                              f"«{label['transferred_out']}»", headers))
+    out += check_result_scales(p, headers)
+    return out
+
+
+def check_result_scales(p: pd.DataFrame, headers: HeaderMap) -> list[Problem]:
+    """One scale per pupil, and one per grade (the years Circular 22 came in grade by grade
+    legitimately mix scales across grades, never within one)."""
+    cols = [c for c in RESULT_COLUMNS if c in p.columns]
+    if not cols:
+        return []
+    out = []
+    own = pd.Series([pupil_scale(p.loc[i, cols].tolist()) for i in p.index], index=p.index,
+                    dtype=object)
+    names = {"tt22": "Thông tư 22/2021 (Tốt/Khá/Đạt/Chưa đạt)",
+             "tt58": "Thông tư 58/2011 (Giỏi/Khá/Trung bình/Yếu/Kém)"}
+    for i in p.index[own == "mixed"]:
+        col = next(c for c in cols if p.at[i, c] in C.TT58_ONLY)
+        out.append(problem_at(p, i, col, "một học sinh dùng lẫn hai thang đánh giá: "
+                              f"{names['tt22']} và {names['tt58']}", headers))
+    for g, idx in p.groupby("grade", dropna=True).groups.items():
+        scales = own[idx]
+        counts = scales[scales.isin(["tt22", "tt58"])].value_counts()
+        if len(counts) < 2:
+            continue
+        major = counts.idxmax()
+        minor = "tt58" if major == "tt22" else "tt22"
+        for i in scales.index[scales == minor]:
+            labels = C.TT58_ONLY if minor == "tt58" else C.TT22_ONLY
+            col = next(c for c in cols if p.at[i, c] in labels)
+            out.append(problem_at(
+                p, i, col, f"khối {int(g)} trộn hai thang đánh giá: phần lớn theo "
+                f"{names[major]}, học sinh này theo {names[minor]}", headers))
+    return out
+
+
+ITEM_RELATIONS = (
+    ("toilets_hygienic", "toilets"), ("complaints_resolved", "complaints_received"),
+    ("pop_age11_in_grade6", "pop_age11"), ("pop_age11_14_in_school", "pop_age11_14"),
+)
+
+
+def check_items(df: pd.DataFrame, headers: HeaderMap) -> list[Problem]:
+    """Two-column sheets: each item once; booleans 0/1; a part never above its whole."""
+    out: list[Problem] = []
+    items = {i.key: i for i in (*C.SCHOOL_ITEMS, *C.POPULATION_ITEMS)}
+    seen: dict[str, object] = {}
+    for i in df.index:
+        key = df.at[i, "item"]
+        if key in seen:
+            f_file, f_sheet, f_row = _loc(df, seen[key])
+            out.append(problem_at(df, i, "item",
+                                  f"nội dung «{items[key].label}» ghi hai lần (đã có ở dòng "
+                                  f"{f_row}, tệp «{f_file}»)", headers, df.at[i, "label"]))
+        else:
+            seen[key] = i
+        if items[key].kind == "bool" and df.at[i, "value"] not in (0.0, 1.0):
+            out.append(problem_at(df, i, "value", "cần «có» hoặc «không»", headers))
+    for part, whole in ITEM_RELATIONS:
+        if part in seen and whole in seen:
+            vp, vw = df.at[seen[part], "value"], df.at[seen[whole], "value"]
+            if vp > vw:
+                out.append(problem_at(
+                    df, seen[part], "value",
+                    f"«{items[part].label}» ({_shown(vp)}) lớn hơn «{items[whole].label}» "
+                    f"({_shown(vw)})", headers))
+    return out
+
+
+def check_interventions(df: pd.DataFrame, school_year: str, today: date, headers: HeaderMap,
+                        pupil_ids: set[str] | None) -> list[Problem]:
+    out: list[Problem] = []
+    first, last = school_year_bounds(school_year)
+    d = df["action_date"]
+    for i in df.index[d.notna() & (d > pd.Timestamp(today))]:
+        out.append(problem_at(df, i, "action_date",
+                              f"ngày ở tương lai (hôm nay là {_fmt(today)})", headers))
+    for i in df.index[d.notna() & ((d < first) | (d > last)) & (d <= pd.Timestamp(today))]:
+        out.append(problem_at(df, i, "action_date",
+                              f"ngày nằm ngoài năm học {school_year} (từ {_fmt(first)} đến "
+                              f"{_fmt(last)})", headers))
+    if pupil_ids is not None:
+        for i in df.index[df["pupil_id"].notna() & ~df["pupil_id"].isin(list(pupil_ids))]:
+            out.append(problem_at(df, i, "pupil_id", "mã học sinh không có trong danh sách học "
+                                  f"sinh năm học {school_year}", headers))
+    return out
