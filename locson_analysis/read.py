@@ -628,11 +628,21 @@ def read_file(path: str | Path) -> FileRead:
 
 
 def _nonblank_headers(rows: list[list[object]]) -> list[str]:
-    for row in rows[:HEADER_SEARCH_ROWS]:
-        cells = [clean_text(c) for c in row if not _blank(c)]
-        if len(cells) >= 2:
-            return [f"«{c}»" for c in cells]
-    return []
+    """The cells of the likeliest header row: most distinct texts, merged titles counting
+    against (their text fills several cells)."""
+    best: list[str] = []
+    best_score = 1
+    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        texts = [t for t in (clean_text(c) for c in row) if t]
+        cells = list(dict.fromkeys(texts))
+        score = 2 * len(cells) - len(texts)
+        below = rows[r + 1] if r + 1 < len(rows) else []
+        filled = [i for i, c in enumerate(row) if not _blank(c)]
+        if filled and all(i < len(below) and not _blank(below[i]) for i in filled):
+            score += 1  # a header has a row of data under it
+        if score > best_score:
+            best, best_score = cells, score
+    return [f"«{c}»" for c in best]
 
 
 def _where(fr: FileRead, grid: Grid) -> str:
