@@ -61,3 +61,21 @@ def dataset(rows: list[dict], school: dict[str, dict[str, float]] | None = None,
     return Dataset(pupils=df, school=_facts(school, school_code),
                    population=_facts(population, school_code), imports=empty, checks=empty,
                    interventions=empty)
+
+
+def career(pupil_id: str, first_year: str, path: list[tuple[int, str]],
+           **fields: object) -> list[dict]:
+    """One pupil over successive years: ``path`` is [(grade, outcome), …] from ``first_year``."""
+    y = start_year(first_year)
+    return [pupil(f"{y + i}-{y + i + 1}", grade, outcome, pupil_id=pupil_id, **fields)
+            for i, (grade, outcome) in enumerate(path)]
+
+
+def row(table: pd.DataFrame, indicator: str, school_year: str, dimension: str = "school",
+        group: str = "Toàn trường", school_code: str = SCHOOL) -> pd.Series:
+    """The single row of the tidy table for one indicator, year and group."""
+    hit = table[(table["indicator"] == indicator) & (table["school_year"] == school_year)
+                & (table["dimension"] == dimension) & (table["group"] == group)
+                & (table["school_code"] == school_code)]
+    assert len(hit) == 1, f"{len(hit)} rows for {indicator} {school_year} {dimension} {group}"
+    return hit.iloc[0]
