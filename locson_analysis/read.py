@@ -929,27 +929,38 @@ def default_scale(grade: object, school_year: str) -> str:
     return "tt22" if int(grade) <= reached else "tt58"
 
 
+def row_scales(pupils: pd.DataFrame) -> pd.Series:
+    """:func:`pupil_scale` of every row, vectorised (None where the labels do not tell)."""
+    cols = [c for c in RESULT_COLUMNS if c in pupils.columns]
+    old = pd.Series(False, index=pupils.index)
+    new = pd.Series(False, index=pupils.index)
+    for c in cols:
+        old |= pupils[c].isin(list(C.TT58_ONLY)).fillna(False).astype(bool)
+        new |= pupils[c].isin(list(C.TT22_ONLY)).fillna(False).astype(bool)
+    out = pd.Series(None, index=pupils.index, dtype=object)
+    out[old & ~new] = "tt58"
+    out[new & ~old] = "tt22"
+    out[old & new] = "mixed"
+    return out
+
+
 def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
     """The result scale of each pupil.
 
     Read from the labels where they tell (Giỏi/Trung bình/Yếu/Kém only exist on the old scale,
     Đạt/Chưa đạt only on the new one); a pupil whose labels fit both (Tốt, Khá or none) takes
-    the scale of the other pupils of the grade, else the one Circular 22 prescribes.
+    the scale of most other pupils of the grade, else the one Circular 22 prescribes.
     """
-    cols = [c for c in RESULT_COLUMNS if c in pupils.columns]
-    own = pd.Series([pupil_scale(pupils.loc[i, cols].tolist()) if cols else None
-                     for i in pupils.index], index=pupils.index, dtype=object)
-    grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(None, index=pupils.index)
-    out = []
-    for i in pupils.index:
-        s = own[i]
-        if s in ("tt22", "tt58"):
-            out.append(s)
-            continue
-        same = own[(grades == grades[i]).fillna(False)] if grades[i] == grades[i] else own[[]]
-        told = same[same.isin(["tt22", "tt58"])]
-        if s != "mixed" and len(told):
-            out.append(told.mode().iloc[0])
-        else:
-            out.append(default_scale(grades[i], school_year))
-    return pd.Series(out, index=pupils.index, dtype="str")
+    own = row_scales(pupils)
+    grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(pd.NA,
+                                                                        index=pupils.index)
+    out = own.copy()
+    for i in pupils.index[~own.isin(["tt22", "tt58"])]:
+        out[i] = default_scale(grades[i] if grades[i] is not pd.NA else None, school_year)
+    for _, idx in pupils.groupby(grades, dropna=True).groups.items():
+        told = own[idx][own[idx].isin(["tt22", "tt58"])]
+        if len(told):
+            majority = told.value_counts().idxmax()
+            unknown = [i for i in idx if own[i] is None]
+            out[unknown] = majority
+    return out.astype("str")

@@ -17,7 +17,7 @@ from pandera.typing import Series
 
 from . import contract as C
 from .errors import Problem
-from .read import CONDUCT_LABELS, LEARNING_LABELS, RESULT_COLUMNS, pupil_scale
+from .read import CONDUCT_LABELS, LEARNING_LABELS, RESULT_COLUMNS, row_scales
 
 #: (source file, sheet) → canonical column → header as written in that file.
 HeaderMap = dict[tuple[str, str | None], dict[str, str]]
@@ -316,8 +316,7 @@ def check_result_scales(p: pd.DataFrame, headers: HeaderMap) -> list[Problem]:
     if not cols:
         return []
     out = []
-    own = pd.Series([pupil_scale(p.loc[i, cols].tolist()) for i in p.index], index=p.index,
-                    dtype=object)
+    own = row_scales(p)
     names = {"tt22": "Thông tư 22/2021 (Tốt/Khá/Đạt/Chưa đạt)",
              "tt58": "Thông tư 58/2011 (Giỏi/Khá/Trung bình/Yếu/Kém)"}
     for i in p.index[own == "mixed"]:
