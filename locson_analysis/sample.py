@@ -55,6 +55,7 @@ same grade; dropouts, transfers out and completers are gone.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -216,7 +217,10 @@ def _pupil_ids(seq: np.ndarray, school_code: str, seed: int) -> np.ndarray:
     # 7919 * 13 is coprime with 10**8, so seq → (a + b*seq) mod 10**8 is a bijection.
     offset = (_school_offset(school_code) + seed * 7_654_321) % 10**8
     body = (offset + np.asarray(seq, dtype=np.int64) * 102_947) % 10**8
-    return np.char.add("42", np.char.zfill(body.astype(str), 8)).astype(object)
+    digits = np.empty((len(body), 10), dtype=np.uint8)
+    digits[:, 0], digits[:, 1] = ord("4"), ord("2")
+    digits[:, 2:] = (body[:, None] // 10 ** np.arange(7, -1, -1)) % 10 + ord("0")
+    return digits.view("S10").ravel().astype("U10").astype(object)
 
 
 def _choose(rng: np.random.Generator, values: tuple[str, ...], n: int,
@@ -228,26 +232,57 @@ def _choose(rng: np.random.Generator, values: tuple[str, ...], n: int,
     return arr[rng.choice(len(arr), n, p=p / p.sum())]
 
 
-def _names(rng: np.random.Generator, female: np.ndarray, ethnicity: np.ndarray) -> np.ndarray:
+_FAMILY_EXTRA = ("Trương", "Lâm", "Quách", "Hứa", "Nông", "Lương", "Vi")
+FAMILY_ALL = FAMILY_NAMES + _FAMILY_EXTRA
+_FAMILY_P: dict[str, np.ndarray] = {}
+for _eth, _fams in (("Kinh", dict(zip(FAMILY_NAMES, FAMILY_WEIGHTS, strict=True))),
+                    ("Hoa", dict.fromkeys(("Lý", "Trương", "Lâm", "Quách", "Hứa"), 1.0)),
+                    ("Tày", dict.fromkeys(("Hoàng", "Nông", "Lương", "Vi"), 1.0)),
+                    ("Nùng", dict.fromkeys(("Hoàng", "Nông", "Lý", "Vi"), 1.0))):
+    _w = np.array([_fams.get(f, 0.0) for f in FAMILY_ALL])
+    _FAMILY_P[_eth] = _w / _w.sum()
+_ETH_CODE = {e: i for i, e in enumerate(ETHNICITIES)}
+_HIGHLAND_CODES = np.array([_ETH_CODE[e] for e in sorted(HIGHLAND_ETHNICITIES)])
+
+
+@functools.cache
+def _name_table(female: bool, highland: bool) -> tuple[np.ndarray, int, int]:
+    """Every possible name (first part × middle part × given name), and the two inner sizes."""
+    if highland:
+        first = MINORITY_CLANS
+        mids = ("Ka",) if female else ("K'",)
+        givs = MINORITY_GIVEN_F if female else MINORITY_GIVEN_M
+    else:
+        first = FAMILY_ALL
+        mids = MIDDLE_F if female else MIDDLE_M
+        givs = GIVEN_F if female else GIVEN_M
+    table = np.array([" ".join(x for x in (f, m, g) if x) for f in first for m in mids
+                      for g in givs], dtype=object)
+    return table, len(mids), len(givs)
+
+
+def _names(rng: np.random.Generator, female: np.ndarray, eth_code: np.ndarray) -> np.ndarray:
+    """Synthetic full names (vectorised: a lookup in a table of all combinations)."""
     n = len(female)
-    fam = _choose(rng, FAMILY_NAMES, n, FAMILY_WEIGHTS)
-    mid = np.where(female, _choose(rng, MIDDLE_F, n), _choose(rng, MIDDLE_M, n))
-    giv = np.where(female, _choose(rng, GIVEN_F, n), _choose(rng, GIVEN_M, n))
-    name = fam + " " + mid + " " + giv
-    for eth, fams in (("Hoa", ("Lý", "Trương", "Lâm", "Quách", "Hứa")),
-                      ("Tày", ("Hoàng", "Nông", "Lương", "Vi")),
-                      ("Nùng", ("Hoàng", "Nông", "Lý", "Vi"))):
-        m = ethnicity == eth
+    fam = rng.choice(len(FAMILY_ALL), n, p=_FAMILY_P["Kinh"])
+    for eth in ("Hoa", "Tày", "Nùng"):
+        m = eth_code == _ETH_CODE[eth]
         if m.any():
-            name[m] = _choose(rng, fams, int(m.sum())) + " " + mid[m] + " " + giv[m]
-    hl = np.isin(ethnicity, list(HIGHLAND_ETHNICITIES))
+            fam[m] = rng.choice(len(FAMILY_ALL), int(m.sum()), p=_FAMILY_P[eth])
+    clan = rng.integers(0, len(MINORITY_CLANS), n)
+    u_mid, u_giv = rng.random(n), rng.random(n)
+
+    def lookup(is_female: bool, highland: bool) -> np.ndarray:
+        table, n_mid, n_giv = _name_table(is_female, highland)
+        first = clan if highland else fam
+        idx = ((first * n_mid + (u_mid * n_mid).astype(np.int64)) * n_giv
+               + (u_giv * n_giv).astype(np.int64))
+        return table[idx]
+
+    name = np.where(female, lookup(True, False), lookup(False, False))
+    hl = np.isin(eth_code, _HIGHLAND_CODES)
     if hl.any():
-        k = int(hl.sum())
-        f = female[hl]
-        clan = _choose(rng, MINORITY_CLANS, k)
-        giv_hl = np.where(f, _choose(rng, MINORITY_GIVEN_F, k), _choose(rng, MINORITY_GIVEN_M, k))
-        core = np.where(f, "Ka " + giv_hl, "K' " + giv_hl)
-        name[hl] = np.where(clan == "", core, clan + " " + core)
+        name[hl] = np.where(female, lookup(True, True), lookup(False, True))[hl]
     return name
 
 
@@ -280,8 +315,10 @@ def _new_pupils(rng: np.random.Generator, grade: np.ndarray, start: int,
     """Attributes of new pupils (no ID yet).  ``over_age_p``: ages grade+4 … grade+8."""
     n = len(grade)
     female = rng.random(n) < 0.49
-    eth = _choose(rng, ETHNICITIES, n, ETHNICITY_WEIGHTS)
-    minority = eth != "Kinh"
+    p_eth = np.asarray(ETHNICITY_WEIGHTS) / sum(ETHNICITY_WEIGHTS)
+    eth_code = rng.choice(len(ETHNICITIES), n, p=p_eth)
+    eth = np.asarray(ETHNICITIES, dtype=object)[eth_code]
+    minority = eth_code != _ETH_CODE["Kinh"]
     poor = rng.random(n) < np.where(minority, 0.14, 0.02)
     near_poor = ~poor & (rng.random(n) < np.where(minority, 0.12, 0.035))
     disability = rng.random(n) < 0.015
@@ -296,7 +333,7 @@ def _new_pupils(rng: np.random.Generator, grade: np.ndarray, start: int,
         over > 0)
     swim_p = np.clip(0.30 + 0.04 * (start - 2019) + 0.03 * (grade - 6), 0.15, 0.85)
     return pd.DataFrame({
-        "full_name": _names(rng, female, eth),
+        "full_name": _names(rng, female, eth_code),
         "birth_date": birth,
         "sex": np.where(female, "F", "M").astype(object),
         "ethnicity": eth,
@@ -306,6 +343,7 @@ def _new_pupils(rng: np.random.Generator, grade: np.ndarray, start: int,
         "can_swim": rng.random(n) < swim_p,
         "ability": ability,
         "conduct_trait": rng.normal(0, 1, n),
+        "minority": minority,
     })
 
 
@@ -343,7 +381,7 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
     over = age - (grade + 5)
     poor = roster["poor"].to_numpy(bool)
     near_poor = roster["near_poor"].to_numpy(bool)
-    minority = roster["ethnicity"].to_numpy(object) != "Kinh"
+    minority = roster["minority"].to_numpy(bool)
     special = roster["special_circumstances"].to_numpy(bool)
     arrived = ~np.isnat(entry)
     part = 0.35 if in_progress else 1.0
@@ -355,7 +393,9 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
         outcome[:] = "in_progress"
     left = np.zeros(n, bool)
 
-    transfer = _pick(rng, np.where(arrived, 0.0, 1.0), _sround(rng, transfer_rate * n * part))
+    # Few change school in their final year.
+    transfer = _pick(rng, np.where(arrived, 0.0, np.where(grade == contract.LAST_GRADE, 0.3, 1.0)),
+                     _sround(rng, transfer_rate * n * part))
     outcome[transfer] = "transferred_out"
     left[transfer] = True
 
@@ -425,8 +465,8 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
     k1 = np.where(s1_na, None, k1)
     ly = np.where(year_na, None, ly)
     ky = np.where(year_na, None, ky)
+    # The scale that applies to the row, even when a leaver has no result yet.
     scale = np.where(tt22, "tt22", "tt58").astype(object)
-    scale = np.where(s1_na & year_na, None, scale)
     del left_s2
 
     out = roster.copy()
@@ -446,36 +486,44 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
     return out
 
 
+_TEXT_COLUMNS = ("school_code", "school_year", "pupil_id", "full_name", "sex", "ethnicity",
+                 "class_name", "learning_s1", "conduct_s1", "learning_year", "conduct_year",
+                 "outcome", "dropout_reason", "result_scale")
+
+
+def _class_names(grade: np.ndarray, class_no: np.ndarray) -> np.ndarray:
+    """"6A1" … from grade and class number (a lookup, fast at millions of rows)."""
+    k = int(class_no.max(initial=1))
+    table = np.array([f"{g}A{c}" for g in contract.GRADES for c in range(1, k + 1)],
+                     dtype=object)
+    return table[(grade - contract.GRADES[0]) * k + (class_no - 1)]
+
+
 def _canonical(df: pd.DataFrame, school_code: str, school_year: str) -> pd.DataFrame:
-    """The canonical pupil table (CONTRIBUTING.md dtypes) from a simulated year."""
-    out = pd.DataFrame({
-        "school_code": school_code,
-        "school_year": school_year,
-        "pupil_id": df["pupil_id"].to_numpy(object),
-        "full_name": df["full_name"].to_numpy(object),
-        "birth_date": pd.to_datetime(df["birth_date"].to_numpy("datetime64[D]")),
-        "sex": df["sex"].to_numpy(object),
-        "ethnicity": df["ethnicity"].to_numpy(object),
+    """The canonical pupil table from a simulated year, with the importer's dtypes
+    (``str``, ``Int64``, ``boolean``, ``datetime64[ns]``)."""
+    n = len(df)
+
+    def day(c: str) -> np.ndarray:
+        return df[c].to_numpy("datetime64[D]").astype("datetime64[ns]")
+
+    cols: dict[str, Any] = {
+        "school_code": np.full(n, school_code, dtype=object),
+        "school_year": np.full(n, school_year, dtype=object),
+        "birth_date": day("birth_date"),
         "grade": pd.array(df["grade"].to_numpy(np.int64), dtype="Int64"),
-        "class_name": (df["grade"].astype(str) + "A" + df["class_no"].astype(str)).to_numpy(object),
-        "entry_date": pd.to_datetime(df["entry_date"].to_numpy("datetime64[D]")),
-    })
-    for c in ("poor", "near_poor", "disability", "special_circumstances"):
-        out[c] = pd.array(df[c].to_numpy(bool), dtype="boolean")
+        "class_name": _class_names(df["grade"].to_numpy(np.int64),
+                                   df["class_no"].to_numpy(np.int64)),
+        "entry_date": day("entry_date"),
+        "leave_date": day("leave_date"),
+    }
+    for c in ("poor", "near_poor", "disability", "special_circumstances", "can_swim"):
+        cols[c] = pd.array(df[c].to_numpy(bool), dtype="boolean")
     for c in ("absences_s1", "absences_s2"):
-        out[c] = df[c].to_numpy()
-        out[c] = out[c].astype("Int64")
-    for c in ("learning_s1", "conduct_s1", "learning_year", "conduct_year", "outcome"):
-        out[c] = df[c].to_numpy(object)
-    out["leave_date"] = pd.to_datetime(df["leave_date"].to_numpy("datetime64[D]"))
-    out["dropout_reason"] = df["dropout_reason"].to_numpy(object)
-    out["can_swim"] = pd.array(df["can_swim"].to_numpy(bool), dtype="boolean")
-    out["result_scale"] = df["result_scale"].to_numpy(object)
-    for c in ("school_code", "school_year", "pupil_id", "full_name", "sex", "ethnicity",
-              "class_name", "learning_s1", "conduct_s1", "learning_year", "conduct_year",
-              "outcome", "dropout_reason", "result_scale"):
-        out[c] = out[c].astype("string")
-    return out[CANONICAL_COLUMNS]
+        cols[c] = pd.array(df[c], dtype="Int64")
+    for c in _TEXT_COLUMNS:
+        cols[c] = pd.array(cols[c] if c in cols else df[c].to_numpy(object), dtype="str")
+    return pd.DataFrame({c: cols[c] for c in CANONICAL_COLUMNS})
 
 
 def _personal(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
@@ -483,13 +531,14 @@ def _personal(rng: np.random.Generator, df: pd.DataFrame) -> pd.DataFrame:
     n = len(df)
     names = df["full_name"].to_numpy(object)
     eth = df["ethnicity"].to_numpy(object)
-    father = _names(rng, np.zeros(n, bool), eth)
+    codes = np.array([_ETH_CODE.get(e, 0) for e in eth], dtype=np.int64)
+    father = _names(rng, np.zeros(n, bool), codes)
     # Vietnamese-style names: the father shares the child's family name.
-    viet = ~np.isin(eth, list(HIGHLAND_ETHNICITIES))
+    viet = ~np.isin(codes, _HIGHLAND_CODES)
     fam = np.array([s.split(" ", 1)[0] for s in names], dtype=object)
     rest = np.array([s.split(" ", 1)[1] for s in father], dtype=object)
     father = np.where(viet, fam + " " + rest, father)
-    mother = _names(rng, np.ones(n, bool), eth)
+    mother = _names(rng, np.ones(n, bool), codes)
     street = _choose(rng, STREETS, n)
     hamlet = _choose(rng, HAMLETS, n)
     address = hamlet + ", đường " + street + ", phường Lộc Sơn, TP. Bảo Lộc, Lâm Đồng"
@@ -970,6 +1019,13 @@ def _write_items_xlsx(items: dict[str, Any], spec: tuple[contract.Item, ...], ti
     return _save(wb, path)
 
 
+def _format_dates(s: pd.Series) -> pd.Series:
+    """dd/mm/yyyy text, formatting each distinct date once (few distinct, many rows)."""
+    codes, uniques = pd.factorize(s)
+    text = np.append(pd.DatetimeIndex(uniques).strftime("%d/%m/%Y").to_numpy(object), "")
+    return pd.Series(text[codes], index=s.index)  # code -1 (missing) → ""
+
+
 def write_pupils_csv(pupils: pd.DataFrame, path: str | Path) -> Path:
     """A canonical pupil table as a plain UTF-8 CSV with the contract's Vietnamese headers
     (dates dd/mm/yyyy, yes as "x"), vectorised for millions of rows."""
@@ -978,7 +1034,7 @@ def write_pupils_csv(pupils: pd.DataFrame, path: str | Path) -> Path:
     for c in contract.PUPIL_COLUMNS:
         s = pupils[c.name]
         if c.kind == "date":
-            v = s.dt.strftime("%d/%m/%Y")
+            v = _format_dates(s)
         elif c.kind == "bool":
             v = pd.Series(np.where(s.fillna(False).to_numpy(bool), "x", ""), index=s.index)
         elif c.kind == "sex":
