@@ -1,0 +1,198 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+#   title: NỘI BỘ — Cảnh báo sớm học sinh có nguy cơ bỏ học — Trường THCS Lộc Sơn
+# ---
+
+# %% [markdown] tags=["remove-cell"]
+# # Cảnh báo sớm học sinh có nguy cơ bỏ học (NỘI BỘ)
+#
+# Sổ tay này lập danh sách học sinh cần quan tâm theo Kế hoạch, mục III.2 ("phân loại học sinh
+# có nguy cơ bỏ học để có biện pháp khắc phục kịp thời"). Cách dùng thông thường: chạy lệnh
+# `locson warn --year 2025-2026 --point mid` (hoặc `--point end`); lệnh đó chạy sổ tay này bằng
+# papermill rồi xuất tệp HTML không có mã lệnh và tệp Excel vào `outputs/internal/<năm học>/`.
+#
+# Tài liệu có tên học sinh: **không gửi ra ngoài trường**, không đưa vào git. Sổ tay chỉ gọi
+# `locson_analysis.warn`; không thêm phép tính vào đây. Ô này không xuất hiện trong báo cáo.
+
+# %% tags=["parameters"]
+school_year: str = "2025-2026"  # Năm học, ví dụ "2025-2026"
+point: str = "end"  # Thời điểm: "mid" = sau học kỳ 1, "end" = cuối năm
+capacity: int = 30  # Số học sinh nhà trường có thể theo dõi sát
+db_path: str = ""  # Tệp cơ sở dữ liệu; để trống = data/locson.duckdb
+output_dir: str = ""  # Thư mục nội bộ; để trống = outputs/internal
+
+# %%
+import warnings
+
+warnings.filterwarnings("ignore")
+
+from IPython.display import HTML, display  # noqa: E402
+
+from locson_analysis import config, warn  # noqa: E402
+from locson_analysis import present as P  # noqa: E402
+from locson_analysis import warn_model as WM  # noqa: E402
+
+run = warn.prepare(db_path or None, school_year, point, capacity,
+                   output_dir or config.INTERNAL_OUTPUTS_DIR)
+
+
+def show(html: str) -> None:
+    display(HTML(html))
+
+
+show(f'<div class="locson-internal"><b>{warn.INTERNAL_MARK}</b></div>'
+     f"<h1>Cảnh báo sớm học sinh có nguy cơ bỏ học</h1>"
+     f"<p>Trường THCS Lộc Sơn — năm học {run.school_year} — "
+     f"{warn.POINT_LABELS[run.point]} — lập ngày {P.fmt_date(run.run_at)}</p>")
+show("".join(P.paragraph(s) for s in run.headline()))
+
+# %% [markdown]
+# ## Cách đọc danh sách
+#
+# Mỗi học sinh được xét theo các quy tắc trong tệp `data/warning_rules.yaml`: nghỉ học nhiều,
+# kết quả học tập hoặc rèn luyện Chưa đạt, kết quả giảm so với kỳ trước, ở lại lớp, quá tuổi so
+# với khối lớp, đã nghỉ rồi quay lại. **Điểm quy tắc** là tổng trọng số các quy tắc em chạm tới.
+# Cột **Lý do** ghi rõ từng quy tắc kèm số liệu. Học sinh **thiếu số liệu** luôn có tên trong danh
+# sách để giáo viên chủ nhiệm kiểm tra và bổ sung — thiếu số liệu không có nghĩa là an toàn.
+# Cột **Hoàn cảnh** (hộ nghèo, cận nghèo, dân tộc, khuyết tật, hoàn cảnh đặc biệt) chỉ để định
+# hướng cách hỗ trợ; hoàn cảnh **không** làm tăng điểm.
+#
+# Danh sách là gợi ý để thầy cô quan tâm sớm, không phải kết luận về học sinh.
+
+# %%
+show("<h2>Danh sách theo lớp (dành cho giáo viên chủ nhiệm)</h2>")
+classes = run.by_class()
+if not classes:
+    show(P.paragraph("Không có học sinh nào cần đưa vào danh sách ở thời điểm này."))
+for class_name, table in classes.items():
+    show(f"<h3>Lớp {P.esc(class_name)} — {P.fmt_num(len(table))} học sinh</h3>")
+    show(P.table_html(table, formats={"Điểm quy tắc": "num", "Thứ tự ưu tiên": "num"}))
+
+# %%
+show("<h2>Thay đổi so với lần chạy trước</h2>")
+if run.previous_run is None:
+    show(P.paragraph("Đây là lần chạy đầu tiên của năm học: chưa có danh sách trước để so."))
+elif run.changes.empty:
+    show(P.paragraph(f"Không có thay đổi so với lần chạy trước ({run.previous_run})."))
+else:
+    show(P.paragraph(f"Lần chạy trước: {run.previous_run}."))
+    show(P.table_html(run.changes.rename(columns={
+        "change": "Thay đổi", "class_name": "Lớp", "pupil_id": "Mã học sinh",
+        "full_name": "Họ và tên", "reasons": "Lý do"})))
+
+# %%
+show("<h2>Học sinh trong danh sách chưa có ghi nhận can thiệp</h2>")
+no_action = run.listed[run.listed["no_action"]]
+if no_action.empty:
+    show(P.paragraph("Mọi học sinh trong danh sách đã có ít nhất một ghi nhận can thiệp "
+                     "trong năm học này."))
+else:
+    show(P.note_box(f"{P.fmt_num(len(no_action))} học sinh chưa có việc làm nào được ghi vào "
+                    f"nhật ký can thiệp năm học này. Đề nghị giáo viên chủ nhiệm và tư vấn viên "
+                    f"liên hệ gia đình và ghi lại kết quả.", kind="warn"))
+    show(P.table_html(no_action[["class_name", "pupil_id", "full_name", "reasons"]].rename(
+        columns={"class_name": "Lớp", "pupil_id": "Mã học sinh", "full_name": "Họ và tên",
+                 "reasons": "Lý do"})))
+
+# %%
+show("<h2>Học sinh được cảnh báo cuối năm học trước: nay ra sao?</h2>")
+if run.earlier.empty:
+    show(P.paragraph("Không có học sinh nào được cảnh báo cuối năm học trước (hoặc chưa có số "
+                     "liệu năm học trước)."))
+else:
+    show(P.table_html(run.earlier.rename(columns={
+        "class_name": "Lớp năm trước", "pupil_id": "Mã học sinh", "full_name": "Họ và tên",
+        "reasons": "Lý do năm trước", "had_action": "Đã có can thiệp", "now": "Năm nay",
+        "still_listed": "Vẫn trong danh sách"}),
+        formats={"Đã có can thiệp": "bool", "Vẫn trong danh sách": "bool"}))
+
+# %%
+show("<h2>Hồ sơ cần đối chiếu giữa các năm</h2>")
+if run.reconciled.empty:
+    show(P.paragraph("Không phát hiện hồ sơ nào không khớp giữa các năm học."))
+else:
+    show(P.paragraph("Các trường hợp dưới đây cần giáo vụ xác minh (có thể là bỏ học không được "
+                     "ghi nhận). Báo cáo gửi Phòng GD&ĐT chỉ ghi số lượng, không ghi tên."))
+    show(P.table_html(run.reconciled.assign(
+        check=run.reconciled["check"].map(warn.CHECK_LABELS))[
+        ["next_year", "check", "class_name", "pupil_id", "full_name", "detail"]].rename(
+        columns={"next_year": "Năm học", "check": "Loại", "class_name": "Lớp",
+                 "pupil_id": "Mã học sinh", "full_name": "Họ và tên", "detail": "Chi tiết"})))
+
+# %%
+show("<h2>Cảnh báo có đáng tin không? Kiểm chứng trên các năm trước</h2>")
+show("".join(P.paragraph(s) for s in run.backtest_text))
+bt = run.backtest
+if not bt.summary.empty:
+    summary = bt.summary.assign(
+        point=bt.summary["point"].map(warn.POINT_LABELS),
+        method=bt.summary["method"].map(WM.METHOD_LABELS))
+    show(P.table_html(summary[["point", "method", "years", "positives", "recall_at_k",
+                               "precision_at_k", "average_precision", "brier"]].rename(columns={
+        "point": "Thời điểm", "method": "Cách xếp hạng", "years": "Số năm kiểm chứng",
+        "positives": "Số em chệch hướng",
+        "recall_at_k": f"Tỉ lệ phát hiện trong {run.capacity} em đầu",
+        "precision_at_k": f"Tỉ lệ đúng trong {run.capacity} em đầu",
+        "average_precision": "PR-AUC", "brier": "Sai số xác suất (Brier)"}),
+        formats={f"Tỉ lệ phát hiện trong {run.capacity} em đầu": "pct",
+                 f"Tỉ lệ đúng trong {run.capacity} em đầu": "pct",
+                 "PR-AUC": "num2", "Sai số xác suất (Brier)": "num2",
+                 "Số năm kiểm chứng": "num", "Số em chệch hướng": "num"}))
+    show(P.paragraph("Tỉ lệ phát hiện: trong số học sinh thực sự chệch hướng, bao nhiêu em đã "
+                     "nằm trong nhóm được xếp đầu. PR-AUC: chất lượng xếp hạng trên toàn "
+                     "trường (1 là hoàn hảo). Sai số Brier: càng nhỏ càng tốt."))
+
+# %%
+show("<h3>Từng trường hợp bỏ học: có được cảnh báo kịp thời không?</h3>")
+if bt.dropouts.empty:
+    show(P.paragraph("Không có trường hợp bỏ học nào trong số liệu."))
+else:
+    show(P.table_html(bt.dropouts[["dropout_year", "class_name", "pupil_id", "kind",
+                                   "flagged_end_before", "flagged_mid", "earliest"]].rename(
+        columns={"dropout_year": "Năm học bỏ học", "class_name": "Lớp", "pupil_id": "Mã học sinh",
+                 "kind": "Trường hợp", "flagged_end_before": "Cảnh báo cuối năm trước",
+                 "flagged_mid": "Cảnh báo giữa năm", "earliest": "Cảnh báo sớm nhất"}),
+        formats={"Cảnh báo cuối năm trước": "bool", "Cảnh báo giữa năm": "bool"}))
+
+# %%
+show("<h3>Cảnh báo có công bằng giữa các nhóm không?</h3>")
+if bt.fairness.empty:
+    show(P.paragraph("Chưa đủ số liệu để so sánh giữa các nhóm."))
+else:
+    show(P.paragraph("Tỉ lệ học sinh chệch hướng được cảnh báo, theo nhóm. Khoảng tin cậy 95 % "
+                     "(Wilson) rộng khi số em ít: khi đó khác biệt giữa các nhóm chưa nói lên "
+                     "điều gì chắc chắn."))
+    fair = bt.fairness[bt.fairness["point"] == run.point].assign(
+        method=lambda d: d["method"].map(WM.METHOD_LABELS))
+    show(P.table_html(fair[["method", "group", "positives", "caught", "recall", "ci_low",
+                            "ci_high", "note"]].rename(columns={
+        "method": "Cách cảnh báo", "group": "Nhóm", "positives": "Số em chệch hướng",
+        "caught": "Được cảnh báo", "recall": "Tỉ lệ", "ci_low": "Từ", "ci_high": "Đến",
+        "note": "Ghi chú"}),
+        formats={"Tỉ lệ": "pct", "Từ": "pct", "Đến": "pct", "Số em chệch hướng": "num",
+                 "Được cảnh báo": "num"}))
+
+# %%
+show("<h3>Xác suất dự báo so với thực tế</h3>")
+cal = bt.calibration[bt.calibration["point"] == run.point]
+if cal.empty:
+    show(P.paragraph("Chưa đủ số liệu."))
+else:
+    show(P.table_html(cal.assign(method=cal["method"].map(WM.METHOD_LABELS))[
+        ["method", "bin", "n", "mean_predicted", "observed", "ci_low", "ci_high"]].rename(
+        columns={"method": "Cách xếp hạng", "bin": "Khoảng xác suất", "n": "Số lượt học sinh",
+                 "mean_predicted": "Dự báo trung bình", "observed": "Thực tế",
+                 "ci_low": "Từ", "ci_high": "Đến"}),
+        formats={"Dự báo trung bình": "pct", "Thực tế": "pct", "Từ": "pct", "Đến": "pct",
+                 "Số lượt học sinh": "num"}))
+show(f'<div class="locson-internal"><b>{warn.INTERNAL_MARK}</b></div>')
