@@ -339,3 +339,112 @@ def header_key(text: object) -> str:
 
 def intervention_column(name: str) -> Column:
     return next(c for c in INTERVENTION_COLUMNS if c.name == name)
+
+
+# --- The tables of docs/data-format.md, generated from the contract above ----------------------
+
+COLUMN_EXAMPLES = {
+    "pupil_id": "2412345678", "full_name": "Nguyễn Thị Lan", "birth_date": "05/09/2012",
+    "sex": "Nữ", "ethnicity": "K'Ho", "grade": "6", "class_name": "6A1",
+    "entry_date": "14/10/2024", "poor": "x", "near_poor": "", "disability": "",
+    "special_circumstances": "", "absences_s1": "3", "absences_s2": "0", "learning_s1": "Khá",
+    "conduct_s1": "Tốt", "learning_year": "Tốt", "conduct_year": "Tốt", "outcome": "Lên lớp",
+    "leave_date": "20/01/2025", "dropout_reason": "Hoàn cảnh gia đình khó khăn", "can_swim": "x",
+    "action_date": "12/11/2024", "action": "Gặp phụ huynh, thăm gia đình",
+    "staff": "GVCN 7A2", "result": "Học sinh đi học lại",
+}
+
+KIND_DESCRIPTIONS = {
+    "text": "chữ",
+    "date": "ngày: dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy, yyyy-mm-dd hoặc ô ngày của Excel",
+    "int": "số nguyên từ 0 (số buổi nghỉ: 0–200)",
+    "bool": "«x», «có», «1» = có; để trống, «không», «0» = không",
+    "sex": "«Nam» hoặc «Nữ» (không phân biệt hoa thường, có thể không dấu)",
+    "grade": "6, 7, 8 hoặc 9",
+    "result": "TT22: Tốt, Khá, Đạt, Chưa đạt; TT58: Giỏi, Khá, Trung bình, Yếu, Kém "
+              "(viết tắt: T, K, Đ, CĐ, G, TB, Y)",
+    "conduct": "TT22: Tốt, Khá, Đạt, Chưa đạt; TT58: Tốt, Khá, Trung bình, Yếu",
+    "outcome": "xem bảng «Kết quả cuối năm»",
+    "money": "số tiền (đồng), ví dụ 15.500.000",
+}
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _columns_table(columns: tuple[Column, ...]) -> list[str]:
+    lines = ["| Tiêu đề cột | Tên khác được chấp nhận | Bắt buộc | Kiểu, giá trị | Ví dụ | "
+             "Tên trong mã | Ghi chú |", "|---|---|---|---|---|---|---|"]
+    for c in columns:
+        variants = ", ".join(c.variants) or "—"
+        example = COLUMN_EXAMPLES.get(c.name, "")
+        lines.append("| " + " | ".join(_md_cell(x) for x in (
+            f"**{c.header}**", variants, "có" if c.required else "không",
+            KIND_DESCRIPTIONS[c.kind], f"`{example}`" if example else "(trống)", f"`{c.name}`",
+            c.note or "")) + " |")
+    return lines
+
+
+def _items_table(items: tuple[Item, ...]) -> list[str]:
+    lines = ["| Nội dung | Tên khác được chấp nhận | Kiểu | Tên trong mã |", "|---|---|---|---|"]
+    kinds = {"int": "số nguyên từ 0", "bool": "«có» hoặc «không»", "money": KIND_DESCRIPTIONS[
+        "money"]}
+    for i in items:
+        lines.append("| " + " | ".join(_md_cell(x) for x in (
+            f"**{i.label}**", ", ".join(i.variants) or "—", kinds[i.kind], f"`{i.key}`")) + " |")
+    return lines
+
+
+def data_format_tables() -> str:
+    """The generated part of docs/data-format.md (a test keeps the document in step)."""
+    out: list[str] = ["### Danh sách học sinh — các cột", ""]
+    out += _columns_table(PUPIL_COLUMNS)
+    out += ["", f"Cột giới tính có thể thay bằng cột **{FEMALE_FLAG_HEADERS[0]}** (đánh «x» cho "
+                "học sinh nữ; cũng nhận: " + ", ".join(FEMALE_FLAG_HEADERS[1:]) + ").",
+            "Các cột được bỏ qua không cần báo: " + ", ".join(IGNORED_HEADERS) + ".", "",
+            "### Kết quả cuối năm — giá trị được chấp nhận", "",
+            "| Ghi trong tệp | Cũng nhận | Tên trong mã |", "|---|---|---|"]
+    for key, (label, variants) in OUTCOMES.items():
+        out.append(f"| **{label}** | {', '.join(variants) or '—'} | `{key}` |")
+    out += ["", f"### Số liệu nhà trường — bảng hai cột «{ITEM_HEADER[0]}» | "
+                f"«{VALUE_HEADER[0]}»", "",
+            f"Tiêu đề cột «{ITEM_HEADER[0]}» cũng nhận: {', '.join(ITEM_HEADER[1])}; "
+            f"«{VALUE_HEADER[0]}» cũng nhận: {', '.join(VALUE_HEADER[1])}.", ""]
+    out += _items_table(SCHOOL_ITEMS)
+    out += ["", "### Số liệu điều tra phổ cập — cùng dạng hai cột", ""]
+    out += _items_table(POPULATION_ITEMS)
+    out += ["", "### Nhật ký can thiệp — các cột", ""]
+    out += _columns_table(INTERVENTION_COLUMNS)
+    out += ["", "### Các cột không bao giờ được lưu (dữ liệu cá nhân)", "",
+            "| Tiêu đề cột có chứa | Loại thông tin |", "|---|---|"]
+    for pattern, why in PERSONAL_COLUMNS_NOT_STORED:
+        out.append(f"| {pattern} | {why} |")
+    return "\n".join(out) + "\n"
+
+
+DOC_BEGIN = "<!-- BEGIN GENERATED FROM contract.py: python -m locson_analysis.contract -->"
+DOC_END = "<!-- END GENERATED -->"
+
+
+def update_data_format_doc(path: str) -> bool:
+    """Rewrite the generated part of docs/data-format.md; True when it changed."""
+    from pathlib import Path
+
+    p = Path(path)
+    text = p.read_text(encoding="utf-8")
+    head, rest = text.split(DOC_BEGIN, 1)
+    _, tail = rest.split(DOC_END, 1)
+    new = f"{head}{DOC_BEGIN}\n{data_format_tables()}{DOC_END}{tail}"
+    if new != text:
+        p.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "data-format.md"
+    changed = update_data_format_doc(str(doc))
+    sys.stdout.write(f"{doc}: {'đã cập nhật' if changed else 'không đổi'}\n")

@@ -459,3 +459,21 @@ def test_result_scale_per_pupil_and_grade(tmp_path: Path) -> None:
     f = write_pupils(tmp_path / "ds.xlsx", rows, title="DANH SÁCH HỌC SINH NĂM HỌC 2022-2023")
     y = read_year(f, today=TODAY)
     assert y.pupils["result_scale"].tolist() == ["tt58", "tt58", "tt22", "tt22"]
+
+
+# --- docs/data-format.md stays in step with the contract ----------------------------------------
+
+def test_data_format_doc_is_generated_from_contract() -> None:
+    from locson_analysis import contract as C
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "data-format.md").read_text("utf-8")
+    generated = doc.split(C.DOC_BEGIN + "\n", 1)[1].split(C.DOC_END, 1)[0]
+    assert generated == C.data_format_tables(), (
+        "docs/data-format.md is stale: run .venv/bin/python -m locson_analysis.contract")
+    for col in (*C.PUPIL_COLUMNS, *C.INTERVENTION_COLUMNS):
+        for h in (col.header, *col.variants):
+            assert h in generated, h
+    for item in (*C.SCHOOL_ITEMS, *C.POPULATION_ITEMS):
+        assert f"**{item.label}**" in generated
+    for pattern, _ in C.PERSONAL_COLUMNS_NOT_STORED:
+        assert f"| {pattern} |" in generated
