@@ -919,17 +919,74 @@ def _save(wb: Any, path: Path) -> Path:
     return path
 
 
-def _titles(ws: Any, title: str, width: int) -> int:
-    """The title block; returns the next free row (1-based)."""
-    from openpyxl.styles import Alignment, Font
+@dataclass(frozen=True)
+class _Cell:
+    """A cell that needs a style (plain values are written as they are)."""
 
-    ws.cell(1, 1, TITLE_ROWS[0]).font = Font(bold=False)
-    ws.cell(2, 1, TITLE_ROWS[1]).font = Font(bold=True)
-    ws.cell(4, 1, title).font = Font(bold=True, size=13)
-    ws.cell(4, 1).alignment = Alignment(horizontal="center")
-    for r, span in ((1, 4), (2, 4), (4, width)):
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=max(span, 1))
-    return 6
+    value: Any
+    bold: bool = False
+    size: float | None = None
+    number_format: str | None = None
+    center: bool = False
+
+
+@dataclass
+class _Sheet:
+    """One worksheet's rows, written in openpyxl's fast write-only mode."""
+
+    title: str
+    rows: list[list[Any]] = field(default_factory=list)
+    merges: list[tuple[int, int, int]] = field(default_factory=list)  # row, first, last col
+    widths: dict[int, float] = field(default_factory=dict)
+
+    def add(self, *cells: Any, at: int = 1) -> int:
+        """Append a row whose first value goes in column ``at``; returns its row number."""
+        self.rows.append([None] * (at - 1) + list(cells))
+        return len(self.rows)
+
+    def merge(self, row: int, first: int, last: int) -> None:
+        if last > first:
+            self.merges.append((row, first, last))
+
+    def save(self, path: Path) -> Path:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(self.title)
+        for j, w in sorted(self.widths.items()):
+            ws.column_dimensions[get_column_letter(j)].width = w
+        fonts: dict[tuple[bool, float | None], Font] = {}
+        for row in self.rows:
+            out = []
+            for v in row:
+                if isinstance(v, _Cell):
+                    c = WriteOnlyCell(ws, value=v.value)
+                    if v.bold or v.size:
+                        key = (v.bold, v.size)
+                        c.font = fonts.setdefault(key, Font(bold=v.bold, size=v.size))
+                    if v.number_format:
+                        c.number_format = v.number_format
+                    if v.center:
+                        c.alignment = Alignment(horizontal="center")
+                    out.append(c)
+                else:
+                    out.append(v)
+            ws.append(out)
+        for r, a, b in self.merges:
+            ws.merged_cells.add(f"{get_column_letter(a)}{r}:{get_column_letter(b)}{r}")
+        return _save(wb, path)
+
+
+def _titles(sheet: _Sheet, title: str, width: int) -> None:
+    """The title block: office, school, blank, title, blank."""
+    sheet.merge(sheet.add(TITLE_ROWS[0]), 1, 4)
+    sheet.merge(sheet.add(_Cell(TITLE_ROWS[1], bold=True)), 1, 4)
+    sheet.add()
+    sheet.merge(sheet.add(_Cell(title, bold=True, size=13, center=True)), 1, width)
+    sheet.add()
 
 
 def _signature_date(sy: SampleYear) -> date:
@@ -937,51 +994,41 @@ def _signature_date(sy: SampleYear) -> date:
     return date(start, 11, 5) if sy.in_progress else date(start + 1, 5, 28)
 
 
-def _write_pupil_xlsx(sy: SampleYear, path: Path) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+def _signature_line(d: date) -> str:
+    return f"Lộc Sơn, ngày {d.day} tháng {d.month} năm {d.year}"
 
+
+_WIDTHS = {"full_name": 26, "personal:address": 44, "personal:father_name": 24,
+           "personal:mother_name": 24, "dropout_reason": 28}
+
+
+def _write_pupil_xlsx(sy: SampleYear, path: Path) -> Path:
     style = file_style(sy.school_year)
     layout = _pupil_layout(style, sy.in_progress)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "DSHS"
     width = len(layout)
-    row = _titles(ws, f"DANH SÁCH HỌC SINH NĂM HỌC {sy.school_year}", width)
-    for j, (_, header) in enumerate(layout, 1):
-        ws.cell(row, j, header).font = Font(bold=True)
-    row += 1
+    sheet = _Sheet("DSHS", widths={j: _WIDTHS.get(src, 12)
+                                   for j, (src, _) in enumerate(layout, 1)})
+    _titles(sheet, f"DANH SÁCH HỌC SINH NĂM HỌC {sy.school_year}", width)
+    sheet.add(*(_Cell(header, bold=True) for _, header in layout))
     if style.number_row:
-        for j in range(1, width + 1):
-            ws.cell(row, j, f"({j})")
-        row += 1
-    date_cols = {j for j, (src, _) in enumerate(layout, 1)
+        sheet.add(*(f"({j})" for j in range(1, width + 1)))
+    date_cols = [j for j, (src, _) in enumerate(layout)
                  if not src.startswith(("stt", "personal:"))
-                 and contract.pupil_column(src).kind == "date"}
+                 and contract.pupil_column(src).kind == "date"]
     for values in _cell_values(sy, style, layout):
-        for j, v in enumerate(values, 1):
-            if v is None:
-                continue
-            c = ws.cell(row, j, v)
-            if j in date_cols and not style.dates_as_text:
-                c.number_format = "dd/mm/yyyy"
-        row += 1
-    d = _signature_date(sy)
-    row += 1
-    ws.cell(row, 1, f"Tổng cộng: {len(sy.pupils)} học sinh").font = Font(bold=True)
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
-    row += 2
-    ws.cell(row, max(2, width - 4), f"Lộc Sơn, ngày {d.day} tháng {d.month} năm {d.year}")
-    row += 1
-    ws.cell(row, 2, "Người lập biểu").font = Font(bold=True)
-    ws.cell(row, max(2, width - 4), "HIỆU TRƯỞNG").font = Font(bold=True)
-    for j, (src, _) in enumerate(layout, 1):
-        letter = ws.cell(6, j).column_letter
-        ws.column_dimensions[letter].width = {"full_name": 26, "personal:address": 44,
-                                              "personal:father_name": 24,
-                                              "personal:mother_name": 24,
-                                              "dropout_reason": 28}.get(src, 12)
-    return _save(wb, path)
+        if not style.dates_as_text:
+            for j in date_cols:
+                if values[j] is not None:
+                    values[j] = _Cell(values[j], number_format="dd/mm/yyyy")
+        sheet.add(*values)
+    sheet.add()
+    sheet.merge(sheet.add(_Cell(f"Tổng cộng: {len(sy.pupils)} học sinh", bold=True)), 1, 3)
+    sheet.add()
+    sign_col = max(2, width - 4)
+    sheet.add(_signature_line(_signature_date(sy)), at=sign_col)
+    sheet.add(_Cell("Người lập biểu", bold=True), *([None] * (sign_col - 3)),
+              _Cell("HIỆU TRƯỞNG", bold=True), at=2)
+    return sheet.save(path)
 
 
 def _item_values(items: dict[str, Any], spec: tuple[contract.Item, ...]) -> list[tuple[str, Any]]:
@@ -993,30 +1040,17 @@ def _item_values(items: dict[str, Any], spec: tuple[contract.Item, ...]) -> list
 
 
 def _write_items_xlsx(items: dict[str, Any], spec: tuple[contract.Item, ...], title: str,
-                      sheet: str, sy: SampleYear, path: Path) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    row = _titles(ws, title, 2)
-    ws.cell(row, 1, contract.ITEM_HEADER[0]).font = Font(bold=True)
-    ws.cell(row, 2, contract.VALUE_HEADER[0]).font = Font(bold=True)
-    row += 1
+                      sheet_name: str, sy: SampleYear, path: Path) -> Path:
+    sheet = _Sheet(sheet_name, widths={1: 62, 2: 18})
+    _titles(sheet, title, 2)
+    sheet.add(_Cell(contract.ITEM_HEADER[0], bold=True), _Cell(contract.VALUE_HEADER[0], bold=True))
     for label, value in _item_values(items, spec):
-        ws.cell(row, 1, label)
-        c = ws.cell(row, 2, value)
-        if isinstance(value, int) and value >= 10_000:
-            c.number_format = "#,##0"
-        row += 1
-    d = _signature_date(sy)
-    row += 1
-    ws.cell(row, 2, f"Lộc Sơn, ngày {d.day} tháng {d.month} năm {d.year}")
-    ws.cell(row + 1, 2, "HIỆU TRƯỞNG").font = Font(bold=True)
-    ws.column_dimensions["A"].width = 62
-    ws.column_dimensions["B"].width = 18
-    return _save(wb, path)
+        big = isinstance(value, int) and value >= 10_000
+        sheet.add(label, _Cell(value, number_format="#,##0") if big else value)
+    sheet.add()
+    sheet.add(_signature_line(_signature_date(sy)), at=2)
+    sheet.add(_Cell("HIỆU TRƯỞNG", bold=True), at=2)
+    return sheet.save(path)
 
 
 def _format_dates(s: pd.Series) -> pd.Series:
