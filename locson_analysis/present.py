@@ -222,15 +222,21 @@ def table_html(df: pd.DataFrame, formats: Mapping[str, str | Callable[[object], 
             shown[col] = [MISSING if is_missing(v) else esc(v) for v in shown[col]]
     styler = (shown.style.hide(axis="index")
               .format(decimal=",", thousands=".", precision=1, na_rep=MISSING)
-              .set_table_attributes('class="locson-table"'))
+              .set_table_attributes('class="locson-table" style="border-collapse:collapse;'
+                                    'table-layout:auto;width:100%"'))
     if right_align is None:
         right_align = [c for c in df.columns
                        if (formats.get(c) in {"pct", "pct2", "pp", "pp2", "num", "num1", "num2",
                                               "signed", "money"})
                        or pd.api.types.is_numeric_dtype(df[c])]
-    cols = [c for c in right_align if c in shown.columns]
-    if cols:
-        styler = styler.set_properties(subset=cols, **{"text-align": "right"})
+    cell = "text-align:left;vertical-align:top;padding:3px 6px;border:1px solid #b0bec5"
+    styles = [{"selector": "td", "props": cell}, {"selector": "th", "props": cell},
+              {"selector": "thead th", "props": "background:#eceff1;font-weight:bold"}]
+    for j, col in enumerate(shown.columns):
+        if col in right_align:
+            styles.append({"selector": f"td.col{j}",
+                           "props": "text-align:right;white-space:nowrap"})
+    styler = styler.set_table_styles(styles)
     if caption:
         styler = styler.set_caption(esc(caption))
     with warnings.catch_warnings():
@@ -304,70 +310,95 @@ def count_axis(ax, axis: str = "y") -> None:
         ax.set_xlim(left=0)
 
 
-def _pct_digits_for(values: Sequence[float]) -> int:
-    finite = [abs(v) for v in values if v is not None and not math.isnan(v)]
-    top = max(finite, default=1.0)
-    return 2 if top < 0.01 else (1 if top < 0.1 else 0)
+def _nice_pct_step(span: float) -> float:
+    """A tick step (as a fraction) giving 4–8 ticks over ``span``, from 1-2-2,5-5 steps."""
+    for step_pct in (0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25):
+        if span * 100 / step_pct <= 8:
+            return step_pct / 100
+    return 0.5
+
+
+def _decimals(step: float) -> int:
+    text = f"{step * 100:.4f}".rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _runs(values: Sequence[float]) -> list[tuple[int, int, float]]:
+    """(first index, last index, value) of each run of equal, non-missing values."""
+    runs: list[tuple[int, int, float]] = []
+    for i, v in enumerate(values):
+        if math.isnan(v):
+            continue
+        if runs and runs[-1][1] == i - 1 and runs[-1][2] == v:
+            runs[-1] = (runs[-1][0], i, v)
+        else:
+            runs.append((i, i, v))
+    return runs
 
 
 def trend_chart(years: Sequence[str], values: Sequence[float], title: str, *,
                 unit: str = "pct", thresholds: Sequence[float] | None = None,
-                target_label: str | None = None, value_digits: int = 1,
+                threshold_labels: Sequence[str | None] | None = None,
+                target_label: str = "Mục tiêu của kế hoạch", value_digits: int = 1,
                 ylabel: str | None = None):
     """A line of one indicator by school year, with the target drawn as a labelled dashed line.
 
     ``values`` are fractions when ``unit == "pct"`` (axis shown as percentages), counts
     otherwise (axis from zero).  ``thresholds`` gives the target for each year (NaN where the
-    plan sets none), so a target that changes between phases is drawn as it was.
+    plan sets none), so a target that changes between phases is drawn as it was; each stretch
+    of the same target is labelled on the chart with ``threshold_labels`` of its first year.
     """
     import matplotlib.pyplot as plt
 
-    years = list(years)
+    years = [str(y) for y in years]
     vals = [float("nan") if is_missing(v) else float(v) for v in values]
-    fig, ax = plt.subplots(figsize=(A4_WIDTH_IN, 3.2))
+    fig, ax = plt.subplots(figsize=(A4_WIDTH_IN, 3.3))
     xs = list(range(len(years)))
-    ax.plot(xs, vals, marker="o", color=LINE_COLOUR, linewidth=2, label="Kết quả")
+    ax.plot(xs, vals, marker="o", color=LINE_COLOUR, linewidth=2, label="Kết quả", zorder=3)
     for x, v in zip(xs, vals, strict=True):
         if not math.isnan(v):
             text = fmt_pct(v, value_digits) if unit == "pct" else fmt_num(v)
-            ax.annotate(text, (x, v), textcoords="offset points", xytext=(0, 7), ha="center",
-                        fontsize=8, color=LINE_COLOUR)
-    thr = None
+            ax.annotate(text, (x, v), textcoords="offset points", xytext=(0, 8), ha="center",
+                        fontsize=8, color=LINE_COLOUR, zorder=4)
+    thr: list[float] = []
     if thresholds is not None:
         thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
-        if any(not math.isnan(t) for t in thr):
-            ax.step(xs, thr, where="mid", color=TARGET_COLOUR, linestyle="--", linewidth=1.5,
-                    label=target_label or "Mục tiêu")
-            last = max(i for i, t in enumerate(thr) if not math.isnan(t))
-            ax.annotate(target_label or "Mục tiêu", (last, thr[last]),
-                        textcoords="offset points", xytext=(4, -12), ha="right", fontsize=8,
-                        color=TARGET_COLOUR)
+        labels = list(threshold_labels) if threshold_labels is not None else [None] * len(thr)
+        for n, (first, last, value) in enumerate(_runs(thr)):
+            ax.hlines(value, first - 0.4, last + 0.4, colors=TARGET_COLOUR, linestyles="--",
+                      linewidth=1.6, label=target_label if n == 0 else None, zorder=2)
+            text = labels[first] if labels[first] else None
+            if text and last > first:  # room for a label on the line; the legend has all
+                ax.annotate(text, (first - 0.4, value), textcoords="offset points",
+                            xytext=(2, 3), ha="left", va="bottom", fontsize=8,
+                            color=TARGET_COLOUR, fontweight="bold", zorder=4)
     ax.set_xticks(xs)
-    ax.set_xticklabels(years, rotation=0)
-    ax.set_xlim(-0.5, len(xs) - 0.5)
+    # "2019-\n2020": eight school years side by side stay readable at A4 width
+    ax.set_xticklabels([y.replace("-", "-\n", 1) if len(xs) > 5 else y for y in years],
+                       fontsize=8)
+    ax.set_xlim(-0.6, len(xs) - 0.4)
     ax.set_title(title, loc="left")
-    ax.set_xlabel("Năm học")
     if ylabel:
         ax.set_ylabel(ylabel)
-    everything = vals + ([t for t in thr if not math.isnan(t)] if thr else [])
-    finite = [v for v in everything if not math.isnan(v)]
+    finite = [v for v in vals + thr if not math.isnan(v)]
     if unit == "pct":
+        from matplotlib.ticker import MultipleLocator
+
         top = max(finite, default=1.0)
         bottom = min(finite, default=0.0)
         if bottom > 0.5:  # rates near 100 %: show the band that matters, up to 100 %
-            span = max(1.0 - bottom, 0.01)
-            ax.set_ylim(max(0.0, bottom - span * 0.6), 1.0 + span * 0.25)
+            span = max(1.0 - bottom, 0.005)
+            lo, hi = max(0.0, bottom - span * 0.8), 1.0 + span * 0.3
         else:
-            ax.set_ylim(0, max(top * 1.35, 0.0005))
-        percent_axis(ax, digits=_pct_digits_for([ax.get_ylim()[1] - ax.get_ylim()[0]]))
+            lo, hi = 0.0, max(top * 1.3, 0.001)
+        step = _nice_pct_step(hi - lo)
+        ax.yaxis.set_major_locator(MultipleLocator(step))
+        ax.set_ylim(lo, hi)
+        percent_axis(ax, digits=_decimals(step))
     else:
         count_axis(ax)
-        top = max(finite, default=1.0)
-        ax.set_ylim(0, max(top * 1.25, 1))
-    if len(xs) > 6:
-        for label in ax.get_xticklabels():
-            label.set_fontsize(8)
-    ax.legend(loc="best", frameon=False)
+        ax.set_ylim(0, max(max(finite, default=1.0) * 1.25, 1))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     fig.tight_layout()
     return fig
 

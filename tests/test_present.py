@@ -116,16 +116,17 @@ class TestCharts:
         assert plt.rcParams["font.sans-serif"][0] == "DejaVu Sans"
         fig = P.trend_chart(["2022-2023", "2023-2024", "2024-2025"], [0.0, 0.00125, 0.0006],
                             "Tỷ lệ bỏ học", thresholds=[0.0006] * 3,
-                            target_label="Mục tiêu: < 0,06 %")
+                            threshold_labels=["Mục tiêu < 0,06 %"] * 3)
         ax = fig.axes[0]
         assert ax.get_ylim()[0] == 0
-        labels = [t.get_text() for t in ax.get_yticklabels()]
         fig.canvas.draw()
         labels = [t.get_text() for t in ax.get_yticklabels()]
         assert all(lbl.endswith(" %") for lbl in labels if lbl)
         assert any("," in lbl for lbl in labels)  # decimal comma
         texts = [t.get_text() for t in ax.texts]
-        assert "Mục tiêu: < 0,06 %" in texts  # the target is labelled on the chart
+        assert "Mục tiêu < 0,06 %" in texts  # the target is labelled on the chart
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == ["Kết quả", "Mục tiêu của kế hoạch"]
         out = P.chart_to_html(fig, alt='Tỷ lệ bỏ học "theo năm"')
         assert out.count("<img ") == 1
         assert 'alt="Tỷ lệ bỏ học &quot;theo năm&quot;"' in out

@@ -1,0 +1,278 @@
+"""The PGD report end to end: sample files → importer → DuckDB → papermill → nbconvert → Excel.
+
+One module fixture builds the database from the synthetic school and runs the report twice (a
+finished year and the mid-year report of the year in progress); the tests read what was written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from locson_analysis import config, crossyear, importer, report_tables, run, sample, store
+from locson_analysis.errors import LocsonError
+
+NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("report")
+    sample.write_sample(root / "sample", seed=2025)
+    db = root / "locson.duckdb"
+    for folder in sorted((root / "sample").iterdir()):
+        store.write_year(db, importer.read_year(folder))
+    store.replace_checks(db, crossyear.check_all(store.load(db).pupils))
+    out = root / "outputs"
+    full = run.run_report(None, db, out_dir=out)
+    mid = run.run_report(None, db, out_dir=out, mid_year=True)
+    ds = store.load(db)
+    return {"root": root, "db": db, "out": out, "full": full, "mid": mid, "ds": ds}
+
+
+def _html(paths: run.ReportPaths) -> str:
+    return paths.html.read_text(encoding="utf-8")
+
+
+def _without_images(text: str) -> str:
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:image/png;base64,", text)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Which year, which files
+# --------------------------------------------------------------------------------------------
+
+def test_default_year_is_latest_complete_and_mid_year_is_the_running_one(built: dict) -> None:
+    ds = built["ds"]
+    complete = report_tables.complete_years(ds)
+    running = report_tables.in_progress_years(ds)
+    assert running == ["2026-2027"]
+    assert built["full"].school_year == complete[-1] == "2025-2026"
+    assert built["mid"].school_year == "2026-2027"
+
+
+def test_files_are_named_by_year_and_kind(built: dict) -> None:
+    full, mid = built["full"], built["mid"]
+    assert full.html == built["out"] / "2025-2026" / "bao_cao_2025-2026.html"
+    assert mid.html.name == "bao_cao_2026-2027_giua_nam.html"
+    for paths in (full, mid):
+        assert paths.html.exists() and paths.notebook.exists() and paths.xlsx.exists()
+    # nothing half-written left behind
+    assert not [p for p in built["out"].rglob(".bao_cao_*")]
+
+
+def test_a_running_year_needs_the_mid_year_flag(built: dict) -> None:
+    with pytest.raises(LocsonError, match="chưa kết thúc"):
+        report_tables.resolve_report_year(built["ds"], "2026-2027", mid_year=False)
+    with pytest.raises(LocsonError, match="không đúng dạng"):
+        report_tables.resolve_report_year(built["ds"], "2025", mid_year=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The HTML
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["full", "mid"])
+def test_html_is_vietnamese_with_a_title(built: dict, which: str) -> None:
+    html = _html(built[which])
+    assert '<html lang="vi">' in html
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "Trường THCS Lộc Sơn" in title and built[which].school_year in title
+    assert ("giữa năm" in title) == (which == "mid")
+    assert "Kính gửi: Phòng Giáo dục và Đào tạo thành phố Bảo Lộc" in html
+
+
+@pytest.mark.parametrize("which", ["full", "mid"])
+def test_html_has_no_outside_reference(built: dict, which: str) -> None:
+    html = _html(built[which])
+    outside = [
+        r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""",
+        r"""@import""",
+        r"""url\(\s*["']?\s*(?:https?:)?//""",
+        r"""<link[^>]+href=["'](?!#|data:)""",
+        r"""<script[^>]+src=""",
+    ]
+    for pattern in outside:
+        assert not re.search(pattern, html, re.I), pattern
+    assert "cdnjs" not in html and "cdn.jsdelivr" not in html and "unpkg" not in html
+    assert "require.min.js" not in html and "MathJax.Hub" not in html
+
+
+@pytest.mark.parametrize("which", ["full", "mid"])
+def test_html_has_no_code_prompts_or_stderr(built: dict, which: str) -> None:
+    html = _html(built[which])
+    body = _without_images(re.sub(r"<style.*?</style>", "", html, flags=re.S))
+    assert 'class="jp-InputArea' not in body and "jp-InputPrompt" not in body
+    assert "In&nbsp;[" not in body and "Out[" not in body and "Out&nbsp;[" not in body
+    assert "application/vnd.jupyter.stderr" not in body
+    assert "store.load" not in body and "import " not in body
+    assert "Traceback" not in body and "Warning" not in body
+    # the analyst's note cell (tag remove-cell) is not part of the report
+    assert "Ô này không xuất hiện trong báo cáo" not in html
+
+
+def test_targets_table_in_the_plans_numbering(built: dict) -> None:
+    html = _html(built["full"])
+    assert "1. Kết quả thực hiện các chỉ tiêu của kế hoạch (giai đoạn 2025-2030)" in html
+    for n in range(1, 6):
+        assert f">Số {n}<" in html
+    # 2025-2030 numbering: completion and dropout are target 4, psychological support 5
+    assert "dưới 0,03%" in html
+    assert "cho phép tối đa 0 học sinh bỏ học" in html
+    assert re.search(r">(Đạt|Chưa đạt|Chưa có số liệu)</span>", html)
+
+
+@pytest.mark.parametrize("which", ["full", "mid"])
+def test_every_chart_is_an_embedded_image_with_alt_text(built: dict, which: str) -> None:
+    html = _html(built[which])
+    images = re.findall(r"<img\b[^>]*>", html)
+    assert len(images) >= 3
+    for img in images:
+        assert 'src="data:image/png;base64,' in img
+        alt = re.search(r'alt="([^"]+)"', img)
+        assert alt and len(alt.group(1)) > 30
+    assert "Tỷ lệ học sinh bỏ học" in " ".join(images)
+
+
+def test_sections_in_vietnamese(built: dict) -> None:
+    html = _html(built["full"])
+    for heading in ("2. Xu hướng từ năm học đầu tiên có số liệu",
+                    "3. Lên lớp, ở lại lớp, bỏ học và chuyển trường theo khối",
+                    "4. Công bằng giữa các nhóm học sinh",
+                    "5. Cơ sở vật chất và dịch vụ cho học sinh",
+                    "6. Những điều số liệu chưa cho biết",
+                    "Phụ lục 1. Định nghĩa các chỉ số"):
+        assert heading in html
+    assert "Khối 6" in html and "Dân tộc thiểu số" in html and "Hộ nghèo" in html
+    assert re.search(r"\d,\d %", html)  # Vietnamese decimal comma before a spaced %
+    assert "DS_hoc_sinh_2025-2026.xlsx" in html  # the source files, by name
+
+
+def test_mid_year_report_says_what_is_not_known_yet(built: dict) -> None:
+    html = _html(built["mid"])
+    assert "BÁO CÁO GIỮA NĂM HỌC 2026-2027" in html
+    assert "Đây là báo cáo giữa năm" in html
+    assert "Chưa nhập số liệu nhà trường năm học 2026-2027" in html
+
+
+@pytest.mark.parametrize("which", ["full", "mid"])
+def test_no_pupil_name_or_id_leaves_the_school(built: dict, which: str) -> None:
+    pupils = built["ds"].pupils
+    names = set(pupils["full_name"].dropna().astype(str))
+    ids = set(pupils["pupil_id"].dropna().astype(str))
+    assert len(names) > 100 and len(ids) > 100
+    paths = built[which]
+    for text in (_without_images(_html(paths)),
+                 _without_images(paths.notebook.read_text(encoding="utf-8"))):
+        leaked = [n for n in names if n in text] + [i for i in ids if i in text]
+        assert leaked == []
+
+
+# --------------------------------------------------------------------------------------------
+# The executed notebook and the workbook
+# --------------------------------------------------------------------------------------------
+
+def test_executed_notebook_records_its_parameters(built: dict) -> None:
+    nb = nbformat.read(built["mid"].notebook, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert 'school_year = "2026-2027"' in injected[0].source
+    assert "mid_year = True" in injected[0].source
+    assert nb.metadata["papermill"]["parameters"]["mid_year"] is True
+    # the source notebook was not touched by the run
+    source = nbformat.read(run.REPORT_NOTEBOOK, as_version=4)
+    assert all(not c.get("outputs") for c in source.cells if c.cell_type == "code")
+
+
+def test_workbook_holds_the_targets_table_first(built: dict) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(built["full"].xlsx)
+    assert wb.sheetnames[0] == "Chỉ tiêu"
+    assert {"Lưu chuyển theo khối", "Công bằng", "Định nghĩa chỉ số"} <= set(wb.sheetnames)
+    ws = wb["Chỉ tiêu"]
+    header = [c.value for c in ws[3]]
+    assert header[:4] == ["Chỉ tiêu", "Nội dung chỉ tiêu trong kế hoạch", "Chỉ số", "Kết quả"]
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
+    assert [r[0] for r in rows] == ["Số 1", "Số 2", "Số 3", "Số 4", "Số 4", "Số 5"]
+    dropout = next(r for r in rows if r[2] == "Tỷ lệ học sinh bỏ học")
+    assert isinstance(dropout[3], int | float)  # numbers stay numbers in Excel
+    value_cell = ws.cell(row=4 + rows.index(dropout), column=4)
+    assert value_cell.number_format == "0.00%"
+
+
+# --------------------------------------------------------------------------------------------
+# Failures
+# --------------------------------------------------------------------------------------------
+
+def test_a_failing_run_raises_and_keeps_the_previous_report(built: dict) -> None:
+    full = built["full"]
+    before = {p: _digest(p) for p in (full.html, full.notebook, full.xlsx)}
+    with pytest.raises(LocsonError) as err:
+        run.run_report("2030-2031", built["db"], out_dir=built["out"])
+    message = str(err.value)
+    assert "đọc dữ liệu" in message and "2030-2031" in message and "Traceback" not in message
+    assert {p: _digest(p) for p in before} == before
+
+
+def test_a_notebook_error_names_the_step_and_keeps_the_report(
+        built: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('school_year = ""\nmid_year = False')
+    params.metadata["tags"] = ["parameters"]
+    broken.cells = [params, nbformat.v4.new_code_cell(
+        'raise ValueError("bảng chỉ tiêu bị hỏng")')]
+    broken.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                     "display_name": "Python 3"}
+    path = tmp_path / "annual_report.ipynb"
+    nbformat.write(broken, path)
+    monkeypatch.setattr(run, "REPORT_NOTEBOOK", path)
+    full = built["full"]
+    before = {p: _digest(p) for p in (full.html, full.notebook, full.xlsx)}
+    with pytest.raises(LocsonError) as err:
+        run.run_report("2025-2026", built["db"], out_dir=built["out"])
+    message = str(err.value)
+    assert "chạy sổ tay" in message and "bảng chỉ tiêu bị hỏng" in message
+    assert "Traceback" not in message and "\x1b[" not in message
+    assert {p: _digest(p) for p in before} == before
+    assert not [p for p in built["out"].rglob(".bao_cao_*")]
+
+
+# --------------------------------------------------------------------------------------------
+# Committed notebooks: no outputs, a parameters cell, in sync with their .py pair
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_notebook_is_clean(path: Path) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(c.get("outputs") == [] for c in code), "notebook has outputs"
+    assert all(c.get("execution_count") is None for c in code), "notebook has execution counts"
+    tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged parameters"
+    assert nb["metadata"].get("jupytext", {}).get("formats") == "ipynb,py:percent"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_and_py_pair_are_in_sync(path: Path) -> None:
+    import jupytext
+
+    pair = path.with_suffix(".py")
+    assert pair.exists(), f"{pair.name} missing: run jupytext --sync {path.name}"
+    from_ipynb = jupytext.read(path)
+    from_py = jupytext.read(pair)
+    assert len(from_ipynb.cells) == len(from_py.cells)
+    for a, b in zip(from_ipynb.cells, from_py.cells, strict=True):
+        assert a.cell_type == b.cell_type
+        assert a.source.strip() == b.source.strip()
+        assert a.metadata.get("tags", []) == b.metadata.get("tags", [])
+    assert '# %% tags=["parameters"]' in pair.read_text(encoding="utf-8")
