@@ -6,7 +6,8 @@ without a recorded outcome), repeated or did not complete, learning result Chưa
 Yếu/Kém) for the year, or missed more than ``off_track.absence_share`` of the sessions:
 
 * for a flag at the **end** of year *y*: off track during year *y + 1*;
-* for a flag at **mid**-year *y* (after semester 1): off track by the end of year *y*.
+* for a flag at **mid**-year *y* (after semester 1): off track by the end of year *y*
+  (absences counted over semester 2 only, since semester 1 is what the flag already sees).
 
 Features are the rule inputs only (absences, results, fall, repeating, over-age, returned,
 missing data) — never ethnicity, poverty, disability or sex.  The model is a standardised
@@ -72,12 +73,20 @@ CALIBRATION_BINS = (0.0, 0.05, 0.1, 0.2, 0.4, 1.0)
 # Units: one row per pupil, year and point, with features and the off-track label
 # --------------------------------------------------------------------------------------------
 
-def _off_track(rows: pd.DataFrame, rules: Rules) -> pd.Series:
-    """1.0/0.0 for a finished year's records; NaN when unknown (in progress, transferred)."""
-    absences = rows["absences_s1"] + rows["absences_s2"]
+def _off_track(rows: pd.DataFrame, rules: Rules, rest_of_year: bool = False) -> pd.Series:
+    """1.0/0.0 for a finished year's records; NaN when unknown (in progress, transferred).
+
+    ``rest_of_year`` (the mid-year label) counts semester-2 absences only, against the
+    semester's sessions: semester-1 absences are what the mid-year flag already sees, so
+    counting them again would make the label partly a copy of a feature.
+    """
+    if rest_of_year:
+        absences, sessions = rows["absences_s2"], rules.sessions("mid")
+    else:
+        absences, sessions = rows["absences_s1"] + rows["absences_s2"], rules.sessions("end")
     off = (rows["outcome"].isin({"dropped_out", "repeating", "not_completed"})
            | rows["learning_year"].isin(NOT_PASSED)
-           | (absences > rules.off_track_absence_share * rules.sessions("end")).fillna(False))
+           | (absences > rules.off_track_absence_share * sessions).fillna(False))
     label = off.astype(float)
     if rows["outcome"].eq("in_progress").any():
         # A year in progress: nothing is known yet (counting only the dropouts already
@@ -108,7 +117,7 @@ def units(pupils: pd.DataFrame, point: Point, rules: Rules | None = None) -> pd.
             own = p[p["school_year"] == year].drop_duplicates(["school_code", "pupil_id"])
             key = x[["school_code", "pupil_id"]].merge(own, on=["school_code", "pupil_id"],
                                                         how="left")
-            x["label"] = _off_track(key, rules).to_numpy()
+            x["label"] = _off_track(key, rules, rest_of_year=True).to_numpy()
             x["dropout"] = key["outcome"].eq("dropped_out").to_numpy()
         else:
             nxt = next_year(year)
