@@ -291,7 +291,7 @@ def parse_class(v: object) -> str | None:
 
 def grade_of_class(class_name: str | None) -> int | None:
     """Leading digits of a class name: "6A1" → 6, "9/2" → 9, "Lớp 7B" → 7."""
-    if not class_name:
+    if not isinstance(class_name, str) or not class_name:
         return None
     m = re.match(r"\d+", _CLASS_PREFIX.sub("", class_name))
     return int(m.group()) if m else None
@@ -447,7 +447,12 @@ def _csv_grids(data: bytes) -> list[Grid]:
     best: list[list[object]] = []
     best_score = -1
     for sep in (",", ";", "\t"):
-        rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), delimiter=sep)]
+        try:
+            rows: list[list[object]] = [
+                list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
+        except csv.Error as exc:
+            raise FileProblem(f"tệp CSV không đọc được ({exc}); hãy lưu lại từ Excel dạng "
+                              "CSV UTF-8") from exc
         widths = sorted((sum(1 for c in r if c.strip()) for r in rows), reverse=True)
         score = sum(widths[:5])
         if score > best_score:
@@ -545,7 +550,9 @@ _FOOTER_EXACT = {"cong", "tong", "tong cong", "tong so", "cong so"}
 _FOOTER_PREFIX = ("tong cong", "nguoi lap", "hieu truong", "pho hieu truong", "ky ten",
                   "ky ghi ro ho ten", "xac nhan cua", "thu truong don vi", "giao vien chu nhiem",
                   "danh sach nay co", "an dinh danh sach")
-_PLACE_DATE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*\d{0,2}\s*nam\b")
+#: "Lộc Sơn, ngày 25 tháng 5 năm 2025" or a blank "ngày … tháng … năm …" — but not the header
+#: "Ngày tháng năm sinh" repeated on a new page.
+_PLACE_DATE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*\d{0,2}\s*nam(\s*\d{4}\b|$)")
 
 
 def _is_footer(row: list[object]) -> bool:
@@ -696,6 +703,10 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
     i = start
     while i < len(rows):
         row = rows[i]
+        if [C.fold(row[k]) if not _blank(row[k]) else "" for k in keys] == header_keys \
+                or _is_number_row(row):
+            i += 1  # a header or column-number row repeated on each printed page
+            continue
         if _is_footer(row):
             break
         if key_blank(row):
@@ -705,10 +716,6 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
             if j >= len(rows) or _is_footer(rows[j]) or not fully_keyed(rows[j]):
                 break
             i = j
-            continue
-        if [C.fold(row[k]) if not _blank(row[k]) else "" for k in keys] == header_keys \
-                or _is_number_row(row):
-            i += 1  # a header or column-number row repeated on each printed page
             continue
         data.append((i + 1, row))
         i += 1
@@ -754,7 +761,11 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
                 fr.problems.append(_problem(fr, grid, excel_row, table.headers[name], raw,
                                             str(exc)))
         records.append(rec)
-    df = pd.DataFrame.from_records(records)
+    df = pd.DataFrame.from_records(
+        records, columns=["source_file", "source_sheet", "source_row", *chosen])
+    if not records:
+        fr.problems.append(Problem(fr.name, "bảng không có dòng dữ liệu nào dưới dòng tiêu đề "
+                                   f"(dòng {table.header_row})", grid.sheet))
     if table.kind == "pupils":
         df = _finish_pupils(fr, grid, table, df)
     table.frame = typed_frame(df, columns)

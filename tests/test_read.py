@@ -234,10 +234,14 @@ def test_blank_row_between_grade_blocks_keeps_reading_but_footer_ends(tmp_path: 
     assert y.pupils["source_row"].tolist() == [8, 10]
 
 
-def test_repeated_header_row_on_a_new_page_is_skipped(tmp_path: Path) -> None:
-    header_again = {h: h for h in MOET_PUPIL_HEADERS}
-    f = write_pupils(year_dir(tmp_path) / "ds.xlsx",
-                     [pupil_row("HS1"), header_again, pupil_row("HS2")])
+@pytest.mark.parametrize("birth_header", ["Ngày sinh", "Ngày tháng năm sinh"])
+def test_repeated_header_row_on_a_new_page_is_skipped(tmp_path: Path, birth_header: str) -> None:
+    headers = [birth_header if h == "Ngày sinh" else h for h in MOET_PUPIL_HEADERS]
+    header_again = {h: h for h in headers}
+    rows = [pupil_row("HS1"), header_again, pupil_row("HS2")]
+    for r in (rows[0], rows[2]):
+        r[birth_header] = r.pop("Ngày sinh")
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", rows, headers=headers)
     y = read_year(f, today=TODAY)
     assert y.pupils["pupil_id"].tolist() == ["HS1", "HS2"]
 
