@@ -804,7 +804,16 @@ class FileStyle:
 
 
 def file_style(school_year: str) -> FileStyle:
-    """The export style of a year (a fixed cycle, so every style appears in 2019–2026)."""
+    """The export style of a year: a fixed 8-year cycle, so every style appears in 2019–2026.
+
+    2019-2020 "Học lực/Hạnh kiểm …" headers, a column-number row; 2020-2021 dates as
+    dd/mm/yyyy text, "Học lực/Hạnh kiểm …" headers, outcome variants ("Được lên lớp", "Lưu ban",
+    "Thôi học", "Chuyển trường", "Tốt nghiệp THCS", "Chưa tốt nghiệp"); 2021-2022 "Mã lớp",
+    file "Danh sách học sinh năm học …"; 2022-2023 "Mã định danh Bộ GD&ĐT (trên CSDL ngành)",
+    a column-number row; 2023-2024 dates as text, no "Khối" column (grade from the class name);
+    2024-2025 the MOET ID header, file "Danh sách học sinh năm học …"; 2025-2026 "Mã lớp",
+    a column-number row; 2026-2027 the contract's headers.  The in-progress year also has
+    "Tình trạng" for the outcome and no semester-2 or whole-year columns."""
     k = (contract.start_year(school_year) - 2019) % 8
     return FileStyle(
         dates_as_text=k in (1, 4),
