@@ -594,6 +594,10 @@ class WarningRun:
     def by_class(self) -> dict[str, pd.DataFrame]:
         """The listed pupils of each class, with Vietnamese headers (for homeroom teachers)."""
         cols = [c for c in LIST_HEADERS if c in self.listed.columns and c != "class_name"]
+        if self.ranking != "model":
+            cols.remove("model_explanation")
+        if not self.listed["change"].astype(bool).any():
+            cols.remove("change")
         return {str(k): g[cols].rename(columns=LIST_HEADERS).reset_index(drop=True)
                 for k, g in self.listed.groupby("class_name", sort=True)}
 

@@ -157,12 +157,18 @@ show("<h3>Từng trường hợp bỏ học: có được cảnh báo kịp th�
 if bt.dropouts.empty:
     show(P.paragraph("Không có trường hợp bỏ học nào trong số liệu."))
 else:
+    show(P.paragraph("Cảnh báo theo quy tắc (điểm đạt ngưỡng) ở cuối năm học trước và ở giữa "
+                     "năm học bỏ học; cột mô hình cho biết em có nằm trong nhóm được mô hình xếp "
+                     "đầu cuối năm học trước không (— khi chưa đủ năm để huấn luyện)."))
     show(P.table_html(bt.dropouts[["dropout_year", "class_name", "pupil_id", "kind",
-                                   "flagged_end_before", "flagged_mid", "earliest"]].rename(
+                                   "flagged_end_before", "model_top_end_before", "flagged_mid",
+                                   "earliest"]].rename(
         columns={"dropout_year": "Năm học bỏ học", "class_name": "Lớp", "pupil_id": "Mã học sinh",
                  "kind": "Trường hợp", "flagged_end_before": "Cảnh báo cuối năm trước",
+                 "model_top_end_before": "Mô hình xếp đầu cuối năm trước",
                  "flagged_mid": "Cảnh báo giữa năm", "earliest": "Cảnh báo sớm nhất"}),
-        formats={"Cảnh báo cuối năm trước": "bool", "Cảnh báo giữa năm": "bool"}))
+        formats={"Cảnh báo cuối năm trước": "bool", "Cảnh báo giữa năm": "bool",
+                 "Mô hình xếp đầu cuối năm trước": "bool"}))
 
 # %%
 show("<h3>Cảnh báo có công bằng giữa các nhóm không?</h3>")

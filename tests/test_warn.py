@@ -502,3 +502,18 @@ def test_run_warning_writes_marked_internal_outputs_only(tmp_path: Path):
     # A second run reads the first run's list: nothing changed.
     run = warn.prepare(db, "2024-2025", "mid", 10, out)
     assert run.previous_run is not None and run.changes.empty
+
+
+def test_notebook_pair_is_in_sync_has_parameters_and_no_outputs():
+    import jupytext
+    import nbformat
+
+    ipynb = nbformat.read(config.NOTEBOOKS_DIR / "early_warning.ipynb", as_version=4)
+    paired = jupytext.read(config.NOTEBOOKS_DIR / "early_warning.py")
+    assert [c.source for c in ipynb.cells] == [c.source for c in paired.cells]
+    params = [c for c in ipynb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    for name in ("school_year", "point", "capacity", "db_path", "output_dir"):
+        assert f"{name}:" in params[0].source
+    assert all(not c.get("outputs") for c in ipynb.cells if c.cell_type == "code")
+    assert warn.INTERNAL_MARK.split(" — ")[0] in ipynb.metadata["title"]
