@@ -733,6 +733,11 @@ def build_run(ds: Dataset, school_year: str, point: Point, capacity: int = 30,
                           f"liệu. Hãy nhập dữ liệu năm học này trước.")
     # As the school saw it then: later years (if any) play no part in this run.
     p = p[p["school_year"] <= school_year]
+    if point == "end" and p.loc[p["school_year"] == school_year, "outcome"].eq(
+            "in_progress").any():
+        raise LocsonError(f"Năm học {school_year} chưa kết thúc (còn học sinh «Đang học»), nên "
+                          f"chưa có kết quả cả năm. Hãy chạy cảnh báo giữa năm: "
+                          f"locson warn --year {school_year} --point mid.")
     flags = flag(p, school_year, point, rules)
     bt = warn_model.backtest(p, capacity=capacity, seed=seed, rules=rules)
     ranking: Literal["model", "rules"] = "rules"

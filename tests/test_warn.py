@@ -428,6 +428,11 @@ def test_build_run_diffs_against_the_previous_list_and_reads_the_log():
     assert "Lý do" in tables["7A1"].columns
 
 
+def test_end_of_year_run_refuses_a_year_in_progress():
+    with pytest.raises(LocsonError, match="--point mid"):
+        warn.build_run(dataset(school()), "2024-2025", "end", rules=RULES)
+
+
 def test_earlier_flags_show_what_became_of_them():
     y1 = roster("2023-2024", [pupil("A", 6, "repeating", **good(learning_year="Chưa đạt")),
                               pupil("B", 6, **good(learning_year="Chưa đạt"))])
