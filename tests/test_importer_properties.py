@@ -180,3 +180,48 @@ def test_valid_pupils_survive_the_trip(pupils: list[dict[str, object]],
     assert df["poor"].tolist() == [p["poor"] for p in pupils]
     assert df["source_row"].tolist() == list(range(first, first + len(pupils)))
     assert "Nguyễn Văn Cha" not in df.to_string()
+
+
+BAD_CELLS = {
+    "Ngày sinh": ["31/02/2012", "abc", "2012", "05/09/2030"],
+    "Giới tính": ["Khác", "?"],
+    "Số buổi nghỉ HK1": ["nhiều", "2,5", -1, 201],
+    "Kết quả cuối năm": ["Đi du học", None],
+    "Mã học sinh": [None],
+    "Lớp": ["10A", "5B"],
+}
+
+
+@SETTINGS
+@given(pupils=valid_pupils(), data=st.data())
+def test_one_bad_cell_is_reported_at_its_row_and_column(pupils: list[dict[str, object]],
+                                                        data: st.DataObject) -> None:
+    target = data.draw(st.integers(0, len(pupils) - 1))
+    header = data.draw(st.sampled_from(sorted(BAD_CELLS)))
+    bad = data.draw(st.sampled_from(BAD_CELLS[header]))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["DANH SÁCH HỌC SINH NĂM HỌC 2024-2025"])
+    ws.append(PUPIL_HEADERS)
+    for n, p in enumerate(pupils, 1):
+        row = {"STT": n, "Mã học sinh": p["id"], "Họ và tên": f"Học sinh {n}",
+               "Ngày sinh": p["birth"].strftime("%d/%m/%Y"), "Giới tính": p["sex"],
+               "Dân tộc": "Kinh", "Lớp": p["class"], "Số buổi nghỉ HK1": p["absences"],
+               "Kết quả cuối năm": p["outcome"]}
+        if n - 1 == target:
+            row[header] = bad
+        ws.append([row.get(h) for h in PUPIL_HEADERS])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "2024-2025.xlsx"
+        wb.save(path)
+        try:
+            read_year(path, today=TODAY)
+        except ImportProblems as exc:
+            problems = exc.problems
+        else:
+            raise AssertionError(f"{header}={bad!r} at pupil {target} was accepted")
+    excel_row = 3 + target
+    assert any(p.row == excel_row and p.column == header for p in problems), \
+        [str(p) for p in problems]
+    # Problems elsewhere only where the bad cell legitimately affects another rule.
+    assert all(p.row == excel_row for p in problems)
