@@ -278,6 +278,15 @@ IGNORED_HEADERS = ("STT", "TT", "Số TT", "Số thứ tự")
 
 #: Some lists mark girls with an "x" in a "Nữ" column instead of a "Giới tính" column.
 FEMALE_FLAG_HEADERS = ("Nữ", "HS nữ", "Học sinh nữ")
+#: Headers that contain a known header but mean something else ("Nữ dân tộc" is not the
+#: ethnicity); matched by folded containment and left out as "không dùng đến".
+LOOKALIKE_HEADERS = ("Nữ dân tộc", "Dân tộc thiểu số", "DTTS", "Tên trường", "Lớp ghép",
+                     "Trường cũ")
+#: Some lists split the name in two columns ("Họ đệm" | "Tên"); they are joined into full_name.
+NAME_PART_HEADERS = {
+    "name_head": ("Họ đệm", "Họ và tên đệm", "Họ và đệm", "Họ, tên đệm"),
+    "name_given": ("Tên",),
+}
 
 #: Abbreviations staff use for result labels (folded → label).  Full labels fold by themselves.
 RESULT_ABBREVIATIONS = {
@@ -402,6 +411,9 @@ def data_format_tables() -> str:
     out += _columns_table(PUPIL_COLUMNS)
     out += ["", f"Cột giới tính có thể thay bằng cột **{FEMALE_FLAG_HEADERS[0]}** (đánh «x» cho "
                 "học sinh nữ; cũng nhận: " + ", ".join(FEMALE_FLAG_HEADERS[1:]) + ").",
+            "Cột họ và tên có thể tách làm hai cột: **" + NAME_PART_HEADERS["name_head"][0]
+            + "** (hoặc " + ", ".join(NAME_PART_HEADERS["name_head"][1:]) + ") và **"
+            + NAME_PART_HEADERS["name_given"][0] + "**; hai phần được ghép lại.",
             "Các cột được bỏ qua không cần báo: " + ", ".join(IGNORED_HEADERS) + ".", "",
             "### Kết quả cuối năm — giá trị được chấp nhận", "",
             "| Ghi trong tệp | Cũng nhận | Tên trong mã |", "|---|---|---|"]

@@ -66,7 +66,8 @@ class HeaderMatcher:
     ngành)" → pupil_id).
     """
 
-    def __init__(self, columns: Iterable[tuple[str, str, tuple[str, ...]]]):
+    def __init__(self, columns: Iterable[tuple[str, str, tuple[str, ...]]],
+                 exact_only: Iterable[tuple[str, str, tuple[str, ...]]] = ()):
         self.exact: dict[str, tuple[str, int]] = {}
         self.loose: list[tuple[str, str]] = []
         for name, header, variants in columns:
@@ -74,9 +75,14 @@ class HeaderMatcher:
                 key = C.header_key(h)
                 self.exact.setdefault(key, (name, 0 if i == 0 else 1))
                 self.loose.append((key, name))
+        # Short headers ("Nữ", "Tên") would match far too much by containment.
+        for name, header, variants in exact_only:
+            for h in (header, *variants):
+                self.exact.setdefault(C.header_key(h), (name, 1))
         self.loose.sort(key=lambda kv: -len(kv[0]))
         self.ignored = {C.header_key(h) for h in C.IGNORED_HEADERS}
         self.personal = [(C.header_key(h), why) for h, why in C.PERSONAL_COLUMNS_NOT_STORED]
+        self.lookalikes = [C.header_key(h) for h in C.LOOKALIKE_HEADERS]
 
     def match(self, text: object) -> HeaderMatch | None:
         if _blank(text):
@@ -92,6 +98,8 @@ class HeaderMatcher:
         for pattern, why in self.personal:
             if _tokens_contain(key, pattern):
                 return HeaderMatch("personal", reason=why)
+        if any(_tokens_contain(key, h) for h in self.lookalikes):
+            return HeaderMatch("unused")
         for variant, name in self.loose:
             if _tokens_contain(key, variant):
                 return HeaderMatch("column", name, 2)
@@ -103,8 +111,10 @@ def _columns(cols: tuple[C.Column, ...]) -> list[tuple[str, str, tuple[str, ...]
 
 
 MATCHERS: dict[str, HeaderMatcher] = {
-    "pupils": HeaderMatcher([*_columns(C.PUPIL_COLUMNS),
-                             ("female_flag", C.FEMALE_FLAG_HEADERS[0], C.FEMALE_FLAG_HEADERS[1:])]),
+    "pupils": HeaderMatcher(
+        _columns(C.PUPIL_COLUMNS),
+        exact_only=[("female_flag", C.FEMALE_FLAG_HEADERS[0], C.FEMALE_FLAG_HEADERS[1:]),
+                    *((k, v[0], v[1:]) for k, v in C.NAME_PART_HEADERS.items())]),
     "items": HeaderMatcher([("item", C.ITEM_HEADER[0], C.ITEM_HEADER[1]),
                             ("value", C.VALUE_HEADER[0], C.VALUE_HEADER[1])]),
     "interventions": HeaderMatcher(_columns(C.INTERVENTION_COLUMNS)),
@@ -750,6 +760,8 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
             raw = row[i] if i < len(row) else None
             if name == "female_flag":
                 parser = parse_bool
+            elif name in C.NAME_PART_HEADERS:
+                parser = parse_text
             else:
                 parser = _SPECIAL_PARSERS.get(name) if table.kind == "pupils" else None
                 parser = parser or PARSERS[kinds[name]]
@@ -772,6 +784,15 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
 
 
 def _finish_pupils(fr: FileRead, grid: Grid, table: Table, df: pd.DataFrame) -> pd.DataFrame:
+    parts = [c for c in C.NAME_PART_HEADERS if c in df.columns]
+    if parts:
+        if "full_name" not in df.columns and len(parts) == 2:
+            df["full_name"] = [" ".join(x for x in (h, g) if isinstance(x, str)) or None
+                               for h, g in zip(df["name_head"], df["name_given"], strict=True)]
+            table.headers["full_name"] = table.headers["name_given"]
+        df = df.drop(columns=parts)
+        for c in parts:
+            table.headers.pop(c, None)
     if "female_flag" in df.columns:
         if "sex" not in df.columns:
             df["sex"] = df["female_flag"].map(lambda f: "F" if f else "M")

@@ -346,7 +346,7 @@ ITEM_RELATIONS = (
 
 
 def check_items(df: pd.DataFrame, headers: HeaderMap) -> list[Problem]:
-    """Two-column sheets: each item once; booleans 0/1; a part never above its whole."""
+    """Two-column sheets: each item once; a part never above its whole."""
     out: list[Problem] = []
     items = {i.key: i for i in (*C.SCHOOL_ITEMS, *C.POPULATION_ITEMS)}
     seen: dict[str, object] = {}
@@ -359,8 +359,6 @@ def check_items(df: pd.DataFrame, headers: HeaderMap) -> list[Problem]:
                                   f"{f_row}, tệp «{f_file}»)", headers, df.at[i, "label"]))
         else:
             seen[key] = i
-        if items[key].kind == "bool" and df.at[i, "value"] not in (0.0, 1.0):
-            out.append(problem_at(df, i, "value", "cần «có» hoặc «không»", headers))
     for part, whole in ITEM_RELATIONS:
         if part in seen and whole in seen:
             vp, vw = df.at[seen[part], "value"], df.at[seen[whole], "value"]

@@ -206,6 +206,24 @@ def test_simple_headers_and_female_flag_column(tmp_path: Path) -> None:
     assert y.pupils["outcome"].tolist() == ["in_progress", "in_progress"]
 
 
+def test_name_split_in_two_columns_and_short_headers_match_exactly_only(tmp_path: Path) -> None:
+    headers = ["Mã HS", "Họ đệm", "Tên", "Ngày sinh", "Giới tính", "Dân tộc", "Nữ dân tộc",
+               "Tên trường cũ", "Lớp", "Kết quả cuối năm"]
+    rows = [["A1", "Nguyễn Thị", "Lan", "01/02/2012", "Nữ", "K'Ho", "x", "TH Lộc Sơn", "6A",
+             "Lên lớp"]]
+    f = tmp_path / "2024-2025.xlsx"
+    write_table(f, headers, rows)
+    y = read_year(f, today=TODAY)
+    assert y.pupils.loc[0, "full_name"] == "Nguyễn Thị Lan"
+    assert y.pupils.loc[0, "sex"] == "F" and y.pupils.loc[0, "ethnicity"] == "K'Ho"
+    notes = "\n".join(y.notes)
+    assert "cột «Nữ dân tộc» không dùng đến" in notes
+    assert "cột «Tên trường cũ» không dùng đến" in notes
+    assert R.MATCHERS["pupils"].match("Nữ").name == "female_flag"
+    assert R.MATCHERS["pupils"].match("Học sinh nữ dân tộc").status == "unused"
+    assert R.MATCHERS["pupils"].match("Dân tộc thiểu số").status == "unused"
+
+
 def test_two_level_headers_are_combined(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
