@@ -593,7 +593,8 @@ def describe(result: BacktestResult) -> list[str]:
                     f", mỗi năm chỉ dùng số liệu các năm trước. Có tổng cộng "
                     f"{_num(r['positives'])} trường hợp chệch hướng {target} (bỏ học, ở lại "
                     f"lớp, học tập Chưa đạt hoặc nghỉ quá "
-                    f"{_pct(result.rules.off_track_absence_share, 0)} số buổi) trong "
+                    f"{_pct(result.rules.off_track_absence_share, 0)} số buổi"
+                    f"{' học kỳ 2' if point == 'mid' else ''}) trong "
                     f"{_num(r['n'])} lượt học sinh. Trong {k} em xếp đầu danh sách mỗi năm, "
                     f"quy tắc tìm ra trung bình {_pct(r['recall_at_k'])} các em này")
             extra = [f"{METHOD_LABELS[x].lower()}: {_pct(s.loc[x, 'recall_at_k'])}"
@@ -601,6 +602,7 @@ def describe(result: BacktestResult) -> list[str]:
             line += (" (" + "; ".join(extra) + ")." if extra else ".")
             out.append(line)
         out.append(verdict)
+        out.extend(_caveats(s, when))
     d = result.dropouts
     if len(d):
         seen = int(d["flagged_end_before"].fillna(False).astype(bool).sum()
@@ -611,6 +613,24 @@ def describe(result: BacktestResult) -> list[str]:
                    f"hợp rất ít nên các tỉ lệ trên chỉ mang tính tham khảo.")
     else:
         out.append("Không có trường hợp bỏ học nào trong số liệu để đối chiếu.")
+    return out
+
+
+def _caveats(s: pd.DataFrame, when: str) -> list[str]:
+    """Honest remarks: small margins, and a simpler list doing as well."""
+    if "rules" not in s.index or "model" not in s.index:
+        return []
+    out = []
+    gap = abs(s.loc["model", "recall_at_k"] - s.loc["rules", "recall_at_k"])
+    if gap < 0.05:
+        out.append(f"Lưu ý ({when}): chênh lệch giữa mô hình và quy tắc nhỏ (dưới 5 điểm %), "
+                   f"có thể chỉ do ngẫu nhiên.")
+    if "last_year" in s.index:
+        best = max(s.loc["model", "recall_at_k"], s.loc["rules", "recall_at_k"])
+        if s.loc["last_year", "recall_at_k"] >= best:
+            out.append(f"Lưu ý ({when}): chỉ cần xem lại danh sách năm trước cũng tìm ra nhiều "
+                       f"em chệch hướng như vậy; cả quy tắc và mô hình đều còn yếu, cần thầy cô "
+                       f"bổ sung hiểu biết của mình về từng em.")
     return out
 
 

@@ -390,6 +390,10 @@ def test_model_is_used_only_when_it_beats_the_rules():
     assert use and "tốt hơn quy tắc" in text
     use, text = warn_model._decide(summary.iloc[0:0], "end", 30)
     assert not use and "chưa đủ số liệu" in text
+    last = pd.DataFrame([{"point": "end", "method": "last_year", "years": 3,
+                          "average_precision": 0.1, "recall_at_k": 0.5}])
+    notes = warn_model._caveats(pd.concat([summary, last]).set_index("method"), "cuối năm")
+    assert len(notes) == 2 and "nhỏ" in notes[0] and "danh sách năm trước" in notes[1]
 
 
 # --------------------------------------------------------------------------------------------
