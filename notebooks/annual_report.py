@@ -26,9 +26,9 @@
 # vào đây; không in dòng nào theo từng học sinh. Ô này không xuất hiện trong báo cáo.
 
 # %% tags=["parameters"]
-school_year: str = ""  # Năm học báo cáo, ví dụ "2024-2025"; để trống = năm học gần nhất đã kết thúc
-db_path: str = ""  # Tệp cơ sở dữ liệu; để trống = data/locson.duckdb
-targets_file: str = ""  # Tệp chỉ tiêu; để trống = data/targets.yaml
+school_year: str = ""  # Năm học báo cáo, ví dụ "2024-2025"; để trống là năm học gần nhất đã kết thúc
+db_path: str = ""  # Tệp cơ sở dữ liệu; để trống là data/locson.duckdb
+targets_file: str = ""  # Tệp chỉ tiêu; để trống là data/targets.yaml
 output_dir: str = ""  # Thư mục báo cáo (chỉ ghi lại để đối chiếu; sổ tay không ghi tệp)
 mid_year: bool = False  # True: báo cáo giữa năm (sau học kỳ 1)
 

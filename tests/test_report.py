@@ -276,3 +276,22 @@ def test_notebook_and_py_pair_are_in_sync(path: Path) -> None:
         assert a.source.strip() == b.source.strip()
         assert a.metadata.get("tags", []) == b.metadata.get("tags", [])
     assert '# %% tags=["parameters"]' in pair.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_papermill_documents_every_parameter(path: Path) -> None:
+    """`papermill --help-notebook` lists each parameter with its type and Vietnamese help.
+
+    papermill skips a line with a second "=" (e.g. "để trống = …" in the comment).
+    """
+    import papermill as pm
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    names = [ln.split(":")[0].split("=")[0].strip() for ln in cell.source.splitlines()
+             if ln.strip() and not ln.lstrip().startswith("#")]
+    found = pm.inspect_notebook(str(path))
+    assert sorted(found) == sorted(names)
+    for p in found.values():
+        assert p["inferred_type_name"] in {"str", "bool", "int", "float"}
+        assert p["help"], f"{p['name']}: no help comment"

@@ -1,0 +1,224 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+#   title: Khám phá số liệu — Trường THCS Lộc Sơn
+# ---
+
+# %% [markdown]
+# # Khám phá số liệu của Trường THCS Lộc Sơn
+#
+# Sổ tay dành cho người phụ trách thống kê: xem các chỉ số theo năm học, khối, lớp và nhóm học
+# sinh, vẽ biểu đồ, và thử một câu hỏi mới bằng gói `locson_analysis`.
+#
+# **Về khóa cơ sở dữ liệu.** `store.load` mở tệp DuckDB ở chế độ chỉ đọc, chép những gì cần
+# sang pandas rồi đóng tệp ngay (chưa tới một giây). Sổ tay không giữ kết nối, nên trong lúc sổ
+# tay đang mở vẫn chạy được `locson import`. Muốn thấy dữ liệu vừa nhập, chạy lại ô «Đọc dữ
+# liệu». Đừng mở kết nối ghi (`duckdb.connect(...)`) từ sổ tay: khi đó lệnh nhập sẽ báo cơ sở
+# dữ liệu đang bận.
+#
+# **Về dữ liệu cá nhân.** Không in danh sách học sinh (họ tên, mã học sinh, ngày sinh) ra
+# sổ tay này; kết quả của ô lệnh bị xóa trước khi đưa vào git, nhưng chúng vẫn nằm trong tệp
+# trên máy cho đến lúc đó. Danh sách học sinh có nguy cơ bỏ học **không** ở đây: đó là tài liệu
+# nội bộ, lập bằng `locson warn` (sổ tay `early_warning.ipynb`), ghi vào `outputs/internal/`.
+#
+# Mọi chỉ số có một định nghĩa duy nhất trong `locson_analysis/indicators/` (xem
+# `docs/indicators.md`). Sổ tay này chỉ gọi chúng; nếu một câu hỏi mới trở thành câu hỏi
+# thường xuyên, hãy đưa phép tính vào gói (kèm định nghĩa và kiểm thử), đừng chép ô lệnh.
+
+# %% tags=["parameters"]
+db_path: str = ""  # Tệp cơ sở dữ liệu; để trống là data/locson.duckdb
+school_year: str = ""  # Năm học muốn xem kỹ, ví dụ "2024-2025"; để trống là năm gần nhất đã kết thúc
+class_name: str = ""  # Lớp muốn xem, ví dụ "9A1"; để trống là lớp đầu tiên của khối 9
+
+# %% [markdown]
+# ## Đọc dữ liệu
+
+# %%
+import warnings
+
+warnings.filterwarnings("ignore")
+
+from pathlib import Path  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from IPython.display import HTML, display  # noqa: E402
+
+from locson_analysis import config, indicators, store  # noqa: E402
+from locson_analysis import present as P  # noqa: E402
+from locson_analysis import report_tables as RT  # noqa: E402
+from locson_analysis.dataset import Dataset  # noqa: E402
+
+P.set_theme()
+db = Path(db_path) if db_path else config.DEFAULT_DB
+ds = store.load(db)  # read-only copy; the database file is closed again when this returns
+table = indicators.compute_all(ds)  # every indicator, every year, every group
+year = RT.resolve_report_year(ds, school_year or None)
+display(HTML(P.table_html(
+    store.summary(db).rename(columns={"school_code": "Mã trường", "school_year": "Năm học",
+                                      "pupils": "Số học sinh", "classes": "Số lớp",
+                                      "kinds": "Các tệp đã nhập"}),
+    formats={"Số học sinh": "num", "Số lớp": "num"})))
+print(f"Năm học xem kỹ: {year}. Năm đang diễn ra: {', '.join(RT.in_progress_years(ds)) or 'không có'}.")
+
+# %% [markdown]
+# ## Bảng chỉ số: một dòng cho mỗi chỉ số, năm học, nhóm
+#
+# Các cột: `school_year`, `indicator` (khóa, xem `indicators.INDICATORS`), `dimension`
+# (toàn trường, khối, giới tính, dân tộc, …), `group` (nhãn tiếng Việt), `value` (tỷ lệ dạng
+# phân số: 0,975 = 97,5 %), `numerator`, `denominator`, `note`.
+
+# %%
+registry = pd.DataFrame(
+    [{"Khóa": k, "Chỉ số": i.label_vi, "Đơn vị": i.unit, "Nguồn": i.source}
+     for k, i in indicators.INDICATORS.items()])
+display(HTML(P.table_html(registry.head(15))))
+
+# %% [markdown]
+# ## Ví dụ 1 — một chỉ số qua các năm (toàn trường)
+
+# %%
+def school_series(key: str) -> pd.DataFrame:
+    rows = table[(table["indicator"] == key) & (table["dimension"] == "school")]
+    return rows[["school_year", "value", "numerator", "denominator", "note"]].sort_values(
+        "school_year")
+
+
+dropout = school_series("dropout_rate")
+display(HTML(P.table_html(
+    dropout.rename(columns={"school_year": "Năm học", "value": "Tỷ lệ bỏ học",
+                            "numerator": "Số bỏ học", "denominator": "Số HS đầu năm",
+                            "note": "Ghi chú"}),
+    formats={"Tỷ lệ bỏ học": "pct2", "Số bỏ học": "num", "Số HS đầu năm": "num"})))
+
+# %% [markdown]
+# ## Ví dụ 2 — theo khối, một năm học
+
+# %%
+keys = ["enrolment_start", "promotion_rate", "repetition_rate", "dropout_rate",
+        "transfer_out_rate"]
+by_grade = table[(table["school_year"] == year) & (table["dimension"] == "grade")
+                 & table["indicator"].isin(keys)]
+wide = by_grade.pivot_table(index="group", columns="indicator", values="value",
+                            aggfunc="first")[keys]
+wide.columns = [RT.label_of(k) for k in keys]
+display(HTML(P.table_html(
+    wide.reset_index().rename(columns={"group": "Khối"}),
+    formats={RT.label_of(k): RT.format_name(k) for k in keys})))
+
+# %% [markdown]
+# ## Ví dụ 3 — theo lớp
+#
+# Bảng chỉ số không chia theo lớp. Để xem một lớp, lọc `Dataset` rồi gọi lại đúng định nghĩa
+# của gói: cùng một phép tính, áp cho một nhóm nhỏ hơn. Chỉ dùng cách này cho các chỉ số trong
+# năm (lên lớp, ở lại lớp, bỏ học, chuyển đi); các chỉ số theo khóa học cần học sinh của các
+# năm trước.
+
+# %%
+def for_pupils(mask: pd.Series) -> Dataset:
+    """The same Dataset restricted to some pupil rows (school sheets unchanged)."""
+    return Dataset(ds.pupils[mask].reset_index(drop=True), ds.school, ds.population,
+                   ds.imports, ds.checks, ds.interventions)
+
+
+this_year = ds.pupils["school_year"] == year
+classes = sorted(ds.pupils.loc[this_year, "class_name"].dropna().unique())
+chosen = class_name or next((c for c in classes if str(c).startswith("9")), classes[0])
+one_class = indicators.compute_all(for_pupils(this_year & (ds.pupils["class_name"] == chosen)),
+                                   school_year=year)
+one_class = one_class[(one_class["dimension"] == "school") & one_class["indicator"].isin(keys)]
+print(f"Lớp {chosen}, năm học {year}:")
+for _, r in one_class.iterrows():
+    counts = ("" if P.is_missing(r["denominator"])
+              else f" ({P.fmt_num(r['numerator'])}/{P.fmt_num(r['denominator'])})")
+    print(f"  {RT.label_of(r['indicator'])}: {RT.fmt_value(r['value'], r['indicator'])}{counts}")
+
+# %% [markdown]
+# ## Ví dụ 4 — theo nhóm học sinh (công bằng)
+#
+# Luôn đọc tỷ lệ cùng số học sinh: ở nhóm nhỏ (ghi chú «Nhóm nhỏ»), một em thay đổi làm tỷ lệ
+# thay đổi nhiều.
+
+# %%
+equity = table[(table["school_year"] == year) & (table["indicator"] == "promotion_rate")
+               & ~table["dimension"].isin(["school", "grade"])]
+dimension_labels = dict(RT.EQUITY_DIMENSIONS)
+equity = equity.assign(dimension=equity["dimension"].map(dimension_labels))
+display(HTML(P.table_html(
+    equity[["dimension", "group", "value", "numerator", "denominator", "note"]].rename(
+        columns={"dimension": "Chiều", "group": "Nhóm", "value": "Tỷ lệ lên lớp",
+                 "numerator": "Số lên lớp", "denominator": "Số HS cuối năm", "note": "Ghi chú"}),
+    formats={"Tỷ lệ lên lớp": "pct", "Số lên lớp": "num", "Số HS cuối năm": "num"})))
+
+# %% [markdown]
+# ## Biểu đồ
+#
+# Theo chủ đề chung (`present.set_theme`): trục tỷ lệ ghi phần trăm có dấu phẩy thập phân,
+# trục số lượng bắt đầu từ 0.
+
+# %%
+fig = P.trend_chart(dropout["school_year"], dropout["value"], "Tỷ lệ học sinh bỏ học",
+                    value_digits=2)
+display(HTML(P.chart_to_html(fig, alt="Tỷ lệ học sinh bỏ học theo năm học")))
+
+# %%
+grade_rates = table[(table["indicator"] == "repetition_rate") & (table["dimension"] == "grade")
+                    & table["value"].notna()]
+fig, ax = plt.subplots(figsize=(P.A4_WIDTH_IN, 3.4))
+sns.lineplot(data=grade_rates, x="school_year", y="value", hue="group", marker="o", ax=ax)
+P.percent_axis(ax, digits=1)
+ax.set_ylim(bottom=0)
+ax.set_title("Tỷ lệ học sinh ở lại lớp theo khối", loc="left")
+ax.set_xlabel("Năm học")
+ax.set_ylabel("")
+ax.legend(title="", frameon=False)
+fig.autofmt_xdate()
+display(HTML(P.chart_to_html(fig, alt="Tỷ lệ học sinh ở lại lớp theo khối, các năm học")))
+
+# %% [markdown]
+# ## Một câu hỏi mới
+#
+# Ví dụ: *học sinh nghỉ nhiều buổi ở học kỳ I có hay ở lại lớp hơn không?* Thử trước bằng số
+# đếm (không in tên, không in mã học sinh). Nếu câu trả lời đáng theo dõi hằng năm, hãy viết nó
+# thành một chỉ số trong `locson_analysis/indicators/` (có định nghĩa, nguồn, kiểm thử) để báo
+# cáo và lệnh `locson indicators` cùng dùng.
+
+# %%
+finished = ds.pupils[(ds.pupils["school_year"] == year)
+                     & ds.pupils["outcome"].isin(["promoted", "repeating", "completed",
+                                                  "not_completed"])]
+bands = pd.cut(finished["absences_s1"].astype("float"), [-1, 5, 15, 30, 1000],
+               labels=["0–5 buổi", "6–15 buổi", "16–30 buổi", "trên 30 buổi"])
+counts = pd.crosstab(bands, finished["outcome"].map(
+    {"promoted": "Lên lớp", "completed": "Lên lớp", "repeating": "Ở lại lớp",
+     "not_completed": "Ở lại lớp"}), dropna=False)
+counts.index.name = "Số buổi nghỉ HK I"
+display(HTML(P.table_html(counts.reset_index(), formats={c: "num" for c in counts.columns})))
+
+# %% [markdown]
+# ## Lưu chuyển theo phương pháp UNESCO (khóa học tái tạo)
+#
+# `flows.aggregate_from_pupils` đếm học sinh đầu năm, học sinh lưu ban và học sinh hoàn thành
+# theo khối; `flows.flow_rates` tính tỷ lệ lên lớp, lưu ban, bỏ học theo cách của UNESCO;
+# `flows.reconstructed_cohort` cho 1.000 học sinh vào lớp 6 đi qua các khối với các tỷ lệ đó.
+
+# %%
+from locson_analysis import flows  # noqa: E402
+
+aggregate = flows.aggregate_from_pupils(ds.pupils)
+rates = flows.flow_rates(aggregate)
+base = rates[rates["school_year"] == rates["school_year"].max()]
+cohort = flows.reconstructed_cohort(base)
+print(f"Năm gốc {base['school_year'].iloc[0]}: trong 1.000 học sinh vào lớp 6, "
+      f"{P.fmt_num(cohort.graduates)} em hoàn thành lớp 9, {P.fmt_num(cohort.dropouts)} em bỏ "
+      f"học; hệ số hiệu quả {P.fmt_pct(cohort.efficiency)}.")
