@@ -75,7 +75,8 @@ def _apply_in_progress(table: pd.DataFrame, running: pd.DataFrame) -> pd.DataFra
     return table
 
 
-def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
+def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame,
+                  prep: pd.DataFrame) -> pd.DataFrame:
     """A school-level row for every indicator and (school, year): "no data" says why."""
     if universe.empty:
         return table
@@ -86,7 +87,7 @@ def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, ds: Dataset) -> p
     grid = grid[grid["_have"].isna()].drop(columns="_have")
     if grid.empty:
         return table
-    with_pupils = school_years(ds.pupils).assign(_pupils=True)
+    with_pupils = school_years(prep).assign(_pupils=True)
     grid = grid.merge(with_pupils, on=keys, how="left")
     source = grid["indicator"].map({k: i.input for k, i in INDICATORS.items()})
     missing_file = (source.isin(["pupils", "derived"]) & grid["_pupils"].isna()).to_numpy()
@@ -112,8 +113,9 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     gpi = equity.gender_parity(table)
     if not gpi.empty:
         table = pd.concat([table, gpi], ignore_index=True)
-    table = _apply_in_progress(table, in_progress_years(ds))
-    table = _fill_missing(table, school_years(ds.pupils, ds.school, ds.population), ds)
+    running = prep.loc[prep["in_progress_year"], ["school_code", "school_year"]]
+    table = _apply_in_progress(table, running.drop_duplicates().astype("str"))
+    table = _fill_missing(table, school_years(prep, ds.school, ds.population), prep)
     if school_year is not None:
         table = table[table["school_year"] == school_year]
     order = {k: i for i, k in enumerate(INDICATORS)}

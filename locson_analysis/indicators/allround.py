@@ -29,23 +29,30 @@ INDICATORS = [
 ]
 
 
-def passing(results: pd.Series, scale: pd.Series) -> np.ndarray:
+def passing(results: pd.Series, old_scale: np.ndarray) -> np.ndarray:
     """At least Đạt: TT22 Tốt/Khá/Đạt, or TT58 Giỏi/Khá/Trung bình (learning), Tốt/Khá/Trung
     bình (conduct) — ``contract.TT58_PASSING`` covers both old scales."""
-    old = (scale.astype("object") == "tt58").fillna(False).to_numpy(dtype=bool)
-    values = results.astype("object")
-    return np.where(old, values.isin(contract.TT58_PASSING), values.isin(contract.TT22_PASSING))
+    cat = results.astype("str").astype("category")
+    labels = [str(c) for c in cat.cat.categories]
+    codes = cat.cat.codes.to_numpy()
+    ok22 = np.append(np.isin(labels, list(contract.TT22_PASSING)), False)[codes]  # -1 → False
+    ok58 = np.append(np.isin(labels, list(contract.TT58_PASSING)), False)[codes]
+    return np.where(old_scale, ok58, ok22)
 
 
 def measures(prep: pd.DataFrame) -> list[Measure]:
     running = prep["in_progress_year"].to_numpy()
-    learning = prep["learning_year"].astype("object").where(~running, prep["learning_s1"])
-    conduct = prep["conduct_year"].astype("object").where(~running, prep["conduct_s1"])
-    scale = prep["result_scale"]
-    known = (learning.notna() & conduct.notna()).to_numpy()
-    both = known & passing(learning, scale) & passing(conduct, scale)
+    old = (prep["result_scale"] == "tt58").fillna(False).to_numpy(dtype=bool)
+
+    def both_passing(learning: str, conduct: str) -> tuple[np.ndarray, np.ndarray]:
+        known = (prep[learning].notna() & prep[conduct].notna()).to_numpy()
+        return known & passing(prep[learning], old) & passing(prep[conduct], old), known
+
+    year_pass, year_known = both_passing("learning_year", "conduct_year")
+    s1_pass, s1_known = both_passing("learning_s1", "conduct_s1")
     return [
-        Measure("allround_rate", both, known),
+        Measure("allround_rate", np.where(running, s1_pass, year_pass),
+                np.where(running, s1_known, year_known)),
         Measure("finished_year_rate", prep["end"].to_numpy(),
                 np.ones(len(prep), dtype=bool)),
     ]

@@ -99,7 +99,7 @@ def join_notes(*notes: pd.Series) -> pd.Series:
 
 def school_years(*frames: pd.DataFrame) -> pd.DataFrame:
     """Every (school_code, school_year) present in any of the frames, sorted."""
-    parts = [f[["school_code", "school_year"]] for f in frames
+    parts = [f[["school_code", "school_year"]].drop_duplicates().astype("str") for f in frames
              if f is not None and not f.empty and "school_year" in f.columns]
     if not parts:
         return pd.DataFrame({"school_code": pd.Series(dtype="str"),

@@ -8,7 +8,14 @@ import pandas as pd
 from .. import contract
 from ..dataset import Dataset
 from .base import NO_DATA, Indicator, empty_table, join_notes, tidy
-from .equity import EQUITY_DIMENSIONS, Measure, aggregate, dim_column, prepare
+from .equity import (
+    EQUITY_DIMENSIONS,
+    Measure,
+    aggregate,
+    dim_column,
+    prepare,
+    years_present,
+)
 
 COHORT_DIMENSIONS = ("school", "sex", "minority")
 NO_GRADE9 = "Chưa có số liệu: năm học không có học sinh lớp 9 cuối năm"
@@ -48,7 +55,7 @@ INDICATORS = [
 
 
 def _completed(prep: pd.DataFrame) -> np.ndarray:
-    return (prep["outcome"].astype("object") == "completed").fillna(False).to_numpy(dtype=bool)
+    return (prep["outcome"] == "completed").fillna(False).to_numpy(dtype=bool)
 
 
 def grade9(prep: pd.DataFrame) -> pd.DataFrame:
@@ -60,8 +67,9 @@ def grade9(prep: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pupil_years(prep: pd.DataFrame) -> dict[str, list[int]]:
-    years = prep.groupby("school_code", observed=True)["year_start"].unique()
-    return {k: sorted(int(y) for y in v) for k, v in years.items()}
+    years = years_present(prep)
+    return {k: sorted(int(y) for y in v)
+            for k, v in years.groupby("school_code")["year_start"]}
 
 
 def apparent_cohort(prep: pd.DataFrame) -> pd.DataFrame:
@@ -98,15 +106,24 @@ def true_cohort(prep: pd.DataFrame) -> pd.DataFrame:
     """(c) linked records: entrants to grade 6 in t−3 who completed by t (and ever)."""
     if prep.empty:
         return empty_table()
-    keys = ["school_code", "pupil_id"]
     is_g6 = (prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
-    entry = prep[is_g6].sort_values("year_start", kind="stable").drop_duplicates(keys)
-    if entry.empty:
+    pupil, year = prep["pupil_school_key"].to_numpy(), prep["year_start"].to_numpy()
+    rows_g6 = np.flatnonzero(is_g6)
+    if not len(rows_g6):
         return empty_table()
-    transfer_year = prep[prep["transferred"]].groupby(keys)["year_start"].min()
-    completion_year = prep[_completed(prep)].groupby(keys)["year_start"].min()
-    entry = entry.join(transfer_year.rename("transfer_year"), on=keys)
-    entry = entry.join(completion_year.rename("completion_year"), on=keys)
+    # each pupil's first grade-6 row: sort by pupil then year, keep the first of each pupil
+    ordered = rows_g6[np.lexsort((year[rows_g6], pupil[rows_g6]))]
+    first = np.r_[True, pupil[ordered][1:] != pupil[ordered][:-1]]
+    entry = prep.iloc[ordered[first]][
+        ["school_code", "year_start", *[dim_column(d) for d in COHORT_DIMENSIONS]]]
+    entry_pupil = pd.Series(pupil[ordered[first]], index=entry.index)
+
+    def first_year(mask: np.ndarray) -> pd.Series:
+        by_pupil = pd.Series(year[mask]).groupby(pupil[mask]).min()
+        return entry_pupil.map(by_pupil)
+
+    entry = entry.assign(transfer_year=first_year(prep["transferred"].to_numpy()),
+                         completion_year=first_year(_completed(prep)))
     target = entry["year_start"] + 3
     stayed = entry["transfer_year"].isna() | (entry["transfer_year"] > target)
     never_left = entry["transfer_year"].isna()
@@ -114,7 +131,7 @@ def true_cohort(prep: pd.DataFrame) -> pd.DataFrame:
     ever = entry["completion_year"].notna()
     cohort = entry[["school_code", *[dim_column(d) for d in COHORT_DIMENSIONS]]].copy()
     labels = {y: contract.year_label(int(y)) for y in target.unique()}
-    cohort["school_year"] = target.map(labels).astype("str")
+    cohort["school_year"] = target.map(labels).astype("category")
     rows = aggregate(cohort, [
         Measure("completion_rate_true_cohort", (stayed & on_time).to_numpy(), stayed.to_numpy(),
                 COHORT_DIMENSIONS),

@@ -55,8 +55,22 @@ def dim_column(dimension: str) -> str:
     return f"dim_{dimension}"
 
 
-def _labelled(values: pd.Series, mapping: dict) -> pd.Series:
-    return pd.Series(pd.Categorical(values.map(mapping)), index=values.index)
+def years_present(prep: pd.DataFrame) -> pd.DataFrame:
+    """(school_code, school_year, year_start) with pupils, as plain strings and ints."""
+    pairs = prep.groupby(["school_code", "school_year"], observed=True).size().reset_index()
+    out = pairs[["school_code", "school_year"]].astype("str")
+    out["year_start"] = [contract.start_year(y) for y in out["school_year"]]
+    return out
+
+
+def _from_codes(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=categories)
+
+
+def _bool_labels(values: pd.Series, yes: str, no: str) -> pd.Categorical:
+    v = values.astype("boolean")
+    codes = np.where(v.isna().to_numpy(), -1, np.where(v.fillna(False).to_numpy(bool), 0, 1))
+    return _from_codes(codes, [yes, no])
 
 
 def prepare(pupils: pd.DataFrame) -> pd.DataFrame:
@@ -74,34 +88,58 @@ def prepare(pupils: pd.DataFrame) -> pd.DataFrame:
     p = pd.DataFrame({c: (pupils[c] if c in pupils.columns else pd.Series(
         pd.NA, index=pupils.index, dtype="object")) for c in keep})
     p = p.reset_index(drop=True)
+    # Categorical keys and an integer pupil key: every groupby and merge below reuses the codes
+    # instead of hashing millions of strings again.
+    p["school_code"] = p["school_code"].astype("str").astype("category")
+    p["school_year"] = p["school_year"].astype("str").astype("category")
+    p["pupil_key"] = pd.factorize(p["pupil_id"])[0]
+    # one integer per (school, pupil): the key of linked records
+    n_schools = max(len(p["school_code"].cat.categories), 1)
+    p["pupil_school_key"] = (p["pupil_key"].to_numpy(dtype=np.int64) * n_schools
+                             + p["school_code"].cat.codes.to_numpy(dtype=np.int64))
     p["grade"] = pd.to_numeric(p["grade"], errors="coerce").astype("Int64")
     p["entry_date"] = pd.to_datetime(p["entry_date"])
     p["birth_date"] = pd.to_datetime(p["birth_date"])
-    outcome = p["outcome"].astype("object")
+    p["outcome"] = p["outcome"].astype("str").astype("category")  # NA stays NA
+    outcome = p["outcome"]
     p["start"] = p["entry_date"].isna().to_numpy()
     p["left"] = outcome.isin(LEFT_OUTCOMES).to_numpy()
     p["end"] = ~p["left"]
     p["dropped"] = (outcome == "dropped_out").fillna(False).to_numpy(dtype=bool)
     p["transferred"] = (outcome == "transferred_out").fillna(False).to_numpy(dtype=bool)
     running = (outcome == "in_progress").fillna(False)
-    p["in_progress_year"] = running.groupby([p["school_code"], p["school_year"]]).transform(
-        "any").to_numpy(dtype=bool)
+    p["in_progress_year"] = running.groupby([p["school_code"], p["school_year"]],
+                                            observed=True).transform("any").to_numpy(dtype=bool)
     year_cat = pd.Categorical(p["school_year"])
     starts = np.array([contract.start_year(y) for y in year_cat.categories], dtype="int64")
     p["year_start"] = starts[year_cat.codes] if len(starts) else np.zeros(len(p), "int64")
 
-    p[dim_column("school")] = pd.Categorical([SCHOOL] * len(p))
-    p[dim_column("grade")] = _labelled(p["grade"], {g: f"Khối {g}" for g in contract.GRADES})
-    p[dim_column("sex")] = _labelled(p["sex"], contract.SEX_LABELS)
-    eth = p["ethnicity"].astype("object")
-    p[dim_column("minority")] = pd.Categorical(
-        np.where(eth.isna(), None, np.where(eth == KINH, KINH, MINORITY)))
-    size = eth.groupby([p["school_code"], p["school_year"], eth], dropna=False).transform("size")
-    named = (eth == KINH) | (size >= ETHNIC_GROUP_MIN)
-    p[dim_column("ethnicity")] = pd.Categorical(
-        np.where(eth.isna(), None, np.where(named, eth, OTHER_ETHNIC)))
+    n = len(p)
+    p[dim_column("school")] = _from_codes(np.zeros(n), [SCHOOL])
+    grade = p["grade"].to_numpy(dtype="float64", na_value=np.nan)
+    known = np.isin(grade, contract.GRADES)
+    p[dim_column("grade")] = _from_codes(
+        np.where(known, np.nan_to_num(grade) - contract.GRADES[0], -1),
+        [f"Khối {g}" for g in contract.GRADES])
+    sex = p["sex"].astype("object")
+    p[dim_column("sex")] = _from_codes(
+        np.select([(sex == "M").to_numpy(bool), (sex == "F").to_numpy(bool)], [0, 1], -1),
+        [contract.SEX_LABELS["M"], contract.SEX_LABELS["F"]])
+    eth = p["ethnicity"].astype("str").astype("category")
+    eth_codes = eth.cat.codes.to_numpy()
+    eth_cats = [str(c) for c in eth.cat.categories]
+    missing = eth_codes < 0
+    is_kinh = np.array([c == KINH for c in eth_cats], dtype=bool)[eth_codes] & ~missing
+    p[dim_column("minority")] = _from_codes(np.where(missing, -1, np.where(is_kinh, 0, 1)),
+                                            [KINH, MINORITY])
+    size = eth.groupby([p["school_code"], p["school_year"], eth], observed=True,
+                       dropna=False).transform("size").to_numpy()
+    named = is_kinh | (size >= ETHNIC_GROUP_MIN)
+    other = len(eth_cats)  # one more category: the pooled small groups
+    p[dim_column("ethnicity")] = _from_codes(
+        np.where(missing, -1, np.where(named, eth_codes, other)), [*eth_cats, OTHER_ETHNIC])
     for col, (yes, no) in BOOL_LABELS.items():
-        p[dim_column(col)] = _labelled(p[col].astype("boolean"), {True: yes, False: no})
+        p[dim_column(col)] = _bool_labels(p[col], yes, no)
     return p
 
 
@@ -116,8 +154,19 @@ class Measure:
     empty_note: str = NO_DATA
 
 
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Category codes shifted by one (0 = missing) and the categories."""
+    cat = col.array if isinstance(col.dtype, pd.CategoricalDtype) else pd.Categorical(col)
+    return cat.codes.astype(np.int64) + 1, np.asarray(cat.categories, dtype=object)
+
+
 def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
-    """Sum each measure's flags by (school, year, group) for each of its dimensions."""
+    """Sum each measure's flags by (school, year, group) for each of its dimensions.
+
+    One pass over the pupil rows: the flags are summed by the combination of every label the
+    measures need (a few thousand cells), and each dimension is then a roll-up of that small
+    table.
+    """
     if prep.empty or not measures:
         return empty_table()
     flags = pd.DataFrame(index=prep.index)
@@ -129,17 +178,43 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
     for m in measures:
         for d in m.dimensions:
             by_dimension[d].append(m)
+    keys = ["school_code", "school_year",
+            *[dim_column(d) for d in by_dimension if d != "school"]]
+    combined = np.zeros(len(prep), dtype=np.int64)
+    radix: list[tuple[str, int, np.ndarray]] = []
+    for k in keys:
+        codes, categories = _codes(prep[k])
+        combined = combined * (len(categories) + 1) + codes
+        radix.append((k, len(categories) + 1, categories))
+    cells = flags.groupby(combined, sort=False).sum()
+    rest = cells.index.to_numpy(dtype=np.int64)
+    decoded: dict[str, np.ndarray] = {}
+    for k, r, _ in reversed(radix):
+        decoded[k] = rest % r
+        rest = rest // r
+    labels = {k: cats for k, _, cats in radix}
     parts = []
     for dimension, ms in by_dimension.items():
         cols = [c for m in ms for c in (f"n|{m.key}", f"d|{m.key}") if c in flags.columns]
-        summed = flags[cols].groupby(
-            [prep["school_code"], prep["school_year"], prep[dim_column(dimension)]],
-            observed=True, sort=False).sum()
+        group_key = dim_column(dimension)
+        if dimension == "school":
+            group = np.ones(len(cells), dtype=np.int64)
+            group_labels = np.array([SCHOOL], dtype=object)
+        else:
+            group, group_labels = decoded[group_key], labels[group_key]
+        valid = group > 0
+        summed = cells.loc[valid, cols].groupby(
+            [decoded["school_code"][valid], decoded["school_year"][valid], group[valid]],
+            sort=True).sum()
         summed.columns = pd.MultiIndex.from_tuples([tuple(c.split("|")) for c in cols])
         long = summed.stack(level=1, future_stack=True)
-        long = long.dropna(how="all")  # a measure not in this dimension
-        long.index = long.index.set_names(["school_code", "school_year", "group", "indicator"])
-        long = long.reset_index()
+        long = long.dropna(how="all")
+        idx = long.index
+        long = long.reset_index(drop=True)
+        long["school_code"] = labels["school_code"][idx.get_level_values(0).to_numpy() - 1]
+        long["school_year"] = labels["school_year"][idx.get_level_values(1).to_numpy() - 1]
+        long["group"] = group_labels[idx.get_level_values(2).to_numpy() - 1]
+        long["indicator"] = idx.get_level_values(3).to_numpy()
         long["dimension"] = dimension
         parts.append(long)
     out = pd.concat(parts, ignore_index=True)

@@ -89,7 +89,8 @@ def _pupils_per_toilet(wide: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
     if prep.empty:
         start = pd.DataFrame(columns=[*keys, "enrolment_start"])
     else:
-        start = (prep[prep["start"]].groupby(keys, observed=True).size()
+        start = (pd.Series(prep["start"].to_numpy(dtype=np.int64), index=prep.index)
+                 .groupby([prep["school_code"], prep["school_year"]], observed=True).sum()
                  .rename("enrolment_start").reset_index())
         start = start.astype({"school_code": "str", "school_year": "str"})
     w = wide.merge(start, on=keys, how="left")
@@ -110,7 +111,7 @@ def swim_share(prep: pd.DataFrame) -> pd.DataFrame:
 def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
     """Facility and service indicators for every school year present in the dataset."""
     prep = prepare(ds.pupils) if prep is None else prep
-    wide = item_table(ds.school, school_years(ds.pupils, ds.school, ds.population))
+    wide = item_table(ds.school, school_years(prep, ds.school, ds.population))
     parts = [
         item_rows(wide, "toilets_hygienic_share", "toilets_hygienic", "toilets", NO_SCHOOL_FILE,
                   "Chưa có số liệu: trường ghi 0 nhà vệ sinh học sinh"),

@@ -41,7 +41,7 @@ INDICATORS = [
 
 
 def measures(prep: pd.DataFrame) -> list[Measure]:
-    outcome = prep["outcome"].astype("object")
+    outcome = prep["outcome"]
     last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
     end, start = prep["end"].to_numpy(), prep["start"].to_numpy()
     promoted = (outcome == "promoted").fillna(False).to_numpy(dtype=bool)

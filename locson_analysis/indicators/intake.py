@@ -16,7 +16,7 @@ from .base import (
     school_years,
     tidy,
 )
-from .equity import EQUITY_DIMENSIONS, Measure, aggregate, prepare
+from .equity import EQUITY_DIMENSIONS, Measure, aggregate, prepare, years_present
 
 ENTRY_AGE = 11
 NO_PREVIOUS_YEAR = ("Không có danh sách học sinh năm học trước: mọi học sinh lớp 6 được coi là "
@@ -50,21 +50,19 @@ def entrants_age11(prep: pd.DataFrame) -> pd.DataFrame:
     """Grade-6 entrants (not in grade 6 at this school the year before) aged 11."""
     if prep.empty:
         return empty_table()
-    keys = ["school_code", "pupil_id", "year_start"]
     g6 = (prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
-    before = prep.loc[g6, keys].drop_duplicates()
-    before["year_start"] = before["year_start"] + 1
-    before["repeater"] = True
-    flagged = prep[keys].merge(before, on=keys, how="left")["repeater"]
-    repeater = flagged.fillna(False).to_numpy(dtype=bool)
+    # a repeater was in grade 6 at this school the year before (linked by pupil id)
+    pupil = prep["pupil_school_key"].to_numpy()[g6] * 4096
+    year = prep["year_start"].to_numpy()[g6] - 1900
+    repeater = np.zeros(len(prep), dtype=bool)
+    repeater[g6] = pd.Series(pupil + year).isin(pupil + year + 1).to_numpy()
     entrant = g6 & ~repeater
     age = prep["year_start"] - prep["birth_date"].dt.year
     aged11 = (age == ENTRY_AGE).fillna(False).to_numpy(dtype=bool)
     rows = aggregate(prep, [Measure("grade6_entrants_age11_share", entrant & aged11, entrant,
                                     ("school", *EQUITY_DIMENSIONS))])
-    years = prep[["school_code", "year_start"]].drop_duplicates()
-    present = set(zip(years["school_code"].astype("str"), years["year_start"].astype("int64"),
-                      strict=True))
+    years = years_present(prep)
+    present = set(zip(years["school_code"], years["year_start"], strict=True))
     starts = rows["school_year"].str.slice(0, 4).astype("int64")
     no_previous = np.array([(s, y - 1) not in present for s, y in
                             zip(rows["school_code"], starts, strict=True)], dtype=bool)
@@ -75,7 +73,7 @@ def entrants_age11(prep: pd.DataFrame) -> pd.DataFrame:
 def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
     """Intake indicators from the population file and from the pupil list."""
     prep = prepare(ds.pupils) if prep is None else prep
-    wide = item_table(ds.population, school_years(ds.pupils, ds.school, ds.population))
+    wide = item_table(ds.population, school_years(prep, ds.school, ds.population))
     parts = [
         item_rows(wide, "grade6_intake_age11", "pop_age11_in_grade6", "pop_age11",
                   NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11 tuổi trên địa bàn bằng 0"),
