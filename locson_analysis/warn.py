@@ -923,12 +923,11 @@ def run_warning(school_year: str, point: Point = "end", db: str | Path | None = 
     """
     import tempfile
 
-    from . import run as runner
-
     if point not in ("mid", "end"):
         raise LocsonError(f"Thời điểm cảnh báo «{point}» không hợp lệ: chỉ dùng mid hoặc end.")
     db = Path(db) if db else config.DEFAULT_DB
     year_dir = internal_dir(out_dir, school_year)
+    from . import run as runner  # papermill and nbconvert load slowly: only when needed
     year_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(school_year, point)
     html_path, xlsx_path = year_dir / f"{stem}.html", year_dir / f"{stem}.xlsx"

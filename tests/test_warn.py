@@ -330,7 +330,7 @@ def test_hits_at_shares_ties_and_wilson_is_honest_for_small_numbers():
 @pytest.fixture(scope="module")
 def small_school() -> pd.DataFrame:
     s = sample.generate(seed=2025, first_year="2019-2020", last_year="2024-2025",
-                        in_progress=False, entrants_per_year=60)
+                        in_progress=False, entrants_per_year=30)
     return sample.to_dataset(s).pupils
 
 
