@@ -193,30 +193,34 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         decoded[k] = rest % r
         rest = rest // r
     labels = {k: cats for k, _, cats in radix}
+    cell_values = {c: cells[c].to_numpy(dtype=np.float64) for c in cells.columns}
+    n_years = len(labels["school_year"]) + 1
     parts = []
     for dimension, ms in by_dimension.items():
-        cols = [c for m in ms for c in (f"n|{m.key}", f"d|{m.key}") if c in flags.columns]
-        group_key = dim_column(dimension)
         if dimension == "school":
             group = np.ones(len(cells), dtype=np.int64)
             group_labels = np.array([SCHOOL], dtype=object)
         else:
-            group, group_labels = decoded[group_key], labels[group_key]
+            group, group_labels = decoded[dim_column(dimension)], labels[dim_column(dimension)]
+        n_groups = len(group_labels) + 1
         valid = group > 0
-        summed = cells.loc[valid, cols].groupby(
-            [decoded["school_code"][valid], decoded["school_year"][valid], group[valid]],
-            sort=True).sum()
-        summed.columns = pd.MultiIndex.from_tuples([tuple(c.split("|")) for c in cols])
-        long = summed.stack(level=1, future_stack=True)
-        long = long.dropna(how="all")
-        idx = long.index
-        long = long.reset_index(drop=True)
-        long["school_code"] = labels["school_code"][idx.get_level_values(0).to_numpy() - 1]
-        long["school_year"] = labels["school_year"][idx.get_level_values(1).to_numpy() - 1]
-        long["group"] = group_labels[idx.get_level_values(2).to_numpy() - 1]
-        long["indicator"] = idx.get_level_values(3).to_numpy()
-        long["dimension"] = dimension
-        parts.append(long)
+        key = ((decoded["school_code"] * n_years + decoded["school_year"]) * n_groups
+               + group)[valid]
+        uniq, inverse = np.unique(key, return_inverse=True)
+        g, rest = uniq % n_groups, uniq // n_groups
+        frame = {"school_code": labels["school_code"][rest // n_years - 1],
+                 "school_year": labels["school_year"][rest % n_years - 1],
+                 "group": group_labels[g - 1]}
+
+        def total(col: str, valid: np.ndarray = valid, inverse: np.ndarray = inverse,
+                  size: int = len(uniq)) -> np.ndarray:
+            return np.bincount(inverse, weights=cell_values[col][valid], minlength=size)
+
+        for m in ms:
+            den = total(f"d|{m.key}") if m.denominator is not None else np.full(len(uniq),
+                                                                                np.nan)
+            parts.append(pd.DataFrame({**frame, "indicator": m.key, "dimension": dimension,
+                                       "n": total(f"n|{m.key}"), "d": den}))
     out = pd.concat(parts, ignore_index=True)
     if "d" not in out:
         out["d"] = np.nan
