@@ -1,0 +1,698 @@
+"""The benchmark: import, indicators and the annual report at four scales, in one run.
+
+Sizes (synthetic data, see ``locson_analysis.sample``):
+
+* ``school``   — one school, ~800 pupils, five school years;
+* ``district`` — 15 schools, five years;
+* ``province`` — 150 schools, five years;
+* ``country``  — 6.5 million pupils a year (~8,125 schools of 800), two years.
+
+Every heavy measurement runs in its own subprocess (``python -m bench.run --worker …``), which
+reports its wall-clock seconds (``time.perf_counter`` around the measured call only, not the
+interpreter start) and its peak resident memory (``ru_maxrss`` of itself and of its waited-for
+children, e.g. the Jupyter kernel).  Generated data lives in a temporary folder that is removed
+at the end (``--keep-data`` keeps it).  Results go to ``bench/results/latest.json``.
+
+Nothing here asserts speed: the targets are compared and printed as met / not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJ_ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+DEFAULT_OUT = RESULTS_DIR / "latest.json"
+SEED = 2025
+
+# Targets (the issue "Fast at every scale a user meets").
+TARGET_REPORT_FLOOR_RATIO = 1.5
+TARGET_NATIONAL_SECONDS = 10.0
+TARGET_NATIONAL_GB = 12.0
+TARGET_CSV_ROWS_PER_SECOND = 50_000
+TARGET_XLSX_ROWS_PER_SECOND = 20_000
+#: Cost grows "linearly" when time ∝ pupils^slope with slope at most this (×2.14 per doubling).
+TARGET_LINEAR_SLOPE = 1.1
+
+
+@dataclass(frozen=True)
+class Size:
+    """One scale: ``schools`` schools of about ``pupils_per_school`` pupils, ``years`` years."""
+
+    name: str
+    schools: int
+    pupils_per_school: int
+    years: tuple[str, ...]
+    fast: bool = False  # vectorised one-year generator (no history) instead of the simulation
+    xlsx: bool = False  # also write and import the staff-style Excel files
+
+    @property
+    def pupils_per_year(self) -> int:
+        return self.schools * self.pupils_per_school
+
+
+FIVE_YEARS = ("2020-2021", "2021-2022", "2022-2023", "2023-2024", "2024-2025")
+COUNTRY_PUPILS = 6_500_000
+
+SIZES: dict[str, Size] = {
+    "toy": Size("toy", 2, 100, FIVE_YEARS[-2:], xlsx=True),  # for the smoke test only
+    "school": Size("school", 1, 800, FIVE_YEARS, xlsx=True),
+    "district": Size("district", 15, 800, FIVE_YEARS, xlsx=True),
+    "province": Size("province", 150, 800, FIVE_YEARS),
+    "country": Size("country", COUNTRY_PUPILS // 800, 800, FIVE_YEARS[-2:], fast=True),
+}
+
+
+def school_codes(size: Size) -> list[str]:
+    return [f"BENCH{i:05d}" for i in range(1, size.schools + 1)]
+
+
+# =============================================================================================
+# Worker side: each function below runs in its own process and returns a JSON-able dict.
+# =============================================================================================
+
+
+def _peak_rss_gb() -> float:
+    """Peak resident memory of this process and of its waited-for children, in GB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024**2  # ru_maxrss is in KiB on Linux
+
+
+def _item_frames(sample_years: dict) -> tuple[Any, Any, Any]:
+    from locson_analysis import sample
+
+    ds = sample.to_dataset(sample_years)
+    return ds.pupils, ds.school, ds.population
+
+
+def bulk_store(db: Path, pupils: Any, school: Any, population: Any,
+               first_import_id: int = 1) -> int:
+    """Write many schools and years into ``db`` at once, with the store's own schema.
+
+    ``store.write_year`` writes one school-year per call; a national database of ~16,000
+    school-years would spend its time opening the file.  This does the same rows in one
+    statement per kind: one import (and one active import) per school, year and kind.  Only the
+    benchmark uses it; real imports go through ``importer.read_year`` + ``store.write_year``.
+    Returns the next free import id.
+    """
+    import duckdb  # noqa: F401  (imported for its side effect of registering pandas frames)
+
+    from locson_analysis import store
+
+    frames = {"pupils": pupils, "school": school, "population": population}
+    with store.connect(db) as con:
+        next_id = first_import_id
+        for kind, df in frames.items():
+            if df is None or not len(df):
+                continue
+            cols = [n for n, _ in store.COLUMNS_OF_KIND[kind] if n != "import_id"]
+            con.register("incoming", df)
+            keys = con.execute(
+                "SELECT school_code, school_year, count(*) AS n FROM incoming "
+                "GROUP BY ALL ORDER BY ALL").df()
+            keys.insert(0, "import_id", range(next_id, next_id + len(keys)))
+            next_id += len(keys)
+            con.register("incoming_keys", keys)
+            present = set(df.columns)
+            select = ", ".join(
+                f"k.{c}" if c in ("school_code", "school_year")
+                else (f"i.{c}" if c in present else f"NULL AS {c}")
+                for c in cols)
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                "INSERT INTO imports SELECT import_id, school_code, school_year, ?, now(), "
+                "'[]', '', n, NULL, 'import', 'bench' FROM incoming_keys", [kind])
+            con.execute(
+                f"INSERT INTO {store.TABLE_OF_KIND[kind]} (import_id, {', '.join(cols)}) "
+                f"SELECT k.import_id, {select} FROM incoming i JOIN incoming_keys k "
+                f"USING (school_code, school_year)")
+            con.execute(
+                "INSERT OR REPLACE INTO active_imports SELECT school_code, school_year, ?, "
+                "import_id FROM incoming_keys", [kind])
+            con.execute("COMMIT")
+            con.unregister("incoming")
+            con.unregister("incoming_keys")
+    return next_id
+
+
+def task_generate(size: dict, root: str) -> dict:
+    """Synthetic data for a five-year size: CSV (and Excel) files per school and year, plus the
+    database the indicator measurements read (bulk-written, see :func:`bulk_store`)."""
+    import pandas as pd
+
+    from locson_analysis import contract, sample
+
+    sz = Size(**{**size, "years": tuple(size["years"])})
+    root_p = Path(root)
+    t0 = time.perf_counter()
+    pupils, school, population = [], [], []
+    csv_jobs: list[list[str]] = []
+    xlsx_jobs: list[list[str]] = []
+    entrants = max(1, round(sz.pupils_per_school / 4))
+    write_items_csv = sample._write_items_csv  # the staff-style item sheets as CSV
+    for code in school_codes(sz):
+        years = sample.generate(seed=SEED, first_year=sz.years[0], last_year=sz.years[-1],
+                                in_progress=False, school_code=code,
+                                entrants_per_year=entrants)
+        p, s, q = _item_frames(years)
+        pupils.append(p)
+        school.append(s.assign(school_code=code))
+        population.append(q.assign(school_code=code))
+        for year, sy in years.items():
+            folder = root_p / "csv" / code / year
+            folder.mkdir(parents=True, exist_ok=True)
+            sample.write_pupils_csv(sy.pupils, folder / f"hoc_sinh_{year}.csv")
+            if sy.school is not None:
+                write_items_csv(sy.school, contract.SCHOOL_ITEMS,
+                                folder / f"so_lieu_truong_{year}.csv")
+            if sy.population is not None:
+                write_items_csv(sy.population, contract.POPULATION_ITEMS,
+                                folder / f"pho_cap_{year}.csv")
+            csv_jobs.append([str(folder), code, year, str(len(sy.pupils))])
+    gen_seconds = time.perf_counter() - t0
+    if sz.xlsx:
+        for code in school_codes(sz):
+            sample.write_sample(root_p / "xlsx" / code, seed=SEED, fmt="xlsx",
+                                first_year=sz.years[0], last_year=sz.years[-1],
+                                in_progress=False, school_code=code,
+                                entrants_per_year=entrants)
+            for year_dir in sorted((root_p / "xlsx" / code).iterdir()):
+                n = next(j[3] for j in csv_jobs if j[1] == code and j[2] == year_dir.name)
+                xlsx_jobs.append([str(year_dir), code, year_dir.name, n])
+    files_seconds = time.perf_counter() - t0 - gen_seconds
+    all_pupils = pd.concat(pupils, ignore_index=True)
+    db = root_p / f"{sz.name}.duckdb"
+    t1 = time.perf_counter()
+    bulk_store(db, all_pupils, pd.concat(school, ignore_index=True),
+               pd.concat(population, ignore_index=True))
+    return {"db": str(db), "pupil_rows": len(all_pupils),
+            "schools": sz.schools, "years": list(sz.years),
+            "pupils_per_year": round(len(all_pupils) / len(sz.years)),
+            "generate_seconds": gen_seconds, "files_seconds": files_seconds,
+            "store_seconds": time.perf_counter() - t1,
+            "csv_jobs": csv_jobs, "xlsx_jobs": xlsx_jobs}
+
+
+def _national_chunk(n: int, year: str, chunk_no: int, first_school: int,
+                    first_pupil: int, per_school: int = 800) -> Any:
+    """``n`` pupils of one year spread over ``n / per_school`` schools (vectorised, no
+    history; pupil IDs numbered from ``first_pupil``, classes of 40 within school and grade)."""
+    import numpy as np
+
+    from locson_analysis import sample
+
+    df = sample.generate_pupils_fast(n, school_year=year, seed=SEED + chunk_no,
+                                     school_code=f"CHUNK{chunk_no}")
+    n_schools = max(1, n // per_school)
+    idx = np.arange(n)
+    school_no = first_school + idx % n_schools
+    grade = df["grade"].to_numpy(dtype=np.int64)
+    first_of_grade = np.searchsorted(grade, grade, side="left")  # rows are sorted by grade
+    class_no = (idx - first_of_grade) // n_schools // 40 + 1
+    df["school_code"] = pd_string([f"BENCH{first_school + k + 1:05d}" for k in range(n_schools)],
+                                  school_no - first_school)
+    df["class_name"] = (df["grade"].astype("str") + "A" + pd_series(class_no).astype("str")
+                        ).astype("string")
+    ids = (first_pupil + idx).astype(str)
+    df["pupil_id"] = pd_series(np.char.zfill(ids, 10)).astype("string")
+    return df
+
+
+def pd_series(values: Any) -> Any:
+    import pandas as pd
+
+    return pd.Series(values)
+
+
+def pd_string(labels: list[str], codes: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    return pd.Series(np.asarray(labels, dtype=object)[codes]).astype("string")
+
+
+def task_generate_national(size: dict, root: str, slice_rows: int = 0) -> dict:
+    """The country: ``pupils_per_school × schools`` pupils a year, written chunk by chunk into
+    the database; the school and population sheets of one simulated school copied to every
+    school.  With ``slice_rows``, also one CSV file of that many pupils for the import test."""
+    import pandas as pd
+
+    from locson_analysis import sample
+
+    sz = Size(**{**size, "years": tuple(size["years"])})
+    root_p = Path(root)
+    root_p.mkdir(parents=True, exist_ok=True)
+    db = root_p / f"{sz.name}.duckdb"
+    csv_jobs: list[list[str]] = []
+    if slice_rows:  # before any database is opened: see the note in the report on sample.py
+        folder = root_p / "csv_slice" / sz.years[-1]
+        folder.mkdir(parents=True, exist_ok=True)
+        df = sample.generate_pupils_fast(slice_rows, school_year=sz.years[-1], seed=SEED,
+                                         school_code="BENCH00001")
+        sample.write_pupils_csv(df, folder / f"hoc_sinh_{sz.years[-1]}.csv")
+        csv_jobs.append([str(folder), "BENCH00001", sz.years[-1], str(len(df))])
+        del df
+    t0 = time.perf_counter()
+    template = sample.generate(seed=SEED, first_year=sz.years[0], last_year=sz.years[-1],
+                               in_progress=False, school_code="BENCH00001")
+    _, s1, q1 = _item_frames(template)
+    codes = pd.DataFrame({"school_code": school_codes(sz)})
+    school = codes.merge(s1.drop(columns="school_code"), how="cross")
+    population = codes.merge(q1.drop(columns="school_code"), how="cross")
+    next_id = bulk_store(db, None, school, population)
+    total = sz.pupils_per_year
+    chunk = 800 * sz.pupils_per_school  # whole schools per chunk
+    rows = 0
+    chunk_no = 0
+    for y_no, year in enumerate(sz.years):
+        done = 0
+        while done < total:
+            n = min(chunk, total - done)
+            df = _national_chunk(n, year, chunk_no, done // sz.pupils_per_school,
+                                 y_no * 10**8 + done, sz.pupils_per_school)
+            next_id = bulk_store(db, df, None, None, first_import_id=next_id)
+            rows += len(df)
+            done += n
+            chunk_no += 1
+            del df
+    seconds = time.perf_counter() - t0
+    return {"db": str(db), "pupil_rows": rows, "schools": sz.schools, "years": list(sz.years),
+            "pupils_per_year": total, "generate_seconds": seconds, "files_seconds": 0.0,
+            "store_seconds": 0.0, "csv_jobs": csv_jobs, "xlsx_jobs": []}
+
+
+def task_import(jobs: list[list[str]], budget_seconds: float, db: str) -> dict:
+    """Import school-year folders (read_year + write_year into a fresh database), in order,
+    until all are done or ``budget_seconds`` has passed; rows are pupil rows."""
+    from locson_analysis import importer, store
+
+    Path(db).unlink(missing_ok=True)
+    rows = 0
+    done = 0
+    t0 = time.perf_counter()
+    for folder, code, year, _n in jobs:
+        yd = importer.read_year(folder, school_year=year, school_code=code)
+        store.write_year(db, yd)
+        rows += len(yd.pupils) if yd.pupils is not None else 0
+        done += 1
+        if time.perf_counter() - t0 > budget_seconds:
+            break
+    seconds = time.perf_counter() - t0
+    return {"rows": rows, "seconds": seconds, "files_done": done, "files_total": len(jobs),
+            "rows_total": sum(int(j[3]) for j in jobs),
+            "rows_per_second": rows / seconds if seconds else None}
+
+
+def task_indicators(db: str, school_year: str | None = None) -> dict:
+    """``store.load`` then ``indicators.compute_all`` (all years, all groups)."""
+    from locson_analysis import indicators, store
+
+    t0 = time.perf_counter()
+    ds = store.load(db)
+    t1 = time.perf_counter()
+    table = indicators.compute_all(ds, school_year=school_year)
+    t2 = time.perf_counter()
+    return {"load_seconds": t1 - t0, "indicators_seconds": t2 - t1, "output_rows": len(table),
+            "pupil_rows": len(ds.pupils), "school_year": school_year}
+
+
+FLOOR_CELL = 'school_year = ""  # the one cell: same kernel, same export as the report'
+
+
+def _floor_notebook(path: Path) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(FLOOR_CELL)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def task_report(db: str, school_year: str, repeats: int, tmp: str) -> dict:
+    """The annual report end to end (``run.run_report``: load, papermill, nbconvert, Excel)
+    against the floor: a one-cell notebook executed and exported the same way."""
+    from locson_analysis import run
+
+    tmp_p = Path(tmp)
+    source = _floor_notebook(tmp_p / "floor.ipynb")
+
+    def floor() -> float:
+        t = time.perf_counter()
+        run.execute_notebook(source, tmp_p / "floor_out.ipynb", {"school_year": school_year})
+        run.export_html(tmp_p / "floor_out.ipynb", tmp_p / "floor.html", "floor")
+        return time.perf_counter() - t
+
+    def report() -> float:
+        t = time.perf_counter()
+        run.run_report(school_year, Path(db), out_dir=tmp_p / "outputs")
+        return time.perf_counter() - t
+
+    floor()  # warm-up: first imports of papermill / nbconvert / jinja templates
+    floors, reports = [], []
+    for _ in range(repeats):  # interleaved, so a burst of load on the machine hits both
+        floors.append(floor())
+        reports.append(report())
+    f, r = sorted(floors)[len(floors) // 2], sorted(reports)[len(reports) // 2]
+    return {"floor_seconds": f, "report_seconds": r, "report_floor_ratio": r / f,
+            "floor_runs": floors, "report_runs": reports, "school_year": school_year}
+
+
+TASKS = {"generate": task_generate, "generate_national": task_generate_national,
+         "import": task_import, "indicators": task_indicators, "report": task_report}
+
+
+def worker_main(task: str, args_json: str) -> None:
+    kwargs = json.loads(args_json)
+    result = TASKS[task](**kwargs)
+    result["peak_rss_gb"] = _peak_rss_gb()
+    sys.stdout.write("\n" + json.dumps(result, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# =============================================================================================
+# Parent side
+# =============================================================================================
+
+
+def run_worker(task: str, timeout: float, **kwargs: Any) -> dict:
+    """Run one task in a fresh interpreter; its result, or ``{"error": …}``."""
+    cmd = [sys.executable, "-m", "bench.run", "--worker", task, json.dumps(kwargs)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=PROJ_ROOT, capture_output=True, text=True,
+                              timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {timeout:.0f} s", "wall_seconds": timeout}
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"error": f"exit {proc.returncode}: " + " | ".join(tail), "wall_seconds": wall}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = wall
+    return result
+
+
+def machine_info() -> dict:
+    import duckdb
+    import numpy
+    import pandas
+
+    cpu = "unknown"
+    mem_gb = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return {"nproc": len(os.sched_getaffinity(0)), "memory_gb": mem_gb, "cpu": cpu,
+            "python": platform.python_version(), "pandas": pandas.__version__,
+            "duckdb": duckdb.__version__, "numpy": numpy.__version__,
+            "platform": platform.platform(), "load_average_at_start": os.getloadavg()}
+
+
+def fit_growth(points: list[tuple[float, float]]) -> dict | None:
+    """Least-squares slope of log(seconds) on log(pupil rows): 1 is linear."""
+    pts = [(n, s) for n, s in points if n and s and s > 0]
+    if len(pts) < 2:
+        return None
+    xs = [math.log2(n) for n, _ in pts]
+    ys = [math.log2(s) for _, s in pts]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if not sxx:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    return {"slope": slope, "per_doubling": 2**slope, "points": pts}
+
+
+def _met(ok: bool | None) -> str:
+    return "—" if ok is None else ("met" if ok else "NOT met")
+
+
+def run_bench(sizes: list[str], quick: bool = False, out: Path = DEFAULT_OUT,
+              keep_data: bool = False, report: bool = True, import_budget: float | None = None,
+              timeout: float = 3600, country_slice_rows: int = 650_000,
+              report_repeats: int | None = None, country_pupils: int = COUNTRY_PUPILS,
+              log: Any = print) -> dict:
+    """Measure every size in ``sizes``; write ``out`` (JSON) and return the results."""
+    budget = import_budget if import_budget is not None else (15.0 if quick else 300.0)
+    repeats = report_repeats or (1 if quick else 3)
+    started = datetime.now().astimezone()
+    results: dict[str, Any] = {
+        "date": started.isoformat(timespec="seconds"), "machine": machine_info(),
+        "command": " ".join(["python -m bench.run", "--sizes", ",".join(sizes)]
+                            + (["--quick"] if quick else [])),
+        "quick": quick, "import_budget_seconds": budget, "sizes": {},
+    }
+    tmp_root = Path(tempfile.mkdtemp(prefix="locson-bench-"))
+    log(f"Dữ liệu tạm / temporary data: {tmp_root}")
+    try:
+        for name in sizes:
+            sz = SIZES[name]
+            if name == "country" and country_pupils != COUNTRY_PUPILS:
+                sz = replace(sz, schools=max(1, country_pupils // sz.pupils_per_school))
+            log(f"[{name}] sinh dữ liệu / generating {sz.schools} schools × "
+                f"{sz.pupils_per_school} pupils × {len(sz.years)} years …")
+            root = tmp_root / name
+            size_dict = asdict(sz)
+            if sz.fast:
+                gen = run_worker("generate_national", timeout, size=size_dict, root=str(root),
+                                 slice_rows=country_slice_rows)
+            else:
+                xlsx = sz.xlsx and not (quick and sz.schools > 1)
+                gen = run_worker("generate", timeout, size={**size_dict, "xlsx": xlsx},
+                                 root=str(root))
+            entry: dict[str, Any] = {"schools": sz.schools, "years": len(sz.years),
+                                     "pupils_per_year": sz.pupils_per_year, "generate": gen}
+            results["sizes"][name] = entry
+            if "error" in gen:
+                log(f"[{name}] generation failed: {gen['error']}")
+                continue
+            entry["pupil_rows"] = gen["pupil_rows"]
+            for fmt in ("csv", "xlsx"):
+                jobs = gen[f"{fmt}_jobs"]
+                if not jobs:
+                    continue
+                log(f"[{name}] nhập {fmt.upper()} / importing {len(jobs)} folders "
+                    f"(budget {budget:.0f} s) …")
+                entry[f"import_{fmt}"] = run_worker(
+                    "import", timeout, jobs=jobs, budget_seconds=budget,
+                    db=str(root / f"import_{fmt}.duckdb"))
+            year = sz.years[-1] if sz.fast else None
+            log(f"[{name}] chỉ số / indicators (store.load + compute_all) …")
+            entry["indicators"] = run_worker("indicators", timeout, db=gen["db"],
+                                             school_year=year)
+            if report and name in ("school", "toy"):
+                log(f"[{name}] báo cáo / report vs one-cell floor ({repeats}×) …")
+                rtmp = root / "report"
+                rtmp.mkdir(parents=True, exist_ok=True)
+                entry["report"] = run_worker("report", timeout, db=gen["db"],
+                                             school_year=sz.years[-1], repeats=repeats,
+                                             tmp=str(rtmp))
+            if not keep_data:
+                shutil.rmtree(root, ignore_errors=True)
+    finally:
+        if not keep_data:
+            shutil.rmtree(tmp_root, ignore_errors=True)
+    results["finished"] = datetime.now().astimezone().isoformat(timespec="seconds")
+    summarise(results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    log(format_table(results))
+    log(f"Kết quả / results: {out}")
+    return results
+
+
+def _best_import(sizes: dict, fmt: str) -> tuple[float | None, str | None]:
+    """The import rate at the largest size measured (most rows imported)."""
+    best: tuple[int, float | None, str | None] = (-1, None, None)
+    for name, e in sizes.items():
+        imp = e.get(f"import_{fmt}") or {}
+        if imp.get("rows_per_second") and imp["rows"] > best[0]:
+            best = (imp["rows"], imp["rows_per_second"], name)
+    return best[1], best[2]
+
+
+def summarise(results: dict) -> None:
+    """Headline numbers, targets met / not met, and growth with pupils."""
+    sizes = results["sizes"]
+    rep = (sizes.get("school") or sizes.get("toy") or {}).get("report") or {}
+    results["report_floor_ratio"] = rep.get("report_floor_ratio")
+    nat = (sizes.get("country") or {}).get("indicators") or {}
+    results["national_indicators_seconds"] = nat.get("indicators_seconds")
+    results["national_load_seconds"] = nat.get("load_seconds")
+    results["national_indicators_peak_gb"] = nat.get("peak_rss_gb")
+    for fmt in ("csv", "xlsx"):
+        rate, where = _best_import(sizes, fmt)
+        results[f"{fmt}_rows_per_second"] = rate
+        results[f"{fmt}_rows_per_second_size"] = where
+
+    def pts(get: Any) -> list[tuple[float, float]]:
+        out = []
+        for e in sizes.values():
+            try:
+                out.append((float(e["pupil_rows"]), float(get(e))))
+            except (KeyError, TypeError):
+                continue
+        return out
+
+    results["growth"] = {
+        "indicators": fit_growth(pts(lambda e: e["indicators"]["indicators_seconds"])),
+        "load": fit_growth(pts(lambda e: e["indicators"]["load_seconds"])),
+        "indicators_peak_gb": fit_growth(pts(lambda e: e["indicators"]["peak_rss_gb"])),
+    }
+    imp_pts = []
+    for e in sizes.values():
+        imp = e.get("import_csv") or {}
+        if imp.get("rows"):
+            imp_pts.append((float(imp["rows"]), float(imp["seconds"])))
+    results["growth"]["import_csv"] = fit_growth(imp_pts)
+
+    r = results["report_floor_ratio"]
+    ns, ng = results["national_indicators_seconds"], results["national_indicators_peak_gb"]
+    cr, xr = results["csv_rows_per_second"], results["xlsx_rows_per_second"]
+    g = results["growth"]["indicators"]
+    results["targets"] = [
+        {"target": f"report ≤ {TARGET_REPORT_FLOOR_RATIO} × floor", "measured": r,
+         "met": None if r is None else r <= TARGET_REPORT_FLOOR_RATIO},
+        {"target": f"national indicators ≤ {TARGET_NATIONAL_SECONDS:.0f} s", "measured": ns,
+         "met": None if ns is None else ns <= TARGET_NATIONAL_SECONDS},
+        {"target": f"national indicators ≤ {TARGET_NATIONAL_GB:.0f} GB", "measured": ng,
+         "met": None if ng is None else ng <= TARGET_NATIONAL_GB},
+        {"target": f"CSV import ≥ {TARGET_CSV_ROWS_PER_SECOND:,} rows/s", "measured": cr,
+         "met": None if cr is None else cr >= TARGET_CSV_ROWS_PER_SECOND},
+        {"target": f"Excel import ≥ {TARGET_XLSX_ROWS_PER_SECOND:,} rows/s", "measured": xr,
+         "met": None if xr is None else xr >= TARGET_XLSX_ROWS_PER_SECOND},
+        {"target": f"indicators grow linearly (slope ≤ {TARGET_LINEAR_SLOPE})",
+         "measured": g["slope"] if g else None,
+         "met": None if not g else g["slope"] <= TARGET_LINEAR_SLOPE},
+    ]
+
+
+def _num(x: Any, fmt: str = "{:,.1f}") -> str:
+    if x is None:
+        return "—"
+    return fmt.format(x)
+
+
+def format_table(results: dict) -> str:
+    """The results as a Markdown table (what the README "Performance" section shows)."""
+    lines = [
+        "| Size | Schools | Pupils/year | Years | Pupil rows | CSV import rows/s (rows measured)"
+        " | Excel import rows/s (rows measured) | store.load s | compute_all s | Peak GB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, e in results["sizes"].items():
+        ind = e.get("indicators") or {}
+        cells = [name, f"{e['schools']:,}", f"{e['pupils_per_year']:,}", str(e["years"]),
+                 _num(e.get("pupil_rows"), "{:,.0f}")]
+        for fmt in ("csv", "xlsx"):
+            imp = e.get(f"import_{fmt}") or {}
+            if "error" in imp:
+                cells.append("error")
+            elif imp:
+                part = "" if imp["files_done"] == imp["files_total"] else " slice"
+                cells.append(f"{_num(imp['rows_per_second'], '{:,.0f}')} "
+                             f"({imp['rows']:,}{part})")
+            else:
+                cells.append("—")
+        if "error" in ind:
+            cells += ["error", "error", "error"]
+        else:
+            cells += [_num(ind.get("load_seconds"), "{:.2f}"),
+                      _num(ind.get("indicators_seconds"), "{:.2f}"),
+                      _num(ind.get("peak_rss_gb"), "{:.2f}")]
+        lines.append("| " + " | ".join(cells) + " |")
+    rep = next((e["report"] for e in results["sizes"].values() if e.get("report")), None)
+    if rep and "error" not in rep:
+        lines.append("")
+        lines.append(f"Report (one school, {rep['school_year']}): "
+                     f"{rep['report_seconds']:.1f} s end to end vs floor "
+                     f"{rep['floor_seconds']:.1f} s (one-cell notebook, same kernel and export) "
+                     f"→ ratio {rep['report_floor_ratio']:.2f}; peak {rep['peak_rss_gb']:.2f} GB")
+    elif rep:
+        lines.append(f"\nReport: error — {rep['error']}")
+    lines += ["", "| Target | Measured | |", "|---|---:|---|"]
+    for t in results["targets"]:
+        m = t["measured"]
+        lines.append(f"| {t['target']} | {_num(m, '{:,.2f}')} | {_met(t['met'])} |")
+    lines.append("")
+    for key, g in results["growth"].items():
+        if g:
+            lines.append(f"Growth of {key} with pupils: slope {g['slope']:.2f} "
+                         f"(× {g['per_doubling']:.2f} per doubling of pupils)")
+    errors = [(n, k, v["error"]) for n, e in results["sizes"].items()
+              for k, v in e.items() if isinstance(v, dict) and "error" in v]
+    for n, k, msg in errors:
+        lines.append(f"{n} / {k}: {msg}")
+    m = results["machine"]
+    lines.append(f"\nMachine: {m['nproc']} cores, {m['memory_gb']} GB, {m['cpu']}; Python "
+                 f"{m['python']}, pandas {m['pandas']}, DuckDB {m['duckdb']}; load average at "
+                 f"start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])}; "
+                 f"{results['date']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split(
+        "\n")[0])
+    parser.add_argument("--sizes", default="school,district",
+                        help="comma-separated: school, district, province, country")
+    parser.add_argument("--quick", action="store_true",
+                        help="small budgets (import ≤ 15 s a format, one report run)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--keep-data", action="store_true")
+    parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--import-budget", type=float, default=None,
+                        help="seconds of importing per size and format (then a slice)")
+    parser.add_argument("--timeout", type=float, default=3600,
+                        help="seconds before one measurement is abandoned")
+    parser.add_argument("--country-slice-rows", type=int, default=650_000,
+                        help="pupils in the single CSV file imported at the country size")
+    parser.add_argument("--report-repeats", type=int, default=None)
+    parser.add_argument("--country-pupils", type=int, default=COUNTRY_PUPILS,
+                        help="pupils a year at the country size (default 6,500,000)")
+    parser.add_argument("--worker", nargs=2, metavar=("TASK", "JSON"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker_main(*args.worker)
+        return 0
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        parser.error(f"unknown size(s): {', '.join(unknown)}; choose from {', '.join(SIZES)}")
+    run_bench(sizes, quick=args.quick, out=args.out, keep_data=args.keep_data,
+              report=not args.no_report, import_budget=args.import_budget,
+              timeout=args.timeout, country_slice_rows=args.country_slice_rows,
+              report_repeats=args.report_repeats, country_pupils=args.country_pupils)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

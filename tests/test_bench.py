@@ -1,0 +1,40 @@
+"""Smoke test of the benchmark machinery at a toy size (speed is measured, never asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import run as bench
+
+HEADLINE_KEYS = {"report_floor_ratio", "national_indicators_seconds",
+                 "national_indicators_peak_gb", "csv_rows_per_second", "xlsx_rows_per_second",
+                 "machine", "date", "sizes", "targets", "growth"}
+
+
+def test_toy_bench_writes_the_json(tmp_path: Path) -> None:
+    out = tmp_path / "latest.json"
+    lines: list[str] = []
+    bench.run_bench(["toy", "country"], out=out, report=False, country_pupils=1_600,
+                    country_slice_rows=300, import_budget=30, log=lines.append)
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert HEADLINE_KEYS <= set(results)
+    assert {"nproc", "memory_gb", "cpu", "python", "pandas", "duckdb"} <= set(
+        results["machine"])
+    toy = results["sizes"]["toy"]
+    assert toy["import_csv"]["rows"] == toy["pupil_rows"] > 0
+    assert toy["import_xlsx"]["rows"] == toy["pupil_rows"]
+    assert toy["indicators"]["output_rows"] > 0
+    assert results["sizes"]["country"]["pupil_rows"] == 2 * 1_600
+    assert results["national_indicators_seconds"] > 0
+    assert results["csv_rows_per_second"] > 0 and results["xlsx_rows_per_second"] > 0
+    assert results["report_floor_ratio"] is None  # report skipped at the toy size
+    assert results["growth"]["indicators"]["slope"] is not None
+    assert "| toy |" in lines[-2]  # the table is printed
+
+
+def test_growth_fit_is_linear_for_linear_cost() -> None:
+    fit = bench.fit_growth([(1_000, 0.5), (2_000, 1.0), (8_000, 4.0)])
+    assert fit is not None
+    assert abs(fit["slope"] - 1.0) < 1e-9
+    assert abs(fit["per_doubling"] - 2.0) < 1e-9
