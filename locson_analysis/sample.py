@@ -1065,29 +1065,39 @@ def _write_items_xlsx(items: dict[str, Any], spec: tuple[contract.Item, ...], ti
 def _format_dates(s: pd.Series) -> pd.Series:
     """dd/mm/yyyy text, formatting each distinct date once (few distinct, many rows)."""
     codes, uniques = pd.factorize(s)
-    text = np.append(pd.DatetimeIndex(uniques).strftime("%d/%m/%Y").to_numpy(object), "")
-    return pd.Series(text[codes], index=s.index)  # code -1 (missing) → ""
+    text = np.append(pd.DatetimeIndex(uniques).strftime("%d/%m/%Y").to_numpy(object), None)
+    return pd.Series(text[codes], index=s.index, dtype=object)  # code -1 (missing) → None
 
 
 def write_pupils_csv(pupils: pd.DataFrame, path: str | Path) -> Path:
     """A canonical pupil table as a plain UTF-8 CSV with the contract's Vietnamese headers
-    (dates dd/mm/yyyy, yes as "x"), vectorised for millions of rows."""
+    (dates dd/mm/yyyy, yes as "x", blanks empty), vectorised for millions of rows: DuckDB
+    writes the file (several times faster than ``DataFrame.to_csv``), rows in order."""
+    import duckdb
+
     path = Path(path)
-    out = pd.DataFrame()
+    out = pd.DataFrame(index=pupils.index)
     for c in contract.PUPIL_COLUMNS:
         s = pupils[c.name]
         if c.kind == "date":
             v = _format_dates(s)
         elif c.kind == "bool":
-            v = pd.Series(np.where(s.fillna(False).to_numpy(bool), "x", ""), index=s.index)
+            v = pd.Series(np.where(s.fillna(False).to_numpy(bool), "x", None), index=s.index)
         elif c.kind == "sex":
             v = s.map(contract.SEX_LABELS)
         elif c.kind == "outcome":
             v = s.map(contract.OUTCOME_LABELS)
         else:
             v = s
-        out[c.header] = v
-    out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        out[c.header] = v.astype(object).where(v.notna(), None) if c.kind != "int" else v
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("pupil_csv", out.reset_index(drop=True))
+        target = str(path).replace("'", "''")
+        con.execute(f"COPY pupil_csv TO '{target}' (HEADER, DELIMITER ',')")
+    finally:
+        con.close()
     return path
 
 

@@ -453,6 +453,8 @@ def test_csv_format(tmp_path: Path, sample: dict[str, SampleYear]) -> None:
     assert rows[0] == [c.header for c in contract.PUPIL_COLUMNS]
     assert len(rows) - 1 == len(sample[year].pupils)
     assert rows[1][0] == sample[year].pupils["pupil_id"].iloc[0]
+    again = write_pupils_csv(sample[year].pupils, tmp_path / "again.csv")
+    assert again.read_bytes() == pupils.read_bytes()
     items = (tmp_path / year / f"so_lieu_truong_{year}.csv").read_text(encoding="utf-8")
     assert items.splitlines()[0] == "Nội dung,Giá trị"
     assert not (tmp_path / IN_PROGRESS / f"so_lieu_truong_{IN_PROGRESS}.csv").exists()
