@@ -214,10 +214,10 @@ DIRECTION_SYMBOLS = {
 def fmt_threshold(threshold: object, direction: object, key: str) -> str:
     """The target as people read it: "≥ 97,5 %", "< 0,06 %", "Có"."""
     d = "" if P.is_missing(direction) else str(direction)
-    if unit_of(key) == "yesno" or d in ("yes", "true", "has"):
-        return "Có" if P.is_missing(threshold) or float(threshold) else "Không"  # type: ignore[arg-type]
     if P.is_missing(threshold):
         return P.MISSING
+    if unit_of(key) == "yesno" or d in ("yes", "true", "has"):
+        return "Có" if float(threshold) else "Không"  # type: ignore[arg-type]
     symbol = DIRECTION_SYMBOLS.get(d, d)
     return f"{symbol} {fmt_value(threshold, key)}".strip()
 
@@ -281,9 +281,9 @@ def targets_table(evaluation: pd.DataFrame, phase: str | None) -> ReportTable:
     data = pd.DataFrame(rows)
     shown_df = pd.DataFrame(shown)
     if not shown_df.empty:  # a target measured twice (completion and dropout): say it once
-        again = (shown_df["Chỉ tiêu"].eq(shown_df["Chỉ tiêu"].shift())
-                 & shown_df["Nội dung chỉ tiêu trong kế hoạch"].eq(
-                     shown_df["Nội dung chỉ tiêu trong kế hoạch"].shift()))
+        text = shown_df["Nội dung chỉ tiêu trong kế hoạch"]
+        again = (shown_df["Chỉ tiêu"].ne(P.MISSING) & text.ne(P.MISSING) & text.ne("")
+                 & shown_df["Chỉ tiêu"].eq(shown_df["Chỉ tiêu"].shift()) & text.eq(text.shift()))
         shown_df.loc[again, "Nội dung chỉ tiêu trong kế hoạch"] = "(như trên)"
     title = "Các chỉ tiêu của kế hoạch" + (f" (giai đoạn {phase})" if phase else "")
     return ReportTable("targets", "Chỉ tiêu", title, data, shown_df,

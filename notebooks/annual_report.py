@@ -91,9 +91,13 @@ if report.mid_year:
 heading(f"1. Kết quả thực hiện các chỉ tiêu của kế hoạch ({phase_text})")
 enrol = ("" if report.enrolment is None or P.is_missing(report.enrolment)
          else f" Đầu năm học có {P.fmt_num(report.enrolment)} học sinh.")
-show(P.paragraph("Các chỉ tiêu được ghi theo đúng số thứ tự của kế hoạch trong giai đoạn của "
-                 "năm học báo cáo. «Thay đổi» so sánh với năm học trước; với các tỷ lệ, thay đổi "
-                 "tính bằng điểm phần trăm." + enrol))
+if report.phase:
+    show(P.paragraph("Các chỉ tiêu được ghi theo đúng số thứ tự của kế hoạch trong giai đoạn "
+                     "của năm học báo cáo. «Thay đổi» so sánh với năm học trước; với các tỷ lệ, "
+                     "thay đổi tính bằng điểm phần trăm." + enrol))
+else:
+    show(P.note_box("Năm học này nằm ngoài các giai đoạn của kế hoạch (2022–2025, 2025–2030): "
+                    "các chỉ số được ghi để so sánh, không đánh giá đạt hay chưa đạt." + enrol))
 show(report.tables["targets"].to_html())
 
 # %%

@@ -295,3 +295,25 @@ def test_papermill_documents_every_parameter(path: Path) -> None:
     for p in found.values():
         assert p["inferred_type_name"] in {"str", "bool", "int", "float"}
         assert p["help"], f"{p['name']}: no help comment"
+
+
+def test_cross_year_findings_are_counted_never_listed(built: dict) -> None:
+    import dataclasses
+
+    import pandas as pd
+
+    from locson_analysis import indicators
+
+    ds = built["ds"]
+    ids = ds.pupils.loc[ds.pupils["school_year"] == "2024-2025", "pupil_id"].head(3).tolist()
+    checks = pd.DataFrame({
+        "school_code": "LOCSON", "school_year": "2024-2025", "next_year": "2025-2026",
+        "check_name": ["missing_next_year", "missing_next_year", "sex_changed"],
+        "pupil_id": ids, "detail": ["x", "y", "z"]})
+    ds2 = dataclasses.replace(ds, checks=checks)
+    gaps = report_tables.gaps_table(ds2, indicators.compute_all(ds2), "2025-2026")
+    html = gaps.to_html()
+    crossyear_rows = gaps.data[gaps.data["Loại"] == "Đối chiếu 2024-2025 → 2025-2026"]
+    assert sorted(crossyear_rows["Số lượng"]) == [1, 2]
+    assert "Kiểm tra xem em đã bỏ học hay chuyển trường" in html  # what to do
+    assert not any(i in html for i in ids)
