@@ -719,6 +719,10 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
             continue
         if _is_footer(row):
             break
+        texts = [clean_text(c) for c in row if not _blank(c)]
+        if len(texts) > 1 and len(set(texts)) == 1:
+            i += 1  # a heading merged across the row, such as "KHỐI 6" or "Lớp 6A1"
+            continue
         if key_blank(row):
             j = i + 1
             while j < len(rows) and key_blank(rows[j]):

@@ -252,6 +252,29 @@ def test_blank_row_between_grade_blocks_keeps_reading_but_footer_ends(tmp_path: 
     assert y.pupils["source_row"].tolist() == [8, 10]
 
 
+def test_merged_section_headings_inside_the_table_are_skipped(tmp_path: Path) -> None:
+    f = year_dir(tmp_path) / "ds.xlsx"
+    wb = write_table(f, MOET_PUPIL_HEADERS,
+                     [{"STT": "KHỐI 6"}, pupil_row("HS1"), {"STT": "KHỐI 7"},
+                      pupil_row("HS2", cls="7A", birth=datetime(2011, 1, 1))], save=False)
+    ws = wb.active
+    ws.merge_cells("A8:Y8")
+    ws.merge_cells("A10:Y10")
+    wb.save(f)
+    y = read_year(f, today=TODAY)
+    assert y.pupils["pupil_id"].tolist() == ["HS1", "HS2"]
+    assert y.pupils["source_row"].tolist() == [9, 11]
+
+
+def test_two_columns_with_the_same_meaning(tmp_path: Path) -> None:
+    headers = [*MOET_PUPIL_HEADERS, "Ngày sinh"]
+    rows = [pupil_row()]
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", rows, headers=headers)
+    [p] = problems_of(f)
+    assert (p.row, p.column) == (6, "Ngày sinh")
+    assert "có hai cột cùng mang nghĩa «Ngày sinh» (cột D và cột Z)" in p.message
+
+
 @pytest.mark.parametrize("birth_header", ["Ngày sinh", "Ngày tháng năm sinh"])
 def test_repeated_header_row_on_a_new_page_is_skipped(tmp_path: Path, birth_header: str) -> None:
     headers = [birth_header if h == "Ngày sinh" else h for h in MOET_PUPIL_HEADERS]
