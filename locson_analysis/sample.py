@@ -1101,13 +1101,19 @@ def write_pupils_csv(pupils: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def _write_items_csv(items: dict[str, Any], spec: tuple[contract.Item, ...],
-                     path: Path) -> Path:
+def write_items_csv(items: dict[str, Any], spec: tuple[contract.Item, ...],
+                    path: str | Path) -> Path:
+    """A school or population sheet (``SampleYear.school``/``.population``) as a plain CSV:
+    "Nội dung,Giá trị", then one row per item (booleans "Có"/"Không")."""
+    path = Path(path)
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow([contract.ITEM_HEADER[0], contract.VALUE_HEADER[0]])
         w.writerows(_item_values(items, spec))
     return path
+
+
+_write_items_csv = write_items_csv  # the name bench/run.py used first
 
 
 def write_sample(out_dir: str | Path, seed: int = 2025, fmt: Literal["xlsx", "csv"] = "xlsx",
@@ -1129,10 +1135,10 @@ def write_sample(out_dir: str | Path, seed: int = 2025, fmt: Literal["xlsx", "cs
         if fmt == "csv":
             written.append(write_pupils_csv(sy.pupils, folder / f"hoc_sinh_{year}.csv"))
             if sy.school is not None:
-                written.append(_write_items_csv(sy.school, contract.SCHOOL_ITEMS,
+                written.append(write_items_csv(sy.school, contract.SCHOOL_ITEMS,
                                                 folder / f"so_lieu_truong_{year}.csv"))
             if sy.population is not None:
-                written.append(_write_items_csv(sy.population, contract.POPULATION_ITEMS,
+                written.append(write_items_csv(sy.population, contract.POPULATION_ITEMS,
                                                 folder / f"pho_cap_{year}.csv"))
             continue
         if fmt != "xlsx":
