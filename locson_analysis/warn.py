@@ -591,13 +591,18 @@ class WarningRun:
     backtest: Any
     backtest_text: list[str]
 
-    def by_class(self) -> dict[str, pd.DataFrame]:
-        """The listed pupils of each class, with Vietnamese headers (for homeroom teachers)."""
-        cols = [c for c in LIST_HEADERS if c in self.listed.columns and c != "class_name"]
+    def list_columns(self) -> list[str]:
+        """The columns of the list staff read (explanations only when the model ranks)."""
+        cols = [c for c in LIST_HEADERS if c in self.listed.columns]
         if self.ranking != "model":
             cols.remove("model_explanation")
         if not self.listed["change"].astype(bool).any():
             cols.remove("change")
+        return cols
+
+    def by_class(self) -> dict[str, pd.DataFrame]:
+        """The listed pupils of each class, with Vietnamese headers (for homeroom teachers)."""
+        cols = [c for c in self.list_columns() if c != "class_name"]
         return {str(k): g[cols].rename(columns=LIST_HEADERS).reset_index(drop=True)
                 for k, g in self.listed.groupby("class_name", sort=True)}
 
@@ -807,11 +812,10 @@ def write_excel(run: WarningRun, path: str | Path) -> Path:
 
     path = Path(path)
     wb = Workbook()
-    title = f"{INTERNAL_MARK.upper()}"
+    title = INTERNAL_MARK
     sub = (f"Danh sách học sinh cần quan tâm (nguy cơ bỏ học) — năm học {run.school_year} — "
            f"{POINT_LABELS[run.point]} — lập ngày {run.run_at:%d/%m/%Y}")
-    cols = [c for c in LIST_HEADERS if c in run.listed.columns]
-    sheets = [("Danh sách", run.listed, cols, LIST_HEADERS)]
+    sheets = [("Danh sách", run.listed, run.list_columns(), LIST_HEADERS)]
     change_headers = {"change": "Thay đổi", "class_name": "Lớp", "pupil_id": "Mã học sinh",
                       "full_name": "Họ và tên", "reasons": "Lý do"}
     sheets.append(("Thay đổi", run.changes, list(change_headers), change_headers))
