@@ -423,9 +423,12 @@ def _excel_grids(data: bytes) -> list[Grid]:
                           "lại, hoặc xuất lại tệp") from exc
     grids = []
     for ws in wb.worksheets:
-        ncols = min(ws.max_column or 0, MAX_COLUMNS)
-        rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, max_col=max(ncols, 1),
-                                              values_only=True)]
+        nrows, ncols = _used_extent(ws)
+        ncols = min(ncols, MAX_COLUMNS)
+        rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=max(nrows, 1), min_col=1,
+                                              max_col=max(ncols, 1), values_only=True)]
+        if nrows == 0:
+            rows = []
         for rng in ws.merged_cells.ranges:
             top = rng.min_row - 1
             left = rng.min_col - 1
@@ -438,6 +441,20 @@ def _excel_grids(data: bytes) -> list[Grid]:
         grids.append(Grid(ws.title, rows))
     wb.close()
     return grids
+
+
+def _used_extent(ws: object) -> tuple[int, int]:
+    """Last row and column holding a value.  ``max_row`` counts formatted empty cells too, and
+    a sheet formatted down to row 1,048,576 must not be walked cell by cell."""
+    cells = getattr(ws, "_cells", None)
+    if cells is None:
+        return ws.max_row or 0, ws.max_column or 0  # type: ignore[attr-defined]
+    used = [rc for rc, cell in cells.items() if cell.value is not None]
+    merged = [(r.max_row, r.max_col) for r in ws.merged_cells.ranges]  # type: ignore[attr-defined]
+    if not used:
+        return 0, 0
+    return (max(max(r for r, _ in used), max((r for r, _ in merged), default=0)),
+            max(max(c for _, c in used), max((c for _, c in merged), default=0)))
 
 
 def _decode_csv(data: bytes) -> str:
