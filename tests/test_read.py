@@ -302,6 +302,18 @@ def test_several_sheets_per_grade_and_an_ignored_sheet(tmp_path: Path) -> None:
     assert [f.sheet for f in y.files] == ["Khối 6", "Khối 7"]
 
 
+def test_sheet_formatted_to_the_last_row_is_read_quickly(tmp_path: Path) -> None:
+    from openpyxl.styles import Font
+
+    f = year_dir(tmp_path) / "ds.xlsx"
+    wb = write_table(f, MOET_PUPIL_HEADERS, [pupil_row()], save=False)
+    wb.active.cell(1_048_576, 30).font = Font(bold=True)
+    wb.active.cell(3, 16_000).font = Font(bold=True)
+    wb.save(f)
+    y = read_year(f, today=TODAY)  # walking 10^6 × 150 cells would take minutes
+    assert y.pupils["pupil_id"].tolist() == ["HS001"]
+
+
 def test_two_pupil_files_are_concatenated_and_duplicates_reported(tmp_path: Path) -> None:
     d = year_dir(tmp_path)
     write_pupils(d / "k6.xlsx", [pupil_row("HS1")])
