@@ -425,8 +425,7 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
     leave = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     leave[left] = _days(lo, hi, rng, int(left.sum()))
     s2_start = np.datetime64(date(start + 1, *SEMESTER2_START), "D")
-    left_s1 = left & (leave < s2_start)
-    left_s2 = left & ~left_s1
+    left_s1 = left & (leave < s2_start)  # no semester-2 data, no semester-1 results
     reason = np.full(n, None, dtype=object)
     is_drop = outcome == "dropped_out"
     reason[is_drop] = _choose(rng, DROPOUT_REASONS, int(is_drop.sum()), DROPOUT_REASON_WEIGHTS)
@@ -438,7 +437,6 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
     passing = np.isin(outcome, ["promoted", "completed"])
     abs1 = np.where(passing, np.minimum(abs1, 40), abs1)
     abs2 = np.where(passing, np.minimum(abs2, contract.ABSENCE_LIMIT - abs1), abs2)
-    abs1_na = np.zeros(n, bool)
     abs2_na = left_s1 | in_progress
 
     # Results on one scale per row.
@@ -459,22 +457,18 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
                   _labels(c_yr_pass, _CUTS["c58"], _COND58))
     fail58 = np.where(rng.random(n) < 0.15, "Kém", "Yếu")
     ly = np.where(failing, np.where(tt22, "Chưa đạt", fail58), ly)
-    s1_na = left_s1.copy()
     year_na = left | in_progress
-    l1 = np.where(s1_na, None, l1)
-    k1 = np.where(s1_na, None, k1)
+    l1 = np.where(left_s1, None, l1)
+    k1 = np.where(left_s1, None, k1)
     ly = np.where(year_na, None, ly)
     ky = np.where(year_na, None, ky)
     # The scale that applies to the row, even when a leaver has no result yet.
     scale = np.where(tt22, "tt22", "tt58").astype(object)
-    del left_s2
 
     out = roster.copy()
     out["entry_date"] = entry
-    out["absences_s1"] = pd.array(np.where(abs1_na, 0, abs1), dtype="Int64")
-    out.loc[abs1_na, "absences_s1"] = pd.NA
-    out["absences_s2"] = pd.array(abs2, dtype="Int64")
-    out.loc[abs2_na, "absences_s2"] = pd.NA
+    out["absences_s1"] = pd.arrays.IntegerArray(abs1.astype(np.int64), np.zeros(n, bool))
+    out["absences_s2"] = pd.arrays.IntegerArray(abs2.astype(np.int64), abs2_na.copy())
     out["learning_s1"] = l1
     out["conduct_s1"] = k1
     out["learning_year"] = ly
