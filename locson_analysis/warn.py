@@ -725,6 +725,20 @@ def _earlier_flags(p: pd.DataFrame, school_year: str, rules: Rules,
     return out.reindex(columns=cols)
 
 
+def check_year(pupils: pd.DataFrame, school_year: str, point: Point) -> None:
+    """A clear error when the year has no pupils, or has not ended for an end-of-year run."""
+    if point not in ("mid", "end"):
+        raise LocsonError(f"Thời điểm cảnh báo «{point}» không hợp lệ: chỉ dùng mid hoặc end.")
+    year = pupils[pupils["school_year"] == school_year]
+    if year.empty:
+        raise LocsonError(f"Chưa có danh sách học sinh năm học {school_year} trong cơ sở dữ "
+                          f"liệu. Hãy nhập dữ liệu năm học này trước.")
+    if point == "end" and year["outcome"].eq("in_progress").any():
+        raise LocsonError(f"Năm học {school_year} chưa kết thúc (còn học sinh «Đang học»), nên "
+                          f"chưa có kết quả cả năm. Hãy chạy cảnh báo giữa năm: "
+                          f"locson warn --year {school_year} --point mid.")
+
+
 def build_run(ds: Dataset, school_year: str, point: Point, capacity: int = 30,
               rules: Rules | None = None, previous: pd.DataFrame | None = None,
               previous_label: str | None = None, seed: int = 0) -> WarningRun:
@@ -733,16 +747,9 @@ def build_run(ds: Dataset, school_year: str, point: Point, capacity: int = 30,
 
     rules = rules or load_rules()
     p = _prepared(ds.pupils)
-    if school_year not in set(p["school_year"]):
-        raise LocsonError(f"Chưa có danh sách học sinh năm học {school_year} trong cơ sở dữ "
-                          f"liệu. Hãy nhập dữ liệu năm học này trước.")
+    check_year(p, school_year, point)
     # As the school saw it then: later years (if any) play no part in this run.
     p = p[p["school_year"] <= school_year]
-    if point == "end" and p.loc[p["school_year"] == school_year, "outcome"].eq(
-            "in_progress").any():
-        raise LocsonError(f"Năm học {school_year} chưa kết thúc (còn học sinh «Đang học»), nên "
-                          f"chưa có kết quả cả năm. Hãy chạy cảnh báo giữa năm: "
-                          f"locson warn --year {school_year} --point mid.")
     flags = flag(p, school_year, point, rules)
     bt = warn_model.backtest(p, capacity=capacity, seed=seed, rules=rules)
     ranking: Literal["model", "rules"] = "rules"
@@ -927,10 +934,11 @@ def run_warning(school_year: str, point: Point = "end", db: str | Path | None = 
     """
     import tempfile
 
-    if point not in ("mid", "end"):
-        raise LocsonError(f"Thời điểm cảnh báo «{point}» không hợp lệ: chỉ dùng mid hoặc end.")
+    from . import store
+
     db = Path(db) if db else config.DEFAULT_DB
     year_dir = internal_dir(out_dir, school_year)
+    check_year(store.load(db).pupils, school_year, point)  # fail fast, before the notebook
     from . import run as runner  # papermill and nbconvert load slowly: only when needed
     year_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(school_year, point)

@@ -511,6 +511,10 @@ def test_run_warning_writes_marked_internal_outputs_only(tmp_path: Path):
     # A second run reads the first run's list: nothing changed.
     run = warn.prepare(db, "2024-2025", "mid", 10, out)
     assert run.previous_run is not None and run.changes.empty
+    # The year is in progress: an end-of-year run stops before running the notebook.
+    with pytest.raises(LocsonError, match="--point mid"):
+        warn.run_warning("2024-2025", "end", db=db, out_dir=out)
+    assert not list(year_dir.glob("*cuoi_nam*"))
 
 
 def test_notebook_pair_is_in_sync_has_parameters_and_no_outputs():
