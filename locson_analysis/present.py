@@ -194,12 +194,14 @@ def status_badge(status: object) -> str:
 
 def table_html(df: pd.DataFrame, formats: Mapping[str, str | Callable[[object], str]] | None = None,
                caption: str | None = None, html_columns: Sequence[str] = (),
-               right_align: Sequence[str] | None = None) -> str:
+               right_align: Sequence[str] | None = None,
+               col_css: Mapping[str, str] | None = None) -> str:
     """An HTML table (pandas Styler, index hidden) with Vietnamese number formats.
 
     ``formats`` maps a column to a format name of :data:`FORMATTERS` or a function.  Columns not
     named are formatted by the Styler with ``decimal=","`` and ``thousands="."``.  Text is
     HTML-escaped except in ``html_columns`` (cells built by this module, e.g. badges).
+    ``col_css`` adds CSS to a column's cells (``{"Chỉ tiêu": "min-width:12em"}``).
     """
     formats = dict(formats or {})
     shown = df.copy()
@@ -236,6 +238,8 @@ def table_html(df: pd.DataFrame, formats: Mapping[str, str | Callable[[object], 
         if col in right_align:
             styles.append({"selector": f"td.col{j}",
                            "props": "text-align:right;white-space:nowrap"})
+        if col_css and col in col_css:
+            styles.append({"selector": f"td.col{j}", "props": col_css[col]})
     styler = styler.set_table_styles(styles)
     if caption:
         styler = styler.set_caption(esc(caption))
@@ -289,11 +293,17 @@ def set_theme() -> None:
     warnings.filterwarnings("ignore", message="Glyph .* missing from")
 
 
-def percent_axis(ax, digits: int = 0, axis: str = "y") -> None:
-    """Label an axis of fractions as Vietnamese percentages (0.975 → "97,5 %")."""
+def percent_axis(ax, digits: int = 0, axis: str = "y", cap: float | None = None) -> None:
+    """Label an axis of fractions as Vietnamese percentages (0.975 → "97,5 %").
+
+    Ticks above ``cap`` (1.0 for a rate, which cannot pass 100 %) are left unlabelled.
+    """
     from matplotlib.ticker import FuncFormatter
 
-    formatter = FuncFormatter(lambda v, _pos: fmt_pct(v, digits))
+    def label(v: float, _pos: int) -> str:
+        return "" if cap is not None and v > cap + 1e-12 else fmt_pct(v, digits)
+
+    formatter = FuncFormatter(label)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
 
@@ -394,7 +404,7 @@ def trend_chart(years: Sequence[str], values: Sequence[float], title: str, *,
         step = _nice_pct_step(hi - lo)
         ax.yaxis.set_major_locator(MultipleLocator(step))
         ax.set_ylim(lo, hi)
-        percent_axis(ax, digits=_decimals(step))
+        percent_axis(ax, digits=_decimals(step), cap=1.0)
     else:
         count_axis(ax)
         ax.set_ylim(0, max(max(finite, default=1.0) * 1.25, 1))

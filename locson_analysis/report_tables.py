@@ -109,6 +109,7 @@ class ReportTable:
     html_columns: tuple[str, ...] = ()
     nowrap: tuple[str, ...] = ()  # short text columns kept on one line
     lead: str | None = None  # a sentence shown above the table (e.g. why a column is empty)
+    col_css: dict[str, str] = field(default_factory=dict)  # extra CSS for a column's cells
 
     def to_html(self, caption: str | None = None) -> str:
         if self.shown.empty:
@@ -119,7 +120,8 @@ class ReportTable:
                             caption=caption, html_columns=self.html_columns,
                             right_align=[c for c in self.shown.columns
                                          if c in self.excel_formats
-                                         or c in self.excel_row_formats or c in self.nowrap])
+                                         or c in self.excel_row_formats or c in self.nowrap],
+                            col_css=self.col_css)
 
 
 @dataclass
@@ -237,6 +239,11 @@ def _school_value(table: pd.DataFrame, key: str, year: str) -> pd.Series | None:
     return None if t.empty else t.iloc[0]
 
 
+def _small(text: str) -> str:
+    """A second, smaller line in a table cell (counts under a rate, change under a value)."""
+    return f'<br><span style="color:#546e7a;font-size:90%">{P.esc(text)}</span>'
+
+
 def targets_table(evaluation: pd.DataFrame, phase: str | None) -> ReportTable:
     """The plan's targets for the year, in the plan's numbering, first sheet of the workbook."""
     rows, shown, fmts, change_fmts = [], [], [], []
@@ -265,31 +272,36 @@ def targets_table(evaluation: pd.DataFrame, phase: str | None) -> ReportTable:
         })
         fmts.append(format_name(key))
         change_fmts.append(change_format(key))
+        value_text = (fmt_value(r.get("value"), key) if not P.is_missing(r.get("value"))
+                      else P.NO_DATA)
+        before = fmt_value(r.get("previous_value"), key)
+        change = fmt_change(r.get("change"), key)
+        target = P.fmt(r.get("target_text"), "text")
         shown.append({
-            "Chỉ tiêu": number_text,
-            "Nội dung chỉ tiêu trong kế hoạch": P.fmt(r.get("target_text"), "text"),
+            "Chỉ tiêu": (f"{number_text}. {target}" if number_text != P.MISSING
+                         and target not in ("", P.MISSING) else target),
             "Chỉ số": label_of(key),
-            "Kết quả": fmt_value(r.get("value"), key) if not P.is_missing(r.get("value"))
-            else P.NO_DATA,
-            "Tử số/mẫu số": counts or P.MISSING,
+            "Kết quả": P.esc(value_text) + (_small(counts) if counts else ""),
             "Mục tiêu": fmt_threshold(r.get("threshold"), r.get("direction"), key),
             "Đánh giá": P.status_badge(r.get("status")),
-            "Năm học trước": fmt_value(r.get("previous_value"), key),
-            "Thay đổi": fmt_change(r.get("change"), key),
+            "Năm học trước": P.esc(before) + (_small(change) if before != P.MISSING
+                                              and change != P.MISSING else ""),
             "Ghi chú": note or "",
         })
     data = pd.DataFrame(rows)
     shown_df = pd.DataFrame(shown)
     if not shown_df.empty:  # a target measured twice (completion and dropout): say it once
-        text = shown_df["Nội dung chỉ tiêu trong kế hoạch"]
-        again = (shown_df["Chỉ tiêu"].ne(P.MISSING) & text.ne(P.MISSING) & text.ne("")
-                 & shown_df["Chỉ tiêu"].eq(shown_df["Chỉ tiêu"].shift()) & text.eq(text.shift()))
-        shown_df.loc[again, "Nội dung chỉ tiêu trong kế hoạch"] = "(như trên)"
+        text = shown_df["Chỉ tiêu"]
+        again = text.ne(P.MISSING) & text.ne("") & text.eq(text.shift())
+        shown_df.loc[again, "Chỉ tiêu"] = "(như trên)"
     title = "Các chỉ tiêu của kế hoạch" + (f" (giai đoạn {phase})" if phase else "")
     return ReportTable("targets", "Chỉ tiêu", title, data, shown_df,
                        excel_row_formats={"Kết quả": fmts, "Năm học trước": fmts,
                                           "Thay đổi": change_fmts},
-                       html_columns=("Đánh giá",), nowrap=("Mục tiêu", "Tử số/mẫu số"))
+                       html_columns=("Đánh giá", "Kết quả", "Năm học trước"),
+                       nowrap=("Mục tiêu", "Kết quả", "Năm học trước"),
+                       col_css={"Chỉ tiêu": "min-width:11em", "Ghi chú": "min-width:9em",
+                                "Chỉ số": "min-width:6em"})
 
 
 def trend_series(table: pd.DataFrame, evaluations: dict[str, pd.DataFrame], key: str,

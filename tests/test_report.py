@@ -124,7 +124,7 @@ def test_targets_table_in_the_plans_numbering(built: dict) -> None:
     html = _html(built["full"])
     assert "1. Kết quả thực hiện các chỉ tiêu của kế hoạch (giai đoạn 2025-2030)" in html
     for n in range(1, 6):
-        assert f">Số {n}<" in html
+        assert f">Số {n}. " in html
     # 2025-2030 numbering: completion and dropout are target 4, psychological support 5
     assert "dưới 0,03%" in html
     assert "cho phép tối đa 0 học sinh bỏ học" in html
