@@ -244,7 +244,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
 
 
 def gender_parity(table: pd.DataFrame) -> pd.DataFrame:
-    """``gender_parity_index_<rate>`` = female rate ÷ male rate, for the school and by grade.
+    """``gender_parity_index_<rate>`` = female rate ÷ male rate, for the whole school.
 
     numerator = the female rate, denominator = the male rate.  NaN when either rate is missing,
     or when the male rate is 0 (the index is undefined; the note says so).
