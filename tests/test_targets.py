@@ -207,3 +207,18 @@ def test_outlook_when_the_phase_is_over(targets):
         "completion_rate_grade9"]
     assert not comp.reaches
     assert comp.outlook == "Không đạt khi kết thúc giai đoạn"
+
+
+def test_evaluate_on_computed_indicators_in_a_year_in_progress(targets):
+    from locson_analysis.indicators import compute_all
+    from tests.builders import dataset, pupils
+
+    # 2025-2026 in progress: 2,000 pupils at the start, 1 dropout so far → 0.05 % ≥ 0.03 %
+    rows = (pupils(1999, "2025-2026", 6, "in_progress")
+            + pupils(1, "2025-2026", 7, "dropped_out"))
+    ev = evaluate(compute_all(dataset(rows)), targets, "2025-2026").set_index("indicator")
+    d = ev.loc["dropout_rate"]
+    assert d.number == 4 and d.status == "Chưa đạt" and d.allowed_dropouts == 0
+    assert d.note.startswith("Với 2.000 học sinh đầu năm, chỉ tiêu dưới 0,03 % cho phép tối đa "
+                             "0 học sinh bỏ học; năm nay đến nay có 1.")
+    assert ev.loc["completion_rate_grade9"].status == "Chưa có số liệu"
