@@ -374,7 +374,32 @@ def task_report(db: str, school_year: str, repeats: int, tmp: str) -> dict:
         reports.append(report())
     f, r = sorted(floors)[len(floors) // 2], sorted(reports)[len(reports) // 2]
     return {"floor_seconds": f, "report_seconds": r, "report_floor_ratio": r / f,
-            "floor_runs": floors, "report_runs": reports, "school_year": school_year}
+            "floor_runs": floors, "report_runs": reports, "school_year": school_year,
+            "breakdown_seconds": _report_breakdown(Path(db), school_year, tmp_p)}
+
+
+def _report_breakdown(db: Path, school_year: str, tmp: Path) -> dict[str, float]:
+    """The steps of ``run_report`` timed one by one (one more run, for the profile)."""
+    from locson_analysis import report_tables, run, store
+
+    steps: dict[str, float] = {}
+    t = time.perf_counter()
+    ds = store.load(db)
+    report = report_tables.build_report(ds, school_year)
+    steps["load_and_build_report_in_runner"] = time.perf_counter() - t
+    t = time.perf_counter()
+    executed = tmp / "breakdown.ipynb"
+    run.execute_notebook(run.REPORT_NOTEBOOK, executed,
+                         {"school_year": school_year, "db_path": str(db.resolve()),
+                          "output_dir": str(tmp), "mid_year": False})
+    steps["papermill_report_notebook"] = time.perf_counter() - t
+    t = time.perf_counter()
+    run.export_html(executed, tmp / "breakdown.html", report.title)
+    steps["nbconvert_export"] = time.perf_counter() - t
+    t = time.perf_counter()
+    report_tables.write_workbook(report, tmp / "breakdown.xlsx")
+    steps["excel_workbook"] = time.perf_counter() - t
+    return steps
 
 
 TASKS = {"generate": task_generate, "generate_national": task_generate_national,
@@ -457,7 +482,7 @@ def _met(ok: bool | None) -> str:
 
 def run_bench(sizes: list[str], quick: bool = False, out: Path = DEFAULT_OUT,
               keep_data: bool = False, report: bool = True, import_budget: float | None = None,
-              timeout: float = 3600, country_slice_rows: int = 650_000,
+              timeout: float = 3600, country_slice_rows: int = 200_000,
               report_repeats: int | None = None, country_pupils: int = COUNTRY_PUPILS,
               log: Any = print) -> dict:
     """Measure every size in ``sizes``; write ``out`` (JSON) and return the results."""
@@ -636,6 +661,10 @@ def format_table(results: dict) -> str:
                      f"{rep['report_seconds']:.1f} s end to end vs floor "
                      f"{rep['floor_seconds']:.1f} s (one-cell notebook, same kernel and export) "
                      f"→ ratio {rep['report_floor_ratio']:.2f}; peak {rep['peak_rss_gb']:.2f} GB")
+        steps = rep.get("breakdown_seconds") or {}
+        if steps:
+            lines.append("Report steps (one more run): " + "; ".join(
+                f"{k} {v:.1f} s" for k, v in steps.items()))
     elif rep:
         lines.append(f"\nReport: error — {rep['error']}")
     lines += ["", "| Target | Measured | |", "|---|---:|---|"]
@@ -673,7 +702,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of importing per size and format (then a slice)")
     parser.add_argument("--timeout", type=float, default=3600,
                         help="seconds before one measurement is abandoned")
-    parser.add_argument("--country-slice-rows", type=int, default=650_000,
+    parser.add_argument("--country-slice-rows", type=int, default=200_000,
                         help="pupils in the single CSV file imported at the country size")
     parser.add_argument("--report-repeats", type=int, default=None)
     parser.add_argument("--country-pupils", type=int, default=COUNTRY_PUPILS,
