@@ -1,25 +1,29 @@
-"""Checks between consecutive school years of linked pupil records.
+"""Checks between consecutive school years of linked pupil records — the one implementation.
 
 Run after every import over all years in the database; the findings are stored (table
 ``crossyear_checks``) so the report can count them and staff can resolve them.  Each finding
-names a pupil ID — the list is internal; the PGD report shows counts only.
+names a pupil ID — the list is internal (:func:`locson_analysis.warn.reconcile` adds names and
+classes for staff); the PGD report shows counts only (:func:`counts`).
+
+Only pairs of years both present in the data are compared: a pupil missing after the latest
+year is not a finding yet.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .contract import next_year
+from .contract import OUTCOME_LABELS, next_year
 
-#: check_name → Vietnamese description (what it means and what to do), used by reports and CLI.
+#: check_name → (Vietnamese description, what to do), used by reports, the CLI and warn.
 CHECKS: dict[str, tuple[str, str]] = {
     "missing_next_year": (
-        "Học sinh không hoàn thành, không chuyển đi, không bỏ học nhưng không có trong danh sách "
-        "năm sau",
-        "Kiểm tra xem em đã bỏ học hay chuyển trường mà chưa ghi nhận; cập nhật kết quả cuối năm.",
+        "Không có tên năm sau dù kết quả không ghi bỏ học, chuyển đi hay hoàn thành "
+        "(có thể bỏ học không được ghi nhận)",
+        "Xác minh em đã bỏ học hay chuyển trường mà chưa ghi nhận; cập nhật kết quả cuối năm.",
     ),
     "promoted_same_grade": (
-        "Được lên lớp nhưng năm sau vẫn học cùng khối",
+        "Được lên lớp nhưng năm sau không lên khối",
         "Kiểm tra kết quả cuối năm hoặc khối lớp năm sau.",
     ),
     "repeating_moved_up": (
@@ -27,7 +31,7 @@ CHECKS: dict[str, tuple[str, str]] = {
         "Kiểm tra kết quả cuối năm hoặc khối lớp năm sau.",
     ),
     "returned_after_leaving": (
-        "Đã bỏ học hoặc chuyển đi nhưng năm sau lại có trong danh sách",
+        "Đã bỏ học, chuyển đi hoặc hoàn thành rồi lại có tên trong danh sách",
         "Xác nhận em đã quay lại trường (ghi ngày vào trường) hoặc sửa kết quả năm trước.",
     ),
     "birth_date_changed": (
@@ -40,78 +44,101 @@ CHECKS: dict[str, tuple[str, str]] = {
     ),
 }
 
-COLUMNS = ["school_code", "school_year", "next_year", "check_name", "pupil_id", "detail"]
-_STAYING = {"promoted", "repeating", "not_completed"}
-_LEAVING = {"dropped_out", "transferred_out", "completed"}
+#: ``class_name`` is where staff find the pupil: the later year's class, except for
+#: ``missing_next_year`` (the earlier one).
+COLUMNS = ["school_code", "school_year", "next_year", "check_name", "pupil_id", "class_name",
+           "detail"]
+STAYING = frozenset({"promoted", "repeating", "not_completed"})
+LEFT = frozenset({"dropped_out", "transferred_out", "completed"})
 
 
 def _fmt_date(value: object) -> str:
     return "—" if pd.isna(value) else pd.Timestamp(value).strftime("%d/%m/%Y")
 
 
-def check_pair(this: pd.DataFrame, nxt: pd.DataFrame) -> pd.DataFrame:
-    """Findings for one school and one pair of consecutive years (``this`` then ``nxt``)."""
-    cols = ["pupil_id", "grade", "outcome", "birth_date", "sex"]
-    merged = this[cols].merge(nxt[cols], on="pupil_id", how="left", suffixes=("", "_next"),
-                              indicator=True)
-    present = merged["_merge"] == "both"
-    found: list[pd.DataFrame] = []
+def _grade(value: object) -> str:
+    return "—" if pd.isna(value) else str(int(value))
 
-    def add(mask: pd.Series, name: str, detail: pd.Series | str) -> None:
-        rows = merged.loc[mask, ["pupil_id"]].copy()
-        rows["check_name"] = name
-        rows["detail"] = detail[mask] if isinstance(detail, pd.Series) else detail
-        found.append(rows)
 
-    outcome = merged["outcome"].astype("string")
-    add(~present & outcome.isin(_STAYING), "missing_next_year",
-        "kết quả cuối năm: " + outcome.fillna("—") + "; khối " + merged["grade"].astype(str))
-    add(present & (outcome == "promoted") & (merged["grade_next"] <= merged["grade"]),
-        "promoted_same_grade",
-        "khối " + merged["grade"].astype(str) + " → khối " + merged["grade_next"].astype(str))
-    add(present & (outcome == "repeating") & (merged["grade_next"] > merged["grade"]),
-        "repeating_moved_up",
-        "khối " + merged["grade"].astype(str) + " → khối " + merged["grade_next"].astype(str))
-    add(present & outcome.isin(_LEAVING), "returned_after_leaving",
-        "kết quả năm trước: " + outcome.fillna("—"))
-    bd, bd_next = merged["birth_date"], merged["birth_date_next"]
+def _label(outcome: object) -> str:
+    return OUTCOME_LABELS.get(outcome, str(outcome)) if isinstance(outcome, str) else "—"
+
+
+def _pair(rows: pd.DataFrame, year: str, nxt: str) -> list[dict]:
+    """Findings for one school between ``year`` and the following year ``nxt``."""
+    cols = ["pupil_id", "grade", "class_name", "outcome", "birth_date", "sex", "leave_date"]
+    this = rows.loc[rows["school_year"] == year, cols].drop_duplicates("pupil_id")
+    later = rows.loc[rows["school_year"] == nxt, cols].drop_duplicates("pupil_id")
+    m = this.merge(later, on="pupil_id", how="left", suffixes=("", "_next"), indicator=True)
+    present = m["_merge"] == "both"
+    outcome = m["outcome"].astype(object)
+    out: list[dict] = []
+
+    def add(mask: pd.Series, name: str, klass: str, detail) -> None:  # noqa: ANN001
+        for r in m[mask].itertuples(index=False):
+            out.append({"school_year": year, "next_year": nxt, "check_name": name,
+                        "pupil_id": r.pupil_id, "class_name": getattr(r, klass),
+                        "detail": detail(r)})
+
+    add(~present & outcome.isin(STAYING), "missing_next_year", "class_name",
+        lambda r: f"Năm học {year}: {_label(r.outcome)} (lớp {r.class_name}), nhưng không có "
+                  f"trong danh sách năm học {nxt}. Cần xác minh: bỏ học, chuyển trường hay sai "
+                  f"mã học sinh?")
+    add(present & outcome.eq("promoted") & (m["grade_next"] <= m["grade"]),
+        "promoted_same_grade", "class_name_next",
+        lambda r: f"Năm học {year} được lên lớp (khối {_grade(r.grade)}) nhưng năm học {nxt} "
+                  f"học khối {_grade(r.grade_next)}.")
+    add(present & outcome.eq("repeating") & (m["grade_next"] > m["grade"]),
+        "repeating_moved_up", "class_name_next",
+        lambda r: f"Năm học {year} ở lại lớp (khối {_grade(r.grade)}) nhưng năm học {nxt} "
+                  f"học khối {_grade(r.grade_next)}.")
+    bd, bd_next = m["birth_date"], m["birth_date_next"]
     add(present & bd.notna() & bd_next.notna() & (bd != bd_next), "birth_date_changed",
-        bd.map(_fmt_date) + " → " + bd_next.map(_fmt_date))
-    sx, sx_next = merged["sex"].astype("string"), merged["sex_next"].astype("string")
+        "class_name_next",
+        lambda r: f"{_fmt_date(r.birth_date)} → {_fmt_date(r.birth_date_next)}")
+    sx, sx_next = m["sex"].astype(object), m["sex_next"].astype(object)
     add(present & sx.notna() & sx_next.notna() & (sx != sx_next), "sex_changed",
-        sx.fillna("") + " → " + sx_next.fillna(""))
-    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(
-        columns=["pupil_id", "check_name", "detail"])
+        "class_name_next", lambda r: f"{r.sex} → {r.sex_next}")
+
+    # Came back: the latest record up to ``year`` (any earlier year, so a gap year counts)
+    # says the pupil left, and the pupil is on next year's list.
+    last = (rows[rows["school_year"] <= year].sort_values("school_year")
+            .drop_duplicates("pupil_id", keep="last"))
+    back = last[last["outcome"].isin(LEFT)].merge(
+        later[["pupil_id", "class_name"]], on="pupil_id", suffixes=("_then", ""))
+    for r in back.itertuples(index=False):
+        on = "" if pd.isna(r.leave_date) else f" ngày {_fmt_date(r.leave_date)}"
+        out.append({"school_year": r.school_year, "next_year": nxt,
+                    "check_name": "returned_after_leaving", "pupil_id": r.pupil_id,
+                    "class_name": r.class_name,
+                    "detail": f"Năm học {r.school_year}: {_label(r.outcome)}{on}; năm học {nxt} "
+                              f"lại có tên ở lớp {r.class_name}. Cần ghi ngày vào trường hoặc "
+                              f"sửa kết quả năm trước."})
+    return out
 
 
 def check_all(pupils: pd.DataFrame) -> pd.DataFrame:
     """Findings for every school and every pair of consecutive years present in ``pupils``."""
-    out: list[pd.DataFrame] = []
-    for school, by_school in pupils.groupby("school_code", sort=True):
-        years = set(by_school["school_year"])
+    found: list[dict] = []
+    for school, rows in pupils.groupby("school_code", sort=True):
+        years = set(rows["school_year"])
         for year in sorted(years):
-            following = next_year(year)
-            if following not in years:
-                continue
-            found = check_pair(by_school[by_school["school_year"] == year],
-                               by_school[by_school["school_year"] == following])
-            if len(found):
-                found.insert(0, "school_code", school)
-                found.insert(1, "school_year", year)
-                found.insert(2, "next_year", following)
-                out.append(found)
-    if not out:
-        return pd.DataFrame(columns=COLUMNS)
-    return pd.concat(out, ignore_index=True)[COLUMNS]
+            if next_year(year) in years:
+                found += [{"school_code": school, **f}
+                          for f in _pair(rows, year, next_year(year))]
+    out = pd.DataFrame(found, columns=COLUMNS)
+    return out.sort_values(["school_code", "next_year", "check_name", "class_name", "pupil_id"],
+                           ignore_index=True)
 
 
 def counts(checks: pd.DataFrame) -> pd.DataFrame:
-    """Counts by year pair and check, with the Vietnamese description and what to do."""
+    """Counts by school, year pair and check, with the description and what to do (no IDs)."""
+    cols = ["school_code", "school_year", "next_year", "check_name", "count", "description",
+            "action"]
     if checks.empty:
-        return pd.DataFrame(columns=["school_year", "next_year", "check_name", "count",
-                                     "description", "action"])
-    c = (checks.groupby(["school_year", "next_year", "check_name"], as_index=False)
-         .size().rename(columns={"size": "count"}))
+        return pd.DataFrame(columns=cols)
+    c = (checks.groupby(["school_code", "school_year", "next_year", "check_name"],
+                        as_index=False).size().rename(columns={"size": "count"}))
     c["description"] = c["check_name"].map(lambda k: CHECKS[k][0])
     c["action"] = c["check_name"].map(lambda k: CHECKS[k][1])
-    return c
+    return c[cols]

@@ -70,7 +70,7 @@ SCHEMA = [
         PRIMARY KEY (school_code, school_year, kind))""",
     """CREATE TABLE IF NOT EXISTS crossyear_checks (
         school_code VARCHAR, school_year VARCHAR, next_year VARCHAR, check_name VARCHAR,
-        pupil_id VARCHAR, detail VARCHAR)""",
+        pupil_id VARCHAR, class_name VARCHAR, detail VARCHAR)""",
     *[_ddl(TABLE_OF_KIND[k], COLUMNS_OF_KIND[k]) for k in KINDS],
     *[f"""CREATE OR REPLACE VIEW {VIEW_OF_KIND[k]} AS
           SELECT r.* EXCLUDE (import_id) FROM {TABLE_OF_KIND[k]} r
@@ -233,7 +233,8 @@ def restore(db: str | Path, import_id: int) -> dict:
 
 def replace_checks(db: str | Path, checks: pd.DataFrame) -> None:
     """Store the cross-year findings (recomputed in full after every import)."""
-    cols = ["school_code", "school_year", "next_year", "check_name", "pupil_id", "detail"]
+    from .crossyear import COLUMNS as cols
+
     with connect(db) as con:
         con.execute("BEGIN TRANSACTION")
         try:

@@ -29,8 +29,8 @@ import pandas as pd
 import yaml
 from babel.numbers import format_decimal
 
-from . import config
-from .contract import OUTCOME_LABELS, next_year, previous_year, start_year
+from . import config, crossyear
+from .contract import OUTCOME_LABELS, previous_year, start_year
 from .dataset import Dataset
 from .errors import LocsonError
 
@@ -224,87 +224,25 @@ def _in_scope(year_rows: pd.DataFrame, school_year: str, point: Point, rules: Ru
 # Reconciliation across consecutive years
 # --------------------------------------------------------------------------------------------
 
-#: check → Vietnamese description (the names match :mod:`locson_analysis.crossyear`).
-CHECK_LABELS: dict[str, str] = {
-    "missing_next_year": "Không có tên năm sau dù kết quả không ghi bỏ học/chuyển đi "
-                         "(có thể bỏ học không được ghi nhận)",
-    "returned_after_leaving": "Đã bỏ học hoặc chuyển đi rồi quay lại",
-    "promoted_same_grade": "Được lên lớp nhưng năm sau không lên khối",
-    "repeating_moved_up": "Ở lại lớp nhưng năm sau học khối cao hơn",
-}
+#: check → Vietnamese description (one list: :data:`locson_analysis.crossyear.CHECKS`).
+CHECK_LABELS: dict[str, str] = {k: v[0] for k, v in crossyear.CHECKS.items()}
 RECONCILE_COLUMNS = ["school_code", "school_year", "next_year", "check", "pupil_id",
                      "full_name", "class_name", "detail"]
 
 
-def _grade(x: float) -> str:
-    return "—" if pd.isna(x) else str(int(x))
-
-
 def reconcile(pupils: pd.DataFrame) -> pd.DataFrame:
-    """Records that do not add up across consecutive years (internal list).
+    """Records that do not add up across consecutive years, with names (internal list).
 
-    * ``missing_next_year``: outcome promoted / repeating / not completed, but absent from the
-      next year's list (a hidden dropout until someone explains it);
-    * ``returned_after_leaving``: a pupil whose last earlier record says dropped out or
-      transferred out (in any earlier year) appears again;
-    * ``promoted_same_grade`` / ``repeating_moved_up``: the grade does not follow the outcome.
-
-    Only pairs of years both present in the data are compared (a pupil missing after the
-    latest year is not a finding yet).  ``school_year`` is the earlier record's year,
-    ``next_year`` the later one; ``class_name`` is where staff find the pupil (the later year's
-    class, except for ``missing_next_year``).
+    The findings are :func:`locson_analysis.crossyear.check_all`'s (hidden dropouts, pupils
+    back after leaving — also after a gap year —, grades that do not follow the outcome,
+    changed birth date or sex); this adds the pupil's name for staff.
     """
-    p = _prepared(pupils)
-    found: list[dict[str, Any]] = []
-    for school, rows in p.groupby("school_code", sort=True):
-        years = sorted(rows["school_year"].unique())
-        for year in years:
-            nxt = next_year(year)
-            if nxt not in years:
-                continue
-            later = rows[rows["school_year"] == nxt].drop_duplicates("pupil_id")
-            this = rows[rows["school_year"] == year].drop_duplicates("pupil_id")
-            m = this.merge(later[["pupil_id", "grade", "class_name"]], on="pupil_id",
-                           how="left", suffixes=("", "_next"), indicator=True)
-            base = {"school_code": school, "school_year": year, "next_year": nxt}
-            gone = m[(m["_merge"] == "left_only") & m["outcome"].isin(STAYING)]
-            for r in gone.itertuples(index=False):
-                label = OUTCOME_LABELS.get(r.outcome, r.outcome)
-                found.append({**base, "check": "missing_next_year", "pupil_id": r.pupil_id,
-                              "full_name": r.full_name, "class_name": r.class_name,
-                              "detail": f"Năm học {year}: {label} (lớp {r.class_name}), nhưng "
-                                        f"không có trong danh sách năm học {nxt}. Cần xác "
-                                        f"minh: bỏ học, chuyển trường hay sai mã học sinh?"})
-            both = m[m["_merge"] == "both"]
-            same = both[(both["outcome"] == "promoted") & (both["grade_next"] <= both["grade"])]
-            up = both[(both["outcome"] == "repeating") & (both["grade_next"] > both["grade"])]
-            for check, part, verb in (("promoted_same_grade", same, "được lên lớp"),
-                                      ("repeating_moved_up", up, "ở lại lớp")):
-                for r in part.itertuples(index=False):
-                    found.append({**base, "check": check, "pupil_id": r.pupil_id,
-                                  "full_name": r.full_name, "class_name": r.class_name_next,
-                                  "detail": f"Năm học {year} {verb} (khối {_grade(r.grade)}) "
-                                            f"nhưng năm học {nxt} học khối "
-                                            f"{_grade(r.grade_next)}."})
-            # Came back: the latest earlier record (any year before ``nxt``) says they left.
-            last = (rows[rows["school_year"] <= year].sort_values("school_year")
-                    .drop_duplicates("pupil_id", keep="last"))
-            back = last[last["outcome"].isin(LEFT)].merge(
-                later[["pupil_id", "full_name", "class_name"]], on="pupil_id",
-                suffixes=("_then", ""))
-            for r in back.itertuples(index=False):
-                on = "" if pd.isna(r.leave_date) else f" ngày {r.leave_date:%d/%m/%Y}"
-                found.append({"school_code": school, "school_year": r.school_year,
-                              "next_year": nxt, "check": "returned_after_leaving",
-                              "pupil_id": r.pupil_id, "full_name": r.full_name,
-                              "class_name": r.class_name,
-                              "detail": f"Năm học {r.school_year}: "
-                                        f"{OUTCOME_LABELS[r.outcome]}{on}; năm học {nxt} lại có "
-                                        f"tên ở lớp {r.class_name}. Cần ghi ngày vào trường "
-                                        f"hoặc sửa kết quả năm trước."})
-    out = pd.DataFrame(found, columns=RECONCILE_COLUMNS)
-    return out.sort_values(["school_code", "next_year", "check", "class_name", "pupil_id"],
-                           ignore_index=True)
+    found = crossyear.check_all(pupils).rename(columns={"check_name": "check"})
+    names = (pupils.sort_values("school_year")
+             .drop_duplicates(["school_code", "pupil_id"], keep="last")
+             [["school_code", "pupil_id", "full_name"]])
+    out = found.merge(names, on=["school_code", "pupil_id"], how="left")
+    return out[RECONCILE_COLUMNS]
 
 
 def reconcile_counts(found_or_pupils: pd.DataFrame) -> pd.DataFrame:

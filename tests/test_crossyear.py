@@ -60,4 +60,19 @@ def test_counts_carry_description_and_action():
     p = _two_years([pupil("M1", 7), pupil("M2", 7)], [pupil("N", 6)])
     c = crossyear.counts(crossyear.check_all(p))
     assert c[["check_name", "count"]].values.tolist() == [["missing_next_year", 2]]
-    assert "không có trong danh sách năm sau" in c["description"].item()
+    assert "Không có tên năm sau" in c["description"].item()
+    assert "pupil_id" not in c.columns
+
+
+def test_return_after_a_gap_year_is_found_once():
+    a = pupils_frame([pupil("T", 6, "transferred_out", leave_date="2023-01-10"), pupil("Q", 6)])
+    b = pupils_frame([pupil("Q", 7)])
+    c = pupils_frame([pupil("T", 8), pupil("Q", 8)])
+    years = [x.assign(school_year=y, school_code="LOCSON")
+             for x, y in ((a, "2022-2023"), (b, "2023-2024"), (c, "2024-2025"))]
+    found = crossyear.check_all(pd.concat(years, ignore_index=True))
+    assert found[["check_name", "pupil_id", "school_year", "next_year"]].values.tolist() == [
+        ["returned_after_leaving", "T", "2022-2023", "2024-2025"]]
+    assert found["detail"].item() == (
+        "Năm học 2022-2023: Chuyển đi ngày 10/01/2023; năm học 2024-2025 lại có tên ở lớp 8A1. "
+        "Cần ghi ngày vào trường hoặc sửa kết quả năm trước.")
