@@ -463,6 +463,24 @@ def equity_table(table: pd.DataFrame, year: str) -> ReportTable:
                        shown_df, excel_formats=fmt_cols)
 
 
+def parity_sentence(table: pd.DataFrame, year: str) -> str:
+    """The gender parity indices of the year in one sentence ("" when there are none)."""
+    t = _school_rows(table, year)
+    t = t[t["indicator"].str.startswith("gender_parity_index_")]
+    parts = []
+    for _, r in t.iterrows():
+        base = r["indicator"].removeprefix("gender_parity_index_")
+        label = label_of(base).replace("Tỷ lệ học sinh ", "").replace("Tỷ lệ ", "")
+        value = (P.fmt_num(r["value"], 2) if not P.is_missing(r["value"])
+                 else "không tính được")
+        parts.append(f"{label} {value}")
+    if not parts:
+        return ""
+    return ("Chỉ số bình đẳng giới (tỷ lệ của học sinh nữ chia cho tỷ lệ của học sinh nam; "
+            "bằng 1 là bình đẳng; không tính được khi một trong hai tỷ lệ chưa có hoặc tỷ lệ "
+            "của nam bằng 0): " + "; ".join(parts) + ".")
+
+
 def facilities_table(table: pd.DataFrame, year: str, previous: str | None) -> ReportTable:
     """Facilities and services (school sheet): toilets, water, counselling, safety, support."""
     reg = registry()

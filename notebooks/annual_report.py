@@ -134,6 +134,9 @@ show(P.paragraph("Kết quả theo giới tính, dân tộc, hộ nghèo, hộ c
                  "thay đổi cũng làm tỷ lệ thay đổi nhiều, nên không đọc tỷ lệ của nhóm nhỏ như "
                  "một xu hướng."))
 show(report.tables["equity"].to_html())
+parity = RT.parity_sentence(report.table, report.school_year)
+if parity:
+    show(P.paragraph(parity))
 
 # %%
 heading("5. Cơ sở vật chất và dịch vụ cho học sinh")

@@ -215,10 +215,20 @@ display(HTML(P.table_html(counts.reset_index(), formats={c: "num" for c in count
 # %%
 from locson_analysis import flows  # noqa: E402
 
+from locson_analysis.errors import LocsonError  # noqa: E402
+
 aggregate = flows.aggregate_from_pupils(ds.pupils)
 rates = flows.flow_rates(aggregate)
-base = rates[rates["school_year"] == rates["school_year"].max()]
-cohort = flows.reconstructed_cohort(base)
-print(f"Năm gốc {base['school_year'].iloc[0]}: trong 1.000 học sinh vào lớp 6, "
-      f"{P.fmt_num(cohort.graduates)} em hoàn thành lớp 9, {P.fmt_num(cohort.dropouts)} em bỏ "
-      f"học; hệ số hiệu quả {P.fmt_pct(cohort.efficiency)}.")
+# The method assumes no pupils arrive mid-course; where transfers in push a rate above 100 %
+# for a base year, the package says so and we look at the year before.
+for base_year in sorted(rates["school_year"].unique(), reverse=True):
+    base = rates[rates["school_year"] == base_year]
+    try:
+        cohort = flows.reconstructed_cohort(base)
+    except LocsonError as problem:
+        print(f"Năm gốc {base_year}: không dựng được mô hình — {str(problem).splitlines()[0]}")
+        continue
+    print(f"Năm gốc {base_year}: trong 1.000 học sinh vào lớp 6, "
+          f"{P.fmt_num(cohort.graduates)} em hoàn thành lớp 9, {P.fmt_num(cohort.dropouts)} em "
+          f"bỏ học; hệ số hiệu quả {P.fmt_pct(cohort.efficiency)}.")
+    break

@@ -315,5 +315,23 @@ def test_cross_year_findings_are_counted_never_listed(built: dict) -> None:
     html = gaps.to_html()
     crossyear_rows = gaps.data[gaps.data["Loại"] == "Đối chiếu 2024-2025 → 2025-2026"]
     assert sorted(crossyear_rows["Số lượng"]) == [1, 2]
-    assert "Kiểm tra xem em đã bỏ học hay chuyển trường" in html  # what to do
+    assert crossyear.CHECKS["missing_next_year"][1] in html  # what to do
     assert not any(i in html for i in ids)
+
+
+def test_explore_notebook_runs_on_the_database(built: dict, tmp_path: Path) -> None:
+    """The analyst's notebook executes against a real database and prints no pupil rows."""
+    import papermill as pm
+
+    out = tmp_path / "explore.ipynb"
+    run.execute_notebook(config.NOTEBOOKS_DIR / "explore.ipynb", out,
+                         {"db_path": str(built["db"])})
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = _without_images(json.dumps([o for o in outputs], ensure_ascii=False))
+    assert "Năm học xem kỹ: 2025-2026" in text
+    assert "hệ số hiệu quả" in text
+    ids = set(built["ds"].pupils["pupil_id"].astype(str))
+    assert not [i for i in ids if i in text]
+    assert pm  # papermill ran it (through run.execute_notebook)
