@@ -605,7 +605,8 @@ def sources_table(ds: Dataset, year: str) -> ReportTable:
         except (TypeError, ValueError):
             names = [str(r["files"])]
         names = [Path(str(n)).name for n in names]
-        kind = contract.FILE_KINDS.get(r["kind"], r["kind"])
+        kind = str(contract.FILE_KINDS.get(r["kind"], r["kind"]))
+        kind = kind[:1].upper() + kind[1:]
         data.append({"Loại số liệu": kind, "Tệp": ", ".join(names),
                      "Thời điểm nhập": r["imported_at"], "Số dòng": r["rows"]})
         shown.append({"Loại số liệu": kind, "Tệp": ", ".join(names),
@@ -617,6 +618,14 @@ def sources_table(ds: Dataset, year: str) -> ReportTable:
                        pd.DataFrame(shown, columns=["Loại số liệu", "Tệp", "Thời điểm nhập",
                                                     "Số dòng"]),
                        excel_formats={"Số dòng": "num"})
+
+
+def _how_counted(row: pd.Series) -> str:
+    no_denominator = str(row["Mẫu số"]).strip() in ("", "—", "-")
+    parts = ([f"Đếm: {row['Tử số']}"] if no_denominator
+             else [f"Tử số: {row['Tử số']}", f"Mẫu số: {row['Mẫu số']}"])
+    parts.append(f"Thời điểm: {row['Thời điểm']}")
+    return ". ".join(p.rstrip(".") for p in parts) + "."
 
 
 def definitions_table(keys: list[str]) -> ReportTable:
@@ -634,9 +643,7 @@ def definitions_table(keys: list[str]) -> ReportTable:
                                        "Nguồn"])
     shown = pd.DataFrame({
         "Chỉ số": data["Chỉ số"], "Định nghĩa": data["Định nghĩa"],
-        "Tử số, mẫu số, thời điểm": [
-            f"Tử số: {r['Tử số']}. Mẫu số: {r['Mẫu số']}. Thời điểm: {r['Thời điểm']}."
-            for _, r in data.iterrows()],
+        "Cách đếm, thời điểm": [_how_counted(r) for _, r in data.iterrows()],
         "Nguồn": data["Nguồn"]})
     return ReportTable("definitions", "Định nghĩa chỉ số", "Phụ lục: định nghĩa các chỉ số",
                        data, shown)

@@ -102,6 +102,9 @@ show(report.tables["targets"].to_html())
 
 # %%
 heading("2. Xu hướng từ năm học đầu tiên có số liệu")
+if report.mid_year:
+    show(P.paragraph(f"Năm học {report.school_year} chưa kết thúc nên chưa đưa vào các biểu đồ "
+                     f"dưới đây; các biểu đồ dừng ở năm học gần nhất đã kết thúc."))
 if not report.trends:
     show(P.paragraph("Chưa có chỉ tiêu nào để vẽ xu hướng."))
 for key, series in report.trends.items():
