@@ -26,10 +26,10 @@
 
 # %% tags=["parameters"]
 school_year: str = "2025-2026"  # Năm học, ví dụ "2025-2026"
-point: str = "end"  # Thời điểm: "mid" = sau học kỳ 1, "end" = cuối năm
+point: str = "end"  # Thời điểm: "mid" (sau học kỳ 1) hoặc "end" (cuối năm)
 capacity: int = 30  # Số học sinh nhà trường có thể theo dõi sát
-db_path: str = ""  # Tệp cơ sở dữ liệu; để trống = data/locson.duckdb
-output_dir: str = ""  # Thư mục nội bộ; để trống = outputs/internal
+db_path: str = ""  # Tệp cơ sở dữ liệu; để trống là data/locson.duckdb
+output_dir: str = ""  # Thư mục nội bộ; để trống là outputs/internal
 
 # %%
 import warnings
