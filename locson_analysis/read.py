@@ -573,23 +573,33 @@ def _find_header(rows: list[list[object]]) -> tuple[str, int, bool, dict[int, He
     return None
 
 
-_FOOTER_EXACT = {"cong", "tong", "tong cong", "tong so", "cong so"}
-_FOOTER_PREFIX = ("tong cong", "nguoi lap", "hieu truong", "pho hieu truong", "ky ten",
-                  "ky ghi ro ho ten", "xac nhan cua", "thu truong don vi", "giao vien chu nhiem",
-                  "danh sach nay co", "an dinh danh sach")
+#: Totals rows: skipped (a list may have one per class), never read as data.
+_TOTAL_EXACT = {"cong", "tong", "tong cong", "tong so", "cong so"}
+_TOTAL_PREFIX = ("tong cong", "cong lop", "cong khoi", "tong so hoc sinh", "tong so hs")
+#: Signature block: the table ends here.
+_SIGNATURE_PREFIX = ("nguoi lap", "hieu truong", "pho hieu truong", "ky ten", "ky ghi ro ho ten",
+                     "xac nhan cua", "thu truong don vi", "giao vien chu nhiem",
+                     "danh sach nay co", "an dinh danh sach")
 #: "Lộc Sơn, ngày 25 tháng 5 năm 2025" or a blank "ngày … tháng … năm …" — but not the header
 #: "Ngày tháng năm sinh" repeated on a new page.
 _PLACE_DATE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*\d{0,2}\s*nam(\s*\d{4}\b|$)")
 
 
+def _folded_texts(row: list[object]) -> list[str]:
+    return [C.fold(c) for c in row if isinstance(c, str) and not _blank(c)]
+
+
+def _is_total(row: list[object]) -> bool:
+    return any(f in _TOTAL_EXACT or f.startswith(_TOTAL_PREFIX) for f in _folded_texts(row))
+
+
+def _is_signature(row: list[object]) -> bool:
+    return any(f.startswith(_SIGNATURE_PREFIX) or _PLACE_DATE.search(f)
+               for f in _folded_texts(row))
+
+
 def _is_footer(row: list[object]) -> bool:
-    for c in row:
-        if not isinstance(c, str) or _blank(c):
-            continue
-        f = C.fold(c)
-        if f in _FOOTER_EXACT or f.startswith(_FOOTER_PREFIX) or _PLACE_DATE.search(f):
-            return True
-    return False
+    return _is_total(row) or _is_signature(row)
 
 
 def _school_year_in_titles(rows: list[list[object]], upto: int) -> set[str]:
@@ -723,8 +733,20 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
     def key_blank(row: list[object]) -> bool:
         return all(_blank(row[i]) if i < len(row) else True for i in keys)
 
-    def fully_keyed(row: list[object]) -> bool:
-        return all(not _blank(row[i]) for i in keys if i < len(row))
+    mapped = sorted(chosen.values())
+    filled_counts: list[int] = []
+
+    def filled(row: list[object]) -> int:
+        return sum(1 for i in mapped if i < len(row) and not _blank(row[i]))
+
+    def looks_like_data(row: list[object]) -> bool:
+        """After a gap or a totals row: a row of the table, not a summary or a signature."""
+        if kind == "items":  # goes on after a section heading ("II. Phổ cập") with no value
+            return not _blank(row[keys[0]]) if keys and keys[0] < len(row) else False
+        if not all(not _blank(row[i]) for i in keys if i < len(row)):
+            return False
+        typical = sorted(filled_counts)[len(filled_counts) // 2] if filled_counts else len(mapped)
+        return filled(row) >= max(min(3, len(mapped)), (typical + 1) // 2)
 
     data: list[tuple[int, list[object]]] = []
     i = start
@@ -734,22 +756,36 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
                 or _is_number_row(row):
             i += 1  # a header or column-number row repeated on each printed page
             continue
-        if _is_footer(row):
+        if _is_signature(row):
             break
-        texts = [clean_text(c) for c in row if not _blank(c)]
-        if len(texts) > 1 and len(set(texts)) == 1:
-            i += 1  # a heading merged across the row, such as "KHỐI 6" or "Lớp 6A1"
+        cells = [clean_text(c) for c in row if not _blank(c)]
+        if len(cells) > 1 and len(set(cells)) == 1 and not _is_total(row):
+            i += 1  # a heading merged across the row ("KHỐI 6")
             continue
-        if key_blank(row):
+        if key_blank(row) or _is_total(row):
+            # A blank or totals row ends the table unless more rows of it follow (one block
+            # per class or grade).
             j = i + 1
-            while j < len(rows) and key_blank(rows[j]):
+            while j < len(rows) and (key_blank(rows[j]) or _is_total(rows[j])) \
+                    and not _is_signature(rows[j]):
                 j += 1
-            if j >= len(rows) or _is_footer(rows[j]) or not fully_keyed(rows[j]):
+            if j >= len(rows) or _is_signature(rows[j]) or not looks_like_data(rows[j]):
+                i = min(j, len(rows))  # the row that ends the table
                 break
             i = j
             continue
         data.append((i + 1, row))
+        filled_counts.append(filled(row))
         i += 1
+    # Whatever looks like data below the end of the table would be lost: say so.
+    if kind != "items":
+        left = [k + 1 for k in range(i + 1, len(rows))
+                if looks_like_data(rows[k]) and not _is_footer(rows[k])]
+        if left:
+            fr.problems.append(Problem(
+                fr.name, f"có {len(left)} dòng giống dữ liệu nằm dưới chỗ kết thúc bảng (dòng "
+                f"{i + 1}) nên không được đọc; hãy xoá dòng trống hoặc dòng chân bảng xen giữa "
+                "danh sách", grid.sheet, left[0]))
     table = Table(kind, fr.name, grid.sheet, header_row_excel, headers, pd.DataFrame())
     if kind == "items":
         _items_frame(fr, grid, table, chosen, data)

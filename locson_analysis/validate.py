@@ -126,7 +126,7 @@ def _header(headers: HeaderMap, file: str, sheet: str | None, name: str) -> str:
 
 
 def _shown(v: object) -> object:
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
         return None
     if isinstance(v, pd.Timestamp):
         return v.strftime("%d/%m/%Y")

@@ -266,6 +266,28 @@ def test_merged_section_headings_inside_the_table_are_skipped(tmp_path: Path) ->
     assert y.pupils["source_row"].tolist() == [9, 11]
 
 
+def test_subtotal_rows_per_class_are_skipped(tmp_path: Path) -> None:
+    rows = [pupil_row("HS1"), {"STT": "Cộng lớp 6A1", "Họ và tên học sinh": 1},
+            pupil_row("HS2", cls="7A", birth=datetime(2011, 1, 1)), {"STT": "Cộng", "Mã lớp": 1}]
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", rows)
+    y = read_year(f, today=TODAY)
+    assert y.pupils["pupil_id"].tolist() == ["HS1", "HS2"]
+    assert y.pupils["source_row"].tolist() == [8, 10]
+
+
+def test_rows_below_the_signature_block_are_a_problem_not_lost(tmp_path: Path) -> None:
+    f = year_dir(tmp_path) / "ds.xlsx"
+    wb = write_table(f, MOET_PUPIL_HEADERS, [pupil_row("HS1")], save=False)
+    ws = wb.active
+    # footer: totals on 9, place and date on 11, titles on 12, names on 15
+    row = pupil_row("HS2", cls="6A2")
+    ws.append([row.get(h) for h in MOET_PUPIL_HEADERS])  # row 16: forgotten below the footer
+    wb.save(f)
+    [p] = problems_of(f)
+    assert (p.file, p.sheet, p.row) == ("ds.xlsx", "DSHS", 16)
+    assert "có 1 dòng giống dữ liệu nằm dưới chỗ kết thúc bảng (dòng 11)" in p.message
+
+
 def test_two_columns_with_the_same_meaning(tmp_path: Path) -> None:
     headers = [*MOET_PUPIL_HEADERS, "Ngày sinh"]
     rows = [pupil_row()]
