@@ -176,7 +176,13 @@ def schema_problems(schema: type[pa.DataFrameModel], df: pd.DataFrame, headers: 
             msg = _ISIN_MESSAGES.get(column, "giá trị không hợp lệ")
         else:
             msg = f"giá trị không hợp lệ ({check})"
-        out.append(problem_at(df, index, column, msg, headers, case.failure_case))
+        value = case.failure_case
+        if column == "grade" and "class_name" in df.columns and \
+                _header(headers, file, sheet, "grade") == _header(headers, file, sheet,
+                                                                  "class_name"):
+            value = df.at[index, "class_name"]  # the grade was read from the class name
+            msg = f"lớp thuộc khối {_shown(case.failure_case)}; {msg}"
+        out.append(problem_at(df, index, column, msg, headers, value))
     return out
 
 

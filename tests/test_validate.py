@@ -86,7 +86,18 @@ def test_unreadable_values(tmp_path: Path, header: str, value: str, fragment: st
 def test_grade_ten_is_an_error(tmp_path: Path) -> None:
     rows = with_(2, **{"Mã lớp": "10A1"})
     p = one(run(tmp_path, rows), "khối phải là 6, 7, 8 hoặc 9")
-    assert (p.row, p.column, p.value) == (FIRST + 2, "Mã lớp", 10)
+    assert (p.row, p.column, p.value) == (FIRST + 2, "Mã lớp", "10A1")
+    assert p.message.startswith("lớp thuộc khối 10;")
+
+
+def test_grade_ten_in_a_grade_column(tmp_path: Path) -> None:
+    headers = [*MOET_PUPIL_HEADERS, "Khối"]
+    rows = base_rows()
+    for r in rows:
+        r["Khối"] = int(str(r["Mã lớp"])[0])
+    rows[1].update({"Khối": 10, "Mã lớp": "10A"})
+    p = one(run(tmp_path, rows, headers=headers), "khối phải là 6, 7, 8 hoặc 9")
+    assert (p.row, p.column, p.value) == (FIRST + 1, "Khối", 10)
 
 
 def test_grade_column_disagreeing_with_class(tmp_path: Path) -> None:
