@@ -51,9 +51,9 @@ def _complete(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame:
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f.columns)]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(
-        drop=True)
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True)
 
 
 def read_year(path: str | Path, school_year: str | None = None,
@@ -144,6 +144,12 @@ def read_year(path: str | Path, school_year: str | None = None,
         problems += V.schema_problems(V.PupilSchema, pupils, headers, bad, absent)
         problems += V.check_pupils(pupils, school_year, today, headers)
         year.pupils = pupils
+        _, year_end = V.school_year_bounds(school_year)
+        if (pupils["outcome"] == "in_progress").any() and pd.Timestamp(today) > year_end:
+            notes.append(f"Lưu ý: năm học {school_year} đã kết thúc nhưng danh sách vẫn ghi "
+                         "«Đang học» (danh sách giữa năm): các chỉ số cuối năm (lên lớp, hoàn "
+                         "thành chương trình…) sẽ hiện «Chưa có số liệu» cho đến khi nhập danh "
+                         "sách cuối năm.")
     if by_kind["items"]:
         items = _concat([t.frame for t in by_kind["items"]])
         problems += V.schema_problems(V.ItemSchema, items, headers, bad)

@@ -211,6 +211,11 @@ def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
             pd.Timestamp(date(start + 1, *C.YEAR_END)))
 
 
+def results_from(school_year: str) -> pd.Timestamp:
+    """No final results (Lên lớp, Hoàn thành chương trình…) exist before 1 May of the end year."""
+    return pd.Timestamp(date(C.start_year(school_year) + 1, 5, 1))
+
+
 def _fmt(d: pd.Timestamp | date) -> str:
     return d.strftime("%d/%m/%Y")
 
@@ -302,6 +307,14 @@ def check_pupils(df: pd.DataFrame, school_year: str, today: date,
                    f"«{label['transferred_out']}»")
             rows = p.index[final]
         out += [problem_at(p, i, "outcome", msg, headers, label[outcome[i]]) for i in rows]
+    elif final.any() and pd.Timestamp(today) < results_from(school_year):
+        first_final = p.index[final][0]
+        out.append(problem_at(
+            p, first_final, "outcome",
+            f"năm học {school_year} chưa kết thúc (hôm nay là {_fmt(pd.Timestamp(today))}) nên "
+            f"chưa thể có kết quả cuối năm: {int(final.sum())} học sinh, đầu tiên ở dòng này; "
+            f"danh sách giữa năm ghi «{label['in_progress']}» (hoặc «{label['dropped_out']}», "
+            f"«{label['transferred_out']}»)", headers, label[outcome[first_final]]))
 
     for i in p.index[outcome.isin(list(leavers)) & p["leave_date"].isna()]:
         out.append(problem_at(p, i, "leave_date",

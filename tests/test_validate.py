@@ -216,6 +216,27 @@ def test_in_progress_year_is_valid_with_leavers(tmp_path: Path) -> None:
                                             "in_progress"]
 
 
+def test_final_outcomes_before_the_year_ends(tmp_path: Path) -> None:
+    problems = run(tmp_path, base_rows(), today=date(2024, 11, 20))
+    p = one(problems, "năm học 2024-2025 chưa kết thúc (hôm nay là 20/11/2024)")
+    assert (p.row, p.column, p.value) == (FIRST, "Kết quả cuối năm", "Lên lớp")
+    assert "4 học sinh" in p.message
+    assert len(problems) == 1
+
+
+def test_mid_year_list_imported_after_the_year_is_noted(tmp_path: Path) -> None:
+    rows = base_rows()
+    for r in rows:
+        r["Kết quả cuối năm"] = "Đang học"
+    d = tmp_path / "2024-2025"
+    d.mkdir()
+    write_pupils(d / FILE, rows)
+    assert not any("đã kết thúc" in n for n in read_year(d, today=date(2025, 3, 1)).notes)
+    notes = read_year(d, today=date(2025, 9, 1)).notes
+    assert any("năm học 2024-2025 đã kết thúc nhưng danh sách vẫn ghi «Đang học»" in n
+               for n in notes)
+
+
 def test_leave_date_and_outcome_must_agree(tmp_path: Path) -> None:
     rows = with_(1, **{"Kết quả cuối năm": "Bỏ học"})
     rows[2]["Ngày nghỉ học"] = "01/03/2025"
