@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,6 +91,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     h["active"] = h["active"].map({True: "đang dùng", False: ""})
     h["imported_at"] = h["imported_at"].dt.strftime("%d/%m/%Y %H:%M")
     h["sha256"] = h["sha256"].str.slice(0, 12)
+    h["files"] = h["files"].map(lambda f: ", ".join(json.loads(f)) if f else "")
     _print_table(
         h,
         {
