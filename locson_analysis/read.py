@@ -512,6 +512,7 @@ class FileRead:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     title_years: set[str] = field(default_factory=set)
+    title_texts: list[str] = field(default_factory=list)  # text cells above each table
 
 
 def _header_texts(rows: list[list[object]], r: int, combine: bool) -> list[object]:
@@ -649,6 +650,7 @@ def read_file(path: str | Path) -> FileRead:
             continue
         kind, r, combined, matches = found
         fr.title_years |= _school_year_in_titles(grid.rows, r)
+        fr.title_texts += [c for row in grid.rows[:r] for c in row if isinstance(c, str)]
         _read_table(fr, grid, kind, r, combined, matches)
     if not fr.tables and not fr.problems:
         shown = [h for g in grids for h in _nonblank_headers(g.rows)][:8]
