@@ -27,12 +27,12 @@ from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from babel.numbers import format_decimal
 
 from . import config, crossyear
 from .contract import OUTCOME_LABELS, previous_year, start_year
 from .dataset import Dataset
 from .errors import LocsonError
+from .numbers import fmt_num
 
 Point = Literal["mid", "end"]
 INTERNAL_MARK = "NỘI BỘ — không gửi ra ngoài trường"
@@ -133,7 +133,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
             ok = float(value).is_integer()
         if not ok or not (low <= float(value) <= high):
             kind = "một số nguyên" if integer else "một số"
-            bound = f" từ {_num(low)}" + ("" if high == math.inf else f" đến {_num(high)}")
+            bound = f" từ {fmt_num(low)}" + ("" if high == math.inf else f" đến {fmt_num(high)}")
             raise _rules_error(path, key, kind + bound, value)
         return float(value)
 
@@ -170,17 +170,6 @@ def load_rules(path: str | Path | None = None) -> Rules:
 # --------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------
-
-def _num(x: float, digits: int = 0) -> str:
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(round(float(x), digits), pattern, locale="vi_VN")
-
-
-def _pct(x: float, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    return _num(100 * float(x), digits) + " %"
-
 
 def _pupils_of(data: Dataset | pd.DataFrame) -> pd.DataFrame:
     return data.pupils if isinstance(data, Dataset) else data
@@ -553,15 +542,15 @@ class WarningRun:
             self.changes) else 0
         no_action = int(self.listed["no_action"].sum()) if n_listed else 0
         out = [f"Năm học {self.school_year}, thời điểm {POINT_LABELS[self.point]}: "
-               f"{_num(n_listed)} trên {_num(n_all)} học sinh đang học cần được quan tâm "
-               f"({_num(n_listed - n_missing)} em chạm quy tắc cảnh báo, {_num(n_missing)} em "
-               f"thiếu số liệu cần kiểm tra)."]
+               f"{fmt_num(n_listed)} trên {fmt_num(n_all)} học sinh đang học cần được quan "
+               f"tâm ({fmt_num(n_listed - n_missing)} em chạm quy tắc cảnh báo, "
+               f"{fmt_num(n_missing)} em thiếu số liệu cần kiểm tra)."]
         if self.previous_run:
-            out.append(f"So với lần chạy trước ({self.previous_run}): {_num(n_new)} em mới "
-                       f"vào danh sách, {_num(n_res)} em không còn trong danh sách.")
+            out.append(f"So với lần chạy trước ({self.previous_run}): {fmt_num(n_new)} em mới "
+                       f"vào danh sách, {fmt_num(n_res)} em không còn trong danh sách.")
         else:
             out.append("Đây là lần chạy đầu tiên: chưa có danh sách trước để so sánh.")
-        out.append(f"{_num(no_action)} em trong danh sách chưa có ghi nhận can thiệp nào "
+        out.append(f"{fmt_num(no_action)} em trong danh sách chưa có ghi nhận can thiệp nào "
                    f"trong năm học này.")
         order = ("mô hình xếp hạng (đã kiểm chứng tốt hơn quy tắc)" if self.ranking == "model"
                  else "điểm quy tắc")

@@ -34,13 +34,12 @@ from sklearn.metrics import average_precision_score, brier_score_loss
 from sklearn.preprocessing import StandardScaler
 
 from .contract import next_year, previous_year
+from .numbers import fmt_num, fmt_pct
 from .warn import (
     NOT_PASSED,
     STAYING,
     Point,
     Rules,
-    _num,
-    _pct,
     _prepared,
     load_rules,
     reconcile,
@@ -225,7 +224,7 @@ class RiskModel:
                 else:
                     text = f"{FEATURE_LABELS[name]} {'cao' if z[i, j] > 0 else 'thấp'} hơn " \
                            f"trung bình"
-                parts.append(f"{text} (+{_num(terms[i, j], 1)})")
+                parts.append(f"{text} (+{fmt_num(terms[i, j], 1)})")
             out.append("; ".join(parts) if parts else "không có yếu tố nổi bật")
         return out
 
@@ -418,9 +417,9 @@ def _decide(summary: pd.DataFrame, point: str, capacity: int) -> tuple[bool, str
     m, r = s.loc["model"], s.loc["rules"]
     better_ap = m["average_precision"] > r["average_precision"]
     not_worse_recall = m["recall_at_k"] >= r["recall_at_k"]
-    numbers = (f"PR-AUC trung bình {_num(m['average_precision'], 2)} so với "
-               f"{_num(r['average_precision'], 2)}; trong {capacity} em xếp đầu, phát hiện "
-               f"{_pct(m['recall_at_k'])} so với {_pct(r['recall_at_k'])}")
+    numbers = (f"PR-AUC trung bình {fmt_num(m['average_precision'], 2)} so với "
+               f"{fmt_num(r['average_precision'], 2)}; trong {capacity} em xếp đầu, phát hiện "
+               f"{fmt_pct(m['recall_at_k'])} so với {fmt_pct(r['recall_at_k'])}")
     if better_ap and not_worse_recall:
         return True, (f"Cảnh báo {when}: mô hình xếp hạng tốt hơn quy tắc khi kiểm chứng trên "
                       f"{int(m['years'])} năm học ({numbers}). Danh sách được sắp xếp theo mô "
@@ -447,7 +446,7 @@ def _calibration(pred: pd.DataFrame) -> pd.DataFrame:
                 lo, hi = wilson(part["label"].sum(), len(part))
                 left, right = edges[int(b)], edges[int(b) + 1]
                 rows.append({"point": point, "method": method,
-                             "bin": f"{_pct(left, 0)}–{_pct(right, 0)}", "n": len(part),
+                             "bin": f"{fmt_pct(left, 0)}–{fmt_pct(right, 0)}", "n": len(part),
                              "mean_predicted": part[col].mean(),
                              "observed": part["label"].mean(), "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows, columns=cols)
@@ -593,13 +592,13 @@ def describe(result: BacktestResult) -> list[str]:
             r = s.loc["rules"]
             line = (f"Cảnh báo {when}: kiểm chứng trên {len(years)} năm học ({', '.join(years)})"
                     f", mỗi năm chỉ dùng số liệu các năm trước. Có tổng cộng "
-                    f"{_num(r['positives'])} trường hợp chệch hướng {target} (bỏ học, ở lại "
+                    f"{fmt_num(r['positives'])} trường hợp chệch hướng {target} (bỏ học, ở lại "
                     f"lớp, học tập Chưa đạt hoặc nghỉ quá "
-                    f"{_pct(result.rules.off_track_absence_share, 0)} số buổi"
+                    f"{fmt_pct(result.rules.off_track_absence_share, 0)} số buổi"
                     f"{' học kỳ 2' if point == 'mid' else ''}) trong "
-                    f"{_num(r['n'])} lượt học sinh. Trong {k} em xếp đầu danh sách mỗi năm, "
-                    f"quy tắc tìm ra trung bình {_pct(r['recall_at_k'])} các em này")
-            extra = [f"{METHOD_LABELS[x].lower()}: {_pct(s.loc[x, 'recall_at_k'])}"
+                    f"{fmt_num(r['n'])} lượt học sinh. Trong {k} em xếp đầu danh sách mỗi năm, "
+                    f"quy tắc tìm ra trung bình {fmt_pct(r['recall_at_k'])} các em này")
+            extra = [f"{METHOD_LABELS[x].lower()}: {fmt_pct(s.loc[x, 'recall_at_k'])}"
                      for x in ("model", "last_year") if x in s.index]
             line += (" (" + "; ".join(extra) + ")." if extra else ".")
             out.append(line)
@@ -610,8 +609,8 @@ def describe(result: BacktestResult) -> list[str]:
         seen = int(d["flagged_end_before"].fillna(False).astype(bool).sum()
                    + (~d["flagged_end_before"].fillna(False).astype(bool)
                       & d["flagged_mid"].fillna(False).astype(bool)).sum())
-        out.append(f"Trong {_num(len(d))} trường hợp bỏ học (kể cả không có tên năm sau) có "
-                   f"trong số liệu, {_num(seen)} em đã được cảnh báo trước khi nghỉ. Số trường "
+        out.append(f"Trong {fmt_num(len(d))} trường hợp bỏ học (kể cả không có tên năm sau) có "
+                   f"trong số liệu, {fmt_num(seen)} em đã được cảnh báo trước khi nghỉ. Số trường "
                    f"hợp rất ít nên các tỉ lệ trên chỉ mang tính tham khảo.")
     else:
         out.append("Không có trường hợp bỏ học nào trong số liệu để đối chiếu.")

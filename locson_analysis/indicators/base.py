@@ -7,7 +7,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from babel.numbers import format_decimal
+
+from ..numbers import fmt_num, fmt_pct
 
 TIDY_COLUMNS = ["school_code", "school_year", "indicator", "dimension", "group", "value",
                 "numerator", "denominator", "note"]
@@ -46,14 +47,13 @@ class Indicator:
 
 
 def vn_number(x: float | int) -> str:
-    """1234 → "1.234", 0.5 → "0,5" (Vietnamese grouping and decimal signs)."""
-    return format_decimal(x, locale="vi_VN")
+    """1234 → "1.234", 0.5 → "0,5" (Vietnamese grouping and decimal signs, for notes)."""
+    return fmt_num(x, 3, trim=True)
 
 
 def vn_percent(fraction: float, digits: int = 2) -> str:
     """0.0006 → "0,06 %" (the space before % is the Vietnamese typographic habit)."""
-    pattern = "#,##0." + "#" * digits if digits else "#,##0"
-    return format_decimal(fraction * 100, pattern, locale="vi_VN") + " %"
+    return fmt_pct(fraction, digits, trim=True)
 
 
 def small_group_note(n: int) -> str:
