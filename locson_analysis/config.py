@@ -12,6 +12,7 @@ SAMPLE_DIR = DATA_DIR / "sample"  # synthetic files from `locson sample` (git-ig
 DEFAULT_DB = Path(os.environ.get("LOCSON_DB", DATA_DIR / "locson.duckdb"))
 TARGETS_FILE = DATA_DIR / "targets.yaml"
 WARNING_RULES_FILE = DATA_DIR / "warning_rules.yaml"
+SCHOOLS_FILE = DATA_DIR / "schools.yaml"  # the PGD's schools: code and name (editable)
 OUTPUTS_DIR = PROJ_ROOT / "outputs"
 INTERNAL_OUTPUTS_DIR = OUTPUTS_DIR / "internal"  # at-risk lists: never leave the school
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import contract as C
 from . import read as R
+from . import schools as S
 from . import validate as V
 from .dataset import SourceFile, YearData
 from .errors import ImportProblems, Problem
@@ -56,13 +57,58 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _school_of(reads: list[R.FileRead], school_code: str | None,
+               registry: dict[str, S.School] | None) -> tuple[str, list[Problem], list[str]]:
+    """(school code, problems, notes): ``school_code`` if given, else the school the files'
+    title rows name (it must be in data/schools.yaml), else the default school."""
+    registry = registry if registry is not None else S.load_registry()
+    named = {fr.name: S.school_in_titles(fr.title_texts, registry) for fr in reads}
+    if school_code:
+        others = sorted({t.text for ts in named.values() for t in ts
+                         if t.code and t.code != school_code})
+        notes = [f"Nhập cho mã trường {school_code} (theo --school) dù dòng tiêu đề của tệp ghi "
+                 f"«{', '.join(others)}»."] if others else []
+        return school_code, [], notes
+    problems: list[Problem] = []
+    for name, ts in named.items():
+        for t in ts:
+            if t.code is None:
+                problems.append(Problem(name, f"dòng tiêu đề ghi «{t.text}» nhưng trường này "
+                                              "chưa có trong danh sách trường data/schools.yaml; "
+                                              "hãy thêm trường vào tệp đó (mã và tên trường) "
+                                              "hoặc chỉ rõ mã trường khi nhập (--school MÃ)"))
+    codes = {t.code for ts in named.values() for t in ts if t.code}
+    if len(codes) > 1:
+        by_code = {c: sorted(n for n, ts in named.items() if any(t.code == c for t in ts))
+                   for c in sorted(codes)}
+        listing = "; ".join(f"{S.school_name(c, registry)} ({c}): {', '.join(files)}"
+                            for c, files in by_code.items())
+        for name, ts in named.items():
+            if any(t.code for t in ts):
+                problems.append(Problem(name, "các tệp của một lần nhập ghi tên những trường "
+                                              f"khác nhau ({listing}); mỗi lần nhập chỉ cho "
+                                              "một trường"))
+    if problems:
+        return C.DEFAULT_SCHOOL, problems, []
+    if codes:
+        return codes.pop(), [], []
+    return C.DEFAULT_SCHOOL, [], [
+        f"Không thấy tên trường ở dòng tiêu đề của tệp: nhập cho trường mặc định "
+        f"{S.school_name(C.DEFAULT_SCHOOL, registry)} ({C.DEFAULT_SCHOOL}). Nếu là trường "
+        "khác, nhập lại với --school MÃ."]
+
+
 def read_year(path: str | Path, school_year: str | None = None,
-              school_code: str = C.DEFAULT_SCHOOL, today: date | None = None) -> YearData:
+              school_code: str | None = None, today: date | None = None,
+              registry: dict[str, S.School] | None = None) -> YearData:
     """Read and validate one school year from a file or a school-year folder.
 
     The school year comes from ``school_year``, else the folder or file name, else a title row
-    ("DANH SÁCH HỌC SINH NĂM HỌC 2024-2025").  Raises :class:`ImportProblems` listing every
-    problem of every file; otherwise returns canonical tables ready for ``store.write_year``.
+    ("DANH SÁCH HỌC SINH NĂM HỌC 2024-2025").  The school comes from ``school_code``, else the
+    school named in the title rows ("TRƯỜNG THCS LỘC SƠN", looked up in ``registry``, by default
+    data/schools.yaml), else ``contract.DEFAULT_SCHOOL`` (said in the notes).  Raises
+    :class:`ImportProblems` listing every problem of every file; otherwise returns canonical
+    tables ready for ``store.write_year``.
     """
     path = Path(path)
     today = today or date.today()
@@ -117,6 +163,10 @@ def read_year(path: str | Path, school_year: str | None = None,
             if y != school_year:
                 problems.append(Problem(fr.name, f"tệp ghi năm học {y} nhưng đang nhập năm học "
                                                  f"{school_year}; kiểm tra lại đã chọn đúng tệp"))
+
+    school_code, school_problems, school_notes = _school_of(reads, school_code, registry)
+    problems += school_problems
+    notes += school_notes
 
     headers: V.HeaderMap = {}
     bad: V.BadCells = set()

@@ -983,10 +983,23 @@ class _Sheet:
         return _save(wb, path)
 
 
-def _titles(sheet: _Sheet, title: str, width: int) -> None:
+def _school_line(sy: SampleYear) -> str:
+    """"TRƯỜNG THCS LỘC SƠN", or the name of the school the sample was generated for
+    (data/schools.yaml; a code not listed there gives "TRƯỜNG THCS <code>")."""
+    from . import schools
+
+    codes = sy.pupils["school_code"].dropna().unique() if "school_code" in sy.pupils else []
+    code = str(codes[0]) if len(codes) else contract.DEFAULT_SCHOOL
+    if code == contract.DEFAULT_SCHOOL:
+        return TITLE_ROWS[1]
+    known = schools.load_registry().get(code)
+    return f"TRƯỜNG {known.name if known else 'THCS ' + code}".upper()
+
+
+def _titles(sheet: _Sheet, title: str, width: int, sy: SampleYear) -> None:
     """The title block: office, school, blank, title, blank."""
     sheet.merge(sheet.add(TITLE_ROWS[0]), 1, 4)
-    sheet.merge(sheet.add(_Cell(TITLE_ROWS[1], bold=True)), 1, 4)
+    sheet.merge(sheet.add(_Cell(_school_line(sy), bold=True)), 1, 4)
     sheet.add()
     sheet.merge(sheet.add(_Cell(title, bold=True, size=13, center=True)), 1, width)
     sheet.add()
@@ -1011,7 +1024,7 @@ def _write_pupil_xlsx(sy: SampleYear, path: Path) -> Path:
     width = len(layout)
     sheet = _Sheet("DSHS", widths={j: _WIDTHS.get(src, 12)
                                    for j, (src, _) in enumerate(layout, 1)})
-    _titles(sheet, f"DANH SÁCH HỌC SINH NĂM HỌC {sy.school_year}", width)
+    _titles(sheet, f"DANH SÁCH HỌC SINH NĂM HỌC {sy.school_year}", width, sy)
     sheet.add(*(_Cell(header, bold=True) for _, header in layout))
     if style.number_row:
         sheet.add(*(f"({j})" for j in range(1, width + 1)))
@@ -1045,7 +1058,7 @@ def _item_values(items: dict[str, Any], spec: tuple[contract.Item, ...]) -> list
 def _write_items_xlsx(items: dict[str, Any], spec: tuple[contract.Item, ...], title: str,
                       sheet_name: str, sy: SampleYear, path: Path) -> Path:
     sheet = _Sheet(sheet_name, widths={1: 62, 2: 18})
-    _titles(sheet, title, 2)
+    _titles(sheet, title, 2, sy)
     sheet.add(_Cell(contract.ITEM_HEADER[0], bold=True), _Cell(contract.VALUE_HEADER[0], bold=True))
     for label, value in _item_values(items, spec):
         big = isinstance(value, int) and value >= 10_000

@@ -46,8 +46,10 @@ def pupil_row(pid: str = "HS001", name: str = "Nguyễn Văn An",
 def write_table(path: Path, headers: Sequence[str], rows: Sequence[dict[str, object] | list],
                 *, title: str | None = "DANH SÁCH HỌC SINH NĂM HỌC 2024-2025",
                 number_row: bool = True, footer: bool = True, sheet: str = "DSHS",
-                wb: openpyxl.Workbook | None = None, save: bool = True) -> openpyxl.Workbook:
-    """Write one table with title rows and footer; returns the workbook (to add sheets)."""
+                wb: openpyxl.Workbook | None = None, save: bool = True,
+                school: str | None = "TRƯỜNG THCS LỘC SƠN") -> openpyxl.Workbook:
+    """Write one table with title rows (``school``: the school line, None for none) and
+    footer; returns the workbook (to add sheets)."""
     if wb is None:
         wb = openpyxl.Workbook()
         ws = wb.active
@@ -59,7 +61,8 @@ def write_table(path: Path, headers: Sequence[str], rows: Sequence[dict[str, obj
     if title is not None:
         ws.cell(1, 1, "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO TP BẢO LỘC")
         ws.cell(1, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
-        ws.cell(2, 1, "TRƯỜNG THCS LỘC SƠN")
+        if school is not None:
+            ws.cell(2, 1, school)
         ws.cell(2, 5, "Độc lập - Tự do - Hạnh phúc")
         ws.cell(4, 1, title)
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=4)

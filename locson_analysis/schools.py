@@ -1,0 +1,129 @@
+"""The PGD's schools (``data/schools.yaml``): codes, names, and which school a command is about.
+
+One database may hold several schools (every row carries ``school_code``).  The school's own
+analyst works with Lộc Sơn (``contract.DEFAULT_SCHOOL``); the PGD works with all of them.
+:func:`school_in_titles` recognises a school from the title rows of a staff file ("TRƯỜNG THCS
+LỘC SƠN"); :func:`choose_school` picks the school a command reports on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import config
+from .contract import DEFAULT_SCHOOL, SCHOOL_NAME, fold
+from .errors import LocsonError
+
+
+@dataclass(frozen=True)
+class School:
+    code: str
+    name: str  # as written, without "Trường": "THCS Lộc Sơn"
+    other_names: tuple[str, ...] = field(default_factory=tuple)
+
+    def folded_names(self) -> list[str]:
+        return [fold(n) for n in (self.name, *self.other_names)]
+
+
+def load_registry(path: str | Path | None = None) -> dict[str, School]:
+    """code → :class:`School`, in file order.  A bad file is a :class:`LocsonError`."""
+    path = Path(path) if path else config.SCHOOLS_FILE
+    if not path.exists():
+        return {DEFAULT_SCHOOL: School(DEFAULT_SCHOOL, SCHOOL_NAME.removeprefix("Trường "))}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise LocsonError(f"Tệp danh sách trường {path.name} không đọc được: {exc}") from exc
+    entries = raw.get("schools") if isinstance(raw, dict) else None
+    if not isinstance(entries, list):
+        raise LocsonError(f"Tệp danh sách trường {path.name} cần mục «schools:» là một danh sách "
+                          "các trường (code, name).")
+    out: dict[str, School] = {}
+    for i, e in enumerate(entries, 1):
+        if not isinstance(e, dict) or not e.get("code") or not e.get("name"):
+            raise LocsonError(f"Tệp danh sách trường {path.name}: trường thứ {i} thiếu «code» "
+                              "hoặc «name».")
+        code = str(e["code"]).strip()
+        if code in out:
+            raise LocsonError(f"Tệp danh sách trường {path.name}: mã trường {code} ghi hai lần.")
+        others = e.get("other_names") or []
+        out[code] = School(code, str(e["name"]).strip(),
+                           tuple(str(n).strip() for n in others))
+    return out
+
+
+def school_name(code: str, registry: dict[str, School] | None = None) -> str:
+    """"Trường THCS Lộc Sơn" for LOCSON; the code itself for a school not in the registry."""
+    try:
+        registry = registry if registry is not None else load_registry()
+    except LocsonError:
+        registry = {}
+    school = registry.get(code)
+    return f"Trường {school.name}" if school else f"Trường {code}"
+
+
+# A title row that names a school: "TRƯỜNG THCS LỘC SƠN", "THCS Lộc Sơn - TP Bảo Lộc".
+_SCHOOL_LINE = re.compile(r"^(truong\s+)?(thcs|th\s+thcs|thcs\s+thpt|pt\s*dtnt|ptdtnt)\b")
+
+
+@dataclass(frozen=True)
+class TitleSchool:
+    """What a title row says about the school: its text and, when known, its code."""
+
+    text: str  # as written
+    code: str | None  # None: the name is not in the registry
+
+
+def school_in_titles(texts: Iterable[str],
+                     registry: dict[str, School]) -> list[TitleSchool]:
+    """The school names found in title-row texts (each text once, in order)."""
+    found: list[TitleSchool] = []
+    seen: set[str] = set()
+    names = [(f, s.code) for s in registry.values() for f in s.folded_names()]
+    for text in texts:
+        folded = fold(text)
+        if not _SCHOOL_LINE.match(folded) or folded in seen:
+            continue
+        seen.add(folded)
+        body = folded.removeprefix("truong ")
+        codes = {code for f, code in names
+                 if body == f or re.search(rf"(^|\s){re.escape(f)}(\s|$)", body)}
+        found.append(TitleSchool(str(text).strip(), codes.pop() if len(codes) == 1 else None))
+    return found
+
+
+def choose_school(codes: Iterable[str], requested: str | None = None) -> str:
+    """The school a command is about.
+
+    ``requested`` if given (it must be in the database); else Lộc Sơn when the database has it;
+    else the only school; several schools without Lộc Sơn need ``--school``.  An empty database
+    gives the default school (the command then says the data are missing).
+    """
+    present = sorted({str(c) for c in codes})
+    if requested:
+        if present and requested not in present:
+            raise LocsonError(f"Cơ sở dữ liệu không có trường mã «{requested}». Các mã trường "
+                              f"hiện có: {', '.join(present)}.")
+        return requested
+    if not present or DEFAULT_SCHOOL in present:
+        return DEFAULT_SCHOOL
+    if len(present) == 1:
+        return present[0]
+    raise LocsonError(f"Cơ sở dữ liệu có {len(present)} trường ({', '.join(present)}) và không "
+                      f"có trường mặc định {DEFAULT_SCHOOL}: hãy chọn một trường bằng "
+                      f"--school MÃ, ví dụ --school {present[0]}.")
+
+
+def codes_in(*frames: object) -> list[str]:
+    """Every school code of the given DataFrames (those with a ``school_code`` column)."""
+    out: set[str] = set()
+    for df in frames:
+        cols = getattr(df, "columns", ())
+        if "school_code" in cols and len(df):  # type: ignore[arg-type]
+            out.update(str(c) for c in df["school_code"].dropna().unique())  # type: ignore[index]
+    return sorted(out)
