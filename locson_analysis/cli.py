@@ -48,7 +48,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     year = importer.read_year(args.path, school_year=args.year, school_code=args.school)
     ids = store.write_year(args.db, year, replace=args.replace)
     pupils_total = len(year.pupils) if year.pupils is not None else 0
-    print(f"Đã nhập năm học {year.school_year} (trường {year.school_code}) vào {args.db}.")
+    from .schools import school_name
+
+    print(
+        f"Đã nhập năm học {year.school_year} của {school_name(year.school_code)} "
+        f"(mã {year.school_code}) vào {args.db}."
+    )
     for f in year.files:
         print(f"  - {Path(f.path).name} [{f.sheet}]: {KIND_LABELS[f.kind]}, {f.rows} dòng")
     if year.pupils is not None:
@@ -213,12 +218,27 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _school(ds, requested: str | None) -> str:  # noqa: ANN001 - a Dataset
+    from . import schools
+
+    return schools.choose_school(schools.codes_in(ds.pupils, ds.school, ds.population), requested)
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from . import indicators, store
 
-    table = indicators.compute_all(
-        store.load(args.db), school_year=args.year, school_code=args.school
-    )
+    ds = store.load(args.db)
+    if args.all_schools:
+        table = indicators.compute_all(ds, school_year=args.year)
+    else:
+        table = indicators.compute_all(
+            ds, school_year=args.year, school_code=_school(ds, args.school)
+        )
+    if args.pooled:
+        pooled = indicators.compute_pooled(ds, school_year=args.year)
+        table = pd.concat([table, pooled], ignore_index=True)
     if args.out:
         out = Path(args.out)
         if args.format == "xlsx" or out.suffix.lower() == ".xlsx":
@@ -237,9 +257,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import run
 
     if args.all:
-        results = run.run_all(db=args.db, out_dir=args.out, mid_year=args.mid_year)
+        results = run.run_all(
+            db=args.db, out_dir=args.out, mid_year=args.mid_year, school_code=args.school
+        )
     else:
-        results = [run.run_report(args.year, db=args.db, out_dir=args.out, mid_year=args.mid_year)]
+        results = [
+            run.run_report(
+                args.year,
+                db=args.db,
+                out_dir=args.out,
+                mid_year=args.mid_year,
+                school_code=args.school,
+            )
+        ]
     for r in results:
         print(f"Báo cáo: {r.html}")
     return 0
@@ -248,7 +278,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_warn(args: argparse.Namespace) -> int:
     from . import warn
 
-    paths = warn.run_warning(args.year, args.point, db=args.db, capacity=args.capacity)
+    paths = warn.run_warning(
+        args.year, args.point, db=args.db, capacity=args.capacity, school_code=args.school
+    )
     print("NỘI BỘ — không gửi ra ngoài trường.")
     for p in paths:
         print(f"  {p}")
@@ -271,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"tệp cơ sở dữ liệu (mặc định {config.DEFAULT_DB})",
         )
 
+    def school_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--school",
+            metavar="MÃ_TRƯỜNG",
+            help=f"mã trường (mặc định {DEFAULT_SCHOOL}, hoặc trường duy nhất trong cơ sở dữ liệu)",
+        )
+
     sp = sub.add_parser("import", help="nhập dữ liệu một năm học (một tệp hoặc thư mục năm học)")
     sp.add_argument(
         "path",
@@ -284,7 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="năm học, ví dụ 2024-2025 (mặc định: lấy từ tên thư mục/tệp)",
     )
     sp.add_argument(
-        "--school", metavar="MÃ_TRƯỜNG", default=DEFAULT_SCHOOL, help="mã trường (mặc định LOCSON)"
+        "--school",
+        metavar="MÃ_TRƯỜNG",
+        help="mã trường (mặc định: trường ghi ở dòng tiêu đề của tệp, xem data/schools.yaml; "
+        f"không có thì {DEFAULT_SCHOOL})",
     )
     sp.add_argument(
         "--replace",
@@ -310,7 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="nơi tạo dữ liệu mẫu khi chưa có dữ liệu của trường",
     )
     sp.add_argument(
-        "--school", metavar="MÃ_TRƯỜNG", default=DEFAULT_SCHOOL, help="mã trường (mặc định LOCSON)"
+        "--school",
+        metavar="MÃ_TRƯỜNG",
+        help="mã trường (mặc định: trường ghi ở dòng tiêu đề của tệp, xem data/schools.yaml; "
+        f"không có thì {DEFAULT_SCHOOL})",
     )
     db_arg(sp)
     sp.set_defaults(func=cmd_init)
@@ -340,7 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("indicators", help="bảng chỉ số cho người phân tích")
     sp.add_argument("--year", metavar="NĂM_HỌC", help="năm học (mặc định: mọi năm)")
-    sp.add_argument("--school", metavar="MÃ_TRƯỜNG", help="mã trường (mặc định: mọi trường)")
+    school_arg(sp)
+    sp.add_argument("--all-schools", action="store_true", help="mọi trường, mỗi trường riêng")
+    sp.add_argument(
+        "--pooled", action="store_true", help="thêm các dòng gộp mọi trường (TOÀN THÀNH PHỐ)"
+    )
     sp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     sp.add_argument("--out", help="tệp kết quả (mặc định: CSV ra màn hình)")
     db_arg(sp)
@@ -353,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--all", action="store_true", help="mọi năm học trong cơ sở dữ liệu")
     sp.add_argument("--mid-year", action="store_true", help="báo cáo giữa năm (sau học kỳ 1)")
+    school_arg(sp)
     sp.add_argument("--out", type=Path, default=config.OUTPUTS_DIR, help="thư mục kết quả")
     db_arg(sp)
     sp.set_defaults(func=cmd_report)
@@ -371,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=30,
         help="số học sinh nhà trường có thể hỗ trợ (mặc định 30)",
     )
+    school_arg(sp)
     db_arg(sp)
     sp.set_defaults(func=cmd_warn)
     return p

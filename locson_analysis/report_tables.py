@@ -21,6 +21,7 @@ from . import config, contract
 from . import present as P
 from .dataset import Dataset
 from .errors import LocsonError
+from .schools import school_name
 
 EXPECTED_KINDS = ("pupils", "school", "population")
 KIND_HINT = {
@@ -661,10 +662,10 @@ def _evaluate(targets_mod, table: pd.DataFrame, targets, year: str,
         return pd.DataFrame()
 
 
-def report_title(school_year: str, mid_year: bool) -> str:
+def report_title(school_year: str, mid_year: bool, school: str = contract.SCHOOL_NAME) -> str:
     kind = "Báo cáo giữa năm học" if mid_year else "Báo cáo năm học"
     return (f"{kind} {school_year} — Thực hiện Chương trình hành động vì trẻ em — "
-            f"{contract.SCHOOL_NAME}")
+            f"{school}")
 
 
 def build_report(ds: Dataset, school_year: str, mid_year: bool = False,
@@ -729,7 +730,8 @@ def build_report(ds: Dataset, school_year: str, mid_year: bool = False,
         tables["outlook"] = outlook_table(outlook, phase)
     return Report(
         school_year=school_year, school_code=school_code, mid_year=mid_year,
-        title=report_title(school_year, mid_year), made_on=P.fmt_date(date.today()),
+        title=report_title(school_year, mid_year, school_name(school_code)),
+        made_on=P.fmt_date(date.today()),
         phase=phase, table=table, evaluation=evaluation, tables=tables, trends=trends,
         target_labels=labels,
         missing_files=missing_files(ds, school_year), years=trend_years,

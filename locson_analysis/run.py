@@ -24,7 +24,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import config, report_tables, store
+from . import config, report_tables, schools, store
+from .contract import DEFAULT_SCHOOL
+from .dataset import Dataset
 from .errors import LocsonError
 
 REPORT_NOTEBOOK = config.NOTEBOOKS_DIR / "annual_report.ipynb"
@@ -66,8 +68,20 @@ def report_stem(school_year: str, mid_year: bool = False) -> str:
     return f"bao_cao_{school_year}" + ("_giua_nam" if mid_year else "")
 
 
-def report_dir(out_dir: Path, school_year: str) -> Path:
+def report_dir(out_dir: Path, school_year: str, school_code: str | None = None) -> Path:
+    """``out_dir/<year>`` for the default school (and a database of one school);
+    ``out_dir/<school>/<year>`` for another school of a database that holds several."""
+    if school_code and school_code != DEFAULT_SCHOOL:
+        return Path(out_dir) / school_code / school_year
     return Path(out_dir) / school_year
+
+
+def report_school(ds: Dataset, school_code: str | None) -> tuple[str, str | None]:
+    """(the school reported on, its output subfolder code or None): see
+    :func:`schools.choose_school` and :func:`report_dir`."""
+    codes = schools.codes_in(ds.pupils, ds.school, ds.population)
+    code = schools.choose_school(codes, school_code or None)
+    return code, (code if len(codes) > 1 else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,31 +206,37 @@ def _step(step: str, exc: BaseException) -> ReportStepError:
 
 
 def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS_DIR,
-               mid_year: bool = False, targets_file: Path = config.TARGETS_FILE) -> ReportPaths:
+               mid_year: bool = False, targets_file: Path = config.TARGETS_FILE,
+               school_code: str | None = None) -> ReportPaths:
     """Make the PGD report for ``school_year`` (default: the latest year that has ended).
 
     ``mid_year=True`` makes the mid-year report (after semester 1) of a year in progress
-    (default: the latest such year).  Returns the paths of the HTML, the executed notebook and
-    the Excel workbook, all in ``out_dir/<year>/``.
+    (default: the latest such year).  ``school_code``: the school reported on (default: Lộc
+    Sơn, or the database's only school; see :func:`schools.choose_school`).  Returns the paths
+    of the HTML, the executed notebook and the Excel workbook, all in ``out_dir/<year>/``
+    (``out_dir/<school>/<year>/`` for another school of a database holding several).
     """
     db, out_dir, targets_file = Path(db), Path(out_dir), Path(targets_file)
     try:
         ds = store.load(db)
-        year = report_tables.resolve_report_year(ds, school_year or None, mid_year)
+        code, folder = report_school(ds, school_code)
+        year = report_tables.resolve_report_year(ds.for_school(code), school_year or None,
+                                                 mid_year)
         report = report_tables.build_report(ds, year, mid_year=mid_year,
-                                            targets_file=targets_file)
+                                            targets_file=targets_file, school_code=code)
     except Exception as exc:
         raise _step(STEP_READ, exc) from exc
 
     stem = report_stem(year, mid_year)
-    final_dir = report_dir(out_dir, year)
+    final_dir = report_dir(out_dir, year, folder)
     final_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=final_dir))
     try:
         executed = tmp / f"{stem}.ipynb"
         params = {"school_year": year, "db_path": str(db.resolve()),
                   "targets_file": str(targets_file.resolve()),
-                  "output_dir": str(final_dir.resolve()), "mid_year": bool(mid_year)}
+                  "output_dir": str(final_dir.resolve()), "mid_year": bool(mid_year),
+                  "school_code": code}
         execute_notebook(REPORT_NOTEBOOK, executed, params)
         try:
             export_html(executed, tmp / f"{stem}.html", report.title)
@@ -236,7 +256,8 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
 
 
 def run_all(db: Path, out_dir: Path = config.OUTPUTS_DIR, mid_year: bool = False,
-            targets_file: Path = config.TARGETS_FILE) -> list[ReportPaths]:
+            targets_file: Path = config.TARGETS_FILE,
+            school_code: str | None = None) -> list[ReportPaths]:
     """A report for every year in the database, with a progress bar.
 
     Years that have ended get the full-year report (unless ``mid_year``); a year still in
@@ -246,6 +267,8 @@ def run_all(db: Path, out_dir: Path = config.OUTPUTS_DIR, mid_year: bool = False
 
     try:
         ds = store.load(Path(db))
+        code, _ = report_school(ds, school_code)
+        ds = ds.for_school(code)
     except Exception as exc:
         raise _step(STEP_READ, exc) from exc
     jobs: list[tuple[str, bool]] = []
@@ -257,5 +280,5 @@ def run_all(db: Path, out_dir: Path = config.OUTPUTS_DIR, mid_year: bool = False
     results = []
     for year, mid in tqdm(jobs, desc="Lập báo cáo", unit="báo cáo"):
         results.append(run_report(year, db, out_dir=out_dir, mid_year=mid,
-                                  targets_file=targets_file))
+                                  targets_file=targets_file, school_code=code))
     return results

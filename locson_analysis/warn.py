@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from . import config, crossyear
-from .contract import OUTCOME_LABELS, previous_year, start_year
+from .contract import DEFAULT_SCHOOL, OUTCOME_LABELS, previous_year, start_year
 from .dataset import Dataset
 from .errors import LocsonError
 from .numbers import fmt_num
@@ -792,8 +792,11 @@ def file_stem(school_year: str, point: Point) -> str:
 
 def prepare(db_path: str | Path | None, school_year: str, point: Point, capacity: int = 30,
             output_dir: str | Path = config.INTERNAL_OUTPUTS_DIR,
-            rules_path: str | Path | None = None, seed: int = 0) -> WarningRun:
+            rules_path: str | Path | None = None, seed: int = 0,
+            school_code: str | None = None) -> WarningRun:
     """What the notebook calls: load, compute, write the Excel list and the flag snapshot.
+
+    ``school_code`` keeps one school of a database that holds several (default: all rows).
 
     The previous run's list (``outputs/internal/<year>/canh_bao_lan_truoc.csv``, or last
     year's) is read before being replaced, so the report shows what changed.
@@ -802,7 +805,7 @@ def prepare(db_path: str | Path | None, school_year: str, point: Point, capacity
 
     year_dir = internal_dir(output_dir, school_year)
     rules = load_rules(rules_path)
-    ds = store.load(db_path)
+    ds = store.load(db_path, school_code=school_code or None)
     previous = read_previous(output_dir, school_year)
     label = None
     if previous is not None and len(previous):
@@ -850,29 +853,38 @@ def _mark_internal(html: str) -> str:
 
 def run_warning(school_year: str, point: Point = "end", db: str | Path | None = None,
                 out_dir: str | Path = config.INTERNAL_OUTPUTS_DIR,
-                capacity: int = 30) -> list[Path]:
+                capacity: int = 30, school_code: str | None = None) -> list[Path]:
     """Run the early-warning notebook and export the internal report.
 
     Writes to ``out_dir/<year>/`` (which must lie under an ``internal`` folder): the HTML
     report (code hidden, "NỘI BỘ — không gửi ra ngoài trường" on every page), the Excel list
     for the counsellor, the executed notebook (audit copy; it holds names, so it stays here)
     and the small flag snapshot used to show changes next time.  Returns
-    ``[html, xlsx, executed notebook]``.
+    ``[html, xlsx, executed notebook]``.  ``school_code``: the school (default: Lộc Sơn, or the
+    database's only school); another school of a database holding several writes to
+    ``out_dir/<school>/<year>/``.
     """
     import tempfile
 
-    from . import store
+    from . import schools, store
 
     db = Path(db) if db else config.DEFAULT_DB
+    internal_dir(out_dir, school_year)  # refuse a folder outside "internal" before anything
+    ds = store.load(db)
+    codes = schools.codes_in(ds.pupils, ds.school, ds.population)
+    code = schools.choose_school(codes, school_code or None)
+    if len(codes) > 1 and code != DEFAULT_SCHOOL:
+        out_dir = Path(out_dir) / code
     year_dir = internal_dir(out_dir, school_year)
-    check_year(store.load(db).pupils, school_year, point)  # fail fast, before the notebook
+    check_year(ds.for_school(code).pupils, school_year, point)  # fail fast, before the notebook
     from . import run as runner  # papermill and nbconvert load slowly: only when needed
     year_dir.mkdir(parents=True, exist_ok=True)
     stem = file_stem(school_year, point)
     html_path, xlsx_path = year_dir / f"{stem}.html", year_dir / f"{stem}.xlsx"
     nb_path = year_dir / f"{stem}.ipynb"
     params = {"school_year": school_year, "point": point, "capacity": int(capacity),
-              "db_path": str(db.resolve()), "output_dir": str(Path(out_dir).resolve())}
+              "db_path": str(db.resolve()), "output_dir": str(Path(out_dir).resolve()),
+              "school_code": code}
     with tempfile.TemporaryDirectory(dir=year_dir, prefix=".tmp_") as tmp:
         executed = Path(tmp) / f"{stem}.ipynb"
         runner.execute_notebook(WARNING_NOTEBOOK, executed, params)

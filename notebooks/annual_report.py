@@ -26,11 +26,12 @@
 # vào đây; không in dòng nào theo từng học sinh. Ô này không xuất hiện trong báo cáo.
 
 # %% tags=["parameters"]
-school_year: str = ""  # Năm học báo cáo, ví dụ "2024-2025"; để trống là năm học gần nhất đã kết thúc
+school_year: str = ""  # Năm học báo cáo, ví dụ "2024-2025"; để trống là năm gần nhất đã kết thúc
 db_path: str = ""  # Tệp cơ sở dữ liệu; để trống là data/locson.duckdb
 targets_file: str = ""  # Tệp chỉ tiêu; để trống là data/targets.yaml
 output_dir: str = ""  # Thư mục báo cáo (chỉ ghi lại để đối chiếu; sổ tay không ghi tệp)
 mid_year: bool = False  # True: báo cáo giữa năm (sau học kỳ 1)
+school_code: str = ""  # Mã trường, ví dụ "LOCSON"; để trống là trường mặc định
 
 # %%
 import warnings
@@ -41,16 +42,19 @@ from pathlib import Path  # noqa: E402
 
 from IPython.display import HTML, display  # noqa: E402
 
-from locson_analysis import config, store  # noqa: E402
+from locson_analysis import config, schools, store  # noqa: E402
 from locson_analysis import present as P  # noqa: E402
 from locson_analysis import report_tables as RT  # noqa: E402
-from locson_analysis.contract import SCHOOL_NAME  # noqa: E402
 
 db = Path(db_path) if db_path else config.DEFAULT_DB
 targets_path = Path(targets_file) if targets_file else config.TARGETS_FILE
 ds = store.load(db)  # copies what it needs and closes the file at once
-year = RT.resolve_report_year(ds, school_year or None, mid_year)
-report = RT.build_report(ds, year, mid_year=mid_year, targets_file=targets_path)
+code = schools.choose_school(schools.codes_in(ds.pupils, ds.school, ds.population),
+                             school_code or None)
+school_label = schools.school_name(code)
+year = RT.resolve_report_year(ds.for_school(code), school_year or None, mid_year)
+report = RT.build_report(ds, year, mid_year=mid_year, targets_file=targets_path,
+                         school_code=code)
 P.set_theme()
 
 
@@ -71,7 +75,7 @@ source_text = "; ".join(
 phase_text = f"giai đoạn {report.phase}" if report.phase else "chưa thuộc giai đoạn nào"
 show(f"""
 <div class="locson-titleblock">
-<p style="margin:0">PHÒNG GD&amp;ĐT THÀNH PHỐ BẢO LỘC<br><b>{P.esc(SCHOOL_NAME.upper())}</b></p>
+<p style="margin:0">PHÒNG GD&amp;ĐT THÀNH PHỐ BẢO LỘC<br><b>{P.esc(school_label.upper())}</b></p>
 <h1 style="text-align:center">{P.esc(kind)} {P.esc(report.school_year)}</h1>
 <p style="text-align:center"><b>Thực hiện Kế hoạch triển khai Chương trình hành động quốc gia
 vì trẻ em giai đoạn 2022–2030</b> ({P.esc(phase_text)})</p>

@@ -30,6 +30,7 @@ point: str = "end"  # Thời điểm: "mid" (sau học kỳ 1) hoặc "end" (cu�
 capacity: int = 30  # Số học sinh nhà trường có thể theo dõi sát
 db_path: str = ""  # Tệp cơ sở dữ liệu; để trống là data/locson.duckdb
 output_dir: str = ""  # Thư mục nội bộ; để trống là outputs/internal
+school_code: str = ""  # Mã trường; để trống là mọi học sinh trong cơ sở dữ liệu
 
 # %%
 import warnings
@@ -43,7 +44,7 @@ from locson_analysis import present as P  # noqa: E402
 from locson_analysis import warn_model as WM  # noqa: E402
 
 run = warn.prepare(db_path or None, school_year, point, capacity,
-                   output_dir or config.INTERNAL_OUTPUTS_DIR)
+                   output_dir or config.INTERNAL_OUTPUTS_DIR, school_code=school_code or None)
 
 
 def show(html: str) -> None:

@@ -36,8 +36,9 @@
 
 # %% tags=["parameters"]
 db_path: str = ""  # Tệp cơ sở dữ liệu; để trống là data/locson.duckdb
-school_year: str = ""  # Năm học muốn xem kỹ, ví dụ "2024-2025"; để trống là năm gần nhất đã kết thúc
+school_year: str = ""  # Năm học muốn xem kỹ, ví dụ "2024-2025"; để trống là năm gần nhất
 class_name: str = ""  # Lớp muốn xem, ví dụ "9A1"; để trống là lớp đầu tiên của khối 9
+school_code: str = ""  # Mã trường muốn xem, ví dụ "LOCSON"; để trống là trường mặc định
 
 # %% [markdown]
 # ## Đọc dữ liệu
@@ -54,14 +55,17 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from IPython.display import HTML, display  # noqa: E402
 
-from locson_analysis import config, indicators, store  # noqa: E402
+from locson_analysis import config, district, indicators, schools, store  # noqa: E402
 from locson_analysis import present as P  # noqa: E402
 from locson_analysis import report_tables as RT  # noqa: E402
 from locson_analysis.dataset import Dataset  # noqa: E402
 
 P.set_theme()
 db = Path(db_path) if db_path else config.DEFAULT_DB
-ds = store.load(db)  # read-only copy; the database file is closed again when this returns
+all_schools = store.load(db)  # read-only copy; the file is closed again when this returns
+school_codes = schools.codes_in(all_schools.pupils, all_schools.school, all_schools.population)
+code = schools.choose_school(school_codes, school_code or None)
+ds = all_schools.for_school(code)  # one school; the district view below uses all_schools
 table = indicators.compute_all(ds)  # every indicator, every year, every group
 year = RT.resolve_report_year(ds, school_year or None)
 display(HTML(P.table_html(
@@ -69,7 +73,9 @@ display(HTML(P.table_html(
                                       "pupils": "Số học sinh", "classes": "Số lớp",
                                       "kinds": "Các tệp đã nhập"}),
     formats={"Số học sinh": "num", "Số lớp": "num"})))
-print(f"Năm học xem kỹ: {year}. Năm đang diễn ra: {', '.join(RT.in_progress_years(ds)) or 'không có'}.")
+running = ", ".join(RT.in_progress_years(ds)) or "không có"
+print(f"Trường: {schools.school_name(code)} ({code}).")
+print(f"Năm học xem kỹ: {year}. Năm đang diễn ra: {running}.")
 
 # %% [markdown]
 # ## Bảng chỉ số: một dòng cho mỗi chỉ số, năm học, nhóm
@@ -214,7 +220,6 @@ display(HTML(P.table_html(counts.reset_index(), formats={c: "num" for c in count
 
 # %%
 from locson_analysis import flows  # noqa: E402
-
 from locson_analysis.errors import LocsonError  # noqa: E402
 
 aggregate = flows.aggregate_from_pupils(ds.pupils)
@@ -232,3 +237,64 @@ for base_year in sorted(rates["school_year"].unique(), reverse=True):
           f"{P.fmt_num(cohort.graduates)} em hoàn thành lớp 9, {P.fmt_num(cohort.dropouts)} em "
           f"bỏ học; hệ số hiệu quả {P.fmt_pct(cohort.efficiency)}.")
     break
+
+# %% [markdown]
+# ## Toàn thành phố — các trường đặt cạnh nhau
+#
+# Phòng GD&ĐT nhập dữ liệu của nhiều trường vào **một** cơ sở dữ liệu: mỗi trường một mã
+# (`data/schools.yaml`), lệnh `locson import <thư mục năm học>` nhận ra trường từ dòng tiêu đề
+# của tệp («TRƯỜNG THCS LỘC SƠN»), hoặc chỉ rõ bằng `--school MÃ`. Bảng dưới đặt các trường
+# cạnh nhau cho các tỷ lệ chính của năm học, kèm tử số, mẫu số, chỉ tiêu của kế hoạch, và dòng
+# **gộp toàn thành phố**: tổng tử số ÷ tổng mẫu số của mọi trường (không phải trung bình tỷ lệ
+# các trường; xem `docs/indicators.md`). Số liệu lấy từ `district.side_by_side`.
+
+# %%
+if len(school_codes) < 2:
+    print(f"Cơ sở dữ liệu này chỉ có một trường ({', '.join(school_codes) or 'chưa có'}): chưa có "
+          "gì để so sánh giữa các trường. Phòng GD&ĐT nhập tệp của từng trường vào cùng một cơ "
+          "sở dữ liệu, ví dụ: locson import du_lieu/LOCPHAT/2024-2025 --db pgd.duckdb (trường "
+          "được nhận ra từ dòng tiêu đề của tệp), rồi chạy lại sổ tay này với db_path là tệp "
+          "đó. Bảng dưới chỉ có trường này và dòng gộp (trùng với trường).")
+district_year = year if year in all_schools.years() else all_schools.years()[-1]
+side = district.side_by_side(all_schools, district_year)
+shown = side.assign(value_text=[RT.fmt_value(v, k) for v, k in zip(side["value"],
+                                                                    side["indicator"])],
+                    target_text=[RT.fmt_threshold(t, d, k) for t, d, k in
+                                 zip(side["threshold"], side["direction"], side["indicator"])])
+display(HTML(P.table_html(
+    shown[["indicator_label", "school", "value_text", "numerator", "denominator",
+           "target_text", "status"]].rename(columns={
+        "indicator_label": "Chỉ số", "school": "Trường", "value_text": "Giá trị",
+        "numerator": "Tử số", "denominator": "Mẫu số", "target_text": "Chỉ tiêu",
+        "status": "Đánh giá"}),
+    formats={"Tử số": "num", "Mẫu số": "num"},
+    caption=f"Các trường và toàn thành phố, năm học {district_year}")))
+
+# %%
+district_keys = list(district.DISTRICT_KEYS)
+fig, axes = plt.subplots(len(district_keys), 1, figsize=(P.A4_WIDTH_IN, 1.2 + 0.45 * len(side)))
+for ax, key in zip(axes, district_keys):
+    part = side[side["indicator"] == key]
+    sns.barplot(data=part, y="school", x="value", hue="pooled", dodge=False, ax=ax,
+                palette={False: "#4c72b0", True: "#c44e52"}, legend=False)
+    threshold = part["threshold"].dropna()
+    top = max(part["value"].max(skipna=True) if part["value"].notna().any() else 0,
+              threshold.max() if len(threshold) else 0)
+    title = RT.label_of(key)
+    if len(threshold):
+        ax.axvline(threshold.iloc[0], color="black", linestyle="--", linewidth=1)
+        target = RT.fmt_threshold(threshold.iloc[0], part["direction"].iloc[0], key)
+        title += f" — chỉ tiêu {target} (đường đứt)"
+    for bar, (_, r) in zip(ax.patches, part.iterrows()):
+        if not P.is_missing(r["denominator"]):
+            ax.annotate(f" {P.fmt_num(r['numerator'])}/{P.fmt_num(r['denominator'])}",
+                        (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                        va="center", fontsize=8)
+    ax.set_xlim(0, min(1.0, max(top * 1.25, 0.005)) if key == "dropout_rate" else 1.0)
+    P.percent_axis(ax, digits=2 if key == "dropout_rate" else 0, axis="x", cap=1.0)
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+fig.tight_layout()
+display(HTML(P.chart_to_html(
+    fig, alt=f"Các tỷ lệ chính của từng trường và toàn thành phố, năm học {district_year}")))

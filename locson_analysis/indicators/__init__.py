@@ -30,7 +30,8 @@ from .base import (
     tidy,
 )
 
-__all__ = ["INDICATORS", "TIDY_COLUMNS", "Indicator", "compute_all", "in_progress_years"]
+__all__ = ["INDICATORS", "POOLED_LABEL", "TIDY_COLUMNS", "Indicator", "compute_all",
+           "compute_pooled", "in_progress_years", "pooled_note"]
 
 _FAMILIES = (enrolment, flow, completion, intake, allround, facilities)
 
@@ -123,3 +124,58 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     table = table.assign(_k=table["indicator"].map(order), _d=table["dimension"].map(dim_order))
     table = table.sort_values(["school_code", "school_year", "_k", "_d", "group"], kind="stable")
     return tidy(table.drop(columns=["_k", "_d"]))
+
+
+#: The school_code of pooled rows: all the database's schools counted as one.
+POOLED_LABEL = "TOÀN THÀNH PHỐ"
+
+
+def pooled_note(codes: list[str]) -> str:
+    """The note every pooled row carries, so a pooled value is never read as one school's."""
+    return (f"Số liệu gộp {len(codes)} trường ({', '.join(codes)}): tổng tử số ÷ tổng mẫu số, "
+            "không phải trung bình tỷ lệ các trường")
+
+
+def _pooled_items(facts: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Item facts summed over schools per year (yes/no items: yes only if every school has it)."""
+    if facts is None or facts.empty:
+        return facts
+    from ..contract import POPULATION_ITEMS, SCHOOL_ITEMS
+
+    yes_no = {i.key for i in (*SCHOOL_ITEMS, *POPULATION_ITEMS) if i.kind == "bool"}
+    f = facts.assign(school_code=label)
+    is_bool = f["item"].isin(yes_no)
+    parts = [f[~is_bool].groupby(["school_code", "school_year", "item"], as_index=False)
+             ["value"].sum(min_count=1),
+             f[is_bool].groupby(["school_code", "school_year", "item"], as_index=False)
+             ["value"].min()]
+    return pd.concat([p for p in parts if not p.empty] or [f.iloc[:0]], ignore_index=True)
+
+
+def compute_pooled(ds: Dataset, label: str = POOLED_LABEL,
+                   school_year: str | None = None) -> pd.DataFrame:
+    """Every indicator with all the schools of ``ds`` counted as one (the PGD's pooled view).
+
+    Rates are sums of numerators over sums of denominators (never the mean of the schools'
+    rates); count items of the school and population sheets are summed, yes/no items are "yes"
+    only when every school says yes.  Pupils are linked across schools by ``pupil_id`` (the
+    MOET national ID), so a pupil who moves between two of the schools stays in his cohort.
+    Rows have ``school_code = label``, ``group = label`` on the whole-population rows
+    (dimension "school") and a note naming the pooled schools.
+    """
+    from ..schools import codes_in
+
+    codes = codes_in(ds.pupils, ds.school, ds.population)
+    pooled = Dataset(
+        ds.pupils.assign(school_code=label) if len(ds.pupils) else ds.pupils,
+        _pooled_items(ds.school, label), _pooled_items(ds.population, label),
+        ds.imports.assign(school_code=label) if len(ds.imports) else ds.imports,
+        ds.checks.assign(school_code=label) if len(ds.checks) else ds.checks,
+        ds.interventions.assign(school_code=label) if len(ds.interventions)
+        else ds.interventions)
+    table = compute_all(pooled, school_year=school_year)
+    if table.empty:
+        return table
+    table["note"] = join_notes(table["note"], pd.Series(pooled_note(codes), index=table.index))
+    table.loc[table["dimension"] == "school", "group"] = label
+    return table
