@@ -332,6 +332,7 @@ def test_explore_notebook_runs_on_the_database(built: dict, tmp_path: Path) -> N
     text = _without_images(json.dumps([o for o in outputs], ensure_ascii=False))
     assert "Năm học xem kỹ: 2025-2026" in text
     assert "hệ số hiệu quả" in text
+    assert "chỉ có một trường (LOCSON)" in text  # the district view says why it is thin
     ids = set(built["ds"].pupils["pupil_id"].astype(str))
     assert not [i for i in ids if i in text]
     assert pm  # papermill ran it (through run.execute_notebook)

@@ -3,9 +3,11 @@ indicators, the default school of the commands, the district view."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -266,3 +268,19 @@ def test_report_of_another_school_goes_to_its_folder(two_schools: dict, tmp_path
     assert paths.html == tmp_path / "LOCPHAT" / Y / f"bao_cao_{Y}.html"
     html = paths.html.read_text(encoding="utf-8")
     assert "TRƯỜNG THCS LỘC PHÁT" in html and "TRƯỜNG THCS LỘC SƠN" not in html
+
+
+def test_explore_notebook_shows_the_schools_side_by_side(two_schools: dict, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    _import_all(two_schools, capsys)
+    out = tmp_path / "explore.ipynb"
+    run.execute_notebook(config.NOTEBOOKS_DIR / "explore.ipynb", out,
+                         {"db_path": str(two_schools["db"]), "school_year": Y})
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = json.dumps(outputs, ensure_ascii=False)
+    assert "Trường: Trường THCS Lộc Sơn (LOCSON)" in text
+    assert "Trường THCS Lộc Phát" in text and "TOÀN THÀNH PHỐ (gộp 2 trường)" in text
+    assert "chỉ có một trường" not in text
+    assert "Các tỷ lệ chính của từng trường và toàn thành phố" in text  # the chart's alt text
