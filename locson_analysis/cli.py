@@ -80,8 +80,10 @@ def _print_crossyear(checks) -> None:  # noqa: ANN001 - a DataFrame
         print("Kiểm tra giữa các năm học: không phát hiện điều gì bất thường.")
         return
     print(f"Cảnh báo kiểm tra giữa các năm học ({int(c['count'].sum())} trường hợp):")
+    several = c["school_code"].nunique() > 1
     for r in c.itertuples():
-        print(f"  {r.school_year} → {r.next_year}: {r.count} — {r.description}. {r.action}")
+        school = f"{r.school_code} " if several else ""
+        print(f"  {school}{r.school_year} → {r.next_year}: {r.count} — {r.description}. {r.action}")
     print("  Danh sách chi tiết (nội bộ): locson checks")
 
 
