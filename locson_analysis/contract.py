@@ -11,6 +11,7 @@ punctuation (see :func:`fold`), so variants only need to list different *words*.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -207,16 +208,51 @@ FILE_KINDS = {
 }
 
 
+class _FoldTable(dict):
+    """``str.translate`` table of :func:`fold`: combining marks removed, ``đ``/``Đ`` to
+    ``d``/``D``, every other character kept; filled as characters are first seen."""
+
+    def __missing__(self, cp: int) -> int | None:
+        ch = chr(cp)
+        out: int | None = cp
+        if ch == "đ":
+            out = ord("d")
+        elif ch == "Đ":
+            out = ord("D")
+        elif unicodedata.combining(ch):
+            out = None
+        self[cp] = out
+        return out
+
+
+_FOLD_TABLE = _FoldTable()
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+#: The combining diacritics of Vietnamese (U+034F, the grapheme joiner, is not combining).
+_COMMON_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
+#: ASCII bytes to lower-case letters and digits, everything else to a space.
+_ASCII_FOLD = bytes(c + 32 if 65 <= c <= 90 else c if 97 <= c <= 122 or 48 <= c <= 57 else 32
+                    for c in range(256))
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _fold_str(s: str) -> str:
+    if not s.isascii():
+        s = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", s))
+        if "đ" in s or "Đ" in s:
+            s = s.replace("đ", "d").replace("Đ", "D")
+        if not s.isascii():  # other marks, letters of other scripts, symbols
+            s = s.translate(_FOLD_TABLE).lower()
+            return " ".join(_NON_ALNUM.sub(" ", s).split())
+    return " ".join(s.encode("ascii").translate(_ASCII_FOLD).decode("ascii").split())
+
+
 def fold(text: object) -> str:
     """Fold a header or value for matching: no case, diacritics, punctuation or extra spaces.
 
     ``đ`` is folded to ``d`` (it has no Unicode decomposition).  Non-breaking and other Unicode
-    spaces count as spaces.
+    spaces count as spaces.  Cached: staff files repeat the same few values thousands of times.
     """
-    s = unicodedata.normalize("NFKD", str(text)).replace("đ", "d").replace("Đ", "D")
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
-    s = re.sub(r"[^0-9a-z]+", " ", s)
-    return " ".join(s.split())
+    return _fold_str(text if type(text) is str else str(text))
 
 
 @dataclass

@@ -21,11 +21,13 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import contract as C
@@ -398,8 +400,6 @@ def _ole_problem(data: bytes) -> str:
 
 
 def _excel_grids(data: bytes) -> list[Grid]:
-    import openpyxl
-
     if _is_ole(data):
         raise FileProblem(_ole_problem(data))
     if data[:2] != b"PK":
@@ -408,7 +408,11 @@ def _excel_grids(data: bytes) -> list[Grid]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
-    except zipfile.BadZipFile as exc:
+            # python-calamine reads error cells (#N/A, #DIV/0!) as blanks; openpyxl as their text
+            # ("#N/A"), which is what staff see and what messages must show.
+            errors = any(_has_error_cells(z, n) for n in names
+                         if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise FileProblem("tệp Excel bị hỏng, không mở được — hãy mở bằng Excel, kiểm tra và lưu "
                           "lại, hoặc xuất lại tệp") from exc
     if "xl/workbook.xml" not in names:
@@ -416,6 +420,64 @@ def _excel_grids(data: bytes) -> list[Grid]:
                 "tệp PowerPoint" if "ppt/presentation.xml" in names else
                 "tệp nén, không phải Excel")
         raise FileProblem(f"đây là {what} bị đặt tên như tệp Excel; cần tệp Excel (.xlsx) hoặc CSV")
+    if not errors:
+        try:
+            return _calamine_grids(data)
+        except Exception:  # noqa: BLE001 - calamine refused it: openpyxl decides (and says why)
+            pass
+    return _openpyxl_grids(data)
+
+
+def _has_error_cells(z: zipfile.ZipFile, name: str) -> bool:
+    xml = z.read(name)
+    return b't="e"' in xml or b"t='e'" in xml
+
+
+def _calamine_grids(data: bytes) -> list[Grid]:
+    """Every worksheet's cells read by python-calamine (cached formula values, as Excel shows
+    them): dates as ``date``/``datetime``, numbers as ``float``, blanks as None, merged ranges
+    filled with their top-left value."""
+    import python_calamine as pc
+
+    wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    grids = []
+    try:
+        for meta in wb.sheets_metadata:
+            if meta.typ != pc.SheetTypeEnum.WorkSheet:
+                continue  # chart sheets hold no cells (openpyxl's ``worksheets`` skips them too)
+            ws = wb.get_sheet_by_name(meta.name)
+            merged = list(ws.merged_cell_ranges or [])
+            end = ws.end
+            nrows = end[0] + 1 if end is not None else 0
+            ncols = end[1] + 1 if end is not None else 0
+            if nrows and merged:
+                nrows = max(nrows, max(r1 for _, (r1, _c1) in merged) + 1)
+                ncols = max(ncols, max(c1 for _, (_r1, c1) in merged) + 1)
+            ncols = min(ncols, MAX_COLUMNS)
+            rows: list[list[object]] = []
+            if nrows:
+                for r in ws.to_python(skip_empty_area=False):
+                    row = [None if c == "" else c for c in r[:ncols]]
+                    if len(row) < ncols:
+                        row += [None] * (ncols - len(row))
+                    rows.append(row)
+                rows += [[None] * ncols for _ in range(nrows - len(rows))]
+            for (r0, c0), (r1, c1) in merged:
+                if r0 >= len(rows) or c0 >= ncols:
+                    continue
+                value = rows[r0][c0]
+                for r in range(r0, min(r1 + 1, len(rows))):
+                    for c in range(c0, min(c1 + 1, ncols)):
+                        rows[r][c] = value
+            grids.append(Grid(meta.name, rows))
+    finally:
+        wb.close()
+    return grids
+
+
+def _openpyxl_grids(data: bytes) -> list[Grid]:
+    import openpyxl
+
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on broken files
@@ -473,7 +535,9 @@ def _csv_grids(data: bytes) -> list[Grid]:
     text = _decode_csv(data)
     best: list[list[object]] = []
     best_score = -1
-    for sep in (",", ";", "\t"):
+    # A separator that does not occur splits nothing: try only those that do (the same choice,
+    # without parsing a large file three times).
+    for sep in [c for c in (",", ";", "\t") if c in text] or [","]:
         try:
             rows: list[list[object]] = [
                 list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
@@ -601,6 +665,120 @@ def _is_signature(row: list[object]) -> bool:
 
 def _is_footer(row: list[object]) -> bool:
     return _is_total(row) or _is_signature(row)
+
+
+def _total_text(f: str) -> bool:
+    return f in _TOTAL_EXACT or f.startswith(_TOTAL_PREFIX)
+
+
+def _signature_text(f: str) -> bool:
+    return f.startswith(_SIGNATURE_PREFIX) or _PLACE_DATE.search(f) is not None
+
+
+_TYPED_KINDS = {"string", "empty", "floating", "integer", "mixed-integer-float", "boolean",
+                "date", "datetime", "time", "timedelta"}
+
+
+def _factorize(values: object) -> tuple[np.ndarray, list[object]]:
+    """(codes, distinct values) of a column of cells; None and NaN get code -1.
+
+    ``True == 1 == 1.0`` in Python: a column mixing booleans and numbers keeps them apart."""
+    arr = np.empty(len(values), dtype=object)  # type: ignore[arg-type]
+    arr[:] = values
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    if kind not in _TYPED_KINDS and any(type(v) is bool for v in arr):
+        keyed = np.empty(len(arr), dtype=object)
+        keyed[:] = [("bool", v) if type(v) is bool else v for v in arr]
+        codes, uniques = pd.factorize(keyed)
+        return codes, [u[1] if isinstance(u, tuple) else u for u in uniques]
+    codes, uniques = pd.factorize(arr)
+    return codes, list(uniques)
+
+
+class _Body:
+    """The rows of a sheet from the first data row down, classified column by column.
+
+    Each column is factorised once; what decides a row's fate (blank, totals or signature text,
+    a column-number label, the header repeated) is worked out once per distinct value and taken
+    back to the cells, so a list of 100,000 pupils costs a few thousand value checks, not
+    millions.  ``special`` marks the rows that need a closer look (the rest are plainly data).
+    """
+
+    def __init__(self, rows: list[list[object]], start: int, keys: list[int],
+                 header_keys: list[str], mapped: list[int]):
+        part = rows[start:]
+        self.n = n = len(part)
+        self.first_row = start  # index in ``rows`` of the body's first row
+        width = max(max((len(r) for r in part), default=0),
+                    max((*keys, *mapped), default=-1) + 1)
+        if any(len(r) != width for r in part):
+            part = [r + [None] * (width - len(r)) for r in part]
+        columns = list(zip(*part, strict=True)) if n else [()] * width
+        self.codes: list[np.ndarray] = []
+        self.uniques: list[list[object]] = []
+        blank = np.zeros((n, width), dtype=bool)
+        numeric = np.zeros((n, width), dtype=bool)
+        total = np.zeros(n, dtype=bool)
+        signature = np.zeros(n, dtype=bool)
+        header_again = np.ones(n, dtype=bool)
+        ids: dict[str, int] = {}
+        cmp = np.full((n, width), -1, dtype=np.int64)
+        for j, col in enumerate(columns):
+            codes, uniques = _factorize(col)
+            self.codes.append(codes)
+            self.uniques.append(uniques)
+            m = len(uniques)
+            # One more entry at the end: code -1 (None) takes it.
+            u_blank = np.ones(m + 1, dtype=bool)
+            u_num = np.zeros(m + 1, dtype=bool)
+            u_tot = np.zeros(m + 1, dtype=bool)
+            u_sig = np.zeros(m + 1, dtype=bool)
+            u_cmp = np.full(m + 1, -1, dtype=np.int64)
+            u_fold = [""] * (m + 1)
+            for u, v in enumerate(uniques):
+                if _blank(v):
+                    continue
+                u_blank[u] = False
+                f = C.fold(v)
+                u_fold[u] = f
+                if isinstance(v, str):
+                    u_tot[u] = _total_text(f)
+                    u_sig[u] = _signature_text(f)
+                    u_num[u] = len(v.strip()) <= 5 and _numeric_label(v)
+                    # clean_text(a) == clean_text(b) implies fold(a) == fold(b) for text
+                    u_cmp[u] = ids.setdefault(f, len(ids))
+                else:
+                    u_num[u] = _numeric_label(v)
+                    u_cmp[u] = ids.setdefault(C.fold(clean_text(v)), len(ids))
+            blank[:, j] = u_blank[codes]
+            numeric[:, j] = u_num[codes]
+            cmp[:, j] = u_cmp[codes]
+            if u_tot.any():
+                total |= u_tot[codes]
+            if u_sig.any():
+                signature |= u_sig[codes]
+            if j in keys:
+                for key_index, jj in enumerate(keys):
+                    if jj == j:
+                        want = header_keys[key_index]
+                        u_hdr = np.array([x == want for x in u_fold], dtype=bool)
+                        u_hdr[-1] = want == ""
+                        header_again &= u_hdr[codes]
+        filled_all = (~blank).sum(axis=1)
+        self.blank = blank
+        self.total = total
+        self.signature = signature
+        self.header_again = header_again if keys else np.ones(n, dtype=bool)
+        self.number_row = (filled_all >= 2) & ~(~blank & ~numeric).any(axis=1)
+        key_cells = blank[:, keys] if keys else np.ones((n, 1), dtype=bool)
+        self.key_blank = key_cells.all(axis=1)
+        self.any_key_blank = key_cells.any(axis=1) if keys else np.zeros(n, dtype=bool)
+        hi = cmp.max(axis=1) if width else np.full(n, -1)
+        lo = np.where(blank, np.iinfo(np.int64).max, cmp).min(axis=1) if width else hi
+        self.uniform = (filled_all > 1) & (lo == hi)
+        self.filled = (~blank[:, mapped]).sum(axis=1) if mapped else np.zeros(n, dtype=int)
+        self.special = (self.header_again | self.number_row | self.signature | self.uniform
+                        | self.key_blank | self.total)
 
 
 def _school_year_in_titles(rows: list[list[object]], upto: int) -> set[str]:
@@ -731,58 +909,75 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
         start += 1
     keys = [chosen[k] for k in _KEY_COLUMNS[kind] if k in chosen]
     header_keys = [C.fold(texts[i]) for i in keys]
-
-    def key_blank(row: list[object]) -> bool:
-        return all(_blank(row[i]) if i < len(row) else True for i in keys)
-
     mapped = sorted(chosen.values())
-    filled_counts: list[int] = []
+    body = _Body(rows, start, keys, header_keys, mapped)
+    filled = body.filled
+    filled_hist = [0] * (len(mapped) + 1)  # how many data rows have 0, 1, … mapped cells filled
+    n_data = 0
 
-    def filled(row: list[object]) -> int:
-        return sum(1 for i in mapped if i < len(row) and not _blank(row[i]))
-
-    def looks_like_data(row: list[object]) -> bool:
+    def looks_like_data(k: int) -> bool:
         """After a gap or a totals row: a row of the table, not a summary or a signature."""
         if kind == "items":  # goes on after a section heading ("II. Phổ cập") with no value
-            return not _blank(row[keys[0]]) if keys and keys[0] < len(row) else False
-        if not all(not _blank(row[i]) for i in keys if i < len(row)):
+            return bool(keys) and not body.blank[k, keys[0]]
+        if body.any_key_blank[k]:
             return False
-        typical = sorted(filled_counts)[len(filled_counts) // 2] if filled_counts else len(mapped)
-        return filled(row) >= max(min(3, len(mapped)), (typical + 1) // 2)
+        if n_data:  # the median of the filled counts so far (upper median)
+            seen, typical = 0, 0
+            for value, count in enumerate(filled_hist):
+                seen += count
+                if seen > n_data // 2:
+                    typical = value
+                    break
+        else:
+            typical = len(mapped)
+        return int(filled[k]) >= max(min(3, len(mapped)), (typical + 1) // 2)
 
-    data: list[tuple[int, list[object]]] = []
-    i = start
-    while i < len(rows):
-        row = rows[i]
-        if [C.fold(row[k]) if not _blank(row[k]) else "" for k in keys] == header_keys \
-                or _is_number_row(row):
-            i += 1  # a header or column-number row repeated on each printed page
+    def merged_heading(k: int) -> bool:
+        """A heading merged across the row ("KHỐI 6"): every filled cell the same text."""
+        if not body.uniform[k] or body.total[k]:
+            return False
+        cells = [clean_text(c) for c in rows[start + k] if not _blank(c)]
+        return len(cells) > 1 and len(set(cells)) == 1
+
+    data: list[int] = []  # indices into rows
+    n = body.n
+    k = 0
+    special = body.special
+    while k < n:
+        if not special[k]:
+            data.append(start + k)
+            filled_hist[filled[k]] += 1
+            n_data += 1
+            k += 1
             continue
-        if _is_signature(row):
+        if body.header_again[k] or body.number_row[k]:
+            k += 1  # a header or column-number row repeated on each printed page
+            continue
+        if body.signature[k]:
             break
-        cells = [clean_text(c) for c in row if not _blank(c)]
-        if len(cells) > 1 and len(set(cells)) == 1 and not _is_total(row):
-            i += 1  # a heading merged across the row ("KHỐI 6")
+        if merged_heading(k):
+            k += 1
             continue
-        if key_blank(row) or _is_total(row):
+        if body.key_blank[k] or body.total[k]:
             # A blank or totals row ends the table unless more rows of it follow (one block
             # per class or grade).
-            j = i + 1
-            while j < len(rows) and (key_blank(rows[j]) or _is_total(rows[j])) \
-                    and not _is_signature(rows[j]):
+            j = k + 1
+            while j < n and (body.key_blank[j] or body.total[j]) and not body.signature[j]:
                 j += 1
-            if j >= len(rows) or _is_signature(rows[j]) or not looks_like_data(rows[j]):
-                i = min(j, len(rows))  # the row that ends the table
+            if j >= n or body.signature[j] or not looks_like_data(j):
+                k = min(j, n)  # the row that ends the table
                 break
-            i = j
+            k = j
             continue
-        data.append((i + 1, row))
-        filled_counts.append(filled(row))
-        i += 1
+        data.append(start + k)
+        filled_hist[filled[k]] += 1
+        n_data += 1
+        k += 1
+    i = start + k
     # Whatever looks like data below the end of the table would be lost: say so.
     if kind != "items":
-        left = [k + 1 for k in range(i + 1, len(rows))
-                if looks_like_data(rows[k]) and not _is_footer(rows[k])]
+        left = [start + m + 1 for m in range(k + 1, n)
+                if looks_like_data(m) and not (body.total[m] or body.signature[m])]
         if left:
             fr.problems.append(Problem(
                 fr.name, f"có {len(left)} dòng giống dữ liệu nằm dưới chỗ kết thúc bảng (dòng "
@@ -790,12 +985,12 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
                 "danh sách", grid.sheet, left[0]))
     table = Table(kind, fr.name, grid.sheet, header_row_excel, headers, pd.DataFrame())
     if kind == "items":
-        _items_frame(fr, grid, table, chosen, data)
+        _items_frame(fr, grid, table, chosen, [(r + 1, rows[r]) for r in data])
     else:
-        _records_frame(fr, grid, table, chosen, data)
+        _records_frame(fr, grid, table, chosen, body, [r - start for r in data])
     fr.tables.append(table)
-    span = ("không có dòng dữ liệu" if not data else f"dòng {data[0][0]}" if len(data) == 1
-            else f"dòng {data[0][0]}–{data[-1][0]}")
+    span = ("không có dòng dữ liệu" if not data else f"dòng {data[0] + 1}" if len(data) == 1
+            else f"dòng {data[0] + 1}–{data[-1] + 1}")
     what = C.FILE_KINDS.get(kind) or (
         " và ".join(C.FILE_KINDS[k] for k in sorted(set(table.frame["kind"]), reverse=True))
         or "bảng hai cột Nội dung | Giá trị")
@@ -807,34 +1002,52 @@ def _problem(fr: FileRead, grid: Grid, row: int, header: str, value: object, msg
     return Problem(fr.name, msg, grid.sheet, row, header, _shown(value))
 
 
-def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int],
-                   data: list[tuple[int, list[object]]]) -> None:
+def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int], body: _Body,
+                   data: list[int]) -> None:
+    """Parse the data rows (``data``: indices into ``body``), each column once per distinct
+    value; every unreadable cell is a Problem, in row order as a person reads the sheet."""
     columns = C.PUPIL_COLUMNS if table.kind == "pupils" else C.INTERVENTION_COLUMNS
     kinds = {c.name: c.kind for c in columns}
-    records = []
-    for excel_row, row in data:
-        rec: dict[str, object] = {"source_file": fr.name, "source_sheet": grid.sheet,
-                                  "source_row": excel_row}
-        for name, i in chosen.items():
-            raw = row[i] if i < len(row) else None
-            if name == "female_flag":
-                parser = parse_bool
-            elif name in C.NAME_PART_HEADERS:
-                parser = parse_text
-            else:
-                parser = _SPECIAL_PARSERS.get(name) if table.kind == "pupils" else None
-                parser = parser or PARSERS[kinds[name]]
+    at = np.asarray(data, dtype=np.int64)
+    excel_rows = at + (body.first_row + 1)
+    out: dict[str, object] = {
+        "source_file": np.full(len(at), fr.name, dtype=object),
+        "source_sheet": np.full(len(at), grid.sheet, dtype=object),
+        "source_row": excel_rows,
+    }
+    bad: list[tuple[int, int, str, object, str]] = []  # (position, column order, name, raw, why)
+    for order, (name, i) in enumerate(chosen.items()):
+        if name == "female_flag":
+            parser = parse_bool
+        elif name in C.NAME_PART_HEADERS:
+            parser = parse_text
+        else:
+            parser = _SPECIAL_PARSERS.get(name) if table.kind == "pupils" else None
+            parser = parser or PARSERS[kinds[name]]
+        if i < len(body.codes):
+            codes, uniques = body.codes[i][at], body.uniques[i]
+        else:
+            codes, uniques = np.full(len(at), -1, dtype=np.int64), []
+        parsed = np.empty(len(uniques) + 1, dtype=object)  # the last one for blank cells (-1)
+        failed: dict[int, str] = {}
+        for u, raw in enumerate((*uniques, None)):
             try:
-                rec[name] = parser(raw)
+                parsed[u] = parser(raw)
             except BadValue as exc:
-                rec[name] = None
-                table.bad_cells.add((excel_row, name))
-                fr.problems.append(_problem(fr, grid, excel_row, table.headers[name], raw,
-                                            str(exc)))
-        records.append(rec)
-    df = pd.DataFrame.from_records(
-        records, columns=["source_file", "source_sheet", "source_row", *chosen])
-    if not records:
+                parsed[u] = None
+                failed[u if u < len(uniques) else -1] = str(exc)
+        out[name] = parsed[codes]
+        if failed:
+            for u, why in failed.items():
+                raw = uniques[u] if u >= 0 else None
+                for pos in np.flatnonzero(codes == u):
+                    bad.append((int(pos), order, name, raw, why))
+    for pos, _, name, raw, why in sorted(bad, key=lambda b: b[:2]):
+        excel_row = int(excel_rows[pos])
+        table.bad_cells.add((excel_row, name))
+        fr.problems.append(_problem(fr, grid, excel_row, table.headers[name], raw, why))
+    df = pd.DataFrame(out, columns=["source_file", "source_sheet", "source_row", *chosen])
+    if not len(at):
         fr.problems.append(Problem(fr.name, "bảng không có dòng dữ liệu nào dưới dòng tiêu đề "
                                    f"(dòng {table.header_row})", grid.sheet))
     if table.kind == "pupils":
@@ -859,21 +1072,65 @@ def _finish_pupils(fr: FileRead, grid: Grid, table: Table, df: pd.DataFrame) -> 
         del df["female_flag"]
         table.headers.pop("female_flag", None)
     if "class_name" in df.columns:
-        from_class = df["class_name"].map(grade_of_class)
+        from_class = _map_distinct(df["class_name"], grade_of_class)
         if "grade" not in df.columns:
             df["grade"] = from_class
             table.headers["grade"] = table.headers["class_name"]
         else:
-            for idx in df.index:
-                g, gc = df.at[idx, "grade"], from_class[idx]
-                if g is None or g != g:
-                    df.at[idx, "grade"] = gc
-                elif gc is not None and gc == gc and int(gc) != int(g):
-                    fr.problems.append(Problem(
-                        fr.name, f"khối {int(g)} không khớp với lớp «{df.at[idx, 'class_name']}»",
-                        grid.sheet, int(df.at[idx, "source_row"]), table.headers["grade"], int(g)))
-                    table.bad_cells.add((int(df.at[idx, "source_row"]), "grade"))
+            g = df["grade"].astype(object)
+            g_missing = g.isna().to_numpy()
+            both = np.flatnonzero(~g_missing & from_class.notna().to_numpy())
+            # Both are Python ints (parse_grade, grade_of_class): compared as objects.
+            differ = np.asarray(g.iloc[both].to_numpy(dtype=object)
+                                != from_class.iloc[both].to_numpy(dtype=object), dtype=bool)
+            for idx in df.index[both[differ]]:
+                gv = int(g[idx])
+                if int(from_class[idx]) == gv:
+                    continue
+                fr.problems.append(Problem(
+                    fr.name, f"khối {gv} không khớp với lớp «{df.at[idx, 'class_name']}»",
+                    grid.sheet, int(df.at[idx, "source_row"]), table.headers["grade"], gv))
+                table.bad_cells.add((int(df.at[idx, "source_row"]), "grade"))
+            df["grade"] = g.where(~g_missing, from_class)
     return df
+
+
+def _map_distinct(s: pd.Series, func: object) -> pd.Series:
+    """``s.map(func)`` with ``func`` called once per distinct value (None and NaN too)."""
+    codes, uniques = _factorize(s.to_numpy(dtype=object))
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(u) for u in uniques]  # type: ignore[operator]
+    mapped[-1] = func(None)  # type: ignore[operator]
+    return pd.Series(mapped[codes], index=s.index, dtype=object)
+
+
+def _int_array(s: pd.Series) -> pd.api.extensions.ExtensionArray:
+    values = s.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("integer", "empty"):
+        missing = pd.isna(values)
+        ints = np.zeros(len(values), dtype=np.int64)
+        ints[~missing] = values[~missing].astype(np.int64)
+        return pd.arrays.IntegerArray(ints, missing)
+    return pd.array([None if _blank(x) else int(x) for x in values], dtype="Int64")
+
+
+def _bool_array(s: pd.Series) -> pd.api.extensions.ExtensionArray:
+    values = s.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("boolean", "empty"):
+        missing = pd.isna(values)
+        return pd.arrays.BooleanArray(np.where(missing, False, values).astype(bool), missing)
+    return pd.array([None if x is None or x != x else bool(x) for x in values], dtype="boolean")
+
+
+def _str_series(s: pd.Series) -> pd.Series:
+    values = s.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        missing = pd.isna(values)
+        blanks = {v for v in pd.unique(values[~missing]) if _blank(v)}
+        values = np.where(missing | (np.isin(values, list(blanks)) if blanks else missing),
+                          None, values)
+        return pd.Series(values, index=s.index, dtype="str")
+    return pd.Series([None if _blank(x) else str(x) for x in values], index=s.index, dtype="str")
 
 
 def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame:
@@ -887,13 +1144,11 @@ def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame
             out[c.name] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype(
                 "datetime64[ns]")
         elif c.kind in ("int", "grade"):
-            out[c.name] = pd.array([None if _blank(x) else int(x) for x in s], dtype="Int64")
+            out[c.name] = _int_array(s)
         elif c.kind == "bool":
-            out[c.name] = pd.array([None if x is None or x != x else bool(x) for x in s],
-                                   dtype="boolean")
+            out[c.name] = _bool_array(s)
         else:
-            out[c.name] = pd.Series([None if _blank(x) else str(x) for x in s],
-                                    index=df.index, dtype="str")
+            out[c.name] = _str_series(s)
     for extra in ("source_file", "source_sheet"):
         if extra in df.columns:
             out[extra] = df[extra].astype("str") if extra == "source_file" else df[extra]
@@ -1046,12 +1301,16 @@ def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
     grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(pd.NA,
                                                                         index=pupils.index)
     out = own.copy()
-    for i in pupils.index[~own.isin(["tt22", "tt58"])]:
-        out[i] = default_scale(grades[i] if grades[i] is not pd.NA else None, school_year)
+    untold = ~own.isin(["tt22", "tt58"])
+    if untold.any():  # default_scale, vectorised: Circular 22 reached grade 6 + years since
+        g = pd.to_numeric(grades[untold], errors="coerce")
+        reached = 6 + C.start_year(school_year) - C.TT22_FIRST_YEAR
+        out[untold] = np.where(g.isna() | (g <= reached), "tt22", "tt58")
+    unknown_all = own.isna()
     for _, idx in pupils.groupby(grades, dropna=True).groups.items():
         told = own[idx][own[idx].isin(["tt22", "tt58"])]
         if len(told):
             majority = told.value_counts().idxmax()
-            unknown = [i for i in idx if own[i] is None]
+            unknown = idx[unknown_all[idx].to_numpy()]
             out[unknown] = majority
     return out.astype("str")

@@ -250,7 +250,14 @@ def check_pupils(df: pd.DataFrame, school_year: str, today: date,
     start = C.start_year(school_year)
     birth_year = p["birth_date"].dt.year
     grade = p["grade"]
-    for i in p.index[p["birth_date"].notna()]:
+    # Only rows that break a rule are visited (vectorised screen, same rules as below).
+    known = p["birth_date"].notna()
+    year_bad = known & ((birth_year < BIRTH_YEAR_MIN) | (birth_year > start - 5))
+    g_num = pd.to_numeric(grade, errors="coerce").astype("float64")
+    age_all = start - birth_year
+    age_bad = (known & ~year_bad & g_num.between(6, 9)
+               & ~age_all.between(g_num + AGE_MIN_OVER, g_num + AGE_MAX_OVER))
+    for i in p.index[(year_bad | age_bad).fillna(False).astype(bool)]:
         by = int(birth_year[i])
         if by < BIRTH_YEAR_MIN or by > start - 5:
             out.append(problem_at(p, i, "birth_date",
