@@ -537,19 +537,38 @@ def _csv_grids(data: bytes) -> list[Grid]:
     best_score = -1
     # A separator that does not occur splits nothing: try only those that do (the same choice,
     # without parsing a large file three times).
-    for sep in [c for c in (",", ";", "\t") if c in text] or [","]:
+    candidates = [c for c in (",", ";", "\t") if c in text] or [","]
+    for sep in candidates:
         try:
             rows: list[list[object]] = [
                 list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
         except csv.Error as exc:
             raise FileProblem(f"tệp CSV không đọc được ({exc}); hãy lưu lại từ Excel dạng "
                               "CSV UTF-8") from exc
-        widths = sorted((sum(1 for c in r if c.strip()) for r in rows), reverse=True)
-        score = sum(widths[:5])
+        score = _csv_score(rows) if len(candidates) > 1 else 0
         if score > best_score:
             best, best_score = rows, score
     width = max((len(r) for r in best), default=0)
-    return [Grid(None, [r + [None] * (width - len(r)) for r in best])]
+    for r in best:
+        if len(r) < width:
+            r.extend([None] * (width - len(r)))
+    return [Grid(None, best)]
+
+
+def _csv_score(rows: list[list[object]]) -> int:
+    """The filled cells of the five widest rows (how well a separator splits the file)."""
+    top: list[int] = []  # the five largest widths so far, smallest first
+    for r in sorted(rows, key=len, reverse=True):
+        if len(top) == 5 and top[0] >= len(r):
+            break  # no shorter row can beat the five already seen
+        w = sum(1 for c in r if c.strip())
+        if len(top) < 5:
+            top.append(w)
+            top.sort()
+        elif w > top[0]:
+            top[0] = w
+            top.sort()
+    return sum(top)
 
 
 # --- Tables -------------------------------------------------------------------------------------
@@ -672,7 +691,7 @@ def _total_text(f: str) -> bool:
 
 
 def _signature_text(f: str) -> bool:
-    return f.startswith(_SIGNATURE_PREFIX) or _PLACE_DATE.search(f) is not None
+    return f.startswith(_SIGNATURE_PREFIX) or ("ngay" in f and _PLACE_DATE.search(f) is not None)
 
 
 _TYPED_KINDS = {"string", "empty", "floating", "integer", "mixed-integer-float", "boolean",
@@ -1133,6 +1152,19 @@ def _str_series(s: pd.Series) -> pd.Series:
     return pd.Series([None if _blank(x) else str(x) for x in values], index=s.index, dtype="str")
 
 
+def _date_series(s: pd.Series) -> pd.Series:
+    """datetime64[ns], each distinct value converted once (the same few hundred birth dates)."""
+    if s.dtype != object:
+        return pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[ns]")
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    if not len(uniques):
+        return pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[ns]")
+    distinct = pd.to_datetime(pd.Series(uniques, dtype=object)).astype(
+        "datetime64[ns]").to_numpy()
+    values = np.append(distinct, np.datetime64("NaT", "ns"))[codes]
+    return pd.Series(values, index=s.index, dtype="datetime64[ns]")
+
+
 def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame:
     """Give each canonical column its dtype: datetime64, Int64, boolean or str."""
     out = pd.DataFrame(index=df.index)
@@ -1141,8 +1173,7 @@ def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame
             continue
         s = df[c.name]
         if c.kind == "date":
-            out[c.name] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype(
-                "datetime64[ns]")
+            out[c.name] = _date_series(s)
         elif c.kind in ("int", "grade"):
             out[c.name] = _int_array(s)
         elif c.kind == "bool":

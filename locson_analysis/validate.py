@@ -288,7 +288,10 @@ def check_pupils(df: pd.DataFrame, school_year: str, today: date,
 
     outcome = p["outcome"]
     label = C.OUTCOME_LABELS
-    for i in p.index[outcome.notna() & grade.notna()]:
+    last = (grade == C.LAST_GRADE).astype("boolean").fillna(False).astype(bool)
+    ends = outcome.isin(["completed", "not_completed"])
+    screen = outcome.notna() & grade.notna() & ((ends & ~last) | ((outcome == "promoted") & last))
+    for i in p.index[screen.astype(bool)]:
         o, g = outcome[i], int(grade[i])
         if o in ("completed", "not_completed") and g != C.LAST_GRADE:
             out.append(problem_at(p, i, "outcome", f"«{label[o]}» chỉ dùng cho học sinh lớp 9 "
