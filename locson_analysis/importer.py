@@ -8,6 +8,7 @@ in one transaction (``store.write_year``).
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def _year_from_path(path: Path) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=8)
 def _empty(columns: tuple[C.Column, ...]) -> pd.DataFrame:
     return R.typed_frame(pd.DataFrame({c.name: pd.Series([], dtype=object) for c in columns}
                                       | {"source_file": pd.Series([], dtype=object),

@@ -85,6 +85,7 @@ class HeaderMatcher:
         self.ignored = {C.header_key(h) for h in C.IGNORED_HEADERS}
         self.personal = [(C.header_key(h), why) for h, why in C.PERSONAL_COLUMNS_NOT_STORED]
         self.lookalikes = [C.header_key(h) for h in C.LOOKALIKE_HEADERS]
+        self._seen: dict[str, HeaderMatch] = {}  # header key -> match (headers repeat a lot)
 
     def match(self, text: object) -> HeaderMatch | None:
         if _blank(text):
@@ -92,6 +93,12 @@ class HeaderMatcher:
         key = C.header_key(text)
         if not key:
             return None
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = self._match_key(key)
+        return found
+
+    def _match_key(self, key: str) -> HeaderMatch:
         if key in self.exact:
             name, rank = self.exact[key]
             return HeaderMatch("column", name, rank)
@@ -1167,24 +1174,25 @@ def _date_series(s: pd.Series) -> pd.Series:
 
 def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame:
     """Give each canonical column its dtype: datetime64, Int64, boolean or str."""
-    out = pd.DataFrame(index=df.index)
+    cols: dict[str, object] = {}
     for c in columns:
         if c.name not in df.columns:
             continue
         s = df[c.name]
         if c.kind == "date":
-            out[c.name] = _date_series(s)
+            cols[c.name] = _date_series(s)
         elif c.kind in ("int", "grade"):
-            out[c.name] = _int_array(s)
+            cols[c.name] = pd.Series(_int_array(s), index=df.index)
         elif c.kind == "bool":
-            out[c.name] = _bool_array(s)
+            cols[c.name] = pd.Series(_bool_array(s), index=df.index)
         else:
-            out[c.name] = _str_series(s)
+            cols[c.name] = _str_series(s)
     for extra in ("source_file", "source_sheet"):
         if extra in df.columns:
-            out[extra] = df[extra].astype("str") if extra == "source_file" else df[extra]
+            cols[extra] = df[extra].astype("str") if extra == "source_file" else df[extra]
     if "source_row" in df.columns:
-        out["source_row"] = df["source_row"].astype("Int64")
+        cols["source_row"] = df["source_row"].astype("Int64")
+    out = pd.DataFrame(cols, index=df.index)
     return out.reset_index(drop=True)
 
 
