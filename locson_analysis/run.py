@@ -11,6 +11,7 @@ replaces a good report with half of one.  A failure raises :class:`LocsonError` 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 import shutil
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +110,45 @@ def _kernel_manager_class() -> type:
     return CurrentInterpreterKernelManager
 
 
+class StartedKernel:
+    """A kernel started ahead, so that it boots (in its own process) while this process reads
+    the database and builds the report.  Pass ``.manager`` to :func:`execute_notebook`; after
+    the run, :meth:`request_shutdown` lets it exit while the HTML and Excel are written.  On
+    leaving the ``with`` block it has stopped: gracefully, as papermill stops its own kernels,
+    or at once when something failed."""
+
+    def __init__(self, cwd: Path) -> None:
+        from jupyter_core.utils import run_sync
+
+        self._run = run_sync
+        self.manager = _kernel_manager_class()(kernel_name=KERNEL_NAME)
+        self._shutdown_requested = False
+        try:
+            run_sync(self.manager.start_kernel)(cwd=str(cwd))
+        except Exception as exc:
+            raise ReportStepError(STEP_RUN, f"{type(exc).__name__}: {exc}") from exc
+
+    def request_shutdown(self) -> None:
+        self._run(self.manager.request_shutdown)()
+        self._shutdown_requested = True
+
+    def stop(self, now: bool = False) -> None:
+        km, run = self.manager, self._run
+        try:
+            if self._shutdown_requested and not now:
+                run(km.finish_shutdown)()
+            elif run(km.is_alive)():
+                run(km.shutdown_kernel)(now=now)
+        finally:
+            run(km.cleanup_resources)()
+
+    def __enter__(self) -> StartedKernel:
+        return self
+
+    def __exit__(self, exc_type: type | None, *_exc: object) -> None:
+        self.stop(now=exc_type is not None)
+
+
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Keep papermill's and nbconvert's log lines off the user's terminal."""
@@ -124,8 +165,12 @@ def _quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def execute_notebook(source: Path, target: Path, parameters: dict) -> None:
-    """Run ``source`` with papermill into ``target`` (the source is never written)."""
+def execute_notebook(source: Path, target: Path, parameters: dict,
+                     kernel: object | None = None) -> None:
+    """Run ``source`` with papermill into ``target`` (the source is never written).
+
+    ``kernel``: the manager of a :class:`StartedKernel` (else papermill starts a kernel and
+    shuts it down)."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -136,6 +181,7 @@ def execute_notebook(source: Path, target: Path, parameters: dict) -> None:
                 cwd=str(source.parent), progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
                 kernel_manager_class=_kernel_manager_class(),
+                **({} if kernel is None else {"km": kernel}),
             )
     except PapermillExecutionError as exc:
         raise ReportStepError(STEP_RUN, _execution_reason(exc.ename, exc.evalue)) from exc
@@ -171,14 +217,11 @@ def _strip_for_export(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def export_html(executed: Path, target: Path, title: str) -> None:
-    """Export the executed notebook as one self-contained HTML file (no code, no CDN)."""
+@functools.cache
+def _html_exporter():  # compiling the templates costs ~0,1 s: once per process
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    nb = nbformat.read(executed, as_version=4)
-    nb = _strip_for_export(nb)
-    nb.metadata["title"] = title
     # Cells tagged remove-cell are notes for the analyst, not part of the report.
     cfg = Config({"TagRemovePreprocessor": {"enabled": True,
                                             "remove_cell_tags": {"remove-cell"}}})
@@ -188,8 +231,16 @@ def export_html(executed: Path, target: Path, title: str) -> None:
         embed_images=True, theme="light",
     )
     exporter.language_code = "vi"
+    return exporter
+
+
+def export_html(executed: Path, target: Path, title: str) -> None:
+    """Export the executed notebook as one self-contained HTML file (no code, no CDN)."""
+    nb = nbformat.read(executed, as_version=4)
+    nb = _strip_for_export(nb)
+    nb.metadata["title"] = title
     with _quiet():
-        body, _resources = exporter.from_notebook_node(
+        body, _resources = _html_exporter().from_notebook_node(
             nb, resources={"metadata": {"name": title}, "language_code": "vi"})
     target.write_text(body, encoding="utf-8")
 
@@ -217,42 +268,53 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
     (``out_dir/<school>/<year>/`` for another school of a database holding several).
     """
     db, out_dir, targets_file = Path(db), Path(out_dir), Path(targets_file)
-    try:
-        ds = store.load(db)
-        code, folder = report_school(ds, school_code)
-        year = report_tables.resolve_report_year(ds.for_school(code), school_year or None,
-                                                 mid_year)
-        report = report_tables.build_report(ds, year, mid_year=mid_year,
-                                            targets_file=targets_file, school_code=code)
-    except Exception as exc:
-        raise _step(STEP_READ, exc) from exc
-
-    stem = report_stem(year, mid_year)
-    final_dir = report_dir(out_dir, year, folder)
-    final_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=final_dir))
-    try:
-        executed = tmp / f"{stem}.ipynb"
-        params = {"school_year": year, "db_path": str(db.resolve()),
-                  "targets_file": str(targets_file.resolve()),
-                  "output_dir": str(final_dir.resolve()), "mid_year": bool(mid_year),
-                  "school_code": code}
-        execute_notebook(REPORT_NOTEBOOK, executed, params)
+    # The kernel boots in its own process while this one reads the database and builds the
+    # report, which the notebook then loads (report_file) instead of building it again.
+    with StartedKernel(REPORT_NOTEBOOK.parent) as kernel:
         try:
-            export_html(executed, tmp / f"{stem}.html", report.title)
+            ds = store.load(db)
+            code, folder = report_school(ds, school_code)
+            year = report_tables.resolve_report_year(ds.for_school(code), school_year or None,
+                                                     mid_year)
+            report = report_tables.build_report(ds, year, mid_year=mid_year,
+                                                targets_file=targets_file, school_code=code)
         except Exception as exc:
-            raise _step(STEP_HTML, exc) from exc
+            raise _step(STEP_READ, exc) from exc
+        stem = report_stem(year, mid_year)
+        final_dir = report_dir(out_dir, year, folder)
+        final_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=final_dir))
         try:
-            report_tables.write_workbook(report, tmp / f"{stem}.xlsx")
-        except Exception as exc:
-            raise _step(STEP_EXCEL, exc) from exc
-        paths = ReportPaths(year, mid_year, final_dir / f"{stem}.html",
-                            final_dir / f"{stem}.ipynb", final_dir / f"{stem}.xlsx")
-        for name in (paths.notebook, paths.xlsx, paths.html):
-            os.replace(tmp / name.name, name)
-        return paths
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            try:
+                built = report_tables.save_report(report, tmp / f"{stem}.report.pickle")
+            except Exception as exc:
+                raise _step(STEP_RUN, exc) from exc
+            params = {"school_year": year, "db_path": str(db.resolve()),
+                      "targets_file": str(targets_file.resolve()),
+                      "output_dir": str(final_dir.resolve()), "mid_year": bool(mid_year),
+                      "school_code": code, "report_file": str(built)}
+            executed = tmp / f"{stem}.ipynb"
+            # The workbook is written while the kernel runs the notebook.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                workbook = pool.submit(report_tables.write_workbook, report,
+                                       tmp / f"{stem}.xlsx")
+                execute_notebook(REPORT_NOTEBOOK, executed, params, kernel=kernel.manager)
+                kernel.request_shutdown()
+                try:
+                    export_html(executed, tmp / f"{stem}.html", report.title)
+                except Exception as exc:
+                    raise _step(STEP_HTML, exc) from exc
+                try:
+                    workbook.result()
+                except Exception as exc:
+                    raise _step(STEP_EXCEL, exc) from exc
+            paths = ReportPaths(year, mid_year, final_dir / f"{stem}.html",
+                                final_dir / f"{stem}.ipynb", final_dir / f"{stem}.xlsx")
+            for name in (paths.notebook, paths.xlsx, paths.html):
+                os.replace(tmp / name.name, name)
+            return paths
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run_all(db: Path, out_dir: Path = config.OUTPUTS_DIR, mid_year: bool = False,

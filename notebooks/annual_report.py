@@ -1,7 +1,9 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: jupytext,kernelspec,title,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -10,7 +12,8 @@
 #     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
-#   title: Báo cáo năm học gửi Phòng GD&ĐT — Trường THCS Lộc Sơn
+#   title: "B\xE1o c\xE1o n\u0103m h\u1ECDc g\u1EEDi Ph\xF2ng GD&\u0110T \u2014 Tr\u01B0\
+#     \u1EDDng THCS L\u1ED9c S\u01A1n"
 # ---
 
 # %% [markdown] tags=["remove-cell"]
@@ -32,6 +35,7 @@ targets_file: str = ""  # Tệp chỉ tiêu; để trống là data/targets.yaml
 output_dir: str = ""  # Thư mục báo cáo (chỉ ghi lại để đối chiếu; sổ tay không ghi tệp)
 mid_year: bool = False  # True: báo cáo giữa năm (sau học kỳ 1)
 school_code: str = ""  # Mã trường, ví dụ "LOCSON"; để trống là trường mặc định
+report_file: str = ""  # Báo cáo đã dựng sẵn do lệnh locson report ghi; để trống là sổ tay tự dựng
 
 # %%
 import warnings
@@ -42,20 +46,24 @@ from pathlib import Path  # noqa: E402
 
 from IPython.display import HTML, display  # noqa: E402
 
-from locson_analysis import config, schools, store  # noqa: E402
+from locson_analysis import config, schools  # noqa: E402
 from locson_analysis import present as P  # noqa: E402
 from locson_analysis import report_tables as RT  # noqa: E402
 
-db = Path(db_path) if db_path else config.DEFAULT_DB
-targets_path = Path(targets_file) if targets_file else config.TARGETS_FILE
-ds = store.load(db)  # copies what it needs and closes the file at once
-code = schools.choose_school(schools.codes_in(ds.pupils, ds.school, ds.population),
-                             school_code or None)
-school_label = schools.school_name(code)
-year = RT.resolve_report_year(ds.for_school(code), school_year or None, mid_year)
-report = RT.build_report(ds, year, mid_year=mid_year, targets_file=targets_path,
-                         school_code=code)
-P.set_theme()
+if report_file and Path(report_file).exists():  # `locson report` has built it already
+    report = RT.load_report(report_file, school_year or None)
+else:  # run stand-alone (JupyterLab): build the report from the database
+    from locson_analysis import store
+
+    db = Path(db_path) if db_path else config.DEFAULT_DB
+    targets_path = Path(targets_file) if targets_file else config.TARGETS_FILE
+    ds = store.load(db)  # copies what it needs and closes the file at once
+    code = schools.choose_school(schools.codes_in(ds.pupils, ds.school, ds.population),
+                                 school_code or None)
+    year = RT.resolve_report_year(ds.for_school(code), school_year or None, mid_year)
+    report = RT.build_report(ds, year, mid_year=mid_year, targets_file=targets_path,
+                             school_code=code)
+school_label = schools.school_name(report.school_code)
 
 
 def show(html: str) -> None:
@@ -111,6 +119,8 @@ if report.mid_year:
                      f"dưới đây; các biểu đồ dừng ở năm học gần nhất đã kết thúc."))
 if not report.trends:
     show(P.paragraph("Chưa có chỉ tiêu nào để vẽ xu hướng."))
+else:
+    P.set_theme()  # matplotlib is imported here, when there is something to draw
 for key, series in report.trends.items():
     label = RT.label_of(key)
     unit = "pct" if RT.unit_of(key) == "rate" else "count"
