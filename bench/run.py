@@ -319,12 +319,29 @@ def task_import(jobs: list[list[str]], budget_seconds: float, db: str) -> dict:
             "rows_per_second": rows / seconds if seconds else None}
 
 
-def task_indicators(db: str, school_year: str | None = None) -> dict:
-    """``store.load`` then ``indicators.compute_all`` (all years, all groups)."""
+def load_for_indicators(db: str | Path, school_year: str | None = None) -> Any:
+    """``store.load`` as indicator code should call it: without pupils' names and, for one
+    year's indicators, only the years they read — when the store offers those options
+    (``with_names``, ``years``; see ``indicators.years_needed``)."""
+    import inspect
+
     from locson_analysis import indicators, store
 
+    options = inspect.signature(store.load).parameters
+    kwargs: dict[str, Any] = {}
+    if "with_names" in options:
+        kwargs["with_names"] = False
+    if school_year and "years" in options and hasattr(indicators, "years_needed"):
+        kwargs["years"] = indicators.years_needed(school_year)
+    return store.load(db, **kwargs)
+
+
+def task_indicators(db: str, school_year: str | None = None) -> dict:
+    """``store.load`` then ``indicators.compute_all`` (all years, all groups)."""
+    from locson_analysis import indicators
+
     t0 = time.perf_counter()
-    ds = store.load(db)
+    ds = load_for_indicators(db, school_year)
     t1 = time.perf_counter()
     table = indicators.compute_all(ds, school_year=school_year)
     t2 = time.perf_counter()
@@ -348,9 +365,11 @@ def _floor_notebook(path: Path) -> Path:
     return path
 
 
-def task_report(db: str, school_year: str, repeats: int, tmp: str) -> dict:
+def task_report(db: str, school_year: str, repeats: int, tmp: str,
+                school_code: str | None = None) -> dict:
     """The annual report end to end (``run.run_report``: load, papermill, nbconvert, Excel)
-    against the floor: a one-cell notebook executed and exported the same way."""
+    against the floor: a one-cell notebook executed and exported the same way.
+    ``school_code``: the school reported on (the bench's databases hold BENCH00001, …)."""
     from locson_analysis import run
 
     tmp_p = Path(tmp)
@@ -364,7 +383,8 @@ def task_report(db: str, school_year: str, repeats: int, tmp: str) -> dict:
 
     def report() -> float:
         t = time.perf_counter()
-        run.run_report(school_year, Path(db), out_dir=tmp_p / "outputs")
+        run.run_report(school_year, Path(db), out_dir=tmp_p / "outputs",
+                       school_code=school_code)
         return time.perf_counter() - t
 
     floor()  # warm-up: first imports of papermill / nbconvert / jinja templates
@@ -373,33 +393,56 @@ def task_report(db: str, school_year: str, repeats: int, tmp: str) -> dict:
         floors.append(floor())
         reports.append(report())
     f, r = sorted(floors)[len(floors) // 2], sorted(reports)[len(reports) // 2]
+    steps, cells = _report_breakdown(Path(db), school_year, tmp_p, school_code)
     return {"floor_seconds": f, "report_seconds": r, "report_floor_ratio": r / f,
             "floor_runs": floors, "report_runs": reports, "school_year": school_year,
-            "breakdown_seconds": _report_breakdown(Path(db), school_year, tmp_p)}
+            "school_code": school_code, "breakdown_seconds": steps,
+            "notebook_cell_seconds": cells}
 
 
-def _report_breakdown(db: Path, school_year: str, tmp: Path) -> dict[str, float]:
-    """The steps of ``run_report`` timed one by one (one more run, for the profile)."""
+def _report_breakdown(db: Path, school_year: str, tmp: Path, school_code: str | None = None
+                      ) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """The steps of ``run_report`` timed one by one (one more run, for the profile), in its
+    order: the kernel is started first and boots while the runner reads and builds; the
+    workbook (here timed alone) is written in a thread while the kernel runs the notebook.
+    Also the notebook's slowest cells (papermill's per-cell durations)."""
+    import nbformat
+
     from locson_analysis import report_tables, run, store
 
     steps: dict[str, float] = {}
-    t = time.perf_counter()
-    ds = store.load(db)
-    report = report_tables.build_report(ds, school_year)
-    steps["load_and_build_report_in_runner"] = time.perf_counter() - t
-    t = time.perf_counter()
     executed = tmp / "breakdown.ipynb"
-    run.execute_notebook(run.REPORT_NOTEBOOK, executed,
-                         {"school_year": school_year, "db_path": str(db.resolve()),
-                          "output_dir": str(tmp), "mid_year": False})
-    steps["papermill_report_notebook"] = time.perf_counter() - t
     t = time.perf_counter()
-    run.export_html(executed, tmp / "breakdown.html", report.title)
-    steps["nbconvert_export"] = time.perf_counter() - t
-    t = time.perf_counter()
-    report_tables.write_workbook(report, tmp / "breakdown.xlsx")
-    steps["excel_workbook"] = time.perf_counter() - t
-    return steps
+    with run.StartedKernel(run.REPORT_NOTEBOOK.parent) as kernel:
+        steps["start_kernel"] = time.perf_counter() - t
+        t = time.perf_counter()
+        ds = store.load(db)
+        code, _ = run.report_school(ds, school_code)
+        report = report_tables.build_report(ds, school_year, school_code=code)
+        built = report_tables.save_report(report, tmp / "breakdown.report.pickle")
+        steps["load_and_build_report_in_runner"] = time.perf_counter() - t
+        t = time.perf_counter()
+        run.execute_notebook(run.REPORT_NOTEBOOK, executed,
+                             {"school_year": school_year, "db_path": str(db.resolve()),
+                              "output_dir": str(tmp), "mid_year": False,
+                              "school_code": code, "report_file": str(built)},
+                             kernel=kernel.manager)
+        steps["papermill_report_notebook"] = time.perf_counter() - t
+        kernel.request_shutdown()
+        t = time.perf_counter()
+        run.export_html(executed, tmp / "breakdown.html", report.title)
+        steps["nbconvert_export"] = time.perf_counter() - t
+        t = time.perf_counter()
+        report_tables.write_workbook(report, tmp / "breakdown.xlsx")
+        steps["excel_workbook"] = time.perf_counter() - t
+        t = time.perf_counter()
+    steps["kernel_shutdown_wait"] = time.perf_counter() - t
+    nb = nbformat.read(executed, as_version=4)
+    cells = [((c.source.strip().splitlines() or [""])[0][:60],
+              float(c.metadata.get("papermill", {}).get("duration") or 0.0))
+             for c in nb.cells if c.cell_type == "code"]
+    cells.sort(key=lambda c: -c[1])
+    return steps, cells[:4]
 
 
 TASKS = {"generate": task_generate, "generate_national": task_generate_national,
@@ -542,7 +585,7 @@ def run_bench(sizes: list[str], quick: bool = False, out: Path = DEFAULT_OUT,
                 rtmp.mkdir(parents=True, exist_ok=True)
                 entry["report"] = run_worker("report", timeout, db=gen["db"],
                                              school_year=sz.years[-1], repeats=repeats,
-                                             tmp=str(rtmp))
+                                             tmp=str(rtmp), school_code=school_codes(sz)[0])
             if not keep_data:
                 shutil.rmtree(root, ignore_errors=True)
     finally:
@@ -671,7 +714,11 @@ def format_table(results: dict) -> str:
         steps = rep.get("breakdown_seconds") or {}
         if steps:
             lines.append("Report steps (one more run): " + "; ".join(
-                f"{k} {v:.1f} s" for k, v in steps.items()))
+                f"{k} {v:.2f} s" for k, v in steps.items()))
+        cells = rep.get("notebook_cell_seconds") or []
+        if cells:
+            lines.append("Slowest notebook cells: " + "; ".join(
+                f"«{first}» {secs:.2f} s" for first, secs in cells))
     elif rep:
         lines.append(f"\nReport: error — {rep['error']}")
     lines += ["", "| Target | Measured | |", "|---|---:|---|"]
