@@ -556,3 +556,157 @@ def test_data_format_doc_is_generated_from_contract() -> None:
         assert f"**{item.label}**" in generated
     for pattern, _ in C.PERSONAL_COLUMNS_NOT_STORED:
         assert f"| {pattern} |" in generated
+
+
+# --- the fast paths: Excel cells through python-calamine, rows and columns vectorised ----------
+
+def _reference_fold(text: object) -> str:
+    """contract.fold as first written (one character at a time): the cached one must agree."""
+    s = unicodedata.normalize("NFKD", str(text)).replace("đ", "d").replace("Đ", "D")
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+    return " ".join("".join(ch if ch.isascii() and ch.isalnum() else " " for ch in s).split())
+
+
+@pytest.mark.parametrize("text", [
+    "Nguyễn Thị Ánh", "ĐỖ VĂN ĐỨC", "Mã định danh Bộ GD&ĐT (trên CSDL ngành)", "HS0012345",
+    "  Lộc Sơn,\u00a0ngày 25 tháng 5 năm 2025 ", "Y Kưi Niê", "K'Ho", "Ê Đê", "ﬁle ①²",
+    "Straße", "e\u0301\u034fa", "İstanbul", "Ωmega", "", " ", 12.0, 3, True, None,
+])
+def test_cached_fold_equals_the_reference(text: object) -> None:
+    from locson_analysis import contract as C
+
+    assert C.fold(text) == _reference_fold(text)
+    assert C.fold(text) == _reference_fold(text)  # and again, from the cache
+
+
+def test_excel_dates_stay_dates_and_numbers_stay_numbers(tmp_path: Path) -> None:
+    """python-calamine returns a real Excel date as a date and a number as a number: a date
+    column takes dates (and serial numbers), a count column refuses a date."""
+    f = year_dir(tmp_path) / "ds.xlsx"
+    wb = write_table(f, MOET_PUPIL_HEADERS, [
+        pupil_row("HS1", birth=datetime(2012, 3, 5)),
+        pupil_row("HS2", birth=41030),  # a date typed into a cell formatted as a number
+        pupil_row("HS3", birth=date(2012, 1, 2), **{"Số buổi nghỉ học kỳ I": datetime(2025, 1, 3)}),
+        pupil_row("HS4", birth=12.5),
+    ], save=False)
+    ws = wb.active
+    ws["D8"].number_format = "dd/mm/yyyy"
+    wb.save(f)
+    [grid] = R._excel_grids(f.read_bytes())
+    birth = [row[3] for row in grid.rows[7:11]]
+    assert isinstance(birth[0], date) and not isinstance(birth[0], float)
+    assert isinstance(birth[1], int | float) and not isinstance(birth[1], date)
+    probs = problems_of(f)
+    assert [(p.row, p.column, p.value) for p in probs] == [
+        (10, "Số buổi nghỉ học kỳ I", "03/01/2025"), (11, "Ngày sinh", 12.5)]
+    assert "không phải số nguyên" in probs[0].message
+    assert "không phải ngày tháng" in probs[1].message
+    fr = R.read_file(f)
+    frame = fr.tables[0].frame
+    assert frame["birth_date"].tolist()[:3] == [pd.Timestamp(2012, 3, 5), pd.Timestamp(2012, 5, 1),
+                                               pd.Timestamp(2012, 1, 2)]
+
+
+def test_calamine_and_openpyxl_read_the_same_cells(tmp_path: Path) -> None:
+    f = year_dir(tmp_path) / "ds.xlsx"
+    wb = write_table(f, MOET_PUPIL_HEADERS,
+                     [pupil_row("HS1"), {"STT": "KHỐI 7"}, pupil_row("HS2", cls="7A")],
+                     save=False)
+    ws = wb.active
+    ws.merge_cells("A9:Y9")
+    ws["Z30"] = 1.5
+    ws.merge_cells("B40:AC41")  # a merged block beyond the cells that hold values
+    write_items(f, SCHOOL_ROWS, wb=wb, save=False)
+    wb.save(f)
+
+    def same(v: object) -> object:
+        if isinstance(v, datetime) and v.time() == datetime.min.time():
+            return v.date()
+        return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    data = f.read_bytes()
+    fast, slow = R._calamine_grids(data), R._openpyxl_grids(data)
+    assert [g.sheet for g in fast] == [g.sheet for g in slow] == ["DSHS", "Số liệu"]
+    for a, b in zip(fast, slow, strict=True):
+        assert [[same(v) for v in row] for row in a.rows] == \
+            [[same(v) for v in row] for row in b.rows]
+
+
+def test_excel_error_cells_are_read_as_their_text(tmp_path: Path) -> None:
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", [pupil_row("HS1", birth="#N/A")])
+    [p] = problems_of(f)
+    assert (p.row, p.column, p.value) == (8, "Ngày sinh", "#N/A")
+    assert "không phải ngày tháng" in p.message
+
+
+def _long_list(n_classes: int, per_class: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    k = 0
+    for c in range(n_classes):
+        grade = 6 + c % 4
+        if c % 4 == 0:
+            rows.append({"STT": f"KHỐI {grade}"})
+        for _ in range(per_class):
+            k += 1
+            rows.append(pupil_row(f"HS{k:05d}", name=f"Nguyễn Văn {k}", cls=f"{grade}A{c}",
+                                  birth=datetime(2018 - grade, 1 + k % 12, 1 + k % 28),
+                                  outcome="Lên lớp" if grade < 9 else "Hoàn thành chương trình")
+                        | {"Lý do bỏ học": "Công việc gia đình" if k % 7 == 0 else None})
+        rows.append({"STT": f"Cộng lớp {grade}A{c}", "Họ và tên học sinh": per_class})
+        if c == 1:
+            rows.append({})
+            rows.append(dict(zip(MOET_PUPIL_HEADERS, MOET_PUPIL_HEADERS, strict=True)))
+    return rows
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_long_list_with_headings_totals_and_footer(tmp_path: Path, fmt: str) -> None:
+    """Per-class totals, merged grade headings, a header repeated after a blank row and the
+    signature footer, on a list long enough that rows are classified column by column."""
+    rows = _long_list(8, 30)
+    d = year_dir(tmp_path)
+    wb = write_table(d / "ds.xlsx", MOET_PUPIL_HEADERS, rows, save=False)
+    ws = wb.active
+    forgotten = pupil_row("HS99999", cls="9A1", birth=datetime(2010, 1, 1),
+                          outcome="Hoàn thành chương trình")
+    last = ws.max_row
+    ws.cell(last + 2, 1, "Ghi chú")
+    for j, h in enumerate(MOET_PUPIL_HEADERS, 1):
+        ws.cell(last + 3, j, forgotten.get(h))
+    if fmt == "xlsx":
+        wb.save(d / "ds.xlsx")
+        f = d / "ds.xlsx"
+    else:
+        f = d / "ds.csv"
+        lines = []
+        for row in ws.iter_rows(values_only=True):
+            cells = ["" if v is None else v.strftime("%d/%m/%Y") if isinstance(v, datetime)
+                     else str(v) for v in row]
+            lines.append(",".join(f'"{c}"' if "," in c else c for c in cells))
+        f.write_text("\n".join(lines), encoding="utf-8")
+    fr = R.read_file(f)
+    frame = fr.tables[0].frame
+    assert frame["pupil_id"].tolist() == [f"HS{k:05d}" for k in range(1, 241)]
+    ids = [c.value for c in ws["B"]]
+    assert frame["source_row"].tolist() == [ids.index(f"HS{k:05d}") + 1 for k in range(1, 241)]
+    assert frame["dropout_reason"].notna().sum() == 240 // 7
+    # the pupil below the signature block is not read, and that is said
+    [p] = fr.problems
+    assert p.row == last + 3
+    assert "có 1 dòng giống dữ liệu nằm dưới chỗ kết thúc bảng" in p.message
+
+
+def test_same_bad_value_in_many_rows_is_a_problem_in_each(tmp_path: Path) -> None:
+    """Columns are parsed once per distinct value; every cell still gets its own problem, in
+    row order, then column order."""
+    rows = [pupil_row(f"HS{k}", sex="Nữ" if k % 2 else "Nam") for k in range(6)]
+    for k in (1, 3, 4):
+        rows[k]["Giới tính"] = "Khác"
+    rows[3]["Số buổi nghỉ học kỳ II"] = "ba"
+    rows[4]["Ngày sinh"] = "31/02/2012"
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", rows)
+    probs = problems_of(f)
+    assert [(p.row, p.column, p.value) for p in probs] == [
+        (9, "Giới tính", "Khác"), (11, "Giới tính", "Khác"),
+        (11, "Số buổi nghỉ học kỳ II", "ba"), (12, "Ngày sinh", "31/02/2012"),
+        (12, "Giới tính", "Khác")]
