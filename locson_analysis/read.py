@@ -159,6 +159,8 @@ def _blank(v: object) -> bool:
 
 def clean_text(v: object) -> str | None:
     """A cell as tidy text: NFC, single spaces, integral numbers without ".0"; None when blank."""
+    if type(v) is str and v.isascii():  # the same result, sooner (NFC changes no ASCII text)
+        return " ".join(v.split()) or None
     if _blank(v):
         return None
     if isinstance(v, bool):
@@ -547,8 +549,8 @@ def _csv_grids(data: bytes) -> list[Grid]:
     candidates = [c for c in (",", ";", "\t") if c in text] or [","]
     for sep in candidates:
         try:
-            rows: list[list[object]] = [
-                list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
+            rows: list[list[object]] = list(  # csv.reader yields a new list per row
+                csv.reader(io.StringIO(text, newline=""), delimiter=sep))
         except csv.Error as exc:
             raise FileProblem(f"tệp CSV không đọc được ({exc}); hãy lưu lại từ Excel dạng "
                               "CSV UTF-8") from exc
@@ -705,7 +707,7 @@ _TYPED_KINDS = {"string", "empty", "floating", "integer", "mixed-integer-float",
                 "date", "datetime", "time", "timedelta"}
 
 
-def _factorize(values: object) -> tuple[np.ndarray, list[object]]:
+def _factorize(values: object, with_kind: bool = False) -> tuple:
     """(codes, distinct values) of a column of cells; None and NaN get code -1.
 
     ``True == 1 == 1.0`` in Python: a column mixing booleans and numbers keeps them apart."""
@@ -716,9 +718,11 @@ def _factorize(values: object) -> tuple[np.ndarray, list[object]]:
         keyed = np.empty(len(arr), dtype=object)
         keyed[:] = [("bool", v) if type(v) is bool else v for v in arr]
         codes, uniques = pd.factorize(keyed)
-        return codes, [u[1] if isinstance(u, tuple) else u for u in uniques]
-    codes, uniques = pd.factorize(arr)
-    return codes, list(uniques)
+        out = codes, [u[1] if isinstance(u, tuple) else u for u in uniques]
+    else:
+        codes, uniques = pd.factorize(arr)
+        out = codes, list(uniques)
+    return (*out, kind) if with_kind else out
 
 
 class _Body:
@@ -750,32 +754,47 @@ class _Body:
         ids: dict[str, int] = {}
         cmp = np.full((n, width), -1, dtype=np.int64)
         for j, col in enumerate(columns):
-            codes, uniques = _factorize(col)
+            codes, uniques, kind = _factorize(col, with_kind=True)
             self.codes.append(codes)
             self.uniques.append(uniques)
-            m = len(uniques)
-            # One more entry at the end: code -1 (None) takes it.
-            u_blank = np.ones(m + 1, dtype=bool)
-            u_num = np.zeros(m + 1, dtype=bool)
-            u_tot = np.zeros(m + 1, dtype=bool)
-            u_sig = np.zeros(m + 1, dtype=bool)
-            u_cmp = np.full(m + 1, -1, dtype=np.int64)
-            u_fold = [""] * (m + 1)
-            for u, v in enumerate(uniques):
-                if _blank(v):
-                    continue
-                u_blank[u] = False
-                f = C.fold(v)
-                u_fold[u] = f
-                if isinstance(v, str):
-                    u_tot[u] = _total_text(f)
-                    u_sig[u] = _signature_text(f)
-                    u_num[u] = len(v.strip()) <= 5 and _numeric_label(v)
-                    # clean_text(a) == clean_text(b) implies fold(a) == fold(b) for text
-                    u_cmp[u] = ids.setdefault(f, len(ids))
-                else:
-                    u_num[u] = _numeric_label(v)
-                    u_cmp[u] = ids.setdefault(C.fold(clean_text(v)), len(ids))
+            # One entry per distinct value, and one more at the end that code -1 (None) takes.
+            if kind == "string":  # text only (every CSV column): list comprehensions
+                stripped = [v.strip() for v in uniques]  # str.strip() also strips U+00A0
+                folds = [C.fold(v) if t else "" for v, t in zip(uniques, stripped, strict=True)]
+                u_blank = np.array([not t for t in stripped] + [True], dtype=bool)
+                u_tot = np.array([f in _TOTAL_EXACT or f.startswith(_TOTAL_PREFIX)
+                                  for f in folds] + [False], dtype=bool)
+                u_sig = np.array([_signature_text(f) for f in folds] + [False], dtype=bool)
+                u_num = np.array([0 < len(t) <= 5 and _numeric_label(v)
+                                  for v, t in zip(uniques, stripped, strict=True)] + [False],
+                                 dtype=bool)
+                # clean_text(a) == clean_text(b) implies fold(a) == fold(b) for text
+                u_cmp = np.array([ids.setdefault(f, len(ids)) if t else -1
+                                  for f, t in zip(folds, stripped, strict=True)] + [-1],
+                                 dtype=np.int64)
+                u_fold = [*folds, ""]
+            else:
+                m = len(uniques)
+                u_blank = np.ones(m + 1, dtype=bool)
+                u_num = np.zeros(m + 1, dtype=bool)
+                u_tot = np.zeros(m + 1, dtype=bool)
+                u_sig = np.zeros(m + 1, dtype=bool)
+                u_cmp = np.full(m + 1, -1, dtype=np.int64)
+                u_fold = [""] * (m + 1)
+                for u, v in enumerate(uniques):
+                    if _blank(v):
+                        continue
+                    u_blank[u] = False
+                    f = C.fold(v)
+                    u_fold[u] = f
+                    if isinstance(v, str):
+                        u_tot[u] = _total_text(f)
+                        u_sig[u] = _signature_text(f)
+                        u_num[u] = len(v.strip()) <= 5 and _numeric_label(v)
+                        u_cmp[u] = ids.setdefault(f, len(ids))
+                    else:
+                        u_num[u] = _numeric_label(v)
+                        u_cmp[u] = ids.setdefault(C.fold(clean_text(v)), len(ids))
             blank[:, j] = u_blank[codes]
             numeric[:, j] = u_num[codes]
             cmp[:, j] = u_cmp[codes]
@@ -1062,7 +1081,10 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
             except BadValue as exc:
                 parsed[u] = None
                 failed[u if u < len(uniques) else -1] = str(exc)
-        out[name] = parsed[codes]
+        if kinds.get(name) == "date":  # datetime64 straight away, one conversion per value
+            out[name] = _date_series(pd.Series(parsed, dtype=object)).to_numpy()[codes]
+        else:
+            out[name] = parsed[codes]
         if failed:
             for u, why in failed.items():
                 raw = uniques[u] if u >= 0 else None
@@ -1161,6 +1183,8 @@ def _str_series(s: pd.Series) -> pd.Series:
 
 def _date_series(s: pd.Series) -> pd.Series:
     """datetime64[ns], each distinct value converted once (the same few hundred birth dates)."""
+    if s.dtype == "datetime64[ns]":
+        return s
     if s.dtype != object:
         return pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[ns]")
     codes, uniques = pd.factorize(s.to_numpy(dtype=object))
