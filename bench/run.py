@@ -428,7 +428,6 @@ def _report_breakdown(db: Path, school_year: str, tmp: Path, school_code: str | 
                               "school_code": code, "report_file": str(built)},
                              kernel=kernel.manager)
         steps["papermill_report_notebook"] = time.perf_counter() - t
-        kernel.request_shutdown()
         t = time.perf_counter()
         run.export_html(executed, tmp / "breakdown.html", report.title)
         steps["nbconvert_export"] = time.perf_counter() - t
@@ -436,7 +435,7 @@ def _report_breakdown(db: Path, school_year: str, tmp: Path, school_code: str | 
         report_tables.write_workbook(report, tmp / "breakdown.xlsx")
         steps["excel_workbook"] = time.perf_counter() - t
         t = time.perf_counter()
-    steps["kernel_shutdown_wait"] = time.perf_counter() - t
+    steps["kernel_stop"] = time.perf_counter() - t
     nb = nbformat.read(executed, as_version=4)
     cells = [((c.source.strip().splitlines() or [""])[0][:60],
               float(c.metadata.get("papermill", {}).get("duration") or 0.0))

@@ -38,3 +38,20 @@ def test_growth_fit_is_linear_for_linear_cost() -> None:
     assert fit is not None
     assert abs(fit["slope"] - 1.0) < 1e-9
     assert abs(fit["per_doubling"] - 2.0) < 1e-9
+
+
+def test_report_task_on_a_database_of_several_schools(tmp_path: Path) -> None:
+    """The toy database holds BENCH00001 and BENCH00002: the report names its school."""
+    from dataclasses import asdict
+
+    toy = asdict(bench.SIZES["toy"])
+    gen = bench.task_generate({**toy, "xlsx": False}, str(tmp_path / "data"))
+    year = toy["years"][-1]
+    (tmp_path / "report").mkdir()
+    rep = bench.task_report(gen["db"], year, repeats=1, tmp=str(tmp_path / "report"),
+                            school_code=bench.school_codes(bench.SIZES["toy"])[0])
+    assert rep["report_floor_ratio"] > 0
+    assert {"load_and_build_report_in_runner", "papermill_report_notebook",
+            "nbconvert_export", "excel_workbook"} <= set(rep["breakdown_seconds"])
+    assert rep["notebook_cell_seconds"]
+    assert list((tmp_path / "report" / "outputs").rglob("bao_cao_*.html"))

@@ -336,3 +336,55 @@ def test_explore_notebook_runs_on_the_database(built: dict, tmp_path: Path) -> N
     ids = set(built["ds"].pupils["pupil_id"].astype(str))
     assert not [i for i in ids if i in text]
     assert pm  # papermill ran it (through run.execute_notebook)
+
+
+# --------------------------------------------------------------------------------------------
+# Built once: the runner hands the report to the notebook; stand-alone it builds it itself
+# --------------------------------------------------------------------------------------------
+
+def test_report_notebook_stand_alone_builds_the_report(built: dict, tmp_path: Path) -> None:
+    """Without report_file (JupyterLab), the notebook reads the database and builds the same
+    report the runner made."""
+    out = tmp_path / "annual_report.ipynb"
+    run.execute_notebook(run.REPORT_NOTEBOOK, out,
+                         {"db_path": str(built["db"]), "school_year": "2025-2026"})
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = _without_images(json.dumps(outputs, ensure_ascii=False))
+    assert "BÁO CÁO NĂM HỌC 2025-2026" in text
+    assert text.count("data:image/png;base64,") >= 3
+    runner = _without_images(built["full"].notebook.read_text(encoding="utf-8"))
+    assert "1. Kết quả thực hiện các chỉ tiêu của kế hoạch (giai đoạn 2025-2030)" in runner
+    assert "1. Kết quả thực hiện các chỉ tiêu của kế hoạch (giai đoạn 2025-2030)" in text
+
+
+def test_runner_passes_the_built_report_and_removes_it(built: dict) -> None:
+    nb = nbformat.read(built["full"].notebook, as_version=4)
+    assert nb.metadata["papermill"]["parameters"]["report_file"].endswith(".report.pickle")
+    assert not list(built["out"].rglob("*.pickle"))  # the temporary folder is gone
+
+
+def test_a_saved_report_is_for_one_year(built: dict, tmp_path: Path) -> None:
+    report = report_tables.build_report(built["ds"], "2025-2026")
+    path = report_tables.save_report(report, tmp_path / "r.pickle")
+    again = report_tables.load_report(path, "2025-2026")
+    assert again.title == report.title
+    assert list(again.tables) == list(report.tables)
+    with pytest.raises(LocsonError, match="không phải năm học 2024-2025"):
+        report_tables.load_report(path, "2024-2025")
+
+
+def test_drawing_needs_neither_seaborn_nor_scipy() -> None:
+    """The chart theme is matplotlib settings: seaborn (and scipy under it) stay unimported."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom locson_analysis import present as P\nP.set_theme()\n"
+            "fig = P.trend_chart(['2023-2024', '2024-2025'], [0.01, 0.02], 'x')\n"
+            "P.chart_to_html(fig, alt='x')\n"
+            "print(sorted(m for m in ('seaborn', 'scipy', 'matplotlib.pyplot') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
