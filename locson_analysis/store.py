@@ -115,6 +115,8 @@ def connect(db: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
             ) from exc
         raise LocsonError(f"Không mở được cơ sở dữ liệu {db}: {exc}") from exc
     try:
+        with contextlib.suppress(duckdb.Error):  # (in Jupyter, setting it needs ipywidgets)
+            con.execute("SET enable_progress_bar = false")  # it writes to stderr on big reads
         if not read_only:
             for stmt in SCHEMA:
                 con.execute(stmt)
@@ -262,26 +264,87 @@ def _typed_pupils(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def load(db: str | Path | None = None, school_code: str | None = None) -> Dataset:
-    """Read the active version of every year into pandas (read-only, lock released on return)."""
+#: Pupil text columns with few distinct values: read as pandas categoricals (DuckDB ENUM), so
+#: millions of rows cost one small integer each instead of one Python ``str`` object each.
+CATEGORICAL_COLUMNS = ("school_code", "school_year", "sex", "ethnicity", "class_name",
+                       "learning_s1", "conduct_s1", "learning_year", "conduct_year",
+                       "result_scale", "outcome", "dropout_reason", "source_file")
+#: Personal columns read only when asked (``load(with_names=True)``): the PGD report never needs
+#: them.  ``birth_date`` is kept (age at entry is an indicator).
+NAME_COLUMNS = ("full_name",)
+#: Above this many distinct values a "categorical" column is read as plain text.
+MAX_CATEGORIES = 200_000
+
+
+def _sql_list(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _pupil_select(con: duckdb.DuckDBPyConnection, where: str, params: list,
+                  with_names: bool) -> str:
+    """The pupils SELECT: low-cardinality text as inline ENUMs (sorted categories)."""
+    cols = [n for n, _ in PUPIL_TABLE_COLUMNS if n != "import_id"
+            and (with_names or n not in NAME_COLUMNS)]
+    cats = [c for c in CATEGORICAL_COLUMNS if c in cols]
+    if not cats:
+        return ", ".join(cols)
+    # one pass over the rows: the distinct values of every categorical column (small lists)
+    counts = con.execute(
+        "SELECT " + ", ".join(f"approx_count_distinct({c})" for c in cats)
+        + f" FROM pupils {where}", params).fetchone()
+    cats = [c for c, n in zip(cats, counts, strict=True) if (n or 0) <= MAX_CATEGORIES]
+    values = con.execute(
+        "SELECT " + ", ".join(f"list(DISTINCT {c})" for c in cats) + f" FROM pupils {where}",
+        params).fetchone() if cats else []
+    enum = {c: sorted(x for x in (v or []) if x is not None)
+            for c, v in zip(cats, values, strict=True)}
+    out = []
+    for c in cols:
+        if enum.get(c):  # (an all-NULL column stays text: an ENUM needs a value)
+            out.append(f"CAST({c} AS ENUM({_sql_list(enum[c])})) AS {c}")
+        else:
+            out.append(c)
+    return ", ".join(out)
+
+
+def load(db: str | Path | None = None, school_code: str | None = None,
+         years: list[str] | tuple[str, ...] | None = None, with_names: bool = True) -> Dataset:
+    """Read the active version of every year into pandas (read-only, lock released on return).
+
+    ``years``: only these school years ("2024-2025", …) are read (pushed into SQL); see
+    :func:`locson_analysis.indicators.years_needed` for the years one year's indicators read.
+    ``with_names=False`` leaves out the pupils' names (``full_name``): everything that only
+    computes indicators (the PGD report, the benchmark) should pass it.  Pupil rows come in the
+    order they were imported (school, year, file row); low-cardinality text columns
+    (:data:`CATEGORICAL_COLUMNS`) are pandas categoricals with sorted categories.
+    """
     db = Path(db) if db else default_db()
+    conds, params = [], []
+    if school_code is not None:
+        conds.append("school_code = ?")
+        params.append(school_code)
+    if years is not None:
+        years = [str(y) for y in years]
+        conds.append("list_contains(?, school_year)")
+        params.append(years)
+    where = ("WHERE " + " AND ".join(conds)) if conds else ""
     with connect(db, read_only=True) as con:
+        pupil_cols = _pupil_select(con, where, params, with_names)
         frames = {
-            "pupils": con.execute("SELECT * FROM pupils ORDER BY school_code, school_year, "
-                                  "grade, class_name, pupil_id").df(),
+            "pupils": con.execute(f"SELECT {pupil_cols} FROM pupils {where}", params).df(),
             "school": con.execute("SELECT school_code, school_year, item, value "
-                                  "FROM school_facts").df(),
+                                  f"FROM school_facts {where}", params).df(),
             "population": con.execute("SELECT school_code, school_year, item, value "
-                                      "FROM population").df(),
-            "imports": con.execute("""
-                SELECT i.* FROM imports i JOIN active_imports a ON a.import_id = i.import_id
-                ORDER BY i.school_year, i.kind""").df(),
-            "checks": con.execute("SELECT * FROM crossyear_checks").df(),
-            "interventions": con.execute("SELECT * FROM interventions").df(),
+                                      f"FROM population {where}", params).df(),
+            "imports": con.execute(f"""
+                SELECT * FROM (SELECT i.* FROM imports i
+                    JOIN active_imports a ON a.import_id = i.import_id) {where}
+                ORDER BY school_year, kind""", params).df(),
+            "checks": con.execute(f"SELECT * FROM crossyear_checks {where}", params).df(),
+            "interventions": con.execute(f"SELECT * FROM interventions {where}", params).df(),
         }
     frames["pupils"] = _typed_pupils(frames["pupils"])
-    ds = Dataset(**frames)
-    return ds.for_school(school_code) if school_code else ds
+    return Dataset(**frames)
 
 
 def summary(db: str | Path) -> pd.DataFrame:

@@ -9,9 +9,12 @@ denominator, note``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from .. import contract
 from ..dataset import Dataset
 from . import allround, completion, enrolment, equity, facilities, flow, intake
 from .base import (
@@ -31,7 +34,7 @@ from .base import (
 )
 
 __all__ = ["INDICATORS", "POOLED_LABEL", "TIDY_COLUMNS", "Indicator", "compute_all",
-           "compute_pooled", "in_progress_years", "pooled_note"]
+           "compute_pooled", "compute_sql", "in_progress_years", "pooled_note", "years_needed"]
 
 _FAMILIES = (enrolment, flow, completion, intake, allround, facilities)
 
@@ -76,20 +79,24 @@ def _apply_in_progress(table: pd.DataFrame, running: pd.DataFrame) -> pd.DataFra
     return table
 
 
-def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame,
-                  prep: pd.DataFrame) -> pd.DataFrame:
-    """A school-level row for every indicator and (school, year): "no data" says why."""
+def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, with_pupils: pd.DataFrame,
+                  keys: list[str] | None = None) -> pd.DataFrame:
+    """A school-level row for every indicator and (school, year): "no data" says why.
+
+    ``with_pupils``: the (school, year) pairs that have pupils; ``keys``: the indicators
+    (default: all of :data:`INDICATORS`).
+    """
     if universe.empty:
         return table
-    keys = ["school_code", "school_year"]
-    grid = universe.merge(pd.DataFrame({"indicator": list(INDICATORS)}), how="cross")
-    have = table.loc[table["dimension"] == "school", [*keys, "indicator"]].drop_duplicates()
-    grid = grid.merge(have.assign(_have=True), on=[*keys, "indicator"], how="left")
+    keys = list(INDICATORS) if keys is None else keys
+    pair = ["school_code", "school_year"]
+    grid = universe.merge(pd.DataFrame({"indicator": keys}), how="cross")
+    have = table.loc[table["dimension"] == "school", [*pair, "indicator"]].drop_duplicates()
+    grid = grid.merge(have.assign(_have=True), on=[*pair, "indicator"], how="left")
     grid = grid[grid["_have"].isna()].drop(columns="_have")
     if grid.empty:
         return table
-    with_pupils = school_years(prep).assign(_pupils=True)
-    grid = grid.merge(with_pupils, on=keys, how="left")
+    grid = grid.merge(with_pupils[pair].assign(_pupils=True), on=pair, how="left")
     source = grid["indicator"].map({k: i.input for k, i in INDICATORS.items()})
     missing_file = (source.isin(["pupils", "derived"]) & grid["_pupils"].isna()).to_numpy()
     grid["note"] = np.where(missing_file, source.map(_MISSING_FILE_NOTE), NO_DATA)
@@ -99,24 +106,8 @@ def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame,
     return pd.concat([table, tidy(grid.drop(columns="_pupils"))], ignore_index=True)
 
 
-def compute_all(ds: Dataset, school_year: str | None = None,
-                school_code: str | None = None) -> pd.DataFrame:
-    """Every indicator for every school and year (or one year / one school), as the tidy table.
-
-    Years other than ``school_year`` are still read (cohorts and repeaters need earlier years),
-    but only the asked year is returned.
-    """
-    if school_code is not None:
-        ds = ds.for_school(school_code)
-    prep = equity.prepare(ds.pupils)
-    parts = [family.compute(ds, prep) for family in _FAMILIES]
-    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
-    gpi = equity.gender_parity(table)
-    if not gpi.empty:
-        table = pd.concat([table, gpi], ignore_index=True)
-    running = prep.loc[prep["in_progress_year"], ["school_code", "school_year"]]
-    table = _apply_in_progress(table, running.drop_duplicates().astype("str"))
-    table = _fill_missing(table, school_years(prep, ds.school, ds.population), prep)
+def finish(table: pd.DataFrame, school_year: str | None = None) -> pd.DataFrame:
+    """Keep the asked year; order rows by school, year, registry order, dimension, group."""
     if school_year is not None:
         table = table[table["school_year"] == school_year]
     order = {k: i for i, k in enumerate(INDICATORS)}
@@ -124,6 +115,64 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     table = table.assign(_k=table["indicator"].map(order), _d=table["dimension"].map(dim_order))
     table = table.sort_values(["school_code", "school_year", "_k", "_d", "group"], kind="stable")
     return tidy(table.drop(columns=["_k", "_d"]))
+
+
+#: How many school years before t the indicators of year t read.  Enrolment, dropout, flows,
+#: grade-9 completion, all-round development, facilities: t only.  Grade-6 intake age
+#: (repeaters): t−1.  Apparent cohort completion (b): t−3.  True cohort completion (c, c′): the
+#: cohort's grade-6 year t−3 and every year since; a pupil's first grade-6 year is looked for in
+#: every earlier year loaded (a grade-6 repeater of t−4 is not an entrant of t−3), the caveat
+#: note names the first year with data, and (c′) counts late completions and transfers out up
+#: to the last year loaded.
+YEARS_BEFORE = 4
+
+
+def years_needed(school_year: str, available: list[str] | None = None) -> list[str]:
+    """The school years to load (``store.load(db, years=...)``) for year t's indicators.
+
+    Without ``available``: t−4 … t, which gives every indicator of year t as with all years
+    loaded except, possibly, the cohort completion indicators (c)/(c′) and their notes (a
+    grade-6 repeater after a gap year before t−4, the first-year caveat, later years for (c′)).
+    With ``available`` (the years in the database): t−4 … t and every later year, and every
+    earlier year too when one exists — then (c)/(c′) are exact as well.
+    """
+    t = contract.start_year(school_year)
+    wanted = [contract.year_label(y) for y in range(t - YEARS_BEFORE, t + 1)]
+    if available is None:
+        return wanted
+    return sorted(set(available))
+
+
+def compute_all(ds: Dataset, school_year: str | None = None,
+                school_code: str | None = None) -> pd.DataFrame:
+    """Every indicator for every school and year (or one year / one school), as the tidy table.
+
+    Years other than ``school_year`` are still read (cohorts and repeaters need earlier years,
+    see :func:`years_needed`), but only the asked year is returned.
+    """
+    if school_code is not None:
+        ds = ds.for_school(school_code)
+    prep = equity.prepare(ds.pupils)
+    # Families that read only the year itself get only its rows when one year is asked.
+    local = prep
+    if school_year is not None and not prep.empty:
+        local = prep[(prep["school_year"] == school_year).to_numpy()]
+    parts = [enrolment.compute(ds, local), flow.compute(ds, local),
+             completion.compute(ds, prep, school_year), intake.compute(ds, prep, school_year),
+             allround.compute(ds, local), facilities.compute(ds, local)]
+    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
+    if school_year is not None:
+        table = table[table["school_year"] == school_year]
+    gpi = equity.gender_parity(table)
+    if not gpi.empty:
+        table = pd.concat([table, gpi], ignore_index=True)
+    running = prep.loc[prep["in_progress_year"], ["school_code", "school_year"]]
+    table = _apply_in_progress(table, running.drop_duplicates().astype("str"))
+    universe = school_years(prep, ds.school, ds.population)
+    if school_year is not None:
+        universe = universe[universe["school_year"] == school_year]
+    table = _fill_missing(table, universe, school_years(prep))
+    return finish(table, school_year)
 
 
 #: The school_code of pooled rows: all the database's schools counted as one.
@@ -179,3 +228,11 @@ def compute_pooled(ds: Dataset, label: str = POOLED_LABEL,
     table["note"] = join_notes(table["note"], pd.Series(pooled_note(codes), index=table.index))
     table.loc[table["dimension"] == "school", "group"] = label
     return table
+
+
+def compute_sql(db: str | Path, school_year: str | None = None,
+                school_code: str | None = None) -> pd.DataFrame:
+    """The core pupil indicators computed in DuckDB (see :mod:`.sql`)."""
+    from .sql import compute_sql as run
+
+    return run(db, school_year, school_code)

@@ -8,7 +8,7 @@ import pandas as pd
 from .. import contract
 from ..dataset import Dataset
 from .base import Indicator
-from .equity import Measure, aggregate, prepare
+from .equity import Measure, aggregate, as_category, prepare
 
 INDICATORS = [
     Indicator(
@@ -32,7 +32,7 @@ INDICATORS = [
 def passing(results: pd.Series, old_scale: np.ndarray) -> np.ndarray:
     """At least Đạt: TT22 Tốt/Khá/Đạt, or TT58 Giỏi/Khá/Trung bình (learning), Tốt/Khá/Trung
     bình (conduct) — ``contract.TT58_PASSING`` covers both old scales."""
-    cat = results.astype("str").astype("category")
+    cat = as_category(results)
     labels = [str(c) for c in cat.cat.categories]
     codes = cat.cat.codes.to_numpy()
     ok22 = np.append(np.isin(labels, list(contract.TT22_PASSING)), False)[codes]  # -1 → False

@@ -60,6 +60,12 @@ def small_group_note(n: int) -> str:
     return f"Nhóm nhỏ (n = {vn_number(int(n))}): không nên đọc như xu hướng"
 
 
+def small_group_notes(n: pd.Series) -> pd.Series:
+    """:func:`small_group_note` of each value, formatted once per distinct value."""
+    uniq = n.unique()
+    return n.map(dict(zip(uniq, [small_group_note(u) for u in uniq], strict=True)))
+
+
 def empty_table() -> pd.DataFrame:
     return pd.DataFrame({
         "school_code": pd.Series(dtype="str"), "school_year": pd.Series(dtype="str"),
@@ -97,9 +103,31 @@ def join_notes(*notes: pd.Series) -> pd.Series:
     return out
 
 
+def school_year_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (school_code, school_year) of ``frame`` as strings, sorted; from the
+    category codes when both are categorical (no hashing of the rows)."""
+    sc, sy = frame["school_code"], frame["school_year"]
+    if not (isinstance(sc.dtype, pd.CategoricalDtype)
+            and isinstance(sy.dtype, pd.CategoricalDtype)):
+        pairs = frame.groupby(["school_code", "school_year"], observed=True).size().reset_index()
+        return pairs[["school_code", "school_year"]].astype("str")
+    sc_codes, sc_cats = sc.array.codes.astype(np.int64) + 1, np.asarray(sc.array.categories,
+                                                                        dtype=object)
+    sy_codes, sy_cats = sy.array.codes.astype(np.int64) + 1, np.asarray(sy.array.categories,
+                                                                        dtype=object)
+    width = len(sy_cats) + 1
+    seen = np.flatnonzero(np.bincount(sc_codes * width + sy_codes,
+                                      minlength=(len(sc_cats) + 1) * width))
+    sc_i, sy_i = seen // width, seen % width
+    ok = (sc_i > 0) & (sy_i > 0)  # (groupby drops missing keys)
+    out = pd.DataFrame({"school_code": sc_cats[sc_i[ok] - 1].astype("str"),
+                        "school_year": sy_cats[sy_i[ok] - 1].astype("str")})
+    return out.sort_values(["school_code", "school_year"], ignore_index=True)
+
+
 def school_years(*frames: pd.DataFrame) -> pd.DataFrame:
     """Every (school_code, school_year) present in any of the frames, sorted."""
-    parts = [f[["school_code", "school_year"]].drop_duplicates().astype("str") for f in frames
+    parts = [school_year_pairs(f) for f in frames
              if f is not None and not f.empty and "school_year" in f.columns]
     if not parts:
         return pd.DataFrame({"school_code": pd.Series(dtype="str"),

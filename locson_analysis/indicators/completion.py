@@ -171,8 +171,12 @@ def true_cohort(prep: pd.DataFrame) -> pd.DataFrame:
     return tidy(rows)
 
 
-def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
-    """All completion indicators."""
+def compute(ds: Dataset, prep: pd.DataFrame | None = None,
+            school_year: str | None = None) -> pd.DataFrame:
+    """All completion indicators (with ``school_year``, rows of other years may be left out)."""
     prep = prepare(ds.pupils) if prep is None else prep
-    parts = [grade9(prep), apparent_cohort(prep), true_cohort(prep)]
+    local = prep
+    if school_year is not None and not prep.empty:
+        local = prep[(prep["school_year"] == school_year).to_numpy()]
+    parts = [grade9(local), apparent_cohort(prep), true_cohort(prep)]
     return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)

@@ -21,7 +21,8 @@ from .base import (
     Indicator,
     empty_table,
     join_notes,
-    small_group_note,
+    school_year_pairs,
+    small_group_notes,
     tidy,
 )
 
@@ -57,10 +58,26 @@ def dim_column(dimension: str) -> str:
 
 def years_present(prep: pd.DataFrame) -> pd.DataFrame:
     """(school_code, school_year, year_start) with pupils, as plain strings and ints."""
-    pairs = prep.groupby(["school_code", "school_year"], observed=True).size().reset_index()
-    out = pairs[["school_code", "school_year"]].astype("str")
+    out = school_year_pairs(prep)
     out["year_start"] = [contract.start_year(y) for y in out["school_year"]]
     return out
+
+
+def as_category(col: pd.Series) -> pd.Series:
+    """Text as a categorical (``store.load`` already returns one; others are converted)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col
+    return col.astype("str").astype("category")
+
+
+def group_sizes(cell: np.ndarray) -> np.ndarray:
+    """For each row, how many rows share its (non-negative integer) cell."""
+    if not len(cell):
+        return np.zeros(0, dtype=np.int64)
+    if cell.max() < 50_000_000:
+        return np.bincount(cell)[cell]
+    _, inverse, counts = np.unique(cell, return_inverse=True, return_counts=True)
+    return counts[inverse.ravel()]
 
 
 def _from_codes(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
@@ -89,58 +106,106 @@ def prepare(pupils: pd.DataFrame) -> pd.DataFrame:
         pd.NA, index=pupils.index, dtype="object")) for c in keep})
     p = p.reset_index(drop=True)
     # Categorical keys and an integer pupil key: every groupby and merge below reuses the codes
-    # instead of hashing millions of strings again.
-    p["school_code"] = p["school_code"].astype("str").astype("category")
-    p["school_year"] = p["school_year"].astype("str").astype("category")
-    p["pupil_key"] = pd.factorize(p["pupil_id"])[0]
-    # one integer per (school, pupil): the key of linked records
-    n_schools = max(len(p["school_code"].cat.categories), 1)
-    p["pupil_school_key"] = (p["pupil_key"].to_numpy(dtype=np.int64) * n_schools
-                             + p["school_code"].cat.codes.to_numpy(dtype=np.int64))
+    # instead of hashing millions of strings again (store.load already returns categoricals).
+    p["school_code"] = as_category(p["school_code"])
+    p["school_year"] = as_category(p["school_year"])
     p["grade"] = pd.to_numeric(p["grade"], errors="coerce").astype("Int64")
     p["entry_date"] = pd.to_datetime(p["entry_date"])
     p["birth_date"] = pd.to_datetime(p["birth_date"])
-    p["outcome"] = p["outcome"].astype("str").astype("category")  # NA stays NA
-    outcome = p["outcome"]
+    p["outcome"] = as_category(p["outcome"])  # NA stays NA
+    outcome_codes, outcome_cats = _codes(p["outcome"])
+
+    def is_outcome(*values: str) -> np.ndarray:
+        return np.append(False, np.isin(outcome_cats, values))[outcome_codes]
+
     p["start"] = p["entry_date"].isna().to_numpy()
-    p["left"] = outcome.isin(LEFT_OUTCOMES).to_numpy()
+    p["left"] = is_outcome(*LEFT_OUTCOMES)
     p["end"] = ~p["left"]
-    p["dropped"] = (outcome == "dropped_out").fillna(False).to_numpy(dtype=bool)
-    p["transferred"] = (outcome == "transferred_out").fillna(False).to_numpy(dtype=bool)
-    running = (outcome == "in_progress").fillna(False)
-    p["in_progress_year"] = running.groupby([p["school_code"], p["school_year"]],
-                                            observed=True).transform("any").to_numpy(dtype=bool)
-    year_cat = pd.Categorical(p["school_year"])
-    starts = np.array([contract.start_year(y) for y in year_cat.categories], dtype="int64")
-    p["year_start"] = starts[year_cat.codes] if len(starts) else np.zeros(len(p), "int64")
+    p["dropped"] = is_outcome("dropped_out")
+    p["transferred"] = is_outcome("transferred_out")
+    school_codes = p["school_code"].cat.codes.to_numpy(dtype=np.int64)
+    year_codes = p["school_year"].cat.codes.to_numpy(dtype=np.int64)
+    n_years = len(p["school_year"].cat.categories) + 1
+    pair = school_codes * n_years + year_codes  # one integer per (school, year)
+    running = is_outcome("in_progress")
+    if running.any():
+        running_pairs = np.unique(pair[running])
+        p["in_progress_year"] = np.isin(pair, running_pairs)
+    else:
+        p["in_progress_year"] = np.zeros(len(p), dtype=bool)
+    starts = np.array([contract.start_year(y) for y in p["school_year"].cat.categories],
+                      dtype="int64")
+    p["year_start"] = starts[year_codes] if len(starts) else np.zeros(len(p), "int64")
+    # one integer per (school, pupil): the key of linked records.  Only the rows that are ever
+    # linked across years get one (grade 6, completers, transfers out; see completion and
+    # intake); every other row has -1.  Factorising millions of ID strings is the dearest step.
+    grade = p["grade"].to_numpy(dtype="float64", na_value=np.nan)
+    linked = (grade == 6) | is_outcome("completed") | p["transferred"].to_numpy()
+    key = np.full(len(p), -1, dtype=np.int64)
+    if linked.any():
+        ids = p["pupil_id"]
+        if isinstance(ids.dtype, pd.CategoricalDtype):
+            key[linked] = ids.cat.codes.to_numpy(dtype=np.int64)[linked]
+        else:
+            key[linked] = pd.factorize(ids[linked])[0]
+    n_schools = max(len(p["school_code"].cat.categories), 1)
+    p["pupil_key"] = key
+    p["pupil_school_key"] = key * n_schools + school_codes
 
     n = len(p)
     p[dim_column("school")] = _from_codes(np.zeros(n), [SCHOOL])
-    grade = p["grade"].to_numpy(dtype="float64", na_value=np.nan)
     known = np.isin(grade, contract.GRADES)
     p[dim_column("grade")] = _from_codes(
         np.where(known, np.nan_to_num(grade) - contract.GRADES[0], -1),
         [f"Khối {g}" for g in contract.GRADES])
-    sex = p["sex"].astype("object")
-    p[dim_column("sex")] = _from_codes(
-        np.select([(sex == "M").to_numpy(bool), (sex == "F").to_numpy(bool)], [0, 1], -1),
-        [contract.SEX_LABELS["M"], contract.SEX_LABELS["F"]])
-    eth = p["ethnicity"].astype("str").astype("category")
-    eth_codes = eth.cat.codes.to_numpy()
+    sex_codes, sex_cats = _codes(p["sex"])
+    sex_map = np.array([-1, *[{"M": 0, "F": 1}.get(c, -1) for c in sex_cats]], dtype=np.int64)
+    p[dim_column("sex")] = _from_codes(sex_map[sex_codes],
+                                       [contract.SEX_LABELS["M"], contract.SEX_LABELS["F"]])
+    eth = as_category(p["ethnicity"])
+    eth_codes = eth.cat.codes.to_numpy().astype(np.int64)
     eth_cats = [str(c) for c in eth.cat.categories]
     missing = eth_codes < 0
     is_kinh = np.array([c == KINH for c in eth_cats], dtype=bool)[eth_codes] & ~missing
     p[dim_column("minority")] = _from_codes(np.where(missing, -1, np.where(is_kinh, 0, 1)),
                                             [KINH, MINORITY])
-    size = eth.groupby([p["school_code"], p["school_year"], eth], observed=True,
-                       dropna=False).transform("size").to_numpy()
+    # pupils of each ethnic group in the school and year (missing ethnicity is its own group)
+    size = group_sizes(pair * (len(eth_cats) + 1) + (eth_codes + 1))
     named = is_kinh | (size >= ETHNIC_GROUP_MIN)
     other = len(eth_cats)  # one more category: the pooled small groups
     p[dim_column("ethnicity")] = _from_codes(
         np.where(missing, -1, np.where(named, eth_codes, other)), [*eth_cats, OTHER_ETHNIC])
     for col, (yes, no) in BOOL_LABELS.items():
         p[dim_column(col)] = _bool_labels(p[col], yes, no)
+    _number_cells(p)
     return p
+
+
+#: The column of :func:`prepare` that numbers each row's combination of CELL_KEYS labels.
+CELL = "_cell"
+CELL_KEYS = ("school_code", "school_year",
+             *[dim_column(d) for d in ALL_DIMENSIONS if d != "school"])
+
+
+def _radix(col: pd.Series) -> tuple[int, np.ndarray]:
+    cats = col.array.categories
+    return len(cats) + 1, np.asarray(cats, dtype=object)
+
+
+def _number_cells(p: pd.DataFrame) -> None:
+    """Number the (school, year, every label) combinations once, as a categorical column whose
+    categories are the mixed-radix combination: :func:`aggregate` then sums flags with
+    ``bincount`` instead of grouping millions of rows per indicator family."""
+    if p.empty:
+        return
+    radix = [_radix(p[k])[0] for k in CELL_KEYS]
+    if np.prod(np.array(radix, dtype=np.float64)) >= 2.0**62:
+        return  # too many labels to combine in one integer: aggregate groups rows instead
+    combined = np.zeros(len(p), dtype=np.int64)
+    for k, r in zip(CELL_KEYS, radix, strict=True):
+        combined = combined * r + (p[k].array.codes.astype(np.int64) + 1)
+    codes, uniques = pd.factorize(combined)
+    p[CELL] = pd.Categorical.from_codes(codes, categories=uniques)
 
 
 @dataclass
@@ -163,42 +228,61 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
     """Sum each measure's flags by (school, year, group) for each of its dimensions.
 
+    The rows are pupils (boolean flags) or cells already summed elsewhere (integer counts per
+    combination of labels, as :mod:`.sql` gets them from DuckDB): the roll-up is the same.
+
     One pass over the pupil rows: the flags are summed by the combination of every label the
     measures need (a few thousand cells), and each dimension is then a roll-up of that small
     table.
     """
     if prep.empty or not measures:
         return empty_table()
-    flags = pd.DataFrame(index=prep.index)
+    def weights(x: np.ndarray) -> np.ndarray:  # pupil flags, or counts of pre-summed cells
+        x = np.asarray(x)
+        return x.astype(bool) if x.dtype == object else x
+
+    flags: dict[str, np.ndarray] = {}
     for m in measures:
-        flags[f"n|{m.key}"] = np.asarray(m.numerator, dtype=bool)
+        flags[f"n|{m.key}"] = weights(m.numerator)
         if m.denominator is not None:
-            flags[f"d|{m.key}"] = np.asarray(m.denominator, dtype=bool)
+            flags[f"d|{m.key}"] = weights(m.denominator)
     by_dimension: dict[str, list[Measure]] = defaultdict(list)
     for m in measures:
         for d in m.dimensions:
             by_dimension[d].append(m)
-    keys = ["school_code", "school_year",
-            *[dim_column(d) for d in by_dimension if d != "school"]]
-    combined = np.zeros(len(prep), dtype=np.int64)
-    radix: list[tuple[str, int, np.ndarray]] = []
-    for k in keys:
-        codes, categories = _codes(prep[k])
-        combined = combined * (len(categories) + 1) + codes
-        radix.append((k, len(categories) + 1, categories))
-    cells = flags.groupby(combined, sort=False).sum()
-    rest = cells.index.to_numpy(dtype=np.int64)
+    if CELL in prep.columns:
+        # prepare() numbered the cells once: a bincount per flag, no hashing of the rows
+        radix = [(k, *_radix(prep[k])) for k in CELL_KEYS]
+        cell = prep[CELL].array
+        codes = cell.codes.astype(np.intp)
+        n_all = len(cell.categories)
+        observed = np.bincount(codes, minlength=n_all) > 0
+        rest = np.asarray(cell.categories, dtype=np.int64)[observed]
+        cell_values = {c: np.bincount(codes, weights=f, minlength=n_all)[observed]
+                       for c, f in flags.items()}
+    else:
+        keys = ["school_code", "school_year",
+                *[dim_column(d) for d in by_dimension if d != "school"]]
+        combined = np.zeros(len(prep), dtype=np.int64)
+        radix = []
+        for k in keys:
+            codes, categories = _codes(prep[k])
+            combined = combined * (len(categories) + 1) + codes
+            radix.append((k, len(categories) + 1, categories))
+        cells = pd.DataFrame(flags, index=prep.index).groupby(combined, sort=False).sum()
+        rest = cells.index.to_numpy(dtype=np.int64)
+        cell_values = {c: cells[c].to_numpy(dtype=np.float64) for c in cells.columns}
+    n_cells = len(rest)
     decoded: dict[str, np.ndarray] = {}
     for k, r, _ in reversed(radix):
         decoded[k] = rest % r
         rest = rest // r
     labels = {k: cats for k, _, cats in radix}
-    cell_values = {c: cells[c].to_numpy(dtype=np.float64) for c in cells.columns}
     n_years = len(labels["school_year"]) + 1
     parts = []
     for dimension, ms in by_dimension.items():
         if dimension == "school":
-            group = np.ones(len(cells), dtype=np.int64)
+            group = np.ones(n_cells, dtype=np.int64)
             group_labels = np.array([SCHOOL], dtype=object)
         else:
             group, group_labels = decoded[dim_column(dimension)], labels[dim_column(dimension)]
@@ -237,7 +321,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
     small = (is_rate & (out["dimension"] != "school") & (out["denominator"] > 0)
              & (out["denominator"] < SMALL_GROUP_LIMIT))
     if small.any():
-        small_notes = out.loc[small, "denominator"].map(small_group_note)
+        small_notes = small_group_notes(out.loc[small, "denominator"])
         note = join_notes(note, small_notes.reindex(out.index).fillna(""))
     out["note"] = note
     return tidy(out)

@@ -46,8 +46,9 @@ INDICATORS = [
 ]
 
 
-def entrants_age11(prep: pd.DataFrame) -> pd.DataFrame:
-    """Grade-6 entrants (not in grade 6 at this school the year before) aged 11."""
+def entrants_age11(prep: pd.DataFrame, school_year: str | None = None) -> pd.DataFrame:
+    """Grade-6 entrants (not in grade 6 at this school the year before) aged 11 (of
+    ``school_year`` only when given; the year before is still read)."""
     if prep.empty:
         return empty_table()
     g6 = (prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
@@ -59,8 +60,12 @@ def entrants_age11(prep: pd.DataFrame) -> pd.DataFrame:
     entrant = g6 & ~repeater
     age = prep["year_start"] - prep["birth_date"].dt.year
     aged11 = (age == ENTRY_AGE).fillna(False).to_numpy(dtype=bool)
-    rows = aggregate(prep, [Measure("grade6_entrants_age11_share", entrant & aged11, entrant,
-                                    ("school", *EQUITY_DIMENSIONS))])
+    sub, num, den = prep, entrant & aged11, entrant
+    if school_year is not None:
+        rows_of = (prep["school_year"] == school_year).to_numpy()
+        sub, num, den = prep[rows_of], num[rows_of], den[rows_of]
+    rows = aggregate(sub, [Measure("grade6_entrants_age11_share", num, den,
+                                   ("school", *EQUITY_DIMENSIONS))])
     years = years_present(prep)
     present = set(zip(years["school_code"], years["year_start"], strict=True))
     starts = rows["school_year"].str.slice(0, 4).astype("int64")
@@ -70,7 +75,8 @@ def entrants_age11(prep: pd.DataFrame) -> pd.DataFrame:
     return tidy(rows)
 
 
-def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
+def compute(ds: Dataset, prep: pd.DataFrame | None = None,
+            school_year: str | None = None) -> pd.DataFrame:
     """Intake indicators from the population file and from the pupil list."""
     prep = prepare(ds.pupils) if prep is None else prep
     wide = item_table(ds.population, school_years(prep, ds.school, ds.population))
@@ -79,6 +85,6 @@ def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
                   NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11 tuổi trên địa bàn bằng 0"),
         item_rows(wide, "population_11_14_in_school", "pop_age11_14_in_school", "pop_age11_14",
                   NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11–14 tuổi trên địa bàn bằng 0"),
-        entrants_age11(prep),
+        entrants_age11(prep, school_year),
     ]
     return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)

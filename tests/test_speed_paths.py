@@ -1,0 +1,145 @@
+"""The fast paths give the reference numbers: categorical ``store.load``, the year filter, and
+the DuckDB path (``indicators.compute_sql``) against ``indicators.compute_all`` row for row.
+
+Speed itself is measured in ``bench/``, never here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench import run as bench
+from locson_analysis import indicators, sample, store
+from locson_analysis.indicators.sql import CORE_INDICATORS
+from tests.store_builders import pupil, year_data
+
+Y0, Y1, Y2 = "2022-2023", "2023-2024", "2024-2025"
+
+
+def _reference(db: Path, school_year: str | None, school_code: str | None = None
+               ) -> pd.DataFrame:
+    table = indicators.compute_all(store.load(db), school_year=school_year,
+                                   school_code=school_code)
+    return table[table["indicator"].isin(CORE_INDICATORS)].reset_index(drop=True)
+
+
+def _same(db: Path, school_year: str | None, school_code: str | None = None) -> None:
+    expected = _reference(db, school_year, school_code)
+    got = indicators.compute_sql(db, school_year=school_year, school_code=school_code)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample school, every year (the last one still running), written as the store does."""
+    years = sample.generate(seed=2025)
+    ds = sample.to_dataset(years)
+    db = tmp_path_factory.mktemp("speed") / "sample.duckdb"
+    bench.bulk_store(db, ds.pupils, ds.school, ds.population)
+    return db
+
+
+def _crafted_rows(school: str) -> dict[str, list[dict]]:
+    """Edge cases: small and missing ethnic groups, unknown sex and flags, arrivals, old scale,
+    grade-9 results, transfers, a running year; two schools share pupil IDs on purpose."""
+    many_kinh = [pupil(f"{school}K{i}", 6 + i % 4, sex="F" if i % 3 else "M",
+                       learning_year="Tốt", conduct_year="Khá", poor=i % 5 == 0,
+                       near_poor=None if i % 7 == 0 else i % 2 == 0)
+                 for i in range(30)]
+    edge = [
+        pupil("E1", 9, "completed", ethnicity="K'Ho", learning_year="Đạt", conduct_year="Tốt"),
+        pupil("E2", 9, "not_completed", ethnicity="K'Ho", sex="F", disability=True),
+        pupil("E3", 8, "dropped_out", ethnicity="Mạ", entry_date="2024-11-02"),
+        pupil("E4", 7, "dropped_out", ethnicity=None, sex=None, special_circumstances=True),
+        pupil("E5", 6, "transferred_out", ethnicity="Châu Mạ", poor=None),
+        pupil("E6", 6, "repeating", entry_date="2024-10-01", learning_year="Chưa đạt",
+              conduct_year="Tốt"),
+        pupil("E7", 9, "promoted", grade_note=None),
+        pupil("E8", 8, "promoted", learning_year="Trung bình", conduct_year="Trung bình"),
+    ]
+    for r in edge:
+        r.pop("grade_note", None)
+    return {"base": many_kinh, "edge": edge}
+
+
+@pytest.fixture(scope="module")
+def crafted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("speed") / "crafted.duckdb"
+    for school in ("LOCSON", "LOCPHAT", "LOCTHANH"):
+        rows = _crafted_rows(school)
+        store.write_year(db, year_data(Y1, rows["base"] + rows["edge"], school_code=school))
+        if school != "LOCTHANH":
+            old = year_data(Y0, rows["base"][:20], school_code=school)
+            old.pupils["result_scale"] = "tt58"
+            store.write_year(db, old)
+        running = [{**r, "outcome": "in_progress", "learning_year": None,
+                    "conduct_year": None, "learning_s1": "Khá", "conduct_s1": "Tốt"}
+                   for r in rows["base"][:15]]
+        if school == "LOCSON":
+            store.write_year(db, year_data(Y2, running, school_code=school))
+    # a school sheet without a pupil list: every pupil indicator says the list is missing
+    sheet_only = year_data(Y2, [], school={"toilets": 4, "toilets_hygienic": 4},
+                           school_code="LOCPHAT")
+    sheet_only.pupils = None
+    sheet_only.files = [f for f in sheet_only.files if f.kind == "school"]
+    store.write_year(db, sheet_only)
+    return db
+
+
+@pytest.mark.parametrize("school_year", [None, "2020-2021", "2024-2025", "2025-2026"])
+def test_sql_path_equals_pandas_on_the_sample_school(sample_db: Path,
+                                                     school_year: str | None) -> None:
+    _same(sample_db, school_year)
+
+
+@pytest.mark.parametrize("school_year", [None, Y0, Y1, Y2])
+def test_sql_path_equals_pandas_on_crafted_schools(crafted_db: Path,
+                                                   school_year: str | None) -> None:
+    _same(crafted_db, school_year)
+
+
+def test_sql_path_one_school(crafted_db: Path) -> None:
+    _same(crafted_db, Y1, "LOCTHANH")
+    _same(crafted_db, None, "LOCPHAT")
+
+
+def test_sql_path_notes_a_missing_pupil_list(crafted_db: Path) -> None:
+    got = indicators.compute_sql(crafted_db, school_year=Y2, school_code="LOCPHAT")
+    assert set(got["indicator"]) == set(CORE_INDICATORS)
+    assert got["value"].isna().all()
+    assert got["note"].str.contains("danh sách học sinh").all()
+
+
+def test_load_reads_categoricals_without_names_when_asked(crafted_db: Path) -> None:
+    full = store.load(crafted_db)
+    lean = store.load(crafted_db, with_names=False)
+    assert "full_name" in full.pupils.columns and "full_name" not in lean.pupils.columns
+    for c in ("school_code", "school_year", "sex", "ethnicity", "class_name", "outcome",
+              "result_scale", "source_file"):
+        assert isinstance(lean.pupils[c].dtype, pd.CategoricalDtype), c
+    assert list(lean.pupils.columns) == [c for c in full.pupils.columns if c != "full_name"]
+    pd.testing.assert_frame_equal(lean.pupils, full.pupils.drop(columns="full_name"))
+
+
+def test_load_years_filter_is_pushed_down(crafted_db: Path) -> None:
+    ds = store.load(crafted_db, years=[Y1])
+    assert set(ds.pupils["school_year"].astype(str)) == {Y1}
+    assert ds.years() == [Y1]
+    both = store.load(crafted_db, years=[Y0, Y1], school_code="LOCSON")
+    assert set(both.pupils["school_code"].astype(str)) == {"LOCSON"}
+    assert sorted(set(both.pupils["school_year"].astype(str))) == [Y0, Y1]
+
+
+def test_one_year_loaded_gives_that_years_year_local_indicators(crafted_db: Path) -> None:
+    """Loading t−4 … t (indicators.years_needed) gives the same year-t table as all years."""
+    all_years = indicators.compute_all(store.load(crafted_db), school_year=Y1)
+    needed = indicators.years_needed(Y1)
+    assert needed[-1] == Y1 and needed[0] == "2019-2020"
+    some = indicators.compute_all(store.load(crafted_db, years=needed), school_year=Y1)
+    cohort = all_years["indicator"].str.startswith("completion_rate_true_cohort")
+    pd.testing.assert_frame_equal(some[~cohort.to_numpy()].reset_index(drop=True),
+                                  all_years[~cohort].reset_index(drop=True))
