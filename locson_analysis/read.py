@@ -622,11 +622,14 @@ def _header_texts(rows: list[list[object]], r: int, combine: bool) -> list[objec
     return out
 
 
+_LABEL_NUMBER = re.compile(r"\(?\d{1,3}\)?")
+
+
 def _numeric_label(v: object) -> bool:
     if isinstance(v, int | float) and not isinstance(v, bool):
         return True
     s = clean_text(v)
-    return bool(s) and re.fullmatch(r"\(?\d{1,3}\)?", s) is not None
+    return bool(s) and _LABEL_NUMBER.fullmatch(s) is not None
 
 
 def _is_number_row(row: list[object]) -> bool:
@@ -792,9 +795,13 @@ class _Body:
                         u_sig[u] = _signature_text(f)
                         u_num[u] = len(v.strip()) <= 5 and _numeric_label(v)
                         u_cmp[u] = ids.setdefault(f, len(ids))
-                    else:
-                        u_num[u] = _numeric_label(v)
+                    elif isinstance(v, int | float) and not isinstance(v, bool):
+                        u_num[u] = True  # _numeric_label
                         u_cmp[u] = ids.setdefault(C.fold(clean_text(v)), len(ids))
+                    else:  # dates, times, booleans: as _numeric_label, one clean_text
+                        shown = clean_text(v) or ""
+                        u_num[u] = bool(shown) and _LABEL_NUMBER.fullmatch(shown) is not None
+                        u_cmp[u] = ids.setdefault(C.fold(shown), len(ids))
             blank[:, j] = u_blank[codes]
             numeric[:, j] = u_num[codes]
             cmp[:, j] = u_cmp[codes]
