@@ -365,6 +365,27 @@ def _floor_notebook(path: Path) -> Path:
     return path
 
 
+#: A second floor: what any report notebook built on pandas and matplotlib pays before its own
+#: work — importing both and drawing one chart the report's way.
+CHART_FLOOR_CELL = """import pandas as pd
+from IPython.display import HTML, display
+
+from locson_analysis import present as P
+
+P.set_theme()
+fig = P.trend_chart(["2023-2024", "2024-2025"], [0.01, 0.02], "Tỷ lệ")
+display(HTML(P.chart_to_html(fig, alt="Biểu đồ")))"""
+
+
+def _chart_floor_notebook(path: Path) -> Path:
+    import nbformat
+
+    nb = nbformat.read(_floor_notebook(path), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(CHART_FLOOR_CELL))
+    nbformat.write(nb, path)
+    return path
+
+
 def task_report(db: str, school_year: str, repeats: int, tmp: str,
                 school_code: str | None = None) -> dict:
     """The annual report end to end (``run.run_report``: load, papermill, nbconvert, Excel)
@@ -375,9 +396,11 @@ def task_report(db: str, school_year: str, repeats: int, tmp: str,
     tmp_p = Path(tmp)
     source = _floor_notebook(tmp_p / "floor.ipynb")
 
-    def floor() -> float:
+    chart_source = _chart_floor_notebook(tmp_p / "floor_chart.ipynb")
+
+    def floor(notebook: Path = source) -> float:
         t = time.perf_counter()
-        run.execute_notebook(source, tmp_p / "floor_out.ipynb", {"school_year": school_year})
+        run.execute_notebook(notebook, tmp_p / "floor_out.ipynb", {"school_year": school_year})
         run.export_html(tmp_p / "floor_out.ipynb", tmp_p / "floor.html", "floor")
         return time.perf_counter() - t
 
@@ -388,14 +411,18 @@ def task_report(db: str, school_year: str, repeats: int, tmp: str,
         return time.perf_counter() - t
 
     floor()  # warm-up: first imports of papermill / nbconvert / jinja templates
-    floors, reports = [], []
+    floors, reports, chart_floors = [], [], []
     for _ in range(repeats):  # interleaved, so a burst of load on the machine hits both
         floors.append(floor())
         reports.append(report())
+        chart_floors.append(floor(chart_source))
     f, r = sorted(floors)[len(floors) // 2], sorted(reports)[len(reports) // 2]
+    c = sorted(chart_floors)[len(chart_floors) // 2]
     steps, cells = _report_breakdown(Path(db), school_year, tmp_p, school_code)
     return {"floor_seconds": f, "report_seconds": r, "report_floor_ratio": r / f,
-            "floor_runs": floors, "report_runs": reports, "school_year": school_year,
+            "chart_floor_seconds": c, "chart_floor_ratio": c / f,
+            "floor_runs": floors, "report_runs": reports, "chart_floor_runs": chart_floors,
+            "school_year": school_year,
             "school_code": school_code, "breakdown_seconds": steps,
             "notebook_cell_seconds": cells}
 
@@ -710,6 +737,10 @@ def format_table(results: dict) -> str:
                      f"{rep['report_seconds']:.1f} s end to end vs floor "
                      f"{rep['floor_seconds']:.1f} s (one-cell notebook, same kernel and export) "
                      f"→ ratio {rep['report_floor_ratio']:.2f}; peak {rep['peak_rss_gb']:.2f} GB")
+        if rep.get("chart_floor_seconds"):
+            lines.append(f"pandas + matplotlib floor (the one cell plus a cell importing pandas "
+                         f"and drawing one chart): {rep['chart_floor_seconds']:.1f} s → "
+                         f"{rep['chart_floor_ratio']:.2f} × floor")
         steps = rep.get("breakdown_seconds") or {}
         if steps:
             lines.append("Report steps (one more run): " + "; ".join(

@@ -50,7 +50,7 @@ def test_report_task_on_a_database_of_several_schools(tmp_path: Path) -> None:
     (tmp_path / "report").mkdir()
     rep = bench.task_report(gen["db"], year, repeats=1, tmp=str(tmp_path / "report"),
                             school_code=bench.school_codes(bench.SIZES["toy"])[0])
-    assert rep["report_floor_ratio"] > 0
+    assert rep["report_floor_ratio"] > 0 and rep["chart_floor_ratio"] > 0
     assert {"load_and_build_report_in_runner", "papermill_report_notebook",
             "nbconvert_export", "excel_workbook"} <= set(rep["breakdown_seconds"])
     assert rep["notebook_cell_seconds"]
