@@ -272,6 +272,10 @@ CATEGORICAL_COLUMNS = ("school_code", "school_year", "sex", "ethnicity", "class_
 #: Personal columns read only when asked (``load(with_names=True)``): the PGD report never needs
 #: them.  ``birth_date`` is kept (age at entry is an indicator).
 NAME_COLUMNS = ("full_name",)
+#: DuckDB's 64-bit hash of ``pupil_id``, computed while reading: the indicators link a
+#: pupil's records across years by factorising these integers instead of millions of ID
+#: strings (and check that equal hashes are equal IDs, so a collision cannot merge two pupils).
+PUPIL_HASH = "pupil_hash"
 #: Above this many distinct values a "categorical" column is read as plain text.
 MAX_CATEGORIES = 200_000
 
@@ -287,7 +291,7 @@ def _pupil_select(con: duckdb.DuckDBPyConnection, where: str, params: list,
             and (with_names or n not in NAME_COLUMNS)]
     cats = [c for c in CATEGORICAL_COLUMNS if c in cols]
     if not cats:
-        return ", ".join(cols)
+        return ", ".join([*cols, f"hash(pupil_id) AS {PUPIL_HASH}"])
     # one pass over the rows: the distinct values of every categorical column (small lists)
     counts = con.execute(
         "SELECT " + ", ".join(f"approx_count_distinct({c})" for c in cats)
@@ -304,6 +308,7 @@ def _pupil_select(con: duckdb.DuckDBPyConnection, where: str, params: list,
             out.append(f"CAST({c} AS ENUM({_sql_list(enum[c])})) AS {c}")
         else:
             out.append(c)
+    out.append(f"hash(pupil_id) AS {PUPIL_HASH}")
     return ", ".join(out)
 
 
@@ -314,8 +319,9 @@ def load(db: str | Path | None = None, school_code: str | None = None,
     ``years``: only these school years ("2024-2025", …) are read (pushed into SQL); see
     :func:`locson_analysis.indicators.years_needed` for the years one year's indicators read.
     ``with_names=False`` leaves out the pupils' names (``full_name``): everything that only
-    computes indicators (the PGD report, the benchmark) should pass it.  Pupil rows come in the
-    order they were imported (school, year, file row); low-cardinality text columns
+    computes indicators (the PGD report, the benchmark) should pass it.  ``pupils`` has one
+    more column, ``pupil_hash`` (:data:`PUPIL_HASH`, for linking records fast).  Pupil rows
+    come in the order they were imported (school, year, file row); low-cardinality text columns
     (:data:`CATEGORICAL_COLUMNS`) are pandas categoricals with sorted categories.
     """
     db = Path(db) if db else default_db()

@@ -143,3 +143,19 @@ def test_one_year_loaded_gives_that_years_year_local_indicators(crafted_db: Path
     cohort = all_years["indicator"].str.startswith("completion_rate_true_cohort")
     pd.testing.assert_frame_equal(some[~cohort.to_numpy()].reset_index(drop=True),
                                   all_years[~cohort].reset_index(drop=True))
+
+
+def test_linking_by_hash_equals_linking_by_id(sample_db: Path) -> None:
+    """The pupil_hash store.load adds links the same records as the ID strings; colliding
+    hashes (forced here) are detected and the IDs are used instead."""
+    ds = store.load(sample_db)
+    assert store.PUPIL_HASH in ds.pupils.columns
+    with_hash = indicators.compute_all(ds)
+    by_id = indicators.compute_all(store.Dataset(
+        ds.pupils.drop(columns=store.PUPIL_HASH), ds.school, ds.population, ds.imports,
+        ds.checks, ds.interventions))
+    collided = indicators.compute_all(store.Dataset(
+        ds.pupils.assign(**{store.PUPIL_HASH: 7}), ds.school, ds.population, ds.imports,
+        ds.checks, ds.interventions))
+    pd.testing.assert_frame_equal(with_hash, by_id)
+    pd.testing.assert_frame_equal(collided, by_id)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import contract
+from ..store import PUPIL_HASH
 from .base import (
     NO_DATA,
     SMALL_GROUP_LIMIT,
@@ -70,6 +71,27 @@ def as_category(col: pd.Series) -> pd.Series:
     return col.astype("str").astype("category")
 
 
+def _pupil_codes(p: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Dense integer codes of ``pupil_id`` on ``rows`` (-1 for a missing ID), from the hashes
+    ``store.load`` computed when they are there and never merge two different IDs."""
+    ids = p["pupil_id"][rows]
+    if PUPIL_HASH in p.columns:
+        hashes = p[PUPIL_HASH].to_numpy()[rows]
+        codes = pd.factorize(hashes)[0].astype(np.int64)
+        values = ids.to_numpy(dtype=object, na_value=None)
+        missing = ids.isna().to_numpy()
+        first = np.zeros(codes.max() + 1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # first row of each code
+        rep = first[codes]
+        same = (values == values[rep]) | (missing & missing[rep])
+        if same.all() and (missing == missing[rep]).all():
+            missing_codes = np.unique(codes[missing])
+            if len(missing_codes) <= 1:
+                # renumber so that the missing ID has -1, like pd.factorize of the strings
+                return np.where(missing, -1, codes)
+    return pd.factorize(ids)[0].astype(np.int64)
+
+
 def group_sizes(cell: np.ndarray) -> np.ndarray:
     """For each row, how many rows share its (non-negative integer) cell."""
     if not len(cell):
@@ -102,6 +124,8 @@ def prepare(pupils: pd.DataFrame) -> pd.DataFrame:
             "entry_date", "poor", "near_poor", "disability", "special_circumstances",
             "learning_s1", "conduct_s1", "learning_year", "conduct_year", "result_scale",
             "outcome", "can_swim"]
+    if PUPIL_HASH in pupils.columns:
+        keep = [*keep, PUPIL_HASH]
     p = pd.DataFrame({c: (pupils[c] if c in pupils.columns else pd.Series(
         pd.NA, index=pupils.index, dtype="object")) for c in keep})
     p = p.reset_index(drop=True)
@@ -143,11 +167,7 @@ def prepare(pupils: pd.DataFrame) -> pd.DataFrame:
     linked = (grade == 6) | is_outcome("completed") | p["transferred"].to_numpy()
     key = np.full(len(p), -1, dtype=np.int64)
     if linked.any():
-        ids = p["pupil_id"]
-        if isinstance(ids.dtype, pd.CategoricalDtype):
-            key[linked] = ids.cat.codes.to_numpy(dtype=np.int64)[linked]
-        else:
-            key[linked] = pd.factorize(ids[linked])[0]
+        key[linked] = _pupil_codes(p, linked)
     n_schools = max(len(p["school_code"].cat.categories), 1)
     p["pupil_key"] = key
     p["pupil_school_key"] = key * n_schools + school_codes
