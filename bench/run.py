@@ -443,7 +443,7 @@ def _report_breakdown(db: Path, school_year: str, tmp: Path, school_code: str | 
     with run.StartedKernel(run.REPORT_NOTEBOOK.parent) as kernel:
         steps["start_kernel"] = time.perf_counter() - t
         t = time.perf_counter()
-        ds = store.load(db)
+        ds = store.load(db, with_names=False)  # as run_report
         code, _ = run.report_school(ds, school_code)
         report = report_tables.build_report(ds, school_year, school_code=code)
         built = report_tables.save_report(report, tmp / "breakdown.report.pickle")

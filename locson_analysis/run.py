@@ -268,7 +268,7 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
     # report, which the notebook then loads (report_file) instead of building it again.
     with StartedKernel(REPORT_NOTEBOOK.parent) as kernel:
         try:
-            ds = store.load(db)
+            ds = store.load(db, with_names=False)  # the report never shows a pupil's name
             code, folder = report_school(ds, school_code)
             year = report_tables.resolve_report_year(ds.for_school(code), school_year or None,
                                                      mid_year)

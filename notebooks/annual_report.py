@@ -57,7 +57,7 @@ else:  # run stand-alone (JupyterLab): build the report from the database
 
     db = Path(db_path) if db_path else config.DEFAULT_DB
     targets_path = Path(targets_file) if targets_file else config.TARGETS_FILE
-    ds = store.load(db)  # copies what it needs and closes the file at once
+    ds = store.load(db, with_names=False)  # no pupil's name is needed; the file is closed at once
     code = schools.choose_school(schools.codes_in(ds.pupils, ds.school, ds.population),
                                  school_code or None)
     year = RT.resolve_report_year(ds.for_school(code), school_year or None, mid_year)
