@@ -42,7 +42,11 @@ class YearData:
 class Dataset:
     """Everything the indicators need, for all years (active versions only).
 
-    pupils:      one row per pupil per school year (canonical columns, see contract.py)
+    pupils:      one row per pupil per school year (canonical columns, see contract.py); from
+                 ``store.load`` the low-cardinality text columns are categoricals
+                 (``store.CATEGORICAL_COLUMNS``), ``full_name`` is there only with
+                 ``with_names=True``, and ``pupil_hash`` (DuckDB's hash of ``pupil_id``) is
+                 added for linking records fast
     school:      school_code, school_year, item, value  (long format, contract.SCHOOL_ITEMS keys)
     population:  school_code, school_year, item, value  (contract.POPULATION_ITEMS keys)
     imports:     the active import of each year and kind (id, time, files, hashes, row counts)

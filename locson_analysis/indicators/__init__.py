@@ -158,7 +158,7 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     if school_year is not None and not prep.empty:
         local = prep[(prep["school_year"] == school_year).to_numpy()]
     parts = [enrolment.compute(ds, local), flow.compute(ds, local),
-             completion.compute(ds, prep, school_year), intake.compute(ds, prep, school_year),
+             completion.compute(ds, prep, local), intake.compute(ds, prep, local),
              allround.compute(ds, local), facilities.compute(ds, local)]
     table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     if school_year is not None:

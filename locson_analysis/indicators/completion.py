@@ -172,11 +172,10 @@ def true_cohort(prep: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None,
-            school_year: str | None = None) -> pd.DataFrame:
-    """All completion indicators (with ``school_year``, rows of other years may be left out)."""
+            local: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All completion indicators.  ``local``: the rows of the years asked (by default all of
+    ``prep``); the cohort indicators read every year of ``prep``."""
     prep = prepare(ds.pupils) if prep is None else prep
-    local = prep
-    if school_year is not None and not prep.empty:
-        local = prep[(prep["school_year"] == school_year).to_numpy()]
+    local = prep if local is None else local
     parts = [grade9(local), apparent_cohort(prep), true_cohort(prep)]
     return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)

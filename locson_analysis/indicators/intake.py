@@ -46,9 +46,9 @@ INDICATORS = [
 ]
 
 
-def entrants_age11(prep: pd.DataFrame, school_year: str | None = None) -> pd.DataFrame:
-    """Grade-6 entrants (not in grade 6 at this school the year before) aged 11 (of
-    ``school_year`` only when given; the year before is still read)."""
+def entrants_age11(prep: pd.DataFrame, local: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Grade-6 entrants (not in grade 6 at this school the year before) aged 11; with
+    ``local`` (some rows of ``prep``, same index), counted over those rows only."""
     if prep.empty:
         return empty_table()
     g6 = (prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
@@ -61,9 +61,9 @@ def entrants_age11(prep: pd.DataFrame, school_year: str | None = None) -> pd.Dat
     age = prep["year_start"] - prep["birth_date"].dt.year
     aged11 = (age == ENTRY_AGE).fillna(False).to_numpy(dtype=bool)
     sub, num, den = prep, entrant & aged11, entrant
-    if school_year is not None:
-        rows_of = (prep["school_year"] == school_year).to_numpy()
-        sub, num, den = prep[rows_of], num[rows_of], den[rows_of]
+    if local is not None and local is not prep:
+        rows_of = prep.index.get_indexer(local.index)
+        sub, num, den = local, num[rows_of], den[rows_of]
     rows = aggregate(sub, [Measure("grade6_entrants_age11_share", num, den,
                                    ("school", *EQUITY_DIMENSIONS))])
     years = years_present(prep)
@@ -76,7 +76,7 @@ def entrants_age11(prep: pd.DataFrame, school_year: str | None = None) -> pd.Dat
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None,
-            school_year: str | None = None) -> pd.DataFrame:
+            local: pd.DataFrame | None = None) -> pd.DataFrame:
     """Intake indicators from the population file and from the pupil list."""
     prep = prepare(ds.pupils) if prep is None else prep
     wide = item_table(ds.population, school_years(prep, ds.school, ds.population))
@@ -85,6 +85,6 @@ def compute(ds: Dataset, prep: pd.DataFrame | None = None,
                   NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11 tuổi trên địa bàn bằng 0"),
         item_rows(wide, "population_11_14_in_school", "pop_age11_14_in_school", "pop_age11_14",
                   NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11–14 tuổi trên địa bàn bằng 0"),
-        entrants_age11(prep, school_year),
+        entrants_age11(prep, local),
     ]
     return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
