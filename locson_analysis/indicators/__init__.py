@@ -110,11 +110,24 @@ def finish(table: pd.DataFrame, school_year: str | None = None) -> pd.DataFrame:
     """Keep the asked year; order rows by school, year, registry order, dimension, group."""
     if school_year is not None:
         table = table[table["school_year"] == school_year]
+    if table.empty:
+        return tidy(table)
     order = {k: i for i, k in enumerate(INDICATORS)}
     dim_order = {d: i for i, d in enumerate(equity.ALL_DIMENSIONS)}
-    table = table.assign(_k=table["indicator"].map(order), _d=table["dimension"].map(dim_order))
-    table = table.sort_values(["school_code", "school_year", "_k", "_d", "group"], kind="stable")
-    return tidy(table.drop(columns=["_k", "_d"]))
+
+    def rank(values: pd.Series, fixed: dict[str, int] | None = None) -> np.ndarray:
+        # sorted codes (a missing or unknown value last), then one stable lexsort on integers
+        if fixed is not None:
+            codes = values.map(fixed).to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            codes = pd.factorize(values, sort=True)[0].astype("float64")
+            codes[codes < 0] = np.nan
+        return np.where(np.isnan(codes), np.inf, codes)
+
+    keys = [rank(table["school_code"]), rank(table["school_year"]),
+            rank(table["indicator"], order), rank(table["dimension"], dim_order),
+            rank(table["group"])]
+    return tidy(table.iloc[np.lexsort(keys[::-1])])
 
 
 #: How many school years before t the indicators of year t read.  Enrolment, dropout, flows,
