@@ -117,14 +117,23 @@ def connect(db: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
     try:
         with contextlib.suppress(duckdb.Error):  # (in Jupyter, setting it needs ipywidgets)
             con.execute("SET enable_progress_bar = false")  # it writes to stderr on big reads
-        if not read_only:
+        if not read_only and _schema_version(con) != str(SCHEMA_VERSION):
             for stmt in SCHEMA:
                 con.execute(stmt)
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                         [str(SCHEMA_VERSION)])
         yield con
     finally:
         con.close()
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The schema version written in the file (None for a new file): the DDL runs only then."""
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
 
 
 def _frame_for(kind: str, df: pd.DataFrame, import_id: int, school_code: str,
@@ -313,13 +322,14 @@ def _pupil_select(con: duckdb.DuckDBPyConnection, where: str, params: list,
 
 
 def load(db: str | Path | None = None, school_code: str | None = None,
-         years: list[str] | tuple[str, ...] | None = None, with_names: bool = True) -> Dataset:
+         years: list[str] | tuple[str, ...] | None = None, with_names: bool = False) -> Dataset:
     """Read the active version of every year into pandas (read-only, lock released on return).
 
     ``years``: only these school years ("2024-2025", …) are read (pushed into SQL); see
     :func:`locson_analysis.indicators.years_needed` for the years one year's indicators read.
-    ``with_names=False`` leaves out the pupils' names (``full_name``): everything that only
-    computes indicators (the PGD report, the benchmark) should pass it.  ``pupils`` has one
+    Pupils' names (``full_name``) are read only with ``with_names=True`` — the internal lists
+    (early warning) ask for them; nothing that computes indicators or makes the PGD report
+    ever holds a name.  ``pupils`` has one
     more column, ``pupil_hash`` (:data:`PUPIL_HASH`, for linking records fast).  Pupil rows
     come in the order they were imported (school, year, file row); low-cardinality text columns
     (:data:`CATEGORICAL_COLUMNS`) are pandas categoricals with sorted categories.

@@ -805,7 +805,7 @@ def prepare(db_path: str | Path | None, school_year: str, point: Point, capacity
 
     year_dir = internal_dir(output_dir, school_year)
     rules = load_rules(rules_path)
-    ds = store.load(db_path, school_code=school_code or None)
+    ds = store.load(db_path, school_code=school_code or None, with_names=True)
     previous = read_previous(output_dir, school_year)
     label = None
     if previous is not None and len(previous):
@@ -870,7 +870,7 @@ def run_warning(school_year: str, point: Point = "end", db: str | Path | None = 
 
     db = Path(db) if db else config.DEFAULT_DB
     internal_dir(out_dir, school_year)  # refuse a folder outside "internal" before anything
-    ds = store.load(db)
+    ds = store.load(db, with_names=True)
     codes = schools.codes_in(ds.pupils, ds.school, ds.population)
     code = schools.choose_school(codes, school_code or None)
     if len(codes) > 1 and code != DEFAULT_SCHOOL:

@@ -31,7 +31,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = root / "outputs"
     full = run.run_report(None, db, out_dir=out)
     mid = run.run_report(None, db, out_dir=out, mid_year=True)
-    ds = store.load(db)
+    ds = store.load(db, with_names=True)  # every name, to check that none reaches the report
     return {"root": root, "db": db, "out": out, "full": full, "mid": mid, "ds": ds}
 
 

@@ -115,7 +115,7 @@ def test_sql_path_notes_a_missing_pupil_list(crafted_db: Path) -> None:
 
 
 def test_load_reads_categoricals_without_names_when_asked(crafted_db: Path) -> None:
-    full = store.load(crafted_db)
+    full = store.load(crafted_db, with_names=True)
     lean = store.load(crafted_db, with_names=False)
     assert "full_name" in full.pupils.columns and "full_name" not in lean.pupils.columns
     for c in ("school_code", "school_year", "sex", "ethnicity", "class_name", "outcome",
