@@ -118,7 +118,10 @@ def finish(table: pd.DataFrame, school_year: str | None = None) -> pd.DataFrame:
     def rank(values: pd.Series, fixed: dict[str, int] | None = None) -> np.ndarray:
         # sorted codes (a missing or unknown value last), then one stable lexsort on integers
         if fixed is not None:
-            codes = values.map(fixed).to_numpy(dtype="float64", na_value=np.nan)
+            # map the distinct values, not every row
+            found, uniques = pd.factorize(values)
+            ranks = np.array([fixed.get(u, np.nan) for u in uniques], dtype="float64")
+            codes = np.where(found < 0, np.nan, np.append(ranks, np.nan)[found])
         else:
             codes = pd.factorize(values, sort=True)[0].astype("float64")
             codes[codes < 0] = np.nan
@@ -156,6 +159,54 @@ def years_needed(school_year: str, available: list[str] | None = None) -> list[s
     return sorted(set(available))
 
 
+def _int_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column (0 for a missing value) and the values they stand for."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return (col.array.codes.astype(np.int64) + 1,
+                np.asarray(col.array.categories, dtype=object))
+    codes, uniques = pd.factorize(col)
+    return codes.astype(np.int64) + 1, np.asarray(uniques, dtype=object)
+
+
+def _rows_read_for(pupils: pd.DataFrame, school_year: str) -> tuple[np.ndarray, np.ndarray]:
+    """The pupil rows year ``school_year``'s indicators read: (positions of the year's rows,
+    positions of the other years' rows read), each in the order of ``pupils``.
+
+    Every row of the year itself, one row of every other (school, year), so that the years
+    present stay known, and the rows of other years that year t's cohort and repeater
+    indicators link (see :func:`equity.prepare`): grade 6 of t−1 (repeaters) and of t−3 and
+    earlier (the cohort's first grade-6 year), and, when such a cohort year is loaded,
+    completers and transfers out of every year.  Every other row of another year only counts
+    for its own year, which is not returned.
+    """
+    if "school_year" not in pupils.columns:
+        return np.arange(0), np.arange(len(pupils))
+    this = (pupils["school_year"] == school_year).to_numpy(dtype=bool, na_value=False)
+    if not {"school_code", "grade", "outcome"} <= set(pupils.columns):
+        return np.flatnonzero(this), np.flatnonzero(~this)
+    grade = pupils["grade"]
+    if grade.dtype != "Int64":
+        grade = pd.to_numeric(grade, errors="coerce")
+    grade = grade.to_numpy(dtype="float64", na_value=np.nan)
+    school, _ = _int_codes(pupils["school_code"])
+    year, labels = _int_codes(pupils["school_year"])
+    try:
+        starts = np.array([-1, *[contract.start_year(str(y)) for y in labels]], dtype=np.int64)
+    except ValueError:
+        return np.flatnonzero(this), np.flatnonzero(~this)
+    t = contract.start_year(school_year)
+    start = starts[year]
+    g6 = (grade == 6) & ((start == t - 1) | ((start <= t - 3) & (start >= 0)))
+    keep = g6 | (school == 0) | (year == 0)
+    if g6[start <= t - 3].any():  # a cohort that completes in t: its completers, transfers
+        keep |= pupils["outcome"].isin(["completed", "transferred_out"]).to_numpy(dtype=bool)
+    pair = school * (len(labels) + 1) + year
+    first = np.full(int(pair.max()) + 1, -1, dtype=np.int64)
+    first[pair[::-1]] = np.arange(len(pair) - 1, -1, -1)  # the first row of each pair
+    keep[first[first >= 0]] = True
+    return np.flatnonzero(this), np.flatnonzero(keep & ~this)
+
+
 def compute_all(ds: Dataset, school_year: str | None = None,
                 school_code: str | None = None) -> pd.DataFrame:
     """Every indicator for every school and year (or one year / one school), as the tidy table.
@@ -165,11 +216,14 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     """
     if school_code is not None:
         ds = ds.for_school(school_code)
-    prep = equity.prepare(ds.pupils)
-    # Families that read only the year itself get only its rows when one year is asked.
-    local = prep
-    if school_year is not None and not prep.empty:
-        local = prep[(prep["school_year"] == school_year).to_numpy()]
+    if school_year is None or ds.pupils.empty:
+        prep = local = equity.prepare(ds.pupils)
+    else:
+        # The year's own rows first, then the rows of other years that cohorts and repeaters
+        # link: families that read only the year itself get the first rows, without a copy.
+        this, other = _rows_read_for(ds.pupils, school_year)
+        prep = equity.prepare(ds.pupils, np.concatenate([this, other]))
+        local = prep.iloc[:len(this)]
     parts = [enrolment.compute(ds, local), flow.compute(ds, local),
              completion.compute(ds, prep, local), intake.compute(ds, prep, local),
              allround.compute(ds, local), facilities.compute(ds, local)]

@@ -114,8 +114,8 @@ def true_cohort(prep: pd.DataFrame) -> pd.DataFrame:
     # each pupil's first grade-6 row: sort by pupil then year, keep the first of each pupil
     ordered = rows_g6[np.lexsort((year[rows_g6], pupil[rows_g6]))]
     first = np.r_[True, pupil[ordered][1:] != pupil[ordered][:-1]]
-    entry = prep.iloc[ordered[first]][
-        ["school_code", "year_start", *[dim_column(d) for d in COHORT_DIMENSIONS]]]
+    entry = prep[["school_code", "year_start", *[dim_column(d) for d in COHORT_DIMENSIONS]]
+                 ].iloc[ordered[first]]
     entry_pupil = pd.Series(pupil[ordered[first]], index=entry.index)
 
     def first_year(mask: np.ndarray) -> pd.Series:

@@ -78,13 +78,16 @@ def _pupil_codes(p: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     if PUPIL_HASH in p.columns:
         hashes = p[PUPIL_HASH].to_numpy()[rows]
         codes = pd.factorize(hashes)[0].astype(np.int64)
-        values = ids.to_numpy(dtype=object, na_value=None)
         missing = ids.isna().to_numpy()
         first = np.zeros(codes.max() + 1, dtype=np.int64)
         first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # first row of each code
-        rep = first[codes]
-        same = (values == values[rep]) | (missing & missing[rep])
-        if same.all() and (missing == missing[rep]).all():
+        # only rows whose hash is shared can differ from their code's first row
+        shared = np.flatnonzero(np.bincount(codes)[codes] > 1)
+        rep = first[codes[shared]]
+        values = ids.array.take(shared).to_numpy(dtype=object, na_value=None)
+        rep_values = ids.array.take(rep).to_numpy(dtype=object, na_value=None)
+        same = (values == rep_values) | (missing[shared] & missing[rep])
+        if same.all() and (missing[shared] == missing[rep]).all():
             missing_codes = np.unique(codes[missing])
             if len(missing_codes) <= 1:
                 # renumber so that the missing ID has -1, like pd.factorize of the strings
@@ -112,8 +115,11 @@ def _bool_labels(values: pd.Series, yes: str, no: str) -> pd.Categorical:
     return _from_codes(codes, [yes, no])
 
 
-def prepare(pupils: pd.DataFrame) -> pd.DataFrame:
+def prepare(pupils: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
     """Pupil-year rows with the flags and group labels every family uses.
+
+    ``rows``: the rows to prepare, in this order (positions, or a boolean mask; default: all),
+    taken column by column before any other work.
 
     Adds: ``start`` (enrolled when the year began: no entry date), ``left`` (dropped out or
     transferred out), ``end`` (still enrolled at the end of the year), ``in_progress_year``
@@ -126,14 +132,21 @@ def prepare(pupils: pd.DataFrame) -> pd.DataFrame:
             "outcome", "can_swim"]
     if PUPIL_HASH in pupils.columns:
         keep = [*keep, PUPIL_HASH]
-    p = pd.DataFrame({c: (pupils[c] if c in pupils.columns else pd.Series(
-        pd.NA, index=pupils.index, dtype="object")) for c in keep})
-    p = p.reset_index(drop=True)
+    if rows is None:
+        p = pd.DataFrame({c: (pupils[c] if c in pupils.columns else pd.Series(
+            pd.NA, index=pupils.index, dtype="object")) for c in keep})
+        p = p.reset_index(drop=True)
+    else:
+        at = np.flatnonzero(rows) if rows.dtype == bool else np.asarray(rows, dtype=np.intp)
+        p = pd.DataFrame({c: (pupils[c].array.take(at) if c in pupils.columns
+                              else np.full(len(at), pd.NA, dtype=object)) for c in keep},
+                         copy=False)
     # Categorical keys and an integer pupil key: every groupby and merge below reuses the codes
     # instead of hashing millions of strings again (store.load already returns categoricals).
     p["school_code"] = as_category(p["school_code"])
     p["school_year"] = as_category(p["school_year"])
-    p["grade"] = pd.to_numeric(p["grade"], errors="coerce").astype("Int64")
+    if p["grade"].dtype != "Int64":
+        p["grade"] = pd.to_numeric(p["grade"], errors="coerce").astype("Int64")
     p["entry_date"] = pd.to_datetime(p["entry_date"])
     p["birth_date"] = pd.to_datetime(p["birth_date"])
     p["outcome"] = as_category(p["outcome"])  # NA stays NA

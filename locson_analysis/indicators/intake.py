@@ -58,12 +58,13 @@ def entrants_age11(prep: pd.DataFrame, local: pd.DataFrame | None = None) -> pd.
     repeater = np.zeros(len(prep), dtype=bool)
     repeater[g6] = pd.Series(pupil + year).isin(pupil + year + 1).to_numpy()
     entrant = g6 & ~repeater
-    age = prep["year_start"] - prep["birth_date"].dt.year
-    aged11 = (age == ENTRY_AGE).fillna(False).to_numpy(dtype=bool)
-    sub, num, den = prep, entrant & aged11, entrant
+    sub = prep
     if local is not None and local is not prep:
         rows_of = prep.index.get_indexer(local.index)
-        sub, num, den = local, num[rows_of], den[rows_of]
+        sub, entrant = local, entrant[rows_of]
+    age = sub["year_start"] - sub["birth_date"].dt.year
+    aged11 = (age == ENTRY_AGE).fillna(False).to_numpy(dtype=bool)
+    num, den = entrant & aged11, entrant
     rows = aggregate(sub, [Measure("grade6_entrants_age11_share", num, den,
                                    ("school", *EQUITY_DIMENSIONS))])
     years = years_present(prep)
