@@ -130,7 +130,20 @@ def finish(table: pd.DataFrame, school_year: str | None = None) -> pd.DataFrame:
     keys = [rank(table["school_code"]), rank(table["school_year"]),
             rank(table["indicator"], order), rank(table["dimension"], dim_order),
             rank(table["group"])]
-    return tidy(table.iloc[np.lexsort(keys[::-1])])
+    out = table.iloc[np.lexsort(keys[::-1])]
+    if _is_tidy(out):
+        return out.reset_index(drop=True)
+    return tidy(out)
+
+
+def _is_tidy(table: pd.DataFrame) -> bool:
+    """Already what :func:`tidy` returns (its columns, dtypes and no missing note)?"""
+    if list(table.columns) != TIDY_COLUMNS:
+        return False
+    text = ("school_code", "school_year", "indicator", "dimension", "group", "note")
+    return (all(table[c].dtype == "str" for c in text)
+            and all(table[c].dtype == "float64" for c in ("value", "numerator", "denominator"))
+            and not table["note"].isna().any())
 
 
 #: How many school years before t the indicators of year t read.  Enrolment, dropout, flows,
@@ -168,9 +181,11 @@ def _int_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64) + 1, np.asarray(uniques, dtype=object)
 
 
-def _rows_read_for(pupils: pd.DataFrame, school_year: str) -> tuple[np.ndarray, np.ndarray]:
+def _rows_read_for(pupils: pd.DataFrame, school_year: str
+                   ) -> tuple[np.ndarray, np.ndarray, bool]:
     """The pupil rows year ``school_year``'s indicators read: (positions of the year's rows,
-    positions of the other years' rows read), each in the order of ``pupils``.
+    positions of the other years' rows read, each in the order of ``pupils``; whether a
+    cohort completing in that year is loaded, i.e. completers and transfers must be linked).
 
     Every row of the year itself, one row of every other (school, year), so that the years
     present stay known, and the rows of other years that year t's cohort and repeater
@@ -180,10 +195,10 @@ def _rows_read_for(pupils: pd.DataFrame, school_year: str) -> tuple[np.ndarray, 
     for its own year, which is not returned.
     """
     if "school_year" not in pupils.columns:
-        return np.arange(0), np.arange(len(pupils))
+        return np.arange(0), np.arange(len(pupils)), True
     this = (pupils["school_year"] == school_year).to_numpy(dtype=bool, na_value=False)
     if not {"school_code", "grade", "outcome"} <= set(pupils.columns):
-        return np.flatnonzero(this), np.flatnonzero(~this)
+        return np.flatnonzero(this), np.flatnonzero(~this), True
     grade = pupils["grade"]
     if grade.dtype != "Int64":
         grade = pd.to_numeric(grade, errors="coerce")
@@ -193,18 +208,19 @@ def _rows_read_for(pupils: pd.DataFrame, school_year: str) -> tuple[np.ndarray, 
     try:
         starts = np.array([-1, *[contract.start_year(str(y)) for y in labels]], dtype=np.int64)
     except ValueError:
-        return np.flatnonzero(this), np.flatnonzero(~this)
+        return np.flatnonzero(this), np.flatnonzero(~this), True
     t = contract.start_year(school_year)
     start = starts[year]
     g6 = (grade == 6) & ((start == t - 1) | ((start <= t - 3) & (start >= 0)))
     keep = g6 | (school == 0) | (year == 0)
-    if g6[start <= t - 3].any():  # a cohort that completes in t: its completers, transfers
+    cohort = bool(g6[start <= t - 3].any())
+    if cohort:  # a cohort that completes in t: its completers and transfers of every year
         keep |= pupils["outcome"].isin(["completed", "transferred_out"]).to_numpy(dtype=bool)
     pair = school * (len(labels) + 1) + year
     first = np.full(int(pair.max()) + 1, -1, dtype=np.int64)
     first[pair[::-1]] = np.arange(len(pair) - 1, -1, -1)  # the first row of each pair
     keep[first[first >= 0]] = True
-    return np.flatnonzero(this), np.flatnonzero(keep & ~this)
+    return np.flatnonzero(this), np.flatnonzero(keep & ~this), cohort
 
 
 def compute_all(ds: Dataset, school_year: str | None = None,
@@ -221,8 +237,8 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     else:
         # The year's own rows first, then the rows of other years that cohorts and repeaters
         # link: families that read only the year itself get the first rows, without a copy.
-        this, other = _rows_read_for(ds.pupils, school_year)
-        prep = equity.prepare(ds.pupils, np.concatenate([this, other]))
+        this, other, cohort = _rows_read_for(ds.pupils, school_year)
+        prep = equity.prepare(ds.pupils, np.concatenate([this, other]), link_leavers=cohort)
         local = prep.iloc[:len(this)]
     parts = [enrolment.compute(ds, local), flow.compute(ds, local),
              completion.compute(ds, prep, local), intake.compute(ds, prep, local),
@@ -233,12 +249,13 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     gpi = equity.gender_parity(table)
     if not gpi.empty:
         table = pd.concat([table, gpi], ignore_index=True)
-    running = prep.loc[prep["in_progress_year"], ["school_code", "school_year"]]
+    # (local has every row of the year asked: the same running years and pairs as prep)
+    running = local.loc[local["in_progress_year"], ["school_code", "school_year"]]
     table = _apply_in_progress(table, running.drop_duplicates().astype("str"))
-    universe = school_years(prep, ds.school, ds.population)
+    universe = school_years(local, ds.school, ds.population)
     if school_year is not None:
         universe = universe[universe["school_year"] == school_year]
-    table = _fill_missing(table, universe, school_years(prep))
+    table = _fill_missing(table, universe, school_years(local))
     return finish(table, school_year)
 
 

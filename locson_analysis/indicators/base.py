@@ -111,13 +111,16 @@ def school_year_pairs(frame: pd.DataFrame) -> pd.DataFrame:
             and isinstance(sy.dtype, pd.CategoricalDtype)):
         pairs = frame.groupby(["school_code", "school_year"], observed=True).size().reset_index()
         return pairs[["school_code", "school_year"]].astype("str")
-    sc_codes, sc_cats = sc.array.codes.astype(np.int64) + 1, np.asarray(sc.array.categories,
-                                                                        dtype=object)
-    sy_codes, sy_cats = sy.array.codes.astype(np.int64) + 1, np.asarray(sy.array.categories,
-                                                                        dtype=object)
+    sc_cats = np.asarray(sc.array.categories, dtype=object)
+    sy_cats = np.asarray(sy.array.categories, dtype=object)
     width = len(sy_cats) + 1
-    seen = np.flatnonzero(np.bincount(sc_codes * width + sy_codes,
-                                      minlength=(len(sc_cats) + 1) * width))
+    # one integer per row, built in place: (school code + 1) * width + year code + 1
+    cell = sc.array.codes.astype(np.intp)
+    cell += 1
+    cell *= width
+    cell += sy.array.codes
+    cell += 1
+    seen = np.flatnonzero(np.bincount(cell, minlength=(len(sc_cats) + 1) * width))
     sc_i, sy_i = seen // width, seen % width
     ok = (sc_i > 0) & (sy_i > 0)  # (groupby drops missing keys)
     out = pd.DataFrame({"school_code": sc_cats[sc_i[ok] - 1].astype("str"),

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import contract
 from ..dataset import Dataset
-from .base import NO_DATA, Indicator, empty_table, join_notes, tidy
+from .base import NO_DATA, Indicator, empty_table, join_notes, school_year_pairs, tidy
 from .equity import (
     EQUITY_DIMENSIONS,
     Measure,
@@ -102,8 +102,11 @@ def apparent_cohort(prep: pd.DataFrame) -> pd.DataFrame:
     return tidy(rows)
 
 
-def true_cohort(prep: pd.DataFrame) -> pd.DataFrame:
-    """(c) linked records: entrants to grade 6 in t−3 who completed by t (and ever)."""
+def true_cohort(prep: pd.DataFrame, years: list[int] | None = None) -> pd.DataFrame:
+    """(c) linked records: entrants to grade 6 in t−3 who completed by t (and ever).
+
+    ``years``: the years t (start years) wanted; the cohorts of other years are skipped.
+    """
     if prep.empty:
         return empty_table()
     is_g6 = (prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
@@ -117,8 +120,13 @@ def true_cohort(prep: pd.DataFrame) -> pd.DataFrame:
     entry = prep[["school_code", "year_start", *[dim_column(d) for d in COHORT_DIMENSIONS]]
                  ].iloc[ordered[first]]
     entry_pupil = pd.Series(pupil[ordered[first]], index=entry.index)
+    if years is not None:
+        wanted = np.isin(entry["year_start"].to_numpy() + 3, years)
+        entry, entry_pupil = entry[wanted], entry_pupil[wanted]
 
     def first_year(mask: np.ndarray) -> pd.Series:
+        if entry.empty:
+            return pd.Series(np.nan, index=entry.index)
         by_pupil = pd.Series(year[mask]).groupby(pupil[mask]).min()
         return entry_pupil.map(by_pupil)
 
@@ -177,5 +185,8 @@ def compute(ds: Dataset, prep: pd.DataFrame | None = None,
     ``prep``); the cohort indicators read every year of ``prep``."""
     prep = prepare(ds.pupils) if prep is None else prep
     local = prep if local is None else local
-    parts = [grade9(local), apparent_cohort(prep), true_cohort(prep)]
+    years = None
+    if local is not prep:  # only the cohorts completing in the years of local
+        years = [contract.start_year(y) for y in school_year_pairs(local)["school_year"]]
+    parts = [grade9(local), apparent_cohort(prep), true_cohort(prep, years)]
     return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)

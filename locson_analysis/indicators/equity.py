@@ -115,11 +115,14 @@ def _bool_labels(values: pd.Series, yes: str, no: str) -> pd.Categorical:
     return _from_codes(codes, [yes, no])
 
 
-def prepare(pupils: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
+def prepare(pupils: pd.DataFrame, rows: np.ndarray | None = None,
+            link_leavers: bool = True) -> pd.DataFrame:
     """Pupil-year rows with the flags and group labels every family uses.
 
     ``rows``: the rows to prepare, in this order (positions, or a boolean mask; default: all),
-    taken column by column before any other work.
+    taken column by column before any other work.  ``link_leavers=False``: only grade-6 rows
+    get a pupil key (enough when no cohort completes in the years returned, see
+    ``indicators.compute_all``).
 
     Adds: ``start`` (enrolled when the year began: no entry date), ``left`` (dropped out or
     transferred out), ``end`` (still enrolled at the end of the year), ``in_progress_year``
@@ -177,7 +180,9 @@ def prepare(pupils: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFram
     # linked across years get one (grade 6, completers, transfers out; see completion and
     # intake); every other row has -1.  Factorising millions of ID strings is the dearest step.
     grade = p["grade"].to_numpy(dtype="float64", na_value=np.nan)
-    linked = (grade == 6) | is_outcome("completed") | p["transferred"].to_numpy()
+    linked = grade == 6
+    if link_leavers:
+        linked |= is_outcome("completed") | p["transferred"].to_numpy()
     key = np.full(len(p), -1, dtype=np.int64)
     if linked.any():
         key[linked] = _pupil_codes(p, linked)
@@ -291,8 +296,13 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         n_all = len(cell.categories)
         observed = np.bincount(codes, minlength=n_all) > 0
         rest = np.asarray(cell.categories, dtype=np.int64)[observed]
-        cell_values = {c: np.bincount(codes, weights=f, minlength=n_all)[observed]
-                       for c, f in flags.items()}
+
+        def cell_sum(f: np.ndarray) -> np.ndarray:
+            if f.dtype == bool:  # count the flagged rows (the same sums, exact integers)
+                return np.bincount(codes[f], minlength=n_all).astype(np.float64)
+            return np.bincount(codes, weights=f, minlength=n_all)
+
+        cell_values = {c: cell_sum(f)[observed] for c, f in flags.items()}
     else:
         keys = ["school_code", "school_year",
                 *[dim_column(d) for d in by_dimension if d != "school"]]

@@ -80,7 +80,9 @@ def compute(ds: Dataset, prep: pd.DataFrame | None = None,
             local: pd.DataFrame | None = None) -> pd.DataFrame:
     """Intake indicators from the population file and from the pupil list."""
     prep = prepare(ds.pupils) if prep is None else prep
-    wide = item_table(ds.population, school_years(prep, ds.school, ds.population))
+    # the years of the rows asked (the other years' rows of prep are not returned)
+    wide = item_table(ds.population, school_years(prep if local is None else local, ds.school,
+                                                  ds.population))
     parts = [
         item_rows(wide, "grade6_intake_age11", "pop_age11_in_grade6", "pop_age11",
                   NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11 tuổi trên địa bàn bằng 0"),
