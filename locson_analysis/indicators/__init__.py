@@ -240,9 +240,12 @@ def compute_all(ds: Dataset, school_year: str | None = None,
         this, other, cohort = _rows_read_for(ds.pupils, school_year)
         prep = equity.prepare(ds.pupils, np.concatenate([this, other]), link_leavers=cohort)
         local = prep.iloc[:len(this)]
-    parts = [enrolment.compute(ds, local), flow.compute(ds, local),
-             completion.compute(ds, prep, local), intake.compute(ds, prep, local),
-             allround.compute(ds, local), facilities.compute(ds, local)]
+    # enrolment, flows and all-round development: one pass over the rows for the three
+    # families (aggregate gives each measure the same rows whatever else it sums)
+    shared = equity.aggregate(local, [*enrolment.measures(local), *flow.measures(local),
+                                      *allround.measures(local)])
+    parts = [shared, completion.compute(ds, prep, local), intake.compute(ds, prep, local),
+             facilities.compute(ds, local)]
     table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     if school_year is not None:
         table = table[table["school_year"] == school_year]

@@ -106,7 +106,7 @@ def group_sizes(cell: np.ndarray) -> np.ndarray:
 
 
 def _from_codes(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int64), categories=categories)
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=categories)
 
 
 def _bool_labels(values: pd.Series, yes: str, no: str) -> pd.Categorical:
@@ -240,8 +240,10 @@ def _number_cells(p: pd.DataFrame) -> None:
     if np.prod(np.array(radix, dtype=np.float64)) >= 2.0**62:
         return  # too many labels to combine in one integer: aggregate groups rows instead
     combined = np.zeros(len(p), dtype=np.int64)
-    for k, r in zip(CELL_KEYS, radix, strict=True):
-        combined = combined * r + (p[k].array.codes.astype(np.int64) + 1)
+    for k, r in zip(CELL_KEYS, radix, strict=True):  # in place: no temporary arrays
+        combined *= r
+        combined += p[k].array.codes
+        combined += 1
     codes, uniques = pd.factorize(combined)
     p[CELL] = pd.Categorical.from_codes(codes, categories=uniques)
 

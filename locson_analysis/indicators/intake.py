@@ -68,10 +68,11 @@ def entrants_age11(prep: pd.DataFrame, local: pd.DataFrame | None = None) -> pd.
     rows = aggregate(sub, [Measure("grade6_entrants_age11_share", num, den,
                                    ("school", *EQUITY_DIMENSIONS))])
     years = years_present(prep)
-    present = set(zip(years["school_code"], years["year_start"], strict=True))
+    present = pd.MultiIndex.from_arrays([years["school_code"].astype("str"),
+                                         years["year_start"].astype("int64")])
     starts = rows["school_year"].str.slice(0, 4).astype("int64")
-    no_previous = np.array([(s, y - 1) not in present for s, y in
-                            zip(rows["school_code"], starts, strict=True)], dtype=bool)
+    previous = pd.MultiIndex.from_arrays([rows["school_code"].astype("str"), starts - 1])
+    no_previous = ~previous.isin(present)
     rows["note"] = join_notes(rows["note"], pd.Series(np.where(no_previous, NO_PREVIOUS_YEAR, "")))
     return tidy(rows)
 
