@@ -240,12 +240,13 @@ def compute_all(ds: Dataset, school_year: str | None = None,
         this, other, cohort = _rows_read_for(ds.pupils, school_year)
         prep = equity.prepare(ds.pupils, np.concatenate([this, other]), link_leavers=cohort)
         local = prep.iloc[:len(this)]
-    # enrolment, flows and all-round development: one pass over the rows for the three
-    # families (aggregate gives each measure the same rows whatever else it sums)
-    shared = equity.aggregate(local, [*enrolment.measures(local), *flow.measures(local),
-                                      *allround.measures(local)])
-    parts = [shared, completion.compute(ds, prep, local), intake.compute(ds, prep, local),
-             facilities.compute(ds, local)]
+    # the families' measures of the year's own pupils in one pass over the rows (aggregate
+    # gives each measure the same rows whatever else it sums)
+    shared = equity.aggregate(local, [
+        *enrolment.measures(local), *flow.measures(local), *completion.grade9_measures(local),
+        *allround.measures(local), *facilities.swim_measures(local)])
+    parts = [shared, completion.compute(ds, prep, local, with_grade9=False),
+             intake.compute(ds, prep, local), facilities.compute(ds, local, with_swim=False)]
     table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     if school_year is not None:
         table = table[table["school_year"] == school_year]

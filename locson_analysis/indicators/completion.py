@@ -58,12 +58,17 @@ def _completed(prep: pd.DataFrame) -> np.ndarray:
     return (prep["outcome"] == "completed").fillna(False).to_numpy(dtype=bool)
 
 
-def grade9(prep: pd.DataFrame) -> pd.DataFrame:
-    """(a) grade-9 completers ÷ grade-9 pupils at the end of the year."""
+def grade9_measures(prep: pd.DataFrame) -> list[Measure]:
+    """(a) as flags: grade-9 completers ÷ grade-9 pupils at the end of the year."""
     last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
     end = prep["end"].to_numpy()
-    return aggregate(prep, [Measure("completion_rate_grade9", last & end & _completed(prep),
-                                    last & end, ("school", *EQUITY_DIMENSIONS), NO_GRADE9)])
+    return [Measure("completion_rate_grade9", last & end & _completed(prep), last & end,
+                    ("school", *EQUITY_DIMENSIONS), NO_GRADE9)]
+
+
+def grade9(prep: pd.DataFrame) -> pd.DataFrame:
+    """(a) grade-9 completers ÷ grade-9 pupils at the end of the year."""
+    return aggregate(prep, grade9_measures(prep))
 
 
 def _pupil_years(prep: pd.DataFrame) -> dict[str, list[int]]:
@@ -180,13 +185,15 @@ def true_cohort(prep: pd.DataFrame, years: list[int] | None = None) -> pd.DataFr
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None,
-            local: pd.DataFrame | None = None) -> pd.DataFrame:
+            local: pd.DataFrame | None = None, with_grade9: bool = True) -> pd.DataFrame:
     """All completion indicators.  ``local``: the rows of the years asked (by default all of
-    ``prep``); the cohort indicators read every year of ``prep``."""
+    ``prep``); the cohort indicators read every year of ``prep``.  ``with_grade9=False``:
+    without (a) (the caller sums :func:`grade9_measures` with other families')."""
     prep = prepare(ds.pupils) if prep is None else prep
     local = prep if local is None else local
     years = None
     if local is not prep:  # only the cohorts completing in the years of local
         years = [contract.start_year(y) for y in school_year_pairs(local)["school_year"]]
-    parts = [grade9(local), apparent_cohort(prep), true_cohort(prep, years)]
+    parts = [grade9(local) if with_grade9 else empty_table(), apparent_cohort(prep),
+             true_cohort(prep, years)]
     return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)

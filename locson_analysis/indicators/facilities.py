@@ -101,15 +101,21 @@ def _pupils_per_toilet(wide: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def swim_share(prep: pd.DataFrame) -> pd.DataFrame:
+def swim_measures(prep: pd.DataFrame) -> list[Measure]:
     swim = prep["can_swim"].astype("boolean")
     known = swim.notna().to_numpy()
-    return aggregate(prep, [Measure("swim_share", swim.fillna(False).to_numpy(dtype=bool),
-                                    known)])
+    return [Measure("swim_share", swim.fillna(False).to_numpy(dtype=bool), known)]
 
 
-def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Facility and service indicators for every school year present in the dataset."""
+def swim_share(prep: pd.DataFrame) -> pd.DataFrame:
+    return aggregate(prep, swim_measures(prep))
+
+
+def compute(ds: Dataset, prep: pd.DataFrame | None = None,
+            with_swim: bool = True) -> pd.DataFrame:
+    """Facility and service indicators for every school year present in the dataset.
+    ``with_swim=False``: without the pupils' swim share (the caller sums
+    :func:`swim_measures` with other families')."""
     prep = prepare(ds.pupils) if prep is None else prep
     wide = item_table(ds.school, school_years(prep, ds.school, ds.population))
     parts = [
@@ -120,7 +126,7 @@ def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
         item_rows(wide, "complaints_resolved_share", "complaints_resolved",
                   "complaints_received", NO_SCHOOL_FILE,
                   "Chưa có số liệu: năm học không nhận đơn thư, kiến nghị nào"),
-        swim_share(prep),
+        swim_share(prep) if with_swim else empty_table(),
     ]
     out = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     return tidy(out)
