@@ -19,11 +19,11 @@ from ..store import PUPIL_HASH
 from .base import (
     NO_DATA,
     SMALL_GROUP_LIMIT,
+    TIDY_COLUMNS,
     Indicator,
     empty_table,
-    join_notes,
     school_year_pairs,
-    small_group_notes,
+    small_group_note,
     tidy,
 )
 
@@ -324,7 +324,11 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         rest = rest // r
     labels = {k: cats for k, _, cats in radix}
     n_years = len(labels["school_year"]) + 1
-    parts = []
+    # the tidy columns as arrays, part by part; the notes from each part's own numbers (no
+    # string operations over the whole table)
+    empty_notes = {m.key: m.empty_note for m in measures}
+    small_text: dict[float, str] = {}
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in TIDY_COLUMNS}
     for dimension, ms in by_dimension.items():
         if dimension == "school":
             group = np.ones(n_cells, dtype=np.int64)
@@ -345,31 +349,36 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
                   size: int = len(uniq)) -> np.ndarray:
             return np.bincount(inverse, weights=cell_values[col][valid], minlength=size)
 
+        n_rows = len(uniq)
         for m in ms:
-            den = total(f"d|{m.key}") if m.denominator is not None else np.full(len(uniq),
-                                                                                np.nan)
-            parts.append(pd.DataFrame({**frame, "indicator": m.key, "dimension": dimension,
-                                       "n": total(f"n|{m.key}"), "d": den}))
-    out = pd.concat(parts, ignore_index=True)
-    if "d" not in out:
-        out["d"] = np.nan
-    out = out.rename(columns={"n": "numerator", "d": "denominator"})
-    is_rate = out["denominator"].notna()
-    empty = is_rate & (out["denominator"] == 0)
-    out["value"] = np.where(is_rate, out["numerator"] / out["denominator"].where(~empty),
-                            out["numerator"])
-    empty_notes = {m.key: m.empty_note for m in measures}
-    note = pd.Series("", index=out.index, dtype="str")
-    specific = out["indicator"].map(empty_notes).fillna(NO_DATA).where(
-        out["dimension"] == "school", NO_DATA)
-    note = note.where(~empty, specific)
-    small = (is_rate & (out["dimension"] != "school") & (out["denominator"] > 0)
-             & (out["denominator"] < SMALL_GROUP_LIMIT))
-    if small.any():
-        small_notes = small_group_notes(out.loc[small, "denominator"])
-        note = join_notes(note, small_notes.reindex(out.index).fillna(""))
-    out["note"] = note
-    return tidy(out)
+            num = total(f"n|{m.key}")
+            note = np.full(n_rows, "", dtype=object)
+            if m.denominator is None:  # a count
+                den = np.full(n_rows, np.nan)
+                value = num
+            else:
+                den = total(f"d|{m.key}")
+                empty = den == 0
+                value = num / np.where(empty, np.nan, den)
+                specific = empty_notes[m.key] if dimension == "school" else NO_DATA
+                note[empty] = NO_DATA if specific is None else specific
+                if dimension != "school":
+                    small = np.flatnonzero((den > 0) & (den < SMALL_GROUP_LIMIT))
+                    if len(small):
+                        sizes, which = np.unique(den[small], return_inverse=True)
+                        texts = [small_text.setdefault(n, small_group_note(n)) for n in sizes]
+                        note[small] = np.array(texts, dtype=object)[which]
+            for c in ("school_code", "school_year", "group"):
+                cols[c].append(frame[c])
+            cols["indicator"].append(np.full(n_rows, m.key, dtype=object))
+            cols["dimension"].append(np.full(n_rows, dimension, dtype=object))
+            cols["value"].append(value)
+            cols["numerator"].append(num)
+            cols["denominator"].append(den)
+            cols["note"].append(note)
+    if not cols["value"]:
+        return empty_table()
+    return tidy(pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()}))
 
 
 def gender_parity(table: pd.DataFrame) -> pd.DataFrame:
