@@ -106,9 +106,11 @@ def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, with_pupils: pd.D
     return pd.concat([table, tidy(grid.drop(columns="_pupils"))], ignore_index=True)
 
 
-def finish(table: pd.DataFrame, school_year: str | None = None) -> pd.DataFrame:
-    """Keep the asked year; order rows by school, year, registry order, dimension, group."""
-    if school_year is not None:
+def finish(table: pd.DataFrame, school_year: str | None = None,
+           filtered: bool = False) -> pd.DataFrame:
+    """Keep the asked year; order rows by school, year, registry order, dimension, group.
+    ``filtered``: every row is already of ``school_year``."""
+    if school_year is not None and not filtered:
         table = table[table["school_year"] == school_year]
     if table.empty:
         return tidy(table)
@@ -127,7 +129,9 @@ def finish(table: pd.DataFrame, school_year: str | None = None) -> pd.DataFrame:
             codes[codes < 0] = np.nan
         return np.where(np.isnan(codes), np.inf, codes)
 
-    keys = [rank(table["school_code"]), rank(table["school_year"]),
+    keys = [rank(table["school_code"]),
+            # (one year asked: every row has it, nothing to order by)
+            *([] if school_year is not None else [rank(table["school_year"])]),
             rank(table["indicator"], order), rank(table["dimension"], dim_order),
             rank(table["group"])]
     out = table.iloc[np.lexsort(keys[::-1])]
@@ -172,13 +176,14 @@ def years_needed(school_year: str, available: list[str] | None = None) -> list[s
     return sorted(set(available))
 
 
-def _int_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of a column (0 for a missing value) and the values they stand for."""
+def _int_codes(col: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column on ``rows`` (0 for a missing value) and the values they
+    stand for."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        return (col.array.codes.astype(np.int64) + 1,
+        return (col.array.codes[rows].astype(np.int64) + 1,
                 np.asarray(col.array.categories, dtype=object))
     codes, uniques = pd.factorize(col)
-    return codes.astype(np.int64) + 1, np.asarray(uniques, dtype=object)
+    return codes[rows].astype(np.int64) + 1, np.asarray(uniques, dtype=object)
 
 
 def _rows_read_for(pupils: pd.DataFrame, school_year: str
@@ -199,28 +204,32 @@ def _rows_read_for(pupils: pd.DataFrame, school_year: str
     this = (pupils["school_year"] == school_year).to_numpy(dtype=bool, na_value=False)
     if not {"school_code", "grade", "outcome"} <= set(pupils.columns):
         return np.flatnonzero(this), np.flatnonzero(~this), True
+    rest = np.flatnonzero(~this)  # the other years' rows: which of them are read
+    if not len(rest):
+        return np.flatnonzero(this), rest, False
     grade = pupils["grade"]
     if grade.dtype != "Int64":
         grade = pd.to_numeric(grade, errors="coerce")
-    grade = grade.to_numpy(dtype="float64", na_value=np.nan)
-    school, _ = _int_codes(pupils["school_code"])
-    year, labels = _int_codes(pupils["school_year"])
+    is6 = grade.eq(6).to_numpy(dtype=bool, na_value=False)[rest]
+    school, _ = _int_codes(pupils["school_code"], rest)
+    year, labels = _int_codes(pupils["school_year"], rest)
     try:
         starts = np.array([-1, *[contract.start_year(str(y)) for y in labels]], dtype=np.int64)
     except ValueError:
-        return np.flatnonzero(this), np.flatnonzero(~this), True
+        return np.flatnonzero(this), rest, True
     t = contract.start_year(school_year)
     start = starts[year]
-    g6 = (grade == 6) & ((start == t - 1) | ((start <= t - 3) & (start >= 0)))
+    g6 = is6 & ((start == t - 1) | ((start <= t - 3) & (start >= 0)))
     keep = g6 | (school == 0) | (year == 0)
     cohort = bool(g6[start <= t - 3].any())
     if cohort:  # a cohort that completes in t: its completers and transfers of every year
-        keep |= pupils["outcome"].isin(["completed", "transferred_out"]).to_numpy(dtype=bool)
+        keep |= pupils["outcome"].isin(["completed", "transferred_out"]).to_numpy(
+            dtype=bool)[rest]
     pair = school * (len(labels) + 1) + year
     first = np.full(int(pair.max()) + 1, -1, dtype=np.int64)
     first[pair[::-1]] = np.arange(len(pair) - 1, -1, -1)  # the first row of each pair
     keep[first[first >= 0]] = True
-    return np.flatnonzero(this), np.flatnonzero(keep & ~this), cohort
+    return np.flatnonzero(this), rest[keep], cohort
 
 
 def compute_all(ds: Dataset, school_year: str | None = None,
@@ -260,7 +269,9 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     if school_year is not None:
         universe = universe[universe["school_year"] == school_year]
     table = _fill_missing(table, universe, school_years(local))
-    return finish(table, school_year)
+    if school_year is not None:  # every row is already of that year: no need to filter again
+        return finish(table, school_year, filtered=True)
+    return finish(table)
 
 
 #: The school_code of pooled rows: all the database's schools counted as one.
