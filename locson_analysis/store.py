@@ -130,10 +130,10 @@ def connect(db: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
 def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
     """The schema version written in the file (None for a new file): the DDL runs only then."""
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     except duckdb.CatalogException:
         return None
-    return row[0] if row else None
+    return rows[0][0] if rows else None
 
 
 def _frame_for(kind: str, df: pd.DataFrame, import_id: int, school_code: str,
