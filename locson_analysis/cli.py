@@ -42,8 +42,17 @@ def _print_table(df, columns: dict[str, str]) -> None:  # noqa: ANN001 - a DataF
     print(shown.to_string(index=False))
 
 
+def _refresh_checks(db: Path):  # noqa: ANN202 - a DataFrame
+    """Recompute the cross-year checks over every year in the database and store them."""
+    from . import crossyear, store
+
+    checks = crossyear.check_all(store.load(db).pupils)
+    store.replace_checks(db, checks)
+    return checks
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from . import crossyear, importer, store
+    from . import importer, store
 
     year = importer.read_year(args.path, school_year=args.year, school_code=args.school)
     ids = store.write_year(args.db, year, replace=args.replace)
@@ -66,8 +75,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     for note in year.notes:
         print(f"  Lưu ý: {note}")
     print(f"  Mã lần nhập: {', '.join(map(str, ids))} (xem: locson history)")
-    checks = crossyear.check_all(store.load(args.db).pupils)
-    store.replace_checks(args.db, checks)
+    checks = _refresh_checks(args.db)
     _print_crossyear(checks)
     return 0
 
@@ -117,14 +125,14 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from . import crossyear, store
+    from . import store
 
     r = store.restore(args.db, args.import_id)
     print(
         f"Đã khôi phục lần nhập số {args.import_id}: {FILE_KINDS[r['kind']]} năm học "
         f"{r['school_year']} (trường {r['school_code']})."
     )
-    store.replace_checks(args.db, crossyear.check_all(store.load(args.db).pupils))
+    _refresh_checks(args.db)
     return 0
 
 
@@ -183,7 +191,7 @@ def cmd_checks(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create the database when there is none: staff files in data/raw, else the sample."""
-    from . import crossyear, importer, sample, store
+    from . import importer, sample, store
     from .contract import parse_school_year
 
     if Path(args.db).exists():
@@ -204,7 +212,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         store.write_year(args.db, y)
         n = len(y.pupils) if y.pupils is not None else 0
         print(f"  Đã nhập {y.school_year}: {n} học sinh, {len(y.files)} tệp")
-    store.replace_checks(args.db, crossyear.check_all(store.load(args.db).pupils))
+    _refresh_checks(args.db)
     print(f"Đã tạo cơ sở dữ liệu {args.db} từ {source}.")
     return cmd_summary(args)
 

@@ -870,7 +870,7 @@ def run_warning(school_year: str, point: Point = "end", db: str | Path | None = 
 
     db = Path(db) if db else config.DEFAULT_DB
     internal_dir(out_dir, school_year)  # refuse a folder outside "internal" before anything
-    ds = store.load(db, with_names=True)
+    ds = store.load(db)  # only to choose the school and check the year: no names needed
     codes = schools.codes_in(ds.pupils, ds.school, ds.population)
     code = schools.choose_school(codes, school_code or None)
     if len(codes) > 1 and code != DEFAULT_SCHOOL:
