@@ -838,11 +838,13 @@ _PRINT_CSS = """<style type="text/css">
 
 
 def _mark_internal(html: str) -> str:
-    """Add the "NỘI BỘ" header: at the top, fixed on every printed page, and in the title."""
+    """Add the "NỘI BỘ" header fixed on every printed page, and the on-screen mark at the top
+    unless the notebook already shows it (once, not twice)."""
     head = _PRINT_CSS
     html = html.replace("</head>", head + "</head>", 1)
-    banner = (f'<div class="locson-internal-fixed">{INTERNAL_MARK}</div>'
-              f'<div class="locson-internal">{INTERNAL_MARK}</div>')
+    banner = f'<div class="locson-internal-fixed">{INTERNAL_MARK}</div>'
+    if 'class="locson-internal"' not in html:  # the notebook shows its own on-screen mark
+        banner += f'<div class="locson-internal">{INTERNAL_MARK}</div>'
     if "<main>" in html:
         html = html.replace("<main>", "<main>" + banner, 1)
     else:

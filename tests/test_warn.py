@@ -496,6 +496,8 @@ def test_run_warning_writes_marked_internal_outputs_only(tmp_path: Path):
     assert warn.INTERNAL_MARK in title
     assert 'class="locson-internal-fixed"' in text and "position: fixed" in text
     assert text.index(warn.INTERNAL_MARK, text.index("<body")) < text.index("Danh sách theo lớp")
+    top = text[text.index("<body"):text.index("Danh sách theo lớp")]
+    assert top.count('class="locson-internal"') == 1  # one on-screen mark at the top, not two
     assert "<script src=" not in text  # offline: nothing fetched
     assert "import warnings" not in text  # no code in the report
     assert re.search(r"<h3>Lớp [6-9]A\d+ — \d+ học sinh</h3>", text)
@@ -530,3 +532,14 @@ def test_notebook_pair_is_in_sync_has_parameters_and_no_outputs():
         assert f"{name}:" in params[0].source
     assert all(not c.get("outputs") for c in ipynb.cells if c.cell_type == "code")
     assert warn.INTERNAL_MARK.split(" — ")[0] in ipynb.metadata["title"]
+
+
+def test_mark_internal_adds_the_on_screen_mark_only_when_missing():
+    bare = "<html><head></head><body><main><h1>x</h1></main></body></html>"
+    marked = warn._mark_internal(bare)
+    assert marked.count('class="locson-internal"') == 1
+    assert marked.count('class="locson-internal-fixed"') == 1
+    shown = bare.replace("<h1>", f'<div class="locson-internal">{warn.INTERNAL_MARK}</div><h1>')
+    again = warn._mark_internal(shown)
+    assert again.count('class="locson-internal"') == 1
+    assert again.count('class="locson-internal-fixed"') == 1
