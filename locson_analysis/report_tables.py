@@ -2,15 +2,15 @@
 
 Nothing here computes an indicator: every number comes from ``indicators.compute_all`` and
 ``targets.evaluate``.  This module chooses rows and columns, Vietnamese headings and formats,
-and writes the same tables to Excel.  The notebook ``annual_report.ipynb`` shows them; the
-runner (``run.py``) writes the workbook.  No table holds a row per pupil.
+and writes the same tables to Excel.  ``report_html`` lays them out as the report's HTML
+(shown by the notebook ``annual_report.ipynb``); the runner (``run.py``) writes the workbook.
+No table holds a row per pupil.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import pickle
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -738,30 +738,6 @@ def build_report(ds: Dataset, school_year: str, mid_year: bool = False,
         missing_files=missing_files(ds, school_year), years=trend_years,
         enrolment=None if start is None else start["value"],
     )
-
-
-def save_report(report: Report, path: Path | str) -> Path:
-    """Write a built report for the notebook, so that ``locson report`` builds it only once.
-
-    A pickle, written and read by this package only (the runner's private temporary folder):
-    the indicator table and the report's tables, never a row per pupil.
-    """
-    path = Path(path)
-    with path.open("wb") as f:
-        pickle.dump(report, f, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
-
-
-def load_report(path: Path | str, school_year: str | None = None) -> Report:
-    """A report written by :func:`save_report`; ``school_year`` (when given) must match."""
-    with Path(path).open("rb") as f:
-        report = pickle.load(f)  # noqa: S301 - our own file, see save_report
-    if not isinstance(report, Report):
-        raise LocsonError(f"Tệp {Path(path).name} không phải là báo cáo đã dựng.")
-    if school_year and report.school_year != school_year:
-        raise LocsonError(f"Tệp {Path(path).name} là báo cáo năm học {report.school_year}, "
-                          f"không phải năm học {school_year}.")
-    return report
 
 
 # --------------------------------------------------------------------------------------------

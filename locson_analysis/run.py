@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import config, report_tables, schools, store
+from . import config, report_html, report_tables, schools, store
 from .contract import DEFAULT_SCHOOL
 from .dataset import Dataset
 from .errors import LocsonError
@@ -264,8 +264,9 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
     (``out_dir/<school>/<year>/`` for another school of a database holding several).
     """
     db, out_dir, targets_file = Path(db), Path(out_dir), Path(targets_file)
-    # The kernel boots in its own process while this one reads the database and builds the
-    # report, which the notebook then loads (report_file) instead of building it again.
+    # The kernel boots in its own process while this one reads the database, builds the report
+    # and renders it as HTML sections (tables, SVG charts); the notebook only displays them
+    # (report_file), so its kernel imports neither pandas nor matplotlib.
     with StartedKernel(REPORT_NOTEBOOK.parent) as kernel:
         try:
             ds = store.load(db, with_names=False)  # the report never shows a pupil's name
@@ -276,13 +277,17 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
                                                 targets_file=targets_file, school_code=code)
         except Exception as exc:
             raise _step(STEP_READ, exc) from exc
+        try:
+            rendered = report_html.render(report)
+        except Exception as exc:
+            raise _step(STEP_RUN, exc) from exc
         stem = report_stem(year, mid_year)
         final_dir = report_dir(out_dir, year, folder)
         final_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=final_dir))
         try:
             try:
-                built = report_tables.save_report(report, tmp / f"{stem}.report.pickle")
+                built = report_html.save(rendered, tmp / f"{stem}.report.json")
             except Exception as exc:
                 raise _step(STEP_RUN, exc) from exc
             params = {"school_year": year, "db_path": str(db.resolve()),
