@@ -310,8 +310,11 @@ def trend_series(table: pd.DataFrame, evaluations: dict[str, pd.DataFrame], key:
                  years: list[str]) -> pd.DataFrame:
     """One indicator for the whole school, every year, with the target of that year's phase."""
     rows = []
+    mine = table[(table["dimension"] == "school") & (table["indicator"] == key)]
+    by_year = {r["school_year"]: r  # the year's first row, as _school_value
+               for r in mine.drop_duplicates("school_year").to_dict("records")}
     for y in years:
-        r = _school_value(table, key, y)
+        r = by_year.get(y)
         thr = float("nan")
         direction = None
         ev = evaluations.get(y)

@@ -15,6 +15,7 @@ import functools
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -114,6 +115,30 @@ def _kernel_manager_class() -> type:
     return CurrentInterpreterKernelManager
 
 
+def _kill_at_once(km: object) -> None:
+    """Kill the kernel's process group and reap it now.
+
+    ``shutdown_kernel(now=True)`` kills it too, but then polls every 0,1 s until the process is
+    gone: the first poll nearly always comes before the process has died, so every report
+    waited 0,1 s for nothing.  Afterwards ``shutdown_kernel`` finds the process dead at its
+    first poll and only tidies up."""
+    import signal
+
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    if process is None or process.poll() is not None:
+        return
+    try:
+        pgid = getattr(provisioner, "pgid", None)
+        if pgid and hasattr(os, "killpg"):
+            os.killpg(pgid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait(timeout=5)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        pass  # shutdown_kernel below tries again its own way
+
+
 class StartedKernel:
     """A kernel started ahead, so that it boots (in its own process) while this process reads
     the database and builds the report.  Pass ``.manager`` to :func:`execute_notebook`.  On
@@ -133,7 +158,8 @@ class StartedKernel:
     def stop(self) -> None:
         km, run = self.manager, self._run
         try:
-            if run(km.is_alive)():
+            _kill_at_once(km)
+            if km.has_kernel:  # dead now: this only closes its pipes and sockets
                 run(km.shutdown_kernel)(now=True)
         finally:
             run(km.cleanup_resources)()

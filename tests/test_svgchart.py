@@ -94,7 +94,7 @@ def test_points_are_where_the_values_are() -> None:
     texts = _texts(svg)
     assert "1,0 %" in texts and "2,0 %" in texts  # point labels, Vietnamese notation
     assert "Tỷ lệ" in texts and "Kết quả" in texts
-    assert svg.count("<path") == 2  # the axes and one line
+    assert svg.count("<path") == 3  # the grid, the axes and one line
 
 
 def test_point_labels_use_half_up_vietnamese_rounding() -> None:
