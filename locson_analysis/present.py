@@ -132,6 +132,47 @@ def table_html(df: pd.DataFrame, formats: Mapping[str, str | Callable[[object], 
         return styler.to_html()
 
 
+#: The look of :func:`text_table` (the same as :func:`table_html`'s), for every table of
+#: class ``locson-table`` on the page; the exported report's template says the same.
+TEXT_TABLE_CSS = (
+    "<style>table.locson-table td,table.locson-table th{text-align:left;vertical-align:top;"
+    "padding:3px 6px;border:1px solid #b0bec5}"
+    "table.locson-table thead th{background:#eceff1;font-weight:bold}</style>")
+_RIGHT = ' style="text-align:right;white-space:nowrap"'
+
+
+def text_table(df: pd.DataFrame, html_columns: Sequence[str] = (),
+               right_align: Sequence[str] = (), col_css: Mapping[str, str] | None = None,
+               caption: str | None = None) -> str:
+    """A table of cells that are text already (e.g. a report table's formatted strings).
+
+    What :func:`table_html` shows for such a frame, written directly: no pandas Styler (faster,
+    and no per-cell ids and classes).  Text is HTML-escaped except in ``html_columns``; missing
+    cells read "—" (empty in ``html_columns``); ``right_align`` columns stay on one line at the
+    right; ``col_css`` adds CSS to a column (on its header cell, e.g. a minimum width).
+    """
+    col_css = col_css or {}
+    cols = list(df.columns)
+    right = [c in right_align for c in cols]
+    raw = [c in html_columns for c in cols]
+    head = "".join((f'<th style="{esc(col_css[c])}">' if c in col_css else "<th>")
+                   + f"{esc(c)}</th>" for c in cols)
+    body = []
+    for values in df.itertuples(index=False, name=None):
+        cells = []
+        for v, r, h in zip(values, right, raw, strict=True):
+            if h:
+                text = "" if is_missing(v) else str(v)
+            else:
+                text = esc(MISSING if is_missing(v) else v)
+            cells.append(f"<td{_RIGHT if r else ''}>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return (f'{TEXT_TABLE_CSS}<table class="locson-table" style="border-collapse:collapse;'
+            f'table-layout:auto;width:100%">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
 def paragraph(text: str) -> str:
     return f"<p>{esc(text)}</p>"
 

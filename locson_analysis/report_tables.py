@@ -117,13 +117,12 @@ class ReportTable:
         if self.shown.empty:
             return P.paragraph("Không có dòng nào.")
         lead = P.note_box(self.lead, kind="warn") if self.lead else ""
-        return lead + P.table_html(self.shown, formats={c: "text" for c in self.shown.columns
-                                                if c not in self.html_columns},
-                            caption=caption, html_columns=self.html_columns,
-                            right_align=[c for c in self.shown.columns
-                                         if c in self.excel_formats
-                                         or c in self.excel_row_formats or c in self.nowrap],
-                            col_css=self.col_css)
+        return lead + P.text_table(self.shown, html_columns=self.html_columns,
+                                   right_align=[c for c in self.shown.columns
+                                                if c in self.excel_formats
+                                                or c in self.excel_row_formats
+                                                or c in self.nowrap],
+                                   col_css=self.col_css, caption=caption)
 
 
 @dataclass
