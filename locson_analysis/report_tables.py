@@ -379,7 +379,15 @@ def trend_sentence(series: pd.DataFrame, key: str) -> str:
     return text
 
 
-def _cell_rate(row: pd.Series | None, key: str) -> str:
+def _first_rows(t: pd.DataFrame) -> dict[str, dict]:
+    """Indicator → its first row (as a dict): one pass instead of a filter per indicator."""
+    rows: dict[str, dict] = {}
+    for r in t.to_dict("records"):
+        rows.setdefault(r["indicator"], r)
+    return rows
+
+
+def _cell_rate(row: pd.Series | dict | None, key: str) -> str:
     if row is None:
         return P.MISSING
     if P.is_missing(row["value"]):
@@ -429,20 +437,25 @@ def flow_table(table: pd.DataFrame, year: str) -> ReportTable:
 
 def equity_table(table: pd.DataFrame, year: str) -> ReportTable:
     """Pupil indicators by sex, ethnic group, poor/near-poor, disability — counts beside rates."""
-    t = table[table["school_year"] == year]
+    t = table[(table["school_year"] == year)
+              & table["dimension"].isin([dim for dim, _ in EQUITY_DIMENSIONS])]
+    # (dimension, group) → indicator → row, groups in the table's order: one pass, no filters
+    rows: dict[tuple[str, str], dict[str, dict]] = {}
+    for r in t.to_dict("records"):
+        rows.setdefault((r["dimension"], r["group"]), {}).setdefault(r["indicator"], r)
     data, shown, fmt_cols = [], [], {"Số học sinh đầu năm": "num"}
     for dim, dim_label in EQUITY_DIMENSIONS:
-        sub_dim = t[t["dimension"] == dim]
-        for g in sub_dim["group"].drop_duplicates().tolist():
-            sub = sub_dim[sub_dim["group"] == g].set_index("indicator")
-            start = sub.loc["enrolment_start"] if "enrolment_start" in sub.index else None
+        for (row_dim, g), sub in rows.items():
+            if row_dim != dim:
+                continue
+            start = sub.get("enrolment_start")
             d = {"Nhóm theo": dim_label, "Nhóm": g,
                  "Số học sinh đầu năm": None if start is None else start["value"]}
             s = {"Nhóm theo": dim_label, "Nhóm": g,
                  "Số học sinh đầu năm": P.fmt_num(None if start is None else start["value"])}
             notes: list[str] = []
             for key in EQUITY_RATES:
-                r = sub.loc[key] if key in sub.index else None
+                r = sub.get(key)
                 label = label_of(key).replace("Tỷ lệ học sinh ", "").replace("Tỷ lệ ", "")
                 label = label[:1].upper() + label[1:]
                 d[f"{label} (tỷ lệ)"] = None if r is None else r["value"]
@@ -491,16 +504,14 @@ def facilities_table(table: pd.DataFrame, year: str, previous: str | None) -> Re
     keys = [k for k, ind in reg.items() if getattr(ind, "input", "") == "school"]
     extra = [k for k in ("swim_share",) if k in reg and k not in keys]
     keys += extra
-    t = _school_rows(table, year)
-    prev = _school_rows(table, previous) if previous else t.iloc[0:0]
+    now = _first_rows(_school_rows(table, year))
+    before = _first_rows(_school_rows(table, previous)) if previous else {}
     data, shown, fmts = [], [], []
     for key in keys:
-        r = t[t["indicator"] == key]
-        if r.empty:
+        r = now.get(key)
+        if r is None:
             continue
-        r = r.iloc[0]
-        p = prev[prev["indicator"] == key]
-        pv = None if p.empty else p.iloc[0]["value"]
+        pv = before[key]["value"] if key in before else None
         value_text = fmt_value(r["value"], key) if not P.is_missing(r["value"]) else P.NO_DATA
         if unit_of(key) == "rate" and not P.is_missing(r["denominator"]):
             value_text += f" ({P.fmt_num(r['numerator'])}/{P.fmt_num(r['denominator'])})"

@@ -19,6 +19,7 @@ before a point label.
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import math
@@ -56,6 +57,7 @@ _WIDTHS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """An estimate (a little generous) of the width of ``text`` in DejaVu Sans."""
     total = 0.0
@@ -194,7 +196,7 @@ class Label:
     colour: str
     kind: str  # "point" | "target"
 
-    @property
+    @functools.cached_property
     def box(self) -> Box:
         w = text_width(self.text, self.size, self.bold)
         x0 = {"start": self.x, "middle": self.x - w / 2, "end": self.x - w}[self.anchor]
