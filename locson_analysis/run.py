@@ -130,7 +130,7 @@ def _kill_at_once(km: object) -> None:
         return
     try:
         pgid = getattr(provisioner, "pgid", None)
-        if pgid and hasattr(os, "killpg"):
+        if pgid and hasattr(os, "killpg") and pgid != os.getpgrp():  # never our own group
             os.killpg(pgid, signal.SIGKILL)
         else:
             process.kill()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -433,3 +434,15 @@ def test_drawing_needs_neither_seaborn_nor_scipy() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_started_kernel_is_stopped_and_reaped(tmp_path: Path) -> None:
+    """StartedKernel.stop kills the kernel's process group and reaps it (no process left)."""
+    kernel = run.StartedKernel(tmp_path)
+    process = kernel.manager.provisioner.process
+    pid = process.pid
+    kernel.stop()
+    assert process.poll() is not None  # exited and reaped
+    assert not kernel.manager.has_kernel
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
