@@ -435,7 +435,7 @@ def _report_breakdown(db: Path, school_year: str, tmp: Path, school_code: str | 
     Also the notebook's slowest cells (papermill's per-cell durations)."""
     import nbformat
 
-    from locson_analysis import report_tables, run, store
+    from locson_analysis import report_html, report_tables, run, store
 
     steps: dict[str, float] = {}
     executed = tmp / "breakdown.ipynb"
@@ -446,8 +446,10 @@ def _report_breakdown(db: Path, school_year: str, tmp: Path, school_code: str | 
         ds = store.load(db, with_names=False)  # as run_report
         code, _ = run.report_school(ds, school_code)
         report = report_tables.build_report(ds, school_year, school_code=code)
-        built = report_tables.save_report(report, tmp / "breakdown.report.pickle")
         steps["load_and_build_report_in_runner"] = time.perf_counter() - t
+        t = time.perf_counter()
+        built = report_html.save(report_html.render(report), tmp / "breakdown.report.json")
+        steps["render_html_in_runner"] = time.perf_counter() - t
         t = time.perf_counter()
         run.execute_notebook(run.REPORT_NOTEBOOK, executed,
                              {"school_year": school_year, "db_path": str(db.resolve()),

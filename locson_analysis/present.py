@@ -7,7 +7,8 @@ Rounding is half-up, as people round by hand (0,125 % → 0,13 %), not Babel's h
 Charts follow one theme (:func:`set_theme`): DejaVu Sans (it has every Vietnamese letter),
 sizes readable on A4, percentage axes as percentages, count axes from zero, the target drawn
 and labelled.  :func:`chart_to_html` turns a figure into an ``<img>`` with alt text and the
-image embedded, so the exported report needs no other file.
+image embedded, so the exported report needs no other file.  These matplotlib charts serve the
+analyst's notebooks; the annual report draws the same charts as inline SVG (:mod:`svgchart`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .numbers import (  # noqa: F401 - re-exported for notebooks
     is_missing,
     today,
 )
+from .svgchart import nice_pct_step, pct_decimals, runs
 
 NO_DATA = "Chưa có số liệu"
 FONT = "DejaVu Sans"
@@ -128,6 +130,47 @@ def table_html(df: pd.DataFrame, formats: Mapping[str, str | Callable[[object], 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return styler.to_html()
+
+
+#: The look of :func:`text_table` (the same as :func:`table_html`'s), for every table of
+#: class ``locson-table`` on the page; the exported report's template says the same.
+TEXT_TABLE_CSS = (
+    "<style>table.locson-table td,table.locson-table th{text-align:left;vertical-align:top;"
+    "padding:3px 6px;border:1px solid #b0bec5}"
+    "table.locson-table thead th{background:#eceff1;font-weight:bold}</style>")
+_RIGHT = ' style="text-align:right;white-space:nowrap"'
+
+
+def text_table(df: pd.DataFrame, html_columns: Sequence[str] = (),
+               right_align: Sequence[str] = (), col_css: Mapping[str, str] | None = None,
+               caption: str | None = None) -> str:
+    """A table of cells that are text already (e.g. a report table's formatted strings).
+
+    What :func:`table_html` shows for such a frame, written directly: no pandas Styler (faster,
+    and no per-cell ids and classes).  Text is HTML-escaped except in ``html_columns``; missing
+    cells read "—" (empty in ``html_columns``); ``right_align`` columns stay on one line at the
+    right; ``col_css`` adds CSS to a column (on its header cell, e.g. a minimum width).
+    """
+    col_css = col_css or {}
+    cols = list(df.columns)
+    right = [c in right_align for c in cols]
+    raw = [c in html_columns for c in cols]
+    head = "".join((f'<th style="{esc(col_css[c])}">' if c in col_css else "<th>")
+                   + f"{esc(c)}</th>" for c in cols)
+    body = []
+    for values in df.itertuples(index=False, name=None):
+        cells = []
+        for v, r, h in zip(values, right, raw, strict=True):
+            if h:
+                text = "" if is_missing(v) else str(v)
+            else:
+                text = esc(MISSING if is_missing(v) else v)
+            cells.append(f"<td{_RIGHT if r else ''}>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return (f'{TEXT_TABLE_CSS}<table class="locson-table" style="border-collapse:collapse;'
+            f'table-layout:auto;width:100%">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def paragraph(text: str) -> str:
@@ -235,32 +278,6 @@ def count_axis(ax, axis: str = "y") -> None:
         ax.set_xlim(left=0)
 
 
-def _nice_pct_step(span: float) -> float:
-    """A tick step (as a fraction) giving 4–8 ticks over ``span``, from 1-2-2,5-5 steps."""
-    for step_pct in (0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25):
-        if span * 100 / step_pct <= 8:
-            return step_pct / 100
-    return 0.5
-
-
-def _decimals(step: float) -> int:
-    text = f"{step * 100:.4f}".rstrip("0").rstrip(".")
-    return len(text.split(".")[1]) if "." in text else 0
-
-
-def _runs(values: Sequence[float]) -> list[tuple[int, int, float]]:
-    """(first index, last index, value) of each run of equal, non-missing values."""
-    runs: list[tuple[int, int, float]] = []
-    for i, v in enumerate(values):
-        if math.isnan(v):
-            continue
-        if runs and runs[-1][1] == i - 1 and runs[-1][2] == v:
-            runs[-1] = (runs[-1][0], i, v)
-        else:
-            runs.append((i, i, v))
-    return runs
-
-
 def trend_chart(years: Sequence[str], values: Sequence[float], title: str, *,
                 unit: str = "pct", thresholds: Sequence[float] | None = None,
                 threshold_labels: Sequence[str | None] | None = None,
@@ -288,7 +305,7 @@ def trend_chart(years: Sequence[str], values: Sequence[float], title: str, *,
     if thresholds is not None:
         thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
         labels = list(threshold_labels) if threshold_labels is not None else [None] * len(thr)
-        for n, (first, last, value) in enumerate(_runs(thr)):
+        for n, (first, last, value) in enumerate(runs(thr)):
             ax.hlines(value, first - 0.4, last + 0.4, colors=TARGET_COLOUR, linestyles="--",
                       linewidth=1.6, label=target_label if n == 0 else None, zorder=2)
             text = labels[first] if labels[first] else None
@@ -315,10 +332,10 @@ def trend_chart(years: Sequence[str], values: Sequence[float], title: str, *,
             lo, hi = max(0.0, bottom - span * 0.8), 1.0 + span * 0.3
         else:
             lo, hi = 0.0, max(top * 1.3, 0.001)
-        step = _nice_pct_step(hi - lo)
+        step = nice_pct_step(hi - lo)
         ax.yaxis.set_major_locator(MultipleLocator(step))
         ax.set_ylim(lo, hi)
-        percent_axis(ax, digits=_decimals(step), cap=1.0)
+        percent_axis(ax, digits=pct_decimals(step), cap=1.0)
     else:
         count_axis(ax)
         ax.set_ylim(0, max(max(finite, default=1.0) * 1.25, 1))

@@ -2,15 +2,15 @@
 
 Nothing here computes an indicator: every number comes from ``indicators.compute_all`` and
 ``targets.evaluate``.  This module chooses rows and columns, Vietnamese headings and formats,
-and writes the same tables to Excel.  The notebook ``annual_report.ipynb`` shows them; the
-runner (``run.py``) writes the workbook.  No table holds a row per pupil.
+and writes the same tables to Excel.  ``report_html`` lays them out as the report's HTML
+(shown by the notebook ``annual_report.ipynb``); the runner (``run.py``) writes the workbook.
+No table holds a row per pupil.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import pickle
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -117,13 +117,12 @@ class ReportTable:
         if self.shown.empty:
             return P.paragraph("Không có dòng nào.")
         lead = P.note_box(self.lead, kind="warn") if self.lead else ""
-        return lead + P.table_html(self.shown, formats={c: "text" for c in self.shown.columns
-                                                if c not in self.html_columns},
-                            caption=caption, html_columns=self.html_columns,
-                            right_align=[c for c in self.shown.columns
-                                         if c in self.excel_formats
-                                         or c in self.excel_row_formats or c in self.nowrap],
-                            col_css=self.col_css)
+        return lead + P.text_table(self.shown, html_columns=self.html_columns,
+                                   right_align=[c for c in self.shown.columns
+                                                if c in self.excel_formats
+                                                or c in self.excel_row_formats
+                                                or c in self.nowrap],
+                                   col_css=self.col_css, caption=caption)
 
 
 @dataclass
@@ -310,8 +309,11 @@ def trend_series(table: pd.DataFrame, evaluations: dict[str, pd.DataFrame], key:
                  years: list[str]) -> pd.DataFrame:
     """One indicator for the whole school, every year, with the target of that year's phase."""
     rows = []
+    mine = table[(table["dimension"] == "school") & (table["indicator"] == key)]
+    by_year = {r["school_year"]: r  # the year's first row, as _school_value
+               for r in mine.drop_duplicates("school_year").to_dict("records")}
     for y in years:
-        r = _school_value(table, key, y)
+        r = by_year.get(y)
         thr = float("nan")
         direction = None
         ev = evaluations.get(y)
@@ -377,7 +379,15 @@ def trend_sentence(series: pd.DataFrame, key: str) -> str:
     return text
 
 
-def _cell_rate(row: pd.Series | None, key: str) -> str:
+def _first_rows(t: pd.DataFrame) -> dict[str, dict]:
+    """Indicator → its first row (as a dict): one pass instead of a filter per indicator."""
+    rows: dict[str, dict] = {}
+    for r in t.to_dict("records"):
+        rows.setdefault(r["indicator"], r)
+    return rows
+
+
+def _cell_rate(row: pd.Series | dict | None, key: str) -> str:
     if row is None:
         return P.MISSING
     if P.is_missing(row["value"]):
@@ -427,20 +437,25 @@ def flow_table(table: pd.DataFrame, year: str) -> ReportTable:
 
 def equity_table(table: pd.DataFrame, year: str) -> ReportTable:
     """Pupil indicators by sex, ethnic group, poor/near-poor, disability — counts beside rates."""
-    t = table[table["school_year"] == year]
+    t = table[(table["school_year"] == year)
+              & table["dimension"].isin([dim for dim, _ in EQUITY_DIMENSIONS])]
+    # (dimension, group) → indicator → row, groups in the table's order: one pass, no filters
+    rows: dict[tuple[str, str], dict[str, dict]] = {}
+    for r in t.to_dict("records"):
+        rows.setdefault((r["dimension"], r["group"]), {}).setdefault(r["indicator"], r)
     data, shown, fmt_cols = [], [], {"Số học sinh đầu năm": "num"}
     for dim, dim_label in EQUITY_DIMENSIONS:
-        sub_dim = t[t["dimension"] == dim]
-        for g in sub_dim["group"].drop_duplicates().tolist():
-            sub = sub_dim[sub_dim["group"] == g].set_index("indicator")
-            start = sub.loc["enrolment_start"] if "enrolment_start" in sub.index else None
+        for (row_dim, g), sub in rows.items():
+            if row_dim != dim:
+                continue
+            start = sub.get("enrolment_start")
             d = {"Nhóm theo": dim_label, "Nhóm": g,
                  "Số học sinh đầu năm": None if start is None else start["value"]}
             s = {"Nhóm theo": dim_label, "Nhóm": g,
                  "Số học sinh đầu năm": P.fmt_num(None if start is None else start["value"])}
             notes: list[str] = []
             for key in EQUITY_RATES:
-                r = sub.loc[key] if key in sub.index else None
+                r = sub.get(key)
                 label = label_of(key).replace("Tỷ lệ học sinh ", "").replace("Tỷ lệ ", "")
                 label = label[:1].upper() + label[1:]
                 d[f"{label} (tỷ lệ)"] = None if r is None else r["value"]
@@ -489,16 +504,14 @@ def facilities_table(table: pd.DataFrame, year: str, previous: str | None) -> Re
     keys = [k for k, ind in reg.items() if getattr(ind, "input", "") == "school"]
     extra = [k for k in ("swim_share",) if k in reg and k not in keys]
     keys += extra
-    t = _school_rows(table, year)
-    prev = _school_rows(table, previous) if previous else t.iloc[0:0]
+    now = _first_rows(_school_rows(table, year))
+    before = _first_rows(_school_rows(table, previous)) if previous else {}
     data, shown, fmts = [], [], []
     for key in keys:
-        r = t[t["indicator"] == key]
-        if r.empty:
+        r = now.get(key)
+        if r is None:
             continue
-        r = r.iloc[0]
-        p = prev[prev["indicator"] == key]
-        pv = None if p.empty else p.iloc[0]["value"]
+        pv = before[key]["value"] if key in before else None
         value_text = fmt_value(r["value"], key) if not P.is_missing(r["value"]) else P.NO_DATA
         if unit_of(key) == "rate" and not P.is_missing(r["denominator"]):
             value_text += f" ({P.fmt_num(r['numerator'])}/{P.fmt_num(r['denominator'])})"
@@ -738,30 +751,6 @@ def build_report(ds: Dataset, school_year: str, mid_year: bool = False,
         missing_files=missing_files(ds, school_year), years=trend_years,
         enrolment=None if start is None else start["value"],
     )
-
-
-def save_report(report: Report, path: Path | str) -> Path:
-    """Write a built report for the notebook, so that ``locson report`` builds it only once.
-
-    A pickle, written and read by this package only (the runner's private temporary folder):
-    the indicator table and the report's tables, never a row per pupil.
-    """
-    path = Path(path)
-    with path.open("wb") as f:
-        pickle.dump(report, f, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
-
-
-def load_report(path: Path | str, school_year: str | None = None) -> Report:
-    """A report written by :func:`save_report`; ``school_year`` (when given) must match."""
-    with Path(path).open("rb") as f:
-        report = pickle.load(f)  # noqa: S301 - our own file, see save_report
-    if not isinstance(report, Report):
-        raise LocsonError(f"Tệp {Path(path).name} không phải là báo cáo đã dựng.")
-    if school_year and report.school_year != school_year:
-        raise LocsonError(f"Tệp {Path(path).name} là báo cáo năm học {report.school_year}, "
-                          f"không phải năm học {school_year}.")
-    return report
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import functools
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import config, report_tables, schools, store
+from . import config, report_html, report_tables, schools, store
 from .contract import DEFAULT_SCHOOL
 from .dataset import Dataset
 from .errors import LocsonError
@@ -114,6 +115,30 @@ def _kernel_manager_class() -> type:
     return CurrentInterpreterKernelManager
 
 
+def _kill_at_once(km: object) -> None:
+    """Kill the kernel's process group and reap it now.
+
+    ``shutdown_kernel(now=True)`` kills it too, but then polls every 0,1 s until the process is
+    gone: the first poll nearly always comes before the process has died, so every report
+    waited 0,1 s for nothing.  Afterwards ``shutdown_kernel`` finds the process dead at its
+    first poll and only tidies up."""
+    import signal
+
+    provisioner = getattr(km, "provisioner", None)
+    process = getattr(provisioner, "process", None)
+    if process is None or process.poll() is not None:
+        return
+    try:
+        pgid = getattr(provisioner, "pgid", None)
+        if pgid and hasattr(os, "killpg") and pgid != os.getpgrp():  # never our own group
+            os.killpg(pgid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait(timeout=5)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        pass  # shutdown_kernel below tries again its own way
+
+
 class StartedKernel:
     """A kernel started ahead, so that it boots (in its own process) while this process reads
     the database and builds the report.  Pass ``.manager`` to :func:`execute_notebook`.  On
@@ -133,7 +158,8 @@ class StartedKernel:
     def stop(self) -> None:
         km, run = self.manager, self._run
         try:
-            if run(km.is_alive)():
+            _kill_at_once(km)
+            if km.has_kernel:  # dead now: this only closes its pipes and sockets
                 run(km.shutdown_kernel)(now=True)
         finally:
             run(km.cleanup_resources)()
@@ -264,8 +290,9 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
     (``out_dir/<school>/<year>/`` for another school of a database holding several).
     """
     db, out_dir, targets_file = Path(db), Path(out_dir), Path(targets_file)
-    # The kernel boots in its own process while this one reads the database and builds the
-    # report, which the notebook then loads (report_file) instead of building it again.
+    # The kernel boots in its own process while this one reads the database, builds the report
+    # and renders it as HTML sections (tables, SVG charts); the notebook only displays them
+    # (report_file), so its kernel imports neither pandas nor matplotlib.
     with StartedKernel(REPORT_NOTEBOOK.parent) as kernel:
         try:
             ds = store.load(db, with_names=False)  # the report never shows a pupil's name
@@ -276,13 +303,17 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
                                                 targets_file=targets_file, school_code=code)
         except Exception as exc:
             raise _step(STEP_READ, exc) from exc
+        try:
+            rendered = report_html.render(report)
+        except Exception as exc:
+            raise _step(STEP_RUN, exc) from exc
         stem = report_stem(year, mid_year)
         final_dir = report_dir(out_dir, year, folder)
         final_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=final_dir))
         try:
             try:
-                built = report_tables.save_report(report, tmp / f"{stem}.report.pickle")
+                built = report_html.save(rendered, tmp / f"{stem}.report.json")
             except Exception as exc:
                 raise _step(STEP_RUN, exc) from exc
             params = {"school_year": year, "db_path": str(db.resolve()),

@@ -138,3 +138,26 @@ class TestCharts:
         fig = P.trend_chart(["2023-2024", "2024-2025"], [40, 42], "Số buổi", unit="count")
         assert fig.axes[0].get_ylim()[0] == 0
         P.chart_to_html(fig, alt="x")
+
+
+class TestTextTable:
+    def test_same_cells_as_table_html(self) -> None:
+        """A frame of text shows the same cells as table_html, without the pandas Styler."""
+        import re
+
+        df = pd.DataFrame({"Nhóm": ["<b>Nam</b>", None], "Tỷ lệ": ["97,5 %", "—"],
+                           "Đánh giá": [P.status_badge("Đạt"), None]})
+        old = P.table_html(df, formats={"Nhóm": "text", "Tỷ lệ": "text"},
+                           html_columns=("Đánh giá",))
+        new = P.text_table(df, html_columns=("Đánh giá",), right_align=("Tỷ lệ",),
+                           col_css={"Nhóm": "min-width:6em"})
+
+        def cells(html: str) -> list[str]:
+            return [c.strip() for c in re.findall(r"<t[hd](?:\s[^>]*)?>(.*?)</t[hd]>", html, re.S)]
+
+        assert cells(new) == cells(old)
+        assert "&lt;b&gt;Nam&lt;/b&gt;" in new and "<span" in new
+        assert 'class="locson-table"' in new and "<style>" in new
+        assert '<td style="text-align:right;white-space:nowrap">97,5 %</td>' in new
+        assert '<th style="min-width:6em">Nhóm</th>' in new
+        assert "<td></td>" in new  # a missing HTML cell is empty, a missing text cell "—"

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from locson_analysis import config, crossyear, importer, report_tables, run, sample, store
+from locson_analysis import (
+    config,
+    crossyear,
+    importer,
+    report_html,
+    report_tables,
+    report_view,
+    run,
+    sample,
+    store,
+)
 from locson_analysis.errors import LocsonError
 
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -132,15 +143,20 @@ def test_targets_table_in_the_plans_numbering(built: dict) -> None:
 
 
 @pytest.mark.parametrize("which", ["full", "mid"])
-def test_every_chart_is_an_embedded_image_with_alt_text(built: dict, which: str) -> None:
+def test_every_chart_is_an_inline_svg_with_alt_text(built: dict, which: str) -> None:
     html = _html(built[which])
-    images = re.findall(r"<img\b[^>]*>", html)
-    assert len(images) >= 3
-    for img in images:
-        assert 'src="data:image/png;base64,' in img
-        alt = re.search(r'alt="([^"]+)"', img)
-        assert alt and len(alt.group(1)) > 30
-    assert "Tỷ lệ học sinh bỏ học" in " ".join(images)
+    charts = re.findall(r"<svg\b[^>]*>.*?</svg>", html, re.S)
+    assert len(charts) >= 3
+    for svg in charts:
+        opening = svg[:svg.index(">") + 1]
+        assert 'role="img"' in opening
+        alt = re.search(r'aria-label="([^"]+)"', opening).group(1)
+        assert len(alt) > 30 and alt.startswith("Biểu đồ đường: ")
+        assert re.search(r"<title>[^<]+</title>", svg)
+        assert f"<desc>{alt}</desc>" in svg  # the same text for every screen reader
+        assert re.search(r"\d,\d+ %</text>", svg)  # points labelled in Vietnamese notation
+    assert "Tỷ lệ học sinh bỏ học" in " ".join(charts)
+    assert "<img" not in html  # nothing but the SVG charts is drawn
 
 
 def test_sections_in_vietnamese(built: dict) -> None:
@@ -342,37 +358,67 @@ def test_explore_notebook_runs_on_the_database(built: dict, tmp_path: Path) -> N
 # Built once: the runner hands the report to the notebook; stand-alone it builds it itself
 # --------------------------------------------------------------------------------------------
 
-def test_report_notebook_stand_alone_builds_the_report(built: dict, tmp_path: Path) -> None:
-    """Without report_file (JupyterLab), the notebook reads the database and builds the same
-    report the runner made."""
+def _html_outputs(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    # pandas Styler names each table's CSS with a random id (T_1a2b3): the same for comparing
+    return [re.sub(r"T_[0-9a-f]{5}", "T_", o["data"]["text/html"])
+            for o in outputs if "text/html" in o.get("data", {})]
+
+
+def test_report_notebook_stand_alone_shows_the_same_report(built: dict, tmp_path: Path) -> None:
+    """Without report_file (JupyterLab), the notebook reads the database and renders the
+    report itself: the same HTML the runner handed it."""
     out = tmp_path / "annual_report.ipynb"
     run.execute_notebook(run.REPORT_NOTEBOOK, out,
                          {"db_path": str(built["db"]), "school_year": "2025-2026"})
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = _without_images(json.dumps(outputs, ensure_ascii=False))
-    assert "BÁO CÁO NĂM HỌC 2025-2026" in text
-    assert text.count("data:image/png;base64,") >= 3
-    runner = _without_images(built["full"].notebook.read_text(encoding="utf-8"))
-    assert "1. Kết quả thực hiện các chỉ tiêu của kế hoạch (giai đoạn 2025-2030)" in runner
-    assert "1. Kết quả thực hiện các chỉ tiêu của kế hoạch (giai đoạn 2025-2030)" in text
+    alone = _html_outputs(out)
+    runner = _html_outputs(built["full"].notebook)
+    assert "BÁO CÁO NĂM HỌC 2025-2026" in alone[0]
+    assert len(alone) == len(report_html.SECTIONS)
+    assert alone == runner
 
 
-def test_runner_passes_the_built_report_and_removes_it(built: dict) -> None:
+def test_runner_passes_the_rendered_report_and_removes_it(built: dict) -> None:
     nb = nbformat.read(built["full"].notebook, as_version=4)
-    assert nb.metadata["papermill"]["parameters"]["report_file"].endswith(".report.pickle")
-    assert not list(built["out"].rglob("*.pickle"))  # the temporary folder is gone
+    assert nb.metadata["papermill"]["parameters"]["report_file"].endswith(".report.json")
+    assert not list(built["out"].rglob("*.report.json"))  # the temporary folder is gone
 
 
 def test_a_saved_report_is_for_one_year(built: dict, tmp_path: Path) -> None:
     report = report_tables.build_report(built["ds"], "2025-2026")
-    path = report_tables.save_report(report, tmp_path / "r.pickle")
-    again = report_tables.load_report(path, "2025-2026")
+    rendered = report_html.render(report)
+    path = report_html.save(rendered, tmp_path / "r.json")
+    again = report_view.load(path, "2025-2026")
     assert again.title == report.title
-    assert list(again.tables) == list(report.tables)
+    assert [k for k, _ in again.sections] == [k for k, _ in report_html.SECTIONS]
+    assert again.html() == "".join(s["html"] for s in rendered["sections"])
     with pytest.raises(LocsonError, match="không phải năm học 2024-2025"):
-        report_tables.load_report(path, "2024-2025")
+        report_view.load(path, "2024-2025")
+    (tmp_path / "other.json").write_text('{"a": 1}', encoding="utf-8")
+    with pytest.raises(LocsonError, match="không phải là báo cáo đã dựng"):
+        report_view.load(tmp_path / "other.json")
+
+
+def test_the_notebook_kernel_needs_neither_pandas_nor_matplotlib(built: dict,
+                                                                 tmp_path: Path) -> None:
+    """Given report_file, what the notebook imports reads JSON and displays HTML, nothing else:
+    pandas, matplotlib and DuckDB stay out of the kernel."""
+    import subprocess
+    import sys
+
+    report = report_tables.build_report(built["ds"], "2025-2026")
+    path = report_html.save(report_html.render(report), tmp_path / "r.json")
+    code = ("import sys\nfrom locson_analysis.report_view import open_report\n"
+            f"r = open_report({str(path)!r}, school_year='2025-2026')\nr.display()\n"
+            "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib', 'duckdb', 'babel', "
+            "'seaborn', 'scipy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    # displayed: outside a kernel, IPython prints each HTML object's repr
+    assert done.stdout.count("HTML object") == len(report_html.SECTIONS)
 
 
 def test_drawing_needs_neither_seaborn_nor_scipy() -> None:
@@ -388,3 +434,15 @@ def test_drawing_needs_neither_seaborn_nor_scipy() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_started_kernel_is_stopped_and_reaped(tmp_path: Path) -> None:
+    """StartedKernel.stop kills the kernel's process group and reaps it (no process left)."""
+    kernel = run.StartedKernel(tmp_path)
+    process = kernel.manager.provisioner.process
+    pid = process.pid
+    kernel.stop()
+    assert process.poll() is not None  # exited and reaped
+    assert not kernel.manager.has_kernel
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
