@@ -51,22 +51,18 @@ def _refresh_checks(db: Path):  # noqa: ANN202 - a DataFrame
     return checks
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from . import importer, store
-
-    year = importer.read_year(args.path, school_year=args.year, school_code=args.school)
-    ids = store.write_year(args.db, year, replace=args.replace)
-    pupils_total = len(year.pupils) if year.pupils is not None else 0
+def _print_year(year, ids: list[int], db: Path) -> None:  # noqa: ANN001 - a YearData
+    """What one school year's import wrote (the whole summary, as for one folder)."""
     from .schools import school_name
 
     print(
         f"Đã nhập năm học {year.school_year} của {school_name(year.school_code)} "
-        f"(mã {year.school_code}) vào {args.db}."
+        f"(mã {year.school_code}) vào {db}."
     )
     for f in year.files:
         print(f"  - {Path(f.path).name} [{f.sheet}]: {KIND_LABELS[f.kind]}, {f.rows} dòng")
     if year.pupils is not None:
-        print(f"  Học sinh: {pupils_total}")
+        print(f"  Học sinh: {len(year.pupils)}")
     missing = [FILE_KINDS[k] for k in ("pupils", "school", "population") if k not in year.kinds()]
     if missing:
         print(
@@ -75,6 +71,42 @@ def cmd_import(args: argparse.Namespace) -> int:
     for note in year.notes:
         print(f"  Lưu ý: {note}")
     print(f"  Mã lần nhập: {', '.join(map(str, ids))} (xem: locson history)")
+
+
+def _print_years(years: list, ids: list[list[int]], db: Path) -> None:
+    """Several school years: one line each (and its notes), then the totals."""
+    from .numbers import fmt_num
+    from .schools import school_name
+
+    schools = {y.school_code for y in years}
+    pupils = sum(len(y.pupils) for y in years if y.pupils is not None)
+    print(
+        f"Đã nhập {fmt_num(len(years))} năm học của {fmt_num(len(schools))} trường "
+        f"({fmt_num(pupils)} dòng học sinh) vào {db}, trong một lần ghi."
+    )
+    for y, own in zip(years, ids, strict=True):
+        n = len(y.pupils) if y.pupils is not None else 0
+        missing = [FILE_KINDS[k] for k in ("pupils", "school", "population")
+                   if k not in y.kinds()]
+        print(
+            f"  - {y.school_year}, {school_name(y.school_code)} (mã {y.school_code}): "
+            f"{fmt_num(n)} học sinh, {len(y.files)} bảng; mã lần nhập {', '.join(map(str, own))}"
+            + (f"; chưa có: {', '.join(missing)}" if missing else "")
+        )
+        for note in y.notes[1:]:  # (the first says how many files were read)
+            print(f"      Lưu ý: {note}")
+    print("  Xem từng lần nhập: locson history")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from . import importer, store
+
+    years = importer.read_years(args.paths, school_year=args.year, school_code=args.school)
+    ids = store.write_years(args.db, years, replace=args.replace)
+    if len(years) == 1:
+        _print_year(years[0], ids[0], args.db)
+    else:
+        _print_years(years, ids, args.db)
     checks = _refresh_checks(args.db)
     _print_crossyear(checks)
     return 0
@@ -207,9 +239,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         )
         sample.write_sample(source)
         folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
-    years = [importer.read_year(d, school_code=args.school) for d in folders]
+    years = importer.read_years(folders, school_code=args.school)
+    store.write_years(args.db, years)
     for y in years:
-        store.write_year(args.db, y)
         n = len(y.pupils) if y.pupils is not None else 0
         print(f"  Đã nhập {y.school_year}: {n} học sinh, {len(y.files)} tệp")
     _refresh_checks(args.db)
@@ -320,17 +352,27 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"mã trường (mặc định {DEFAULT_SCHOOL}, hoặc trường duy nhất trong cơ sở dữ liệu)",
         )
 
-    sp = sub.add_parser("import", help="nhập dữ liệu một năm học (một tệp hoặc thư mục năm học)")
+    sp = sub.add_parser(
+        "import",
+        help="nhập dữ liệu một hay nhiều năm học (tệp, thư mục năm học, thư mục của trường)",
+        description="Nhập một hay nhiều năm học trong một lần ghi: hoặc tất cả, hoặc không gì "
+        "cả (một tệp lỗi ở bất kỳ đâu thì mọi lỗi của mọi thư mục được liệt kê và cơ sở dữ liệu "
+        "không bị thay đổi). Mỗi năm học vẫn có lần nhập riêng (locson history, locson restore).",
+    )
     sp.add_argument(
-        "path",
+        "paths",
         type=Path,
+        nargs="+",
         metavar="ĐƯỜNG_DẪN",
-        help="tệp Excel/CSV hoặc thư mục năm học, ví dụ data/raw/2024-2025",
+        help="tệp Excel/CSV hoặc thư mục năm học (ví dụ data/raw/2024-2025); một thư mục có các "
+        "thư mục con theo năm học (thư mục của một trường) là mọi năm học trong đó; một thư mục "
+        "gồm các thư mục trường như vậy là mọi năm học của mọi trường",
     )
     sp.add_argument(
         "--year",
         metavar="NĂM_HỌC",
-        help="năm học, ví dụ 2024-2025 (mặc định: lấy từ tên thư mục/tệp)",
+        help="năm học, ví dụ 2024-2025 (mặc định: lấy từ tên thư mục/tệp; áp dụng cho mọi "
+        "đường dẫn)",
     )
     sp.add_argument(
         "--school",
@@ -341,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--replace",
         action="store_true",
-        help="thay thế dữ liệu đã nhập của năm học này (bản cũ vẫn được giữ)",
+        help="thay thế dữ liệu đã nhập của (các) năm học này (bản cũ vẫn được giữ)",
     )
     db_arg(sp)
     sp.set_defaults(func=cmd_import)

@@ -8,7 +8,12 @@ in one transaction (``store.write_year``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import multiprocessing as mp
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -243,3 +248,136 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
     """File, sheet, row order, as a person works through them; duplicates dropped."""
     unique = list(dict.fromkeys(problems))
     return sorted(unique, key=lambda p: (p.file, p.sheet or "", p.row or 0))
+
+
+# --- Several folders at once ---------------------------------------------------------------------
+
+
+def _has_input_files(path: Path) -> bool:
+    return any(p.is_file() and not p.name.startswith(("~$", "."))
+               and p.suffix.lower() in (*R.READABLE_SUFFIXES, ".xls") for p in path.iterdir())
+
+
+def _year_subfolders(path: Path) -> list[Path]:
+    return sorted(d for d in path.iterdir() if d.is_dir() and C.parse_school_year(d.name))
+
+
+def find_year_folders(path: str | Path) -> list[Path]:
+    """What one path given to ``locson import`` stands for, as school-year folders (or files).
+
+    A file, a folder named by a school year (``2024-2025``) or a folder holding staff files is
+    itself one school year.  Otherwise a folder whose subfolders are named by school years (a
+    school's folder, as ``data/raw`` for ``locson init``) stands for those subfolders, and a
+    folder whose subfolders are such school folders (the PGD's folder of schools) for all of
+    their school-year folders, school by school.  Anything else is returned as is, for
+    :func:`read_year` to explain.
+    """
+    path = Path(path)
+    if not path.is_dir() or C.parse_school_year(path.name) or _has_input_files(path):
+        return [path]
+    years = _year_subfolders(path)
+    if years:
+        return years
+    nested = [y for d in sorted(p for p in path.iterdir() if p.is_dir())
+              for y in _year_subfolders(d)]
+    return nested or [path]
+
+
+def _label(folder: Path, problem: Problem) -> Problem:
+    """The problem with its file named by its path, so that folders of a batch are told apart."""
+    base = folder if folder.is_dir() else folder.parent
+    if problem.file in (folder.name, str(folder)):
+        return dataclasses.replace(problem, file=str(folder))
+    return dataclasses.replace(problem, file=str(base / problem.file))
+
+
+def _read_one(args: tuple) -> tuple[str, object]:
+    """``read_year`` for one folder, its problems returned rather than raised (so that they
+    cross a process boundary intact)."""
+    try:
+        return "ok", read_year(*args)
+    except ImportProblems as exc:
+        return "problems", exc.problems
+
+
+#: Read folders in parallel only from this many folders on (below it, starting the worker
+#: processes costs more than it saves); with the "spawn" start method (Windows, macOS) every
+#: worker imports pandas and pandera again, so many more folders are needed.
+PARALLEL_MIN_FOLDERS = {"fork": 4, "spawn": 40, "forkserver": 40}
+
+
+def default_workers() -> int:
+    """Worker processes for reading folders: one per core available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # (not on every platform)
+        return max(1, os.cpu_count() or 1)
+
+
+def _map_folders(jobs: list[tuple], workers: int) -> list[tuple[str, object]]:
+    """``_read_one`` over ``jobs``, in order; in ``workers`` processes when that pays."""
+    method = "fork" if "fork" in mp.get_all_start_methods() else mp.get_start_method()
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_FOLDERS.get(method, 40):
+        return [_read_one(j) for j in jobs]
+    workers = min(workers, len(jobs))
+    chunk = max(1, len(jobs) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
+        return list(pool.map(_read_one, jobs, chunksize=chunk))
+
+
+def read_years(paths: Iterable[str | Path], school_year: str | None = None,
+               school_code: str | Sequence[str | None] | None = None, today: date | None = None,
+               registry: dict[str, S.School] | None = None,
+               workers: int | None = None) -> list[YearData]:
+    """Read and validate several school years — one per school-year folder or file — for one
+    import: the paths given to ``locson import``, each expanded by :func:`find_year_folders`.
+
+    Returns the years in the order of the paths (a folder's school years in name order), or
+    raises :class:`ImportProblems` listing every problem of every folder at once (files named
+    by their path), including the same school year of the same school found twice.  With
+    several folders they are read in ``workers`` processes (default: one per core,
+    :func:`default_workers`); the result is the same as reading them one by one.
+    ``school_year`` and ``school_code`` apply to every folder, as for :func:`read_year`;
+    ``school_code`` may also be a list, one code (or None) per path.
+    """
+    paths = list(paths)
+    codes = [school_code] * len(paths) if school_code is None or isinstance(school_code, str) \
+        else list(school_code)
+    if len(codes) != len(paths):
+        raise ValueError("school_code: one code per path")
+    folders: list[Path] = []
+    code_of: list[str | None] = []
+    for p, code in zip(paths, codes, strict=True):
+        for f in find_year_folders(p):
+            if f not in folders:
+                folders.append(f)
+                code_of.append(code)
+    if not folders:
+        raise ImportProblems([Problem("?", "không có tệp hoặc thư mục nào để nhập")])
+    today = today or date.today()
+    registry = registry if registry is not None else S.load_registry()
+    if len(folders) == 1:
+        return [read_year(folders[0], school_year, code_of[0], today, registry)]
+    results = _map_folders([(f, school_year, c, today, registry)
+                            for f, c in zip(folders, code_of, strict=True)],
+                           default_workers() if workers is None else workers)
+    problems: list[Problem] = []
+    years: list[YearData] = []
+    first_of: dict[tuple[str, str], Path] = {}
+    for folder, (status, value) in zip(folders, results, strict=True):
+        if status == "problems":
+            problems += [_label(folder, p) for p in value]
+            continue
+        year: YearData = value
+        key = (year.school_code, year.school_year)
+        if key in first_of:
+            problems.append(Problem(
+                str(folder), f"năm học {year.school_year} của {S.school_name(key[0], registry)} "
+                             f"(mã {key[0]}) đã có ở thư mục «{first_of[key]}» trong cùng lần "
+                             "nhập này; mỗi năm học của một trường chỉ nhập một lần"))
+            continue
+        first_of[key] = folder
+        years.append(year)
+    if problems:
+        raise ImportProblems(problems)
+    return years
