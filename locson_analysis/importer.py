@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import multiprocessing as mp
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -117,9 +117,21 @@ def read_year(path: str | Path, school_year: str | None = None,
     :class:`ImportProblems` listing every problem of every file; otherwise returns canonical
     tables ready for ``store.write_year``.
     """
+    batch = V.SchemaBatch()
+    finish = _start_year(path, school_year, school_code, today, registry, batch)
+    batch.run()
+    return finish()
+
+
+def _start_year(path: str | Path, school_year: str | None, school_code: str | None,
+                today: date | None, registry: dict[str, S.School] | None,
+                batch: V.SchemaBatch) -> Callable[[], YearData]:
+    """:func:`read_year` up to its schema validations, which are added to ``batch`` (the
+    caller runs it); returns the function that finishes the year once the batch has run.
+    Raises :class:`ImportProblems` for what stops a year before its tables are read."""
     path = Path(path)
     today = today or date.today()
-    problems: list[Problem] = []
+    problems: list = []  # Problem, or a list of them (see finish)
     notes: list[str] = []
     if not path.exists():
         raise ImportProblems([Problem(path.name or str(path),
@@ -198,7 +210,7 @@ def read_year(path: str | Path, school_year: str | None = None,
         problems += miss
         pupils = _complete(_concat([t.frame for t in tables]), C.PUPIL_COLUMNS)
         pupils["result_scale"] = R.result_scales(pupils, school_year)
-        problems += V.schema_problems(V.PupilSchema, pupils, headers, bad, absent)
+        problems.append(batch.add(V.PupilSchema, pupils, headers, bad, absent))
         problems += V.check_pupils(pupils, school_year, today, headers)
         year.pupils = pupils
         _, year_end = V.school_year_bounds(school_year)
@@ -209,7 +221,7 @@ def read_year(path: str | Path, school_year: str | None = None,
                          "sách cuối năm.")
     if by_kind["items"]:
         items = _concat([t.frame for t in by_kind["items"]])
-        problems += V.schema_problems(V.ItemSchema, items, headers, bad)
+        problems.append(batch.add(V.ItemSchema, items, headers, bad))
         for kind in ("school", "population"):
             part = items[items["kind"] == kind]
             if len(part):
@@ -221,21 +233,26 @@ def read_year(path: str | Path, school_year: str | None = None,
             [(t.file, t.sheet, set(t.frame.columns)) for t in tables], C.INTERVENTION_COLUMNS)
         problems += miss
         log = _complete(_concat([t.frame for t in tables]), C.INTERVENTION_COLUMNS)
-        problems += V.schema_problems(V.InterventionSchema, log, headers, bad, absent)
+        problems.append(batch.add(V.InterventionSchema, log, headers, bad, absent))
         ids = set(year.pupils["pupil_id"].dropna()) if year.pupils is not None else None
         problems += V.check_interventions(log, school_year, today, headers, ids)
         year.interventions = log
 
-    if problems:
-        raise ImportProblems(_ordered(problems))
-    if not year.kinds():
-        raise ImportProblems([Problem(path.name, "không có bảng dữ liệu nào để nhập")])
-    year.pupils = _final(year.pupils, PUPIL_FRAME_COLUMNS)
-    year.school = _final(year.school, ITEM_FRAME_COLUMNS)
-    year.population = _final(year.population, ITEM_FRAME_COLUMNS)
-    year.interventions = _final(year.interventions, INTERVENTION_FRAME_COLUMNS)
-    year.notes = [f"Năm học {school_year}: đọc {len(reads)} tệp."] + notes
-    return year
+    def finish() -> YearData:
+        # (a list in ``problems`` is a batch's slot: the schema problems, in their place)
+        found = [q for p in problems for q in (p if isinstance(p, list) else [p])]
+        if found:
+            raise ImportProblems(_ordered(found))
+        if not year.kinds():
+            raise ImportProblems([Problem(path.name, "không có bảng dữ liệu nào để nhập")])
+        year.pupils = _final(year.pupils, PUPIL_FRAME_COLUMNS)
+        year.school = _final(year.school, ITEM_FRAME_COLUMNS)
+        year.population = _final(year.population, ITEM_FRAME_COLUMNS)
+        year.interventions = _final(year.interventions, INTERVENTION_FRAME_COLUMNS)
+        year.notes = [f"Năm học {school_year}: đọc {len(reads)} tệp."] + notes
+        return year
+
+    return finish
 
 
 def _final(df: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame | None:
@@ -291,19 +308,36 @@ def _label(folder: Path, problem: Problem) -> Problem:
     return dataclasses.replace(problem, file=str(base / problem.file))
 
 
-def _read_one(args: tuple) -> tuple[str, object]:
-    """``read_year`` for one folder, its problems returned rather than raised (so that they
-    cross a process boundary intact)."""
-    try:
-        return "ok", read_year(*args)
-    except ImportProblems as exc:
-        return "problems", exc.problems
+def _read_chunk(jobs: list[tuple]) -> list[tuple[str, object]]:
+    """``read_year`` for each job (folder, year, school, today, registry), their schema
+    validations run together (:class:`~locson_analysis.validate.SchemaBatch`); each result is
+    ("ok", YearData) or ("problems", list of Problem) — returned rather than raised, so that
+    they cross a process boundary intact."""
+    batch = V.SchemaBatch()
+    started: list[tuple[str, object]] = []
+    for job in jobs:
+        try:
+            started.append(("ok", _start_year(*job, batch)))
+        except ImportProblems as exc:
+            started.append(("problems", exc.problems))
+    batch.run()
+    out: list[tuple[str, object]] = []
+    for status, value in started:
+        if status == "ok":
+            try:
+                value = value()
+            except ImportProblems as exc:
+                status, value = "problems", exc.problems
+        out.append((status, value))
+    return out
 
 
 #: Read folders in parallel only from this many folders on (below it, starting the worker
 #: processes costs more than it saves); with the "spawn" start method (Windows, macOS) every
 #: worker imports pandas and pandera again, so many more folders are needed.
 PARALLEL_MIN_FOLDERS = {"fork": 4, "spawn": 40, "forkserver": 40}
+#: Chunks of folders per worker process (a few, so that a slow chunk does not hold up the end).
+CHUNKS_PER_WORKER = 3
 
 
 def default_workers() -> int:
@@ -315,14 +349,18 @@ def default_workers() -> int:
 
 
 def _map_folders(jobs: list[tuple], workers: int) -> list[tuple[str, object]]:
-    """``_read_one`` over ``jobs``, in order; in ``workers`` processes when that pays."""
+    """:func:`_read_chunk` over ``jobs``, results in order; in ``workers`` processes, each
+    given contiguous chunks of folders, when that pays."""
     method = "fork" if "fork" in mp.get_all_start_methods() else mp.get_start_method()
     if workers <= 1 or len(jobs) < PARALLEL_MIN_FOLDERS.get(method, 40):
-        return [_read_one(j) for j in jobs]
+        return _read_chunk(jobs)
     workers = min(workers, len(jobs))
-    chunk = max(1, len(jobs) // (workers * 4))
+    n = min(len(jobs), workers * CHUNKS_PER_WORKER)
+    bounds = [round(i * len(jobs) / n) for i in range(n + 1)]
+    chunks = [jobs[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    V.warm_up()  # once here, not once per forked worker
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
-        return list(pool.map(_read_one, jobs, chunksize=chunk))
+        return [r for part in pool.map(_read_chunk, chunks) for r in part]
 
 
 def read_years(paths: Iterable[str | Path], school_year: str | None = None,

@@ -230,3 +230,24 @@ def test_history_and_restore_per_folder_after_a_batch(folders: Path, tmp_path: P
     assert active[("LOCSON", Y1, "pupils")] == first_pupils
     assert active[("LOCSON", Y1, "school")] == 14  # the other kinds stay as replaced
     assert active[("LOCPHAT", Y1, "pupils")] == ids[1][0]  # other folders untouched
+
+
+def test_problems_of_a_batch_are_those_of_each_folder_alone(
+        folders: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Schema checks run once over many folders' tables (and in worker processes): every
+    folder's problems are exactly those it has alone, in the same order."""
+    _break_cell(_pupil_file(folders / "locphat" / Y0), "Giới tính", "X")
+    _break_cell(_pupil_file(folders / "locphat" / Y0), "Ngày sinh", "31/02/2012")
+    _break_cell(_pupil_file(folders / "locson" / Y1), "Giới tính", "")
+    alone = []
+    for folder in importer.find_year_folders(folders):
+        try:
+            importer.read_year(folder)
+        except ImportProblems as exc:
+            alone += [importer._label(folder, p) for p in exc.problems]
+    assert len(alone) >= 3
+    for workers in (1, 2):
+        monkeypatch.setitem(importer.PARALLEL_MIN_FOLDERS, "fork", 2)
+        with pytest.raises(ImportProblems) as exc:
+            importer.read_years([folders], workers=workers)
+        assert exc.value.problems == alone
