@@ -1348,16 +1348,18 @@ def default_scale(grade: object, school_year: str) -> str:
 def row_scales(pupils: pd.DataFrame) -> pd.Series:
     """:func:`pupil_scale` of every row, vectorised (None where the labels do not tell)."""
     cols = [c for c in RESULT_COLUMNS if c in pupils.columns]
-    old = pd.Series(False, index=pupils.index)
-    new = pd.Series(False, index=pupils.index)
-    for c in cols:
-        old |= pupils[c].isin(list(C.TT58_ONLY)).fillna(False).astype(bool)
-        new |= pupils[c].isin(list(C.TT22_ONLY)).fillna(False).astype(bool)
-    out = pd.Series(None, index=pupils.index, dtype=object)
+    n = len(pupils)
+    old = np.zeros(n, dtype=bool)
+    new = np.zeros(n, dtype=bool)
+    for c in cols:  # each distinct label looked up once (code -1, a blank, takes the last)
+        codes, uniques = pd.factorize(pupils[c].to_numpy(dtype=object))
+        old |= np.array([u in C.TT58_ONLY for u in uniques] + [False], dtype=bool)[codes]
+        new |= np.array([u in C.TT22_ONLY for u in uniques] + [False], dtype=bool)[codes]
+    out = np.full(n, np.nan, dtype=object)  # (NaN where the labels do not tell, as before)
     out[old & ~new] = "tt58"
     out[new & ~old] = "tt22"
     out[old & new] = "mixed"
-    return out
+    return pd.Series(out, index=pupils.index, dtype=object)
 
 
 def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
@@ -1367,20 +1369,26 @@ def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
     Đạt/Chưa đạt only on the new one); a pupil whose labels fit both (Tốt, Khá or none) takes
     the scale of most other pupils of the grade, else the one Circular 22 prescribes.
     """
-    own = row_scales(pupils)
+    own = row_scales(pupils).to_numpy()
     grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(pd.NA,
                                                                         index=pupils.index)
     out = own.copy()
-    untold = ~own.isin(["tt22", "tt58"])
+    t22, t58 = own == "tt22", own == "tt58"
+    untold = ~(t22 | t58)
     if untold.any():  # default_scale, vectorised: Circular 22 reached grade 6 + years since
         g = pd.to_numeric(grades[untold], errors="coerce")
         reached = 6 + C.start_year(school_year) - C.TT22_FIRST_YEAR
         out[untold] = np.where(g.isna() | (g <= reached), "tt22", "tt58")
-    unknown_all = own.isna()
-    for _, idx in pupils.groupby(grades, dropna=True).groups.items():
-        told = own[idx][own[idx].isin(["tt22", "tt58"])]
-        if len(told):
-            majority = told.value_counts().idxmax()
-            unknown = idx[unknown_all[idx].to_numpy()]
-            out[unknown] = majority
-    return out.astype("str")
+    unknown_all = pd.isna(own)
+    codes, uniques = pd.factorize(grades)  # (a missing grade: code -1, no group)
+    for k in range(len(uniques)):
+        in_grade = codes == k
+        n22, n58 = int((in_grade & t22).sum()), int((in_grade & t58).sum())
+        if not n22 + n58:
+            continue
+        if n22 != n58:
+            majority = "tt22" if n22 > n58 else "tt58"
+        else:  # a tie: the scale met first in the grade (as value_counts().idxmax())
+            majority = own[np.flatnonzero(in_grade & (t22 | t58))[0]]
+        out[in_grade & unknown_all] = majority
+    return pd.Series(out, index=pupils.index).astype("str")
