@@ -251,3 +251,14 @@ def test_problems_of_a_batch_are_those_of_each_folder_alone(
         with pytest.raises(ImportProblems) as exc:
             importer.read_years([folders], workers=workers)
         assert exc.value.problems == alone
+
+
+def test_init_imports_every_year_folder_in_one_batch(district: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    db = tmp_path / "init.duckdb"
+    assert cli.main(["init", "--raw", str(district / "locphat"), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert f"Đã nhập {Y0}:" in out and f"Đã nhập {Y1}:" in out
+    assert "Đã tạo cơ sở dữ liệu" in out
+    assert sorted(store.summary(db)["school_year"]) == [Y0, Y1]
+    assert set(store.history(db)["school_code"]) == {"LOCPHAT"}
