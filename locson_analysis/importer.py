@@ -117,10 +117,11 @@ def read_year(path: str | Path, school_year: str | None = None,
     :class:`ImportProblems` listing every problem of every file; otherwise returns canonical
     tables ready for ``store.write_year``.
     """
-    batch = V.SchemaBatch()
-    finish = _start_year(path, school_year, school_code, today, registry, batch)
-    batch.run()
-    return finish()
+    with R.no_cycle_collection():
+        batch = V.SchemaBatch()
+        finish = _start_year(path, school_year, school_code, today, registry, batch)
+        batch.run()
+        return finish()
 
 
 def _start_year(path: str | Path, school_year: str | None, school_code: str | None,
@@ -313,6 +314,11 @@ def _read_chunk(jobs: list[tuple]) -> list[tuple[str, object]]:
     validations run together (:class:`~locson_analysis.validate.SchemaBatch`); each result is
     ("ok", YearData) or ("problems", list of Problem) — returned rather than raised, so that
     they cross a process boundary intact."""
+    with R.no_cycle_collection():  # (many small objects, no cycles: see there)
+        return _read_chunk_now(jobs)
+
+
+def _read_chunk_now(jobs: list[tuple]) -> list[tuple[str, object]]:
     batch = V.SchemaBatch()
     started: list[tuple[str, object]] = []
     for job in jobs:

@@ -15,14 +15,16 @@ that is :mod:`locson_analysis.validate`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import io
 import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -853,8 +855,31 @@ def _column_label(i: int) -> str:
     return s
 
 
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused (memory is still freed by reference counting).
+
+    Reading a sheet makes a list per row and a tuple per column: hundreds of thousands of
+    objects, none in a reference cycle, which the collector would otherwise walk again and
+    again as they pile up — half the time of reading a 200,000-row CSV.  Nests; the previous
+    state is restored on exit.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def read_file(path: str | Path) -> FileRead:
     """Read every recognised table of one staff file (never raises for bad content)."""
+    with no_cycle_collection():
+        return _read_file(path)
+
+
+def _read_file(path: str | Path) -> FileRead:
     path = Path(path)
     name = path.name
     try:
