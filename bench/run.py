@@ -299,11 +299,15 @@ def task_generate_national(size: dict, root: str, slice_rows: int = 0) -> dict:
 
 def _import_batch(jobs: list[list[str]], db: str, workers: int | None) -> dict:
     """One ``locson import <folders…>`` call: ``importer.read_years`` over every folder (in
-    ``workers`` processes; None = one per core) then ``store.write_years`` in one transaction."""
+    ``workers`` processes; None = as ``locson import`` chooses, one per core not kept busy by
+    other programs, ``importer.default_workers``) then ``store.write_years`` in one
+    transaction."""
     from locson_analysis import importer, store
 
     Path(db).unlink(missing_ok=True)
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
+    workers = importer.default_workers() if workers is None else workers  # (as read_years)
     years = importer.read_years([j[0] for j in jobs], school_year=None,
                                 school_code=[j[1] for j in jobs], workers=workers)
     t1 = time.perf_counter()
@@ -313,7 +317,7 @@ def _import_batch(jobs: list[list[str]], db: str, workers: int | None) -> dict:
     return {"rows": rows, "seconds": t2 - t0, "read_seconds": t1 - t0,
             "write_seconds": t2 - t1, "files_done": len(years), "files_total": len(jobs),
             "rows_total": sum(int(j[3]) for j in jobs),
-            "workers": importer.default_workers() if workers is None else workers,
+            "workers": workers, "load_average_at_start": load,
             "rows_per_second": rows / (t2 - t0) if t2 > t0 else None}
 
 

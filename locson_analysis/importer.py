@@ -347,11 +347,23 @@ CHUNKS_PER_WORKER = 3
 
 
 def default_workers() -> int:
-    """Worker processes for reading folders: one per core available to this process."""
+    """Worker processes for reading folders: one per core available to this process that
+    other programs are not keeping busy (the 1-minute load average), at least one.
+
+    Reading in parallel costs more processor time in all (starting the workers, copying their
+    memory pages on write, sending the tables back); it pays only on cores that are free.  On
+    the shared 2-core development machine, with two cores' worth of other work running, two
+    workers were slower than one (bench/README.md).
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # (not on every platform)
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # (Windows has no load average)
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
 
 
 def _map_folders(jobs: list[tuple], workers: int) -> list[tuple[str, object]]:

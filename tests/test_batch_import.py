@@ -262,3 +262,16 @@ def test_init_imports_every_year_folder_in_one_batch(district: Path, tmp_path: P
     assert "Đã tạo cơ sở dữ liệu" in out
     assert sorted(store.summary(db)["school_year"]) == [Y0, Y1]
     assert set(store.history(db)["school_code"]) == {"LOCPHAT"}
+
+
+def test_workers_are_the_cores_other_programs_leave_free(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert importer.default_workers() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 0.1, 0.1))
+    assert importer.default_workers() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 0.1, 0.1))
+    assert importer.default_workers() == 1
