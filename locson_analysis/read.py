@@ -656,13 +656,22 @@ def _names(matches: dict[int, HeaderMatch]) -> set[str]:
 def _find_header(rows: list[list[object]]) -> tuple[str, int, bool, dict[int, HeaderMatch]] | None:
     """(kind, header row index, combined with the row below, matches) of the first table."""
     limit = min(len(rows), HEADER_SEARCH_ROWS)
+    seen: dict[tuple[str, int, bool], dict[int, HeaderMatch]] = {}
+
+    def match(kind: str, r: int, combine: bool) -> dict[int, HeaderMatch]:
+        """_match_row of a row (or a row and the one below), each worked out once."""
+        key = (kind, r, combine)
+        if key not in seen:
+            seen[key] = _match_row(kind, _header_texts(rows, r, combine))
+        return seen[key]
+
     for r in range(limit):
         for kind in ("interventions", "items", "pupils"):
-            single = _match_row(kind, _header_texts(rows, r, False))
+            single = match(kind, r, False)
             candidates = [(single, False)]
             if r + 1 < len(rows):
-                combined = _match_row(kind, _header_texts(rows, r, True))
-                below = _names(_match_row(kind, _header_texts(rows, r + 1, False)))
+                combined = match(kind, r, True)
+                below = _names(match(kind, r + 1, False))
                 if len(_names(combined)) > max(len(_names(single)), len(below)):
                     candidates.insert(0, (combined, True))
             for matches, comb in candidates:
