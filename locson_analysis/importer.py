@@ -429,8 +429,9 @@ def read_years(paths: Iterable[str | Path], school_year: str | None = None,
         if key in first_of:
             problems.append(Problem(
                 str(folder), f"năm học {year.school_year} của {S.school_name(key[0], registry)} "
-                             f"(mã {key[0]}) đã có ở thư mục «{first_of[key]}» trong cùng lần "
-                             "nhập này; mỗi năm học của một trường chỉ nhập một lần"))
+                             f"(mã {key[0]}) đã có ở «{first_of[key]}» trong cùng lần nhập "
+                             "này; mỗi năm học của một trường chỉ nhập một lần (các tệp của "
+                             "một năm học để chung một thư mục)"))
             continue
         first_of[key] = folder
         years.append(year)

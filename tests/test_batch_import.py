@@ -181,7 +181,7 @@ def test_the_same_school_year_twice_in_one_batch_is_a_problem(folders: Path) -> 
     with pytest.raises(ImportProblems) as exc:
         importer.read_years([folders / "locson", copy], workers=1)
     (p,) = exc.value.problems
-    assert p.file == str(copy) and "đã có ở thư mục" in p.message
+    assert p.file == str(copy) and f"đã có ở «{folders / 'locson' / Y1}»" in p.message
     with pytest.raises(LocsonError, match="hai lần"):
         store.write_years(folders / "x.duckdb", [year_data(Y1, [pupil("A1", 6)])] * 2)
 
