@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -377,8 +378,15 @@ def _map_folders(jobs: list[tuple], workers: int) -> list[tuple[str, object]]:
     bounds = [round(i * len(jobs) / n) for i in range(n + 1)]
     chunks = [jobs[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     V.warm_up()  # once here, not once per forked worker
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
-        return [r for part in pool.map(_read_chunk, chunks) for r in part]
+    # Objects that exist now go to the collector's permanent generation: a forked worker's
+    # collections then leave them alone instead of writing to (and so copying) every page.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers,
+                                 mp_context=mp.get_context(method)) as pool:
+            return [r for part in pool.map(_read_chunk, chunks) for r in part]
+    finally:
+        gc.unfreeze()
 
 
 def read_years(paths: Iterable[str | Path], school_year: str | None = None,
