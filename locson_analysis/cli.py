@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,8 +74,22 @@ def _print_year(year, ids: list[int], db: Path) -> None:  # noqa: ANN001 - a Yea
     print(f"  Mã lần nhập: {', '.join(map(str, ids))} (xem: locson history)")
 
 
-def _print_years(years: list, ids: list[list[int]], db: Path) -> None:
-    """Several school years: one line each (and its notes), then the totals."""
+_ROWS_READ = re.compile(r", \d+ dòng \((dòng|không có).*\)\.$")
+
+
+def _routine(note: str) -> bool:
+    """A note every import of a staff file repeats: a column not stored (personal data) or
+    not used, a sheet skipped, how many rows were read."""
+    from .read import PERSONAL_NOTE, UNUSED_NOTE
+
+    return note.startswith("Tệp «") and (
+        PERSONAL_NOTE in note or UNUSED_NOTE in note or "bỏ qua (không nhận ra" in note
+        or _ROWS_READ.search(note) is not None)
+
+
+def _print_years(years: list, ids: list[list[int]], db: Path, details: bool = False) -> None:
+    """Several school years: one line each with the notes that need reading, then the totals;
+    the routine notes of each file only with ``details``."""
     from .numbers import fmt_num
     from .schools import school_name
 
@@ -94,7 +109,12 @@ def _print_years(years: list, ids: list[list[int]], db: Path) -> None:
             + (f"; chưa có: {', '.join(missing)}" if missing else "")
         )
         for note in y.notes[1:]:  # (the first says how many files were read)
-            print(f"      Lưu ý: {note}")
+            if details or not _routine(note):
+                print(f"      Lưu ý: {note}")
+    hidden = sum(_routine(n) for y in years for n in y.notes[1:])
+    if hidden and not details:
+        print(f"  {fmt_num(hidden)} ghi chú thường lệ về từng tệp (cột không lưu hoặc không dùng, "
+              "số dòng đã đọc) không in ra; xem bằng --details.")
     print("  Xem từng lần nhập: locson history")
 
 
@@ -106,7 +126,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if len(years) == 1:
         _print_year(years[0], ids[0], args.db)
     else:
-        _print_years(years, ids, args.db)
+        _print_years(years, ids, args.db, details=args.details)
     checks = _refresh_checks(args.db)
     _print_crossyear(checks)
     return 0
@@ -384,6 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--replace",
         action="store_true",
         help="thay thế dữ liệu đã nhập của (các) năm học này (bản cũ vẫn được giữ)",
+    )
+    sp.add_argument(
+        "--details",
+        action="store_true",
+        help="khi nhập nhiều năm học: in cả các ghi chú thường lệ về từng tệp",
     )
     db_arg(sp)
     sp.set_defaults(func=cmd_import)

@@ -98,6 +98,8 @@ def test_batch_import_writes_every_year_as_its_own_import(district: Path, tmp_pa
     assert "Đã nhập 4 năm học của 2 trường" in out and "trong một lần ghi" in out
     assert f"{Y1}, Trường THCS Lộc Phát (mã LOCPHAT)" in out
     assert "Kiểm tra giữa các năm học" in out
+    assert "ghi chú thường lệ về từng tệp" in out and "--details" in out
+    assert "không lưu: Nghị định 13/2023" not in out  # the routine notes only with --details
     h = store.history(db)
     assert len(h) == 4 * 3  # pupils, school sheet, population per school year
     assert set(h["action"]) == {"import"} and h["active"].all()
@@ -200,7 +202,8 @@ def test_replace_rules_apply_per_school_year(folders: Path, tmp_path: Path,
     assert "năm học 2024-2025 của Trường THCS Lộc Sơn (mã LOCSON)" in err
     assert "--replace" in err and "Dữ liệu không bị thay đổi" in err
     assert _content(db) == before
-    assert cli.main(["import", str(folders), "--replace", "--db", str(db)]) == 0
+    assert cli.main(["import", str(folders), "--replace", "--details", "--db", str(db)]) == 0
+    assert "không lưu: Nghị định 13/2023" in capsys.readouterr().out  # every note, asked for
     h = store.history(db)
     replaced = h[h["action"] == "replace"]
     assert set(zip(replaced["school_code"], replaced["school_year"], strict=True)) == {
