@@ -368,8 +368,9 @@ def default_workers() -> int:
 
 
 def _map_folders(jobs: list[tuple], workers: int) -> list[tuple[str, object]]:
-    """:func:`_read_chunk` over ``jobs``, results in order; in ``workers`` processes, each
-    given contiguous chunks of folders, when that pays."""
+    """:func:`_read_chunk` over ``jobs``, results in order; when that pays, in ``workers``
+    processes: this one and ``workers - 1`` forked ones, sharing contiguous chunks of folders
+    (this process takes, from the end, every chunk no worker has started)."""
     method = "fork" if "fork" in mp.get_all_start_methods() else mp.get_start_method()
     if workers <= 1 or len(jobs) < PARALLEL_MIN_FOLDERS.get(method, 40):
         return _read_chunk(jobs)
@@ -382,9 +383,15 @@ def _map_folders(jobs: list[tuple], workers: int) -> list[tuple[str, object]]:
     # collections then leave them alone instead of writing to (and so copying) every page.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=workers,
+        with ProcessPoolExecutor(max_workers=workers - 1,
                                  mp_context=mp.get_context(method)) as pool:
-            return [r for part in pool.map(_read_chunk, chunks) for r in part]
+            futures = [pool.submit(_read_chunk, c) for c in chunks]
+            mine: dict[int, list[tuple[str, object]]] = {}
+            for k in range(len(chunks) - 1, -1, -1):
+                if futures[k].cancel():  # not started by a worker: read it here
+                    mine[k] = _read_chunk(chunks[k])
+            return [r for k, f in enumerate(futures)
+                    for r in (mine[k] if k in mine else f.result())]
     finally:
         gc.unfreeze()
 
