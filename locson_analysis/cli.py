@@ -43,11 +43,28 @@ def _print_table(df, columns: dict[str, str]) -> None:  # noqa: ANN001 - a DataF
     print(shown.to_string(index=False))
 
 
-def _refresh_checks(db: Path):  # noqa: ANN202 - a DataFrame
-    """Recompute the cross-year checks over every year in the database and store them."""
+def _refresh_checks(db: Path, schools: set[str] | None = None):  # noqa: ANN202 - a DataFrame
+    """Recompute the cross-year checks and store them; returns every school's findings.
+
+    With ``schools``, only those schools' checks are recomputed (over all their years) and the
+    other schools' stored findings are kept: the checks compare a school's years with each
+    other only, so importing one school into a province's database does not redo 150.
+    """
+    import pandas as pd
+
     from . import crossyear, store
 
-    checks = crossyear.check_all(store.load(db).pupils)
+    ds = store.load(db)
+    if schools is None:
+        checks = crossyear.check_all(ds.pupils)
+    else:
+        codes = ds.pupils["school_code"].astype(object)
+        fresh = crossyear.check_all(ds.pupils[codes.isin(schools).to_numpy()])
+        kept = ds.checks[~ds.checks["school_code"].isin(schools)][crossyear.COLUMNS]
+        checks = pd.concat([kept.astype(object), fresh.astype(object)], ignore_index=True) \
+            if len(kept) else fresh
+        checks = checks.sort_values(["school_code", "next_year", "check_name", "class_name",
+                                     "pupil_id"], ignore_index=True)
     store.replace_checks(db, checks)
     return checks
 
@@ -127,7 +144,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print_year(years[0], ids[0], args.db)
     else:
         _print_years(years, ids, args.db, details=args.details)
-    checks = _refresh_checks(args.db)
+    checks = _refresh_checks(args.db, schools={y.school_code for y in years})
     _print_crossyear(checks)
     return 0
 
@@ -184,7 +201,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         f"Đã khôi phục lần nhập số {args.import_id}: {FILE_KINDS[r['kind']]} năm học "
         f"{r['school_year']} (trường {r['school_code']})."
     )
-    _refresh_checks(args.db)
+    _refresh_checks(args.db, schools={r["school_code"]})
     return 0
 
 

@@ -278,3 +278,33 @@ def test_workers_are_the_cores_other_programs_leave_free(monkeypatch: pytest.Mon
     assert importer.default_workers() == 1
     monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 0.1, 0.1))
     assert importer.default_workers() == 1
+
+
+def test_checks_of_the_imported_schools_only_are_redone(tmp_path: Path) -> None:
+    """After an import the cross-year checks of its schools are recomputed and the others'
+    kept: the stored findings equal a full recomputation."""
+    from locson_analysis import crossyear
+
+    db = tmp_path / "pgd.duckdb"
+
+    def stored_equal_full() -> pd.DataFrame:
+        with duckdb.connect(str(db), read_only=True) as con:
+            stored = con.execute("SELECT * FROM crossyear_checks ORDER BY ALL").fetchall()
+        full = crossyear.check_all(store.load(db).pupils)
+        assert stored == sorted(map(tuple, full[crossyear.COLUMNS].astype(object).to_numpy()
+                                    .tolist()))
+        return full
+
+    years = []
+    for code in ("LOCPHAT", "LOCSON"):  # A1 promoted, then missing: one finding per school
+        years += [year_data(Y0, [pupil("A1", 6), pupil("A2", 6)], school_code=code),
+                  year_data(Y1, [pupil("A2", 7)], school_code=code)]
+    store.write_years(db, years)
+    cli._refresh_checks(db)
+    assert sorted(stored_equal_full()["school_code"]) == ["LOCPHAT", "LOCSON"]
+    # LOCSON's 2024-2025 list replaced: A1 is there now, A2 is missing
+    store.write_year(db, year_data(Y1, [pupil("A1", 7)], school_code="LOCSON"), replace=True)
+    cli._refresh_checks(db, schools={"LOCSON"})
+    full = stored_equal_full()
+    assert sorted(zip(full["school_code"], full["pupil_id"], strict=True)) == [
+        ("LOCPHAT", "A1"), ("LOCSON", "A2")]
