@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,31 +43,44 @@ def _print_table(df, columns: dict[str, str]) -> None:  # noqa: ANN001 - a DataF
     print(shown.to_string(index=False))
 
 
-def _refresh_checks(db: Path):  # noqa: ANN202 - a DataFrame
-    """Recompute the cross-year checks over every year in the database and store them."""
+def _refresh_checks(db: Path, schools: set[str] | None = None):  # noqa: ANN202 - a DataFrame
+    """Recompute the cross-year checks and store them; returns every school's findings.
+
+    With ``schools``, only those schools' checks are recomputed (over all their years) and the
+    other schools' stored findings are kept: the checks compare a school's years with each
+    other only, so importing one school into a province's database does not redo 150.
+    """
+    import pandas as pd
+
     from . import crossyear, store
 
-    checks = crossyear.check_all(store.load(db).pupils)
+    ds = store.load(db)
+    if schools is None:
+        checks = crossyear.check_all(ds.pupils)
+    else:
+        codes = ds.pupils["school_code"].astype(object)
+        fresh = crossyear.check_all(ds.pupils[codes.isin(schools).to_numpy()])
+        kept = ds.checks[~ds.checks["school_code"].isin(schools)][crossyear.COLUMNS]
+        checks = pd.concat([kept.astype(object), fresh.astype(object)], ignore_index=True) \
+            if len(kept) else fresh
+        checks = checks.sort_values(["school_code", "next_year", "check_name", "class_name",
+                                     "pupil_id"], ignore_index=True)
     store.replace_checks(db, checks)
     return checks
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from . import importer, store
-
-    year = importer.read_year(args.path, school_year=args.year, school_code=args.school)
-    ids = store.write_year(args.db, year, replace=args.replace)
-    pupils_total = len(year.pupils) if year.pupils is not None else 0
+def _print_year(year, ids: list[int], db: Path) -> None:  # noqa: ANN001 - a YearData
+    """What one school year's import wrote (the whole summary, as for one folder)."""
     from .schools import school_name
 
     print(
         f"Đã nhập năm học {year.school_year} của {school_name(year.school_code)} "
-        f"(mã {year.school_code}) vào {args.db}."
+        f"(mã {year.school_code}) vào {db}."
     )
     for f in year.files:
         print(f"  - {Path(f.path).name} [{f.sheet}]: {KIND_LABELS[f.kind]}, {f.rows} dòng")
     if year.pupils is not None:
-        print(f"  Học sinh: {pupils_total}")
+        print(f"  Học sinh: {len(year.pupils)}")
     missing = [FILE_KINDS[k] for k in ("pupils", "school", "population") if k not in year.kinds()]
     if missing:
         print(
@@ -75,7 +89,62 @@ def cmd_import(args: argparse.Namespace) -> int:
     for note in year.notes:
         print(f"  Lưu ý: {note}")
     print(f"  Mã lần nhập: {', '.join(map(str, ids))} (xem: locson history)")
-    checks = _refresh_checks(args.db)
+
+
+_ROWS_READ = re.compile(r", \d+ dòng \((dòng|không có).*\)\.$")
+
+
+def _routine(note: str) -> bool:
+    """A note every import of a staff file repeats: a column not stored (personal data) or
+    not used, a sheet skipped, how many rows were read."""
+    from .read import PERSONAL_NOTE, UNUSED_NOTE
+
+    return note.startswith("Tệp «") and (
+        PERSONAL_NOTE in note or UNUSED_NOTE in note or "bỏ qua (không nhận ra" in note
+        or _ROWS_READ.search(note) is not None)
+
+
+def _print_years(years: list, ids: list[list[int]], db: Path, details: bool = False) -> None:
+    """Several school years: one line each with the notes that need reading, then the totals;
+    the routine notes of each file only with ``details``."""
+    from .numbers import fmt_num
+    from .schools import school_name
+
+    schools = {y.school_code for y in years}
+    pupils = sum(len(y.pupils) for y in years if y.pupils is not None)
+    print(
+        f"Đã nhập {fmt_num(len(years))} năm học của {fmt_num(len(schools))} trường "
+        f"({fmt_num(pupils)} dòng học sinh) vào {db}, trong một lần ghi."
+    )
+    for y, own in zip(years, ids, strict=True):
+        n = len(y.pupils) if y.pupils is not None else 0
+        missing = [FILE_KINDS[k] for k in ("pupils", "school", "population")
+                   if k not in y.kinds()]
+        print(
+            f"  - {y.school_year}, {school_name(y.school_code)} (mã {y.school_code}): "
+            f"{fmt_num(n)} học sinh, {len(y.files)} bảng; mã lần nhập {', '.join(map(str, own))}"
+            + (f"; chưa có: {', '.join(missing)}" if missing else "")
+        )
+        for note in y.notes[1:]:  # (the first says how many files were read)
+            if details or not _routine(note):
+                print(f"      Lưu ý: {note}")
+    hidden = sum(_routine(n) for y in years for n in y.notes[1:])
+    if hidden and not details:
+        print(f"  {fmt_num(hidden)} ghi chú thường lệ về từng tệp (cột không lưu hoặc không dùng, "
+              "số dòng đã đọc) không in ra; xem bằng --details.")
+    print("  Xem từng lần nhập: locson history")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from . import importer, store
+
+    years = importer.read_years(args.paths, school_year=args.year, school_code=args.school)
+    ids = store.write_years(args.db, years, replace=args.replace)
+    if len(years) == 1:
+        _print_year(years[0], ids[0], args.db)
+    else:
+        _print_years(years, ids, args.db, details=args.details)
+    checks = _refresh_checks(args.db, schools={y.school_code for y in years})
     _print_crossyear(checks)
     return 0
 
@@ -132,7 +201,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         f"Đã khôi phục lần nhập số {args.import_id}: {FILE_KINDS[r['kind']]} năm học "
         f"{r['school_year']} (trường {r['school_code']})."
     )
-    _refresh_checks(args.db)
+    _refresh_checks(args.db, schools={r["school_code"]})
     return 0
 
 
@@ -207,9 +276,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         )
         sample.write_sample(source)
         folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
-    years = [importer.read_year(d, school_code=args.school) for d in folders]
+    years = importer.read_years(folders, school_code=args.school)
+    store.write_years(args.db, years)
     for y in years:
-        store.write_year(args.db, y)
         n = len(y.pupils) if y.pupils is not None else 0
         print(f"  Đã nhập {y.school_year}: {n} học sinh, {len(y.files)} tệp")
     _refresh_checks(args.db)
@@ -320,17 +389,27 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"mã trường (mặc định {DEFAULT_SCHOOL}, hoặc trường duy nhất trong cơ sở dữ liệu)",
         )
 
-    sp = sub.add_parser("import", help="nhập dữ liệu một năm học (một tệp hoặc thư mục năm học)")
+    sp = sub.add_parser(
+        "import",
+        help="nhập dữ liệu một hay nhiều năm học (tệp, thư mục năm học, thư mục của trường)",
+        description="Nhập một hay nhiều năm học trong một lần ghi: hoặc tất cả, hoặc không gì "
+        "cả (một tệp lỗi ở bất kỳ đâu thì mọi lỗi của mọi thư mục được liệt kê và cơ sở dữ liệu "
+        "không bị thay đổi). Mỗi năm học vẫn có lần nhập riêng (locson history, locson restore).",
+    )
     sp.add_argument(
-        "path",
+        "paths",
         type=Path,
+        nargs="+",
         metavar="ĐƯỜNG_DẪN",
-        help="tệp Excel/CSV hoặc thư mục năm học, ví dụ data/raw/2024-2025",
+        help="tệp Excel/CSV hoặc thư mục năm học (ví dụ data/raw/2024-2025); một thư mục có các "
+        "thư mục con theo năm học (thư mục của một trường) là mọi năm học trong đó; một thư mục "
+        "gồm các thư mục trường như vậy là mọi năm học của mọi trường",
     )
     sp.add_argument(
         "--year",
         metavar="NĂM_HỌC",
-        help="năm học, ví dụ 2024-2025 (mặc định: lấy từ tên thư mục/tệp)",
+        help="năm học, ví dụ 2024-2025 (mặc định: lấy từ tên thư mục/tệp; áp dụng cho mọi "
+        "đường dẫn)",
     )
     sp.add_argument(
         "--school",
@@ -341,7 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--replace",
         action="store_true",
-        help="thay thế dữ liệu đã nhập của năm học này (bản cũ vẫn được giữ)",
+        help="thay thế dữ liệu đã nhập của (các) năm học này (bản cũ vẫn được giữ)",
+    )
+    sp.add_argument(
+        "--details",
+        action="store_true",
+        help="khi nhập nhiều năm học: in cả các ghi chú thường lệ về từng tệp",
     )
     db_arg(sp)
     sp.set_defaults(func=cmd_import)

@@ -8,7 +8,13 @@ in one transaction (``store.write_year``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import gc
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -112,9 +118,22 @@ def read_year(path: str | Path, school_year: str | None = None,
     :class:`ImportProblems` listing every problem of every file; otherwise returns canonical
     tables ready for ``store.write_year``.
     """
+    with R.no_cycle_collection():
+        batch = V.SchemaBatch()
+        finish = _start_year(path, school_year, school_code, today, registry, batch)
+        batch.run()
+        return finish()
+
+
+def _start_year(path: str | Path, school_year: str | None, school_code: str | None,
+                today: date | None, registry: dict[str, S.School] | None,
+                batch: V.SchemaBatch) -> Callable[[], YearData]:
+    """:func:`read_year` up to its schema validations, which are added to ``batch`` (the
+    caller runs it); returns the function that finishes the year once the batch has run.
+    Raises :class:`ImportProblems` for what stops a year before its tables are read."""
     path = Path(path)
     today = today or date.today()
-    problems: list[Problem] = []
+    problems: list = []  # Problem, or a list of them (see finish)
     notes: list[str] = []
     if not path.exists():
         raise ImportProblems([Problem(path.name or str(path),
@@ -193,7 +212,7 @@ def read_year(path: str | Path, school_year: str | None = None,
         problems += miss
         pupils = _complete(_concat([t.frame for t in tables]), C.PUPIL_COLUMNS)
         pupils["result_scale"] = R.result_scales(pupils, school_year)
-        problems += V.schema_problems(V.PupilSchema, pupils, headers, bad, absent)
+        problems.append(batch.add(V.PupilSchema, pupils, headers, bad, absent))
         problems += V.check_pupils(pupils, school_year, today, headers)
         year.pupils = pupils
         _, year_end = V.school_year_bounds(school_year)
@@ -204,7 +223,7 @@ def read_year(path: str | Path, school_year: str | None = None,
                          "sách cuối năm.")
     if by_kind["items"]:
         items = _concat([t.frame for t in by_kind["items"]])
-        problems += V.schema_problems(V.ItemSchema, items, headers, bad)
+        problems.append(batch.add(V.ItemSchema, items, headers, bad))
         for kind in ("school", "population"):
             part = items[items["kind"] == kind]
             if len(part):
@@ -216,21 +235,26 @@ def read_year(path: str | Path, school_year: str | None = None,
             [(t.file, t.sheet, set(t.frame.columns)) for t in tables], C.INTERVENTION_COLUMNS)
         problems += miss
         log = _complete(_concat([t.frame for t in tables]), C.INTERVENTION_COLUMNS)
-        problems += V.schema_problems(V.InterventionSchema, log, headers, bad, absent)
+        problems.append(batch.add(V.InterventionSchema, log, headers, bad, absent))
         ids = set(year.pupils["pupil_id"].dropna()) if year.pupils is not None else None
         problems += V.check_interventions(log, school_year, today, headers, ids)
         year.interventions = log
 
-    if problems:
-        raise ImportProblems(_ordered(problems))
-    if not year.kinds():
-        raise ImportProblems([Problem(path.name, "không có bảng dữ liệu nào để nhập")])
-    year.pupils = _final(year.pupils, PUPIL_FRAME_COLUMNS)
-    year.school = _final(year.school, ITEM_FRAME_COLUMNS)
-    year.population = _final(year.population, ITEM_FRAME_COLUMNS)
-    year.interventions = _final(year.interventions, INTERVENTION_FRAME_COLUMNS)
-    year.notes = [f"Năm học {school_year}: đọc {len(reads)} tệp."] + notes
-    return year
+    def finish() -> YearData:
+        # (a list in ``problems`` is a batch's slot: the schema problems, in their place)
+        found = [q for p in problems for q in (p if isinstance(p, list) else [p])]
+        if found:
+            raise ImportProblems(_ordered(found))
+        if not year.kinds():
+            raise ImportProblems([Problem(path.name, "không có bảng dữ liệu nào để nhập")])
+        year.pupils = _final(year.pupils, PUPIL_FRAME_COLUMNS)
+        year.school = _final(year.school, ITEM_FRAME_COLUMNS)
+        year.population = _final(year.population, ITEM_FRAME_COLUMNS)
+        year.interventions = _final(year.interventions, INTERVENTION_FRAME_COLUMNS)
+        year.notes = [f"Năm học {school_year}: đọc {len(reads)} tệp."] + notes
+        return year
+
+    return finish
 
 
 def _final(df: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame | None:
@@ -243,3 +267,189 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
     """File, sheet, row order, as a person works through them; duplicates dropped."""
     unique = list(dict.fromkeys(problems))
     return sorted(unique, key=lambda p: (p.file, p.sheet or "", p.row or 0))
+
+
+# --- Several folders at once ---------------------------------------------------------------------
+
+
+def _has_input_files(path: Path) -> bool:
+    return any(p.is_file() and not p.name.startswith(("~$", "."))
+               and p.suffix.lower() in (*R.READABLE_SUFFIXES, ".xls") for p in path.iterdir())
+
+
+def _year_subfolders(path: Path) -> list[Path]:
+    return sorted(d for d in path.iterdir() if d.is_dir() and C.parse_school_year(d.name))
+
+
+def find_year_folders(path: str | Path) -> list[Path]:
+    """What one path given to ``locson import`` stands for, as school-year folders (or files).
+
+    A file, a folder named by a school year (``2024-2025``) or a folder holding staff files is
+    itself one school year.  Otherwise a folder whose subfolders are named by school years (a
+    school's folder, as ``data/raw`` for ``locson init``) stands for those subfolders, and a
+    folder whose subfolders are such school folders (the PGD's folder of schools) for all of
+    their school-year folders, school by school.  Anything else is returned as is, for
+    :func:`read_year` to explain.
+    """
+    path = Path(path)
+    if not path.is_dir() or C.parse_school_year(path.name) or _has_input_files(path):
+        return [path]
+    years = _year_subfolders(path)
+    if years:
+        return years
+    nested = [y for d in sorted(p for p in path.iterdir() if p.is_dir())
+              for y in _year_subfolders(d)]
+    return nested or [path]
+
+
+def _label(folder: Path, problem: Problem) -> Problem:
+    """The problem with its file named by its path, so that folders of a batch are told apart."""
+    base = folder if folder.is_dir() else folder.parent
+    if problem.file in (folder.name, str(folder)):
+        return dataclasses.replace(problem, file=str(folder))
+    return dataclasses.replace(problem, file=str(base / problem.file))
+
+
+def _read_chunk(jobs: list[tuple]) -> list[tuple[str, object]]:
+    """``read_year`` for each job (folder, year, school, today, registry), their schema
+    validations run together (:class:`~locson_analysis.validate.SchemaBatch`); each result is
+    ("ok", YearData) or ("problems", list of Problem) — returned rather than raised, so that
+    they cross a process boundary intact."""
+    with R.no_cycle_collection():  # (many small objects, no cycles: see there)
+        return _read_chunk_now(jobs)
+
+
+def _read_chunk_now(jobs: list[tuple]) -> list[tuple[str, object]]:
+    batch = V.SchemaBatch()
+    started: list[tuple[str, object]] = []
+    for job in jobs:
+        try:
+            started.append(("ok", _start_year(*job, batch)))
+        except ImportProblems as exc:
+            started.append(("problems", exc.problems))
+    batch.run()
+    out: list[tuple[str, object]] = []
+    for status, value in started:
+        if status == "ok":
+            try:
+                value = value()
+            except ImportProblems as exc:
+                status, value = "problems", exc.problems
+        out.append((status, value))
+    return out
+
+
+#: Read folders in parallel only from this many folders on (below it, starting the worker
+#: processes costs more than it saves); with the "spawn" start method (Windows, macOS) every
+#: worker imports pandas and pandera again, so many more folders are needed.
+PARALLEL_MIN_FOLDERS = {"fork": 4, "spawn": 40, "forkserver": 40}
+#: Chunks of folders per worker process (a few, so that a slow chunk does not hold up the end).
+CHUNKS_PER_WORKER = 3
+
+
+def default_workers() -> int:
+    """Worker processes for reading folders: one per core available to this process that
+    other programs are not keeping busy (the 1-minute load average), at least one.
+
+    Reading in parallel costs more processor time in all (starting the workers, copying their
+    memory pages on write, sending the tables back); it pays only on cores that are free.  On
+    the shared 2-core development machine, with two cores' worth of other work running, two
+    workers were slower than one (bench/README.md).
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # (not on every platform)
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # (Windows has no load average)
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
+
+
+def _map_folders(jobs: list[tuple], workers: int) -> list[tuple[str, object]]:
+    """:func:`_read_chunk` over ``jobs``, results in order; when that pays, in ``workers``
+    processes: this one and ``workers - 1`` forked ones, sharing contiguous chunks of folders
+    (this process takes, from the end, every chunk no worker has started)."""
+    method = "fork" if "fork" in mp.get_all_start_methods() else mp.get_start_method()
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_FOLDERS.get(method, 40):
+        return _read_chunk(jobs)
+    workers = min(workers, len(jobs))
+    n = min(len(jobs), workers * CHUNKS_PER_WORKER)
+    bounds = [round(i * len(jobs) / n) for i in range(n + 1)]
+    chunks = [jobs[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    V.warm_up()  # once here, not once per forked worker
+    # Objects that exist now go to the collector's permanent generation: a forked worker's
+    # collections then leave them alone instead of writing to (and so copying) every page.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers - 1,
+                                 mp_context=mp.get_context(method)) as pool:
+            futures = [pool.submit(_read_chunk, c) for c in chunks]
+            mine: dict[int, list[tuple[str, object]]] = {}
+            for k in range(len(chunks) - 1, -1, -1):
+                if futures[k].cancel():  # not started by a worker: read it here
+                    mine[k] = _read_chunk(chunks[k])
+            return [r for k, f in enumerate(futures)
+                    for r in (mine[k] if k in mine else f.result())]
+    finally:
+        gc.unfreeze()
+
+
+def read_years(paths: Iterable[str | Path], school_year: str | None = None,
+               school_code: str | Sequence[str | None] | None = None, today: date | None = None,
+               registry: dict[str, S.School] | None = None,
+               workers: int | None = None) -> list[YearData]:
+    """Read and validate several school years — one per school-year folder or file — for one
+    import: the paths given to ``locson import``, each expanded by :func:`find_year_folders`.
+
+    Returns the years in the order of the paths (a folder's school years in name order), or
+    raises :class:`ImportProblems` listing every problem of every folder at once (files named
+    by their path), including the same school year of the same school found twice.  With
+    several folders they are read in ``workers`` processes (default: one per core,
+    :func:`default_workers`); the result is the same as reading them one by one.
+    ``school_year`` and ``school_code`` apply to every folder, as for :func:`read_year`;
+    ``school_code`` may also be a list, one code (or None) per path.
+    """
+    paths = list(paths)
+    codes = [school_code] * len(paths) if school_code is None or isinstance(school_code, str) \
+        else list(school_code)
+    if len(codes) != len(paths):
+        raise ValueError("school_code: one code per path")
+    folders: list[Path] = []
+    code_of: list[str | None] = []
+    for p, code in zip(paths, codes, strict=True):
+        for f in find_year_folders(p):
+            if f not in folders:
+                folders.append(f)
+                code_of.append(code)
+    if not folders:
+        raise ImportProblems([Problem("?", "không có tệp hoặc thư mục nào để nhập")])
+    today = today or date.today()
+    registry = registry if registry is not None else S.load_registry()
+    if len(folders) == 1:
+        return [read_year(folders[0], school_year, code_of[0], today, registry)]
+    results = _map_folders([(f, school_year, c, today, registry)
+                            for f, c in zip(folders, code_of, strict=True)],
+                           default_workers() if workers is None else workers)
+    problems: list[Problem] = []
+    years: list[YearData] = []
+    first_of: dict[tuple[str, str], Path] = {}
+    for folder, (status, value) in zip(folders, results, strict=True):
+        if status == "problems":
+            problems += [_label(folder, p) for p in value]
+            continue
+        year: YearData = value
+        key = (year.school_code, year.school_year)
+        if key in first_of:
+            problems.append(Problem(
+                str(folder), f"năm học {year.school_year} của {S.school_name(key[0], registry)} "
+                             f"(mã {key[0]}) đã có ở «{first_of[key]}» trong cùng lần nhập "
+                             "này; mỗi năm học của một trường chỉ nhập một lần (các tệp của "
+                             "một năm học để chung một thư mục)"))
+            continue
+        first_of[key] = folder
+        years.append(year)
+    if problems:
+        raise ImportProblems(problems)
+    return years

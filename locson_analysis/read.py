@@ -15,14 +15,16 @@ that is :mod:`locson_analysis.validate`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import io
 import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -654,13 +656,22 @@ def _names(matches: dict[int, HeaderMatch]) -> set[str]:
 def _find_header(rows: list[list[object]]) -> tuple[str, int, bool, dict[int, HeaderMatch]] | None:
     """(kind, header row index, combined with the row below, matches) of the first table."""
     limit = min(len(rows), HEADER_SEARCH_ROWS)
+    seen: dict[tuple[str, int, bool], dict[int, HeaderMatch]] = {}
+
+    def match(kind: str, r: int, combine: bool) -> dict[int, HeaderMatch]:
+        """_match_row of a row (or a row and the one below), each worked out once."""
+        key = (kind, r, combine)
+        if key not in seen:
+            seen[key] = _match_row(kind, _header_texts(rows, r, combine))
+        return seen[key]
+
     for r in range(limit):
         for kind in ("interventions", "items", "pupils"):
-            single = _match_row(kind, _header_texts(rows, r, False))
+            single = match(kind, r, False)
             candidates = [(single, False)]
             if r + 1 < len(rows):
-                combined = _match_row(kind, _header_texts(rows, r, True))
-                below = _names(_match_row(kind, _header_texts(rows, r + 1, False)))
+                combined = match(kind, r, True)
+                below = _names(match(kind, r + 1, False))
                 if len(_names(combined)) > max(len(_names(single)), len(below)):
                     candidates.insert(0, (combined, True))
             for matches, comb in candidates:
@@ -853,8 +864,31 @@ def _column_label(i: int) -> str:
     return s
 
 
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused (memory is still freed by reference counting).
+
+    Reading a sheet makes a list per row and a tuple per column: hundreds of thousands of
+    objects, none in a reference cycle, which the collector would otherwise walk again and
+    again as they pile up — half the time of reading a 200,000-row CSV.  Nests; the previous
+    state is restored on exit.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def read_file(path: str | Path) -> FileRead:
     """Read every recognised table of one staff file (never raises for bad content)."""
+    with no_cycle_collection():
+        return _read_file(path)
+
+
+def _read_file(path: str | Path) -> FileRead:
     path = Path(path)
     name = path.name
     try:
@@ -1348,16 +1382,18 @@ def default_scale(grade: object, school_year: str) -> str:
 def row_scales(pupils: pd.DataFrame) -> pd.Series:
     """:func:`pupil_scale` of every row, vectorised (None where the labels do not tell)."""
     cols = [c for c in RESULT_COLUMNS if c in pupils.columns]
-    old = pd.Series(False, index=pupils.index)
-    new = pd.Series(False, index=pupils.index)
-    for c in cols:
-        old |= pupils[c].isin(list(C.TT58_ONLY)).fillna(False).astype(bool)
-        new |= pupils[c].isin(list(C.TT22_ONLY)).fillna(False).astype(bool)
-    out = pd.Series(None, index=pupils.index, dtype=object)
+    n = len(pupils)
+    old = np.zeros(n, dtype=bool)
+    new = np.zeros(n, dtype=bool)
+    for c in cols:  # each distinct label looked up once (code -1, a blank, takes the last)
+        codes, uniques = pd.factorize(pupils[c].to_numpy(dtype=object))
+        old |= np.array([u in C.TT58_ONLY for u in uniques] + [False], dtype=bool)[codes]
+        new |= np.array([u in C.TT22_ONLY for u in uniques] + [False], dtype=bool)[codes]
+    out = np.full(n, np.nan, dtype=object)  # (NaN where the labels do not tell, as before)
     out[old & ~new] = "tt58"
     out[new & ~old] = "tt22"
     out[old & new] = "mixed"
-    return out
+    return pd.Series(out, index=pupils.index, dtype=object)
 
 
 def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
@@ -1367,20 +1403,26 @@ def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
     Đạt/Chưa đạt only on the new one); a pupil whose labels fit both (Tốt, Khá or none) takes
     the scale of most other pupils of the grade, else the one Circular 22 prescribes.
     """
-    own = row_scales(pupils)
+    own = row_scales(pupils).to_numpy()
     grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(pd.NA,
                                                                         index=pupils.index)
     out = own.copy()
-    untold = ~own.isin(["tt22", "tt58"])
+    t22, t58 = own == "tt22", own == "tt58"
+    untold = ~(t22 | t58)
     if untold.any():  # default_scale, vectorised: Circular 22 reached grade 6 + years since
         g = pd.to_numeric(grades[untold], errors="coerce")
         reached = 6 + C.start_year(school_year) - C.TT22_FIRST_YEAR
         out[untold] = np.where(g.isna() | (g <= reached), "tt22", "tt58")
-    unknown_all = own.isna()
-    for _, idx in pupils.groupby(grades, dropna=True).groups.items():
-        told = own[idx][own[idx].isin(["tt22", "tt58"])]
-        if len(told):
-            majority = told.value_counts().idxmax()
-            unknown = idx[unknown_all[idx].to_numpy()]
-            out[unknown] = majority
-    return out.astype("str")
+    unknown_all = pd.isna(own)
+    codes, uniques = pd.factorize(grades)  # (a missing grade: code -1, no group)
+    for k in range(len(uniques)):
+        in_grade = codes == k
+        n22, n58 = int((in_grade & t22).sum()), int((in_grade & t58).sum())
+        if not n22 + n58:
+            continue
+        if n22 != n58:
+            majority = "tt22" if n22 > n58 else "tt58"
+        else:  # a tie: the scale met first in the grade (as value_counts().idxmax())
+            majority = own[np.flatnonzero(in_grade & (t22 | t58))[0]]
+        out[in_grade & unknown_all] = majority
+    return pd.Series(out, index=pupils.index).astype("str")

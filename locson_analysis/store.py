@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from .contract import PUPIL_COLUMNS
@@ -53,6 +54,9 @@ COLUMNS_OF_KIND = {"pupils": PUPIL_TABLE_COLUMNS, "school": ITEM_COLUMNS,
 VIEW_OF_KIND = {"pupils": "pupils", "school": "school_facts", "population": "population",
                 "interventions": "interventions"}
 SCHEMA_VERSION = 1
+#: The columns of ``imports``, in table order.
+IMPORT_COLUMNS = ["import_id", "school_code", "school_year", "kind", "imported_at", "files",
+                  "sha256", "rows", "replaced_import_id", "action", "notes"]
 
 
 def _ddl(table: str, cols: list[tuple[str, str]]) -> str:
@@ -136,19 +140,6 @@ def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
-def _frame_for(kind: str, df: pd.DataFrame, import_id: int, school_code: str,
-               school_year: str) -> pd.DataFrame:
-    cols = [n for n, _ in COLUMNS_OF_KIND[kind]]
-    out = df.copy()
-    out["import_id"] = import_id
-    out["school_code"] = school_code
-    out["school_year"] = school_year
-    for c in cols:
-        if c not in out.columns:
-            out[c] = None
-    return out[cols]
-
-
 def existing_kinds(con: duckdb.DuckDBPyConnection, school_code: str, school_year: str) -> list[str]:
     rows = con.execute(
         "SELECT kind FROM active_imports WHERE school_code = ? AND school_year = ?",
@@ -156,60 +147,160 @@ def existing_kinds(con: duckdb.DuckDBPyConnection, school_code: str, school_year
     return [r[0] for r in rows]
 
 
-def write_year(db: str | Path, year: YearData, replace: bool = False) -> list[int]:
-    """Write one school year in a single transaction; returns the new import ids.
+def _active_of(con: duckdb.DuckDBPyConnection,
+               years: list[YearData]) -> dict[tuple[str, str, str], int]:
+    """(school, year, kind) → active import id, for the years being written (one query)."""
+    keys = pd.DataFrame({"school_code": [y.school_code for y in years],
+                         "school_year": [y.school_year for y in years]})
+    con.register("incoming_keys", keys)
+    try:
+        rows = con.execute(
+            "SELECT a.school_code, a.school_year, a.kind, a.import_id FROM active_imports a "
+            "JOIN (SELECT DISTINCT * FROM incoming_keys) k USING (school_code, school_year)"
+        ).fetchall()
+    finally:
+        con.unregister("incoming_keys")
+    return {(code, year, kind): import_id for code, year, kind, import_id in rows}
 
-    A kind of file (pupil list, school sheet, population) already present for the year needs
-    ``replace=True``; the replaced version is kept and can be restored.  On any error nothing is
-    written.
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, kind: str,
+                 parts: list[tuple[int, YearData, pd.DataFrame]]) -> None:
+    """Insert the rows of one kind of table for every (import id, year, frame) in ``parts``.
+
+    Frames with the same columns and dtypes (as the importer makes them) go in one INSERT, the
+    import id, school and year added as columns; otherwise one INSERT per frame, with those
+    three as parameters.  The caller's frames are not copied or changed.
     """
-    kinds = year.kinds()
-    if not kinds:
-        raise LocsonError("Không có bảng dữ liệu nào để nhập.")
-    with connect(db) as con:
-        present = [k for k in kinds if k in existing_kinds(con, year.school_code, year.school_year)]
-        if present and not replace:
-            from .contract import FILE_KINDS
+    names = [n for n, _ in COLUMNS_OF_KIND[kind]]
+    first = parts[0][2]
+    same = all(list(df.columns) == list(first.columns) and df.dtypes.equals(first.dtypes)
+               for _, _, df in parts[1:])
+    if same and len(parts) > 1:
+        lengths = [len(df) for _, _, df in parts]
+        incoming = pd.concat([df for _, _, df in parts], ignore_index=True)
+        incoming = incoming.assign(
+            import_id=np.repeat([i for i, _, _ in parts], lengths),
+            school_code=np.repeat(np.array([y.school_code for _, y, _ in parts], dtype=object),
+                                  lengths),
+            school_year=np.repeat(np.array([y.school_year for _, y, _ in parts], dtype=object),
+                                  lengths))
+        batches = [(incoming, [])]
+        fixed: set[str] = set()
+    else:
+        batches = [(df, [i, y.school_code, y.school_year]) for i, y, df in parts]
+        fixed = {"import_id", "school_code", "school_year"}
+    for incoming, params in batches:
+        select = ", ".join("?" if n in fixed else (n if n in incoming.columns else "NULL")
+                           for n in names)
+        con.register("incoming", incoming)
+        try:
+            con.execute(f"INSERT INTO {TABLE_OF_KIND[kind]} ({', '.join(names)}) "
+                        f"SELECT {select} FROM incoming", params)
+        finally:
+            con.unregister("incoming")
 
-            what = ", ".join(FILE_KINDS[k] for k in present)
+
+def write_years(db: str | Path, years: list[YearData], replace: bool = False) -> list[list[int]]:
+    """Write several school years (of one or many schools) in a single transaction: all of
+    them or nothing.  Returns, per year and in the same order, its new import ids (one per kind
+    of table, each year keeping its own import record, history and restore).
+
+    A kind of file (pupil list, school sheet, population) already present for a year needs
+    ``replace=True``; the replaced version is kept and can be restored.  Without it, every year
+    that would be replaced is named in one :class:`YearExists` and nothing is written.  The
+    same school and year twice in one call is an error.  On any error nothing is written.
+    """
+    from .contract import FILE_KINDS
+    from .schools import school_name
+
+    if not years:
+        raise LocsonError("Không có năm học nào để nhập.")
+    for y in years:
+        if not y.kinds():
+            raise LocsonError(f"Không có bảng dữ liệu nào để nhập (năm học {y.school_year}, "
+                              f"trường {y.school_code}).")
+    seen: set[tuple[str, str]] = set()
+    for y in years:
+        key = (y.school_code, y.school_year)
+        if key in seen:
+            raise LocsonError(f"Năm học {y.school_year} của trường {y.school_code} có hai lần "
+                              "trong cùng một lần nhập; mỗi năm học của một trường chỉ nhập một "
+                              "lần. Dữ liệu không bị thay đổi.")
+        seen.add(key)
+    with connect(db) as con:
+        active = _active_of(con, years)
+        clashes = [(y, [k for k in y.kinds() if (y.school_code, y.school_year, k) in active])
+                   for y in years]
+        clashes = [(y, ks) for y, ks in clashes if ks]
+        if clashes and not replace:
+            if len(years) == 1:
+                (y, ks), = clashes
+                raise YearExists(
+                    f"Năm học {y.school_year} đã có {', '.join(FILE_KINDS[k] for k in ks)} trong "
+                    f"cơ sở dữ liệu. Để thay thế, chạy lại với --replace (bản cũ vẫn được giữ và "
+                    f"có thể khôi phục bằng locson restore).")
+            listing = "\n".join(
+                f"  - năm học {y.school_year} của {school_name(y.school_code)} "
+                f"(mã {y.school_code}): {', '.join(FILE_KINDS[k] for k in ks)}"
+                for y, ks in clashes)
             raise YearExists(
-                f"Năm học {year.school_year} đã có {what} trong cơ sở dữ liệu. Để thay thế, chạy "
-                f"lại với --replace (bản cũ vẫn được giữ và có thể khôi phục bằng locson restore)."
-            )
-        ids: list[int] = []
+                f"Cơ sở dữ liệu đã có dữ liệu của {len(clashes)} năm học trong lần nhập này:\n"
+                f"{listing}\nĐể thay thế, chạy lại với --replace (bản cũ vẫn được giữ và có thể "
+                f"khôi phục bằng locson restore). Dữ liệu không bị thay đổi.")
         con.execute("BEGIN TRANSACTION")
         try:
             now = datetime.now().replace(microsecond=0)
-            for kind in kinds:
-                df: pd.DataFrame = getattr(year, kind)
-                files = [f for f in year.files if f.kind == kind]
-                new_id = con.execute(
-                    "SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()[0]
-                old = con.execute(
-                    "SELECT import_id FROM active_imports WHERE school_code=? AND school_year=? "
-                    "AND kind=?", [year.school_code, year.school_year, kind]).fetchone()
-                con.execute(
-                    "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [new_id, year.school_code, year.school_year, kind, now,
-                     json.dumps([Path(f.path).name for f in files], ensure_ascii=False),
-                     ",".join(f.sha256 for f in files), len(df),
-                     old[0] if old else None, "replace" if old else "import",
-                     "\n".join(year.notes)])
-                frame = _frame_for(kind, df, new_id, year.school_code, year.school_year)
-                con.register("incoming", frame)
-                cols = ", ".join(n for n, _ in COLUMNS_OF_KIND[kind])
-                con.execute(
-                    f"INSERT INTO {TABLE_OF_KIND[kind]} ({cols}) SELECT {cols} FROM incoming")
-                con.unregister("incoming")
-                con.execute(
-                    "INSERT OR REPLACE INTO active_imports VALUES (?, ?, ?, ?)",
-                    [year.school_code, year.school_year, kind, new_id])
-                ids.append(new_id)
+            next_id = con.execute(  # (fetchall: no unfinished result before register)
+                "SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+            ids: list[list[int]] = []
+            records: list[list] = []
+            rows_of: dict[str, list[tuple[int, YearData, pd.DataFrame]]] = {k: [] for k in KINDS}
+            for y in years:
+                own: list[int] = []
+                notes = "\n".join(y.notes)
+                for kind in y.kinds():
+                    df: pd.DataFrame = getattr(y, kind)
+                    files = [f for f in y.files if f.kind == kind]
+                    old = active.get((y.school_code, y.school_year, kind))
+                    records.append([
+                        next_id, y.school_code, y.school_year, kind, now,
+                        json.dumps([Path(f.path).name for f in files], ensure_ascii=False),
+                        ",".join(f.sha256 for f in files), len(df), old,
+                        "replace" if old is not None else "import", notes])
+                    rows_of[kind].append((next_id, y, df))
+                    own.append(next_id)
+                    next_id += 1
+                ids.append(own)
+            # one statement per table (executemany runs one statement per row: slow)
+            incoming = pd.DataFrame(records, columns=IMPORT_COLUMNS).astype(
+                {"import_id": "int64", "rows": "int64", "replaced_import_id": "Int64"})
+            con.register("incoming_imports", incoming)
+            try:
+                con.execute(f"INSERT INTO imports ({', '.join(IMPORT_COLUMNS)}) "
+                            f"SELECT {', '.join(IMPORT_COLUMNS)} FROM incoming_imports")
+                con.execute("INSERT OR REPLACE INTO active_imports "
+                            "(school_code, school_year, kind, import_id) "
+                            "SELECT school_code, school_year, kind, import_id "
+                            "FROM incoming_imports")
+            finally:
+                con.unregister("incoming_imports")
+            for kind, parts in rows_of.items():
+                if parts:
+                    _insert_rows(con, kind, parts)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     return ids
+
+
+def write_year(db: str | Path, year: YearData, replace: bool = False) -> list[int]:
+    """Write one school year in a single transaction; returns the new import ids.
+
+    The one-year case of :func:`write_years` (same rules: ``replace`` for a kind of file
+    already present, the replaced version kept for ``restore``, nothing written on error).
+    """
+    return write_years(db, [year], replace=replace)[0]
 
 
 def history(db: str | Path) -> pd.DataFrame:

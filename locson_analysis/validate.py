@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -152,14 +153,27 @@ def schema_problems(schema: type[pa.DataFrameModel], df: pd.DataFrame, headers: 
     Cells the reader already reported (``bad``) and columns missing from a table (``absent``:
     (file, sheet, column), reported once by :func:`missing_columns`) are not reported again.
     """
+    cases = _failure_cases(schema, df)
+    return [] if cases is None else _case_problems(cases.itertuples(index=False), df, headers,
+                                                    bad, absent)
+
+
+def _failure_cases(schema: type[pa.DataFrameModel], df: pd.DataFrame) -> pd.DataFrame | None:
+    """pandera's failure cases (lazy validation), None when the frame passes."""
     try:
         schema.validate(df, lazy=True)
-        return []
+        return None
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
+        return exc.failure_cases
+
+
+def _case_problems(cases: Iterable, df: pd.DataFrame, headers: HeaderMap, bad: BadCells,
+                   absent: Iterable[tuple[str, str | None, str]] = ()) -> list[Problem]:
+    """Located problems from pandera failure cases (rows with ``column``, ``check``,
+    ``failure_case`` and ``index``, a label of ``df``; None for a table-wide failure)."""
     skip = set(absent)
     out: list[Problem] = []
-    for case in cases.itertuples(index=False):
+    for case in cases:
         column, check, index = case.column, str(case.check), case.index
         if index is None or index != index or column not in df.columns:
             out.append(Problem(str(df["source_file"].iloc[0]) if len(df) else "?",
@@ -184,6 +198,65 @@ def schema_problems(schema: type[pa.DataFrameModel], df: pd.DataFrame, headers: 
             msg = f"lớp thuộc khối {_shown(case.failure_case)}; {msg}"
         out.append(problem_at(df, index, column, msg, headers, value))
     return out
+
+
+def warm_up() -> None:
+    """Build the schemas and let pandera register its validation backends (it imports them on
+    first use, ~0.3 s): done once in a process before it forks workers, so they do not each
+    pay for it."""
+    for schema in (PupilSchema, ItemSchema, InterventionSchema):
+        _failure_cases(schema, pd.DataFrame(columns=list(schema.to_schema().columns)))
+
+
+class SchemaBatch:
+    """Schema validations gathered from many school years and run together.
+
+    pandera costs a few milliseconds per call whatever the size of the frame; a batch of 750
+    school-year folders would pay that 1,500 times.  :meth:`add` records a validation and
+    returns the list its problems will be put in; :meth:`run` validates, per schema, the frames
+    with the same columns and dtypes concatenated in one call, and gives each frame's failure
+    cases back to it — the same problems, in the same order, as :func:`schema_problems` on each
+    frame alone (every check of these schemas looks at one cell; a table-wide failure, such as
+    a dtype, belongs to every frame of the group, which all have that dtype).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple] = []
+
+    def add(self, schema: type[pa.DataFrameModel], df: pd.DataFrame, headers: HeaderMap,
+            bad: BadCells, absent: Iterable[tuple[str, str | None, str]] = ()) -> list[Problem]:
+        out: list[Problem] = []
+        self._jobs.append((schema, df, headers, bad, tuple(absent), out))
+        return out
+
+    def run(self) -> None:
+        groups: dict[tuple, list[tuple]] = {}
+        for job in self._jobs:
+            df = job[1]
+            key = (job[0], tuple(df.columns), tuple(str(t) for t in df.dtypes))
+            groups.setdefault(key, []).append(job)
+        self._jobs = []
+        for (schema, _, _), jobs in groups.items():
+            if len(jobs) == 1:
+                schema_, df, headers, bad, absent, out = jobs[0]
+                out += schema_problems(schema_, df, headers, bad, absent)
+                continue
+            frames = [j[1] for j in jobs]
+            cases = _failure_cases(schema, pd.concat(frames, ignore_index=True))
+            if cases is None:
+                continue
+            starts = np.cumsum([0] + [len(f) for f in frames])
+            mine: list[list] = [[] for _ in jobs]
+            for case in cases.itertuples(index=False):
+                index = case.index
+                if index is None or index != index:  # table-wide: every frame of the group
+                    for m in mine:
+                        m.append(case)
+                    continue
+                k = int(np.searchsorted(starts, index, side="right")) - 1
+                mine[k].append(case._replace(index=frames[k].index[int(index) - starts[k]]))
+            for (_, df, headers, bad, absent, out), own in zip(jobs, mine, strict=True):
+                out += _case_problems(own, df, headers, bad, absent)
 
 
 def missing_columns(tables: Iterable[tuple[str, str | None, set[str]]],
