@@ -256,19 +256,31 @@ def compute_all(ds: Dataset, school_year: str | None = None,
         *allround.measures(local), *facilities.swim_measures(local)])
     parts = [shared, completion.compute(ds, prep, local, with_grade9=False),
              intake.compute(ds, prep, local), facilities.compute(ds, local, with_swim=False)]
+    # (local has every row of the year asked: the same running years and pairs as prep)
+    running = local.loc[local["in_progress_year"], ["school_code", "school_year"]]
+    return assemble(parts, school_year, running.drop_duplicates().astype("str"),
+                    school_years(local, ds.school, ds.population), school_years(local))
+
+
+def assemble(parts: list[pd.DataFrame], school_year: str | None, running: pd.DataFrame,
+             universe: pd.DataFrame, with_pupils: pd.DataFrame) -> pd.DataFrame:
+    """The families' rows → the tidy table (both paths, :func:`compute_all` and
+    :func:`compute_sql`): keep the year asked, add the gender parity indices, apply the
+    in-progress rule, add "no data" rows, order.
+
+    ``running``: the (school, year) pairs still in progress; ``universe``: every pair with any
+    data; ``with_pupils``: the pairs with pupils.
+    """
     table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     if school_year is not None:
         table = table[table["school_year"] == school_year]
     gpi = equity.gender_parity(table)
     if not gpi.empty:
         table = pd.concat([table, gpi], ignore_index=True)
-    # (local has every row of the year asked: the same running years and pairs as prep)
-    running = local.loc[local["in_progress_year"], ["school_code", "school_year"]]
-    table = _apply_in_progress(table, running.drop_duplicates().astype("str"))
-    universe = school_years(local, ds.school, ds.population)
+    table = _apply_in_progress(table, running)
     if school_year is not None:
         universe = universe[universe["school_year"] == school_year]
-    table = _fill_missing(table, universe, school_years(local))
+    table = _fill_missing(table, universe, with_pupils)
     if school_year is not None:  # every row is already of that year: no need to filter again
         return finish(table, school_year, filtered=True)
     return finish(table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -50,12 +52,16 @@ def measures(prep: pd.DataFrame) -> list[Measure]:
 
     year_pass, year_known = both_passing("learning_year", "conduct_year")
     s1_pass, s1_known = both_passing("learning_s1", "conduct_s1")
-    return [
-        Measure("allround_rate", np.where(running, s1_pass, year_pass),
-                np.where(running, s1_known, year_known)),
-        Measure("finished_year_rate", prep["end"].to_numpy(),
-                np.ones(len(prep), dtype=bool)),
-    ]
+    return measures_of({"allround_pass": np.where(running, s1_pass, year_pass),
+                        "allround_known": np.where(running, s1_known, year_known),
+                        "end": prep["end"].to_numpy(), "any": np.ones(len(prep), dtype=bool)})
+
+
+def measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """The measures from the flags (pupil flags, or their sums per cell; ``sql.FLAG_SQL``
+    has the same flags in DuckDB)."""
+    return [Measure("allround_rate", f["allround_pass"], f["allround_known"]),
+            Measure("finished_year_rate", f["end"], f["any"])]
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:

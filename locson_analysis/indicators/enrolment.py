@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
@@ -45,15 +48,27 @@ INDICATORS = [
 ]
 
 
-def measures(prep: pd.DataFrame) -> list[Measure]:
+def flags(prep: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The pupil flags the measures sum (``sql.FLAG_SQL`` has the same flags in DuckDB)."""
     start, end, dropped = prep["start"].to_numpy(), prep["end"].to_numpy(), prep["dropped"]
+    return {"start": start, "end": end, "any": np.ones(len(prep), dtype=bool),
+            "start_dropped": start & dropped.to_numpy(),
+            "arrival_dropped": ~start & dropped.to_numpy()}
+
+
+def measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """The measures from the flags (pupil flags, or their sums per cell)."""
     return [
-        Measure("enrolment_start", start),
-        Measure("enrolment_end", end),
-        Measure("enrolment_any", pd.Series(True, index=prep.index).to_numpy()),
-        Measure("dropout_rate", start & dropped.to_numpy(), start),
-        Measure("dropouts_midyear_arrivals", ~start & dropped.to_numpy(), None, DIMS_GRADE),
+        Measure("enrolment_start", f["start"]),
+        Measure("enrolment_end", f["end"]),
+        Measure("enrolment_any", f["any"]),
+        Measure("dropout_rate", f["start_dropped"], f["start"]),
+        Measure("dropouts_midyear_arrivals", f["arrival_dropped"], None, DIMS_GRADE),
     ]
+
+
+def measures(prep: pd.DataFrame) -> list[Measure]:
+    return measures_of(flags(prep))
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:

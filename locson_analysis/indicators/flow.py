@@ -6,6 +6,9 @@ UNESCO reconstructed-cohort method from counts is ``locson_analysis.flows``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from .. import contract
@@ -40,7 +43,8 @@ INDICATORS = [
 ]
 
 
-def measures(prep: pd.DataFrame) -> list[Measure]:
+def flags(prep: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The pupil flags the measures sum (``sql.FLAG_SQL`` has the same flags in DuckDB)."""
     outcome = prep["outcome"]
     last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
     end, start = prep["end"].to_numpy(), prep["start"].to_numpy()
@@ -48,12 +52,25 @@ def measures(prep: pd.DataFrame) -> list[Measure]:
     completed = (outcome == "completed").fillna(False).to_numpy(dtype=bool)
     repeating = (outcome == "repeating").fillna(False).to_numpy(dtype=bool)
     not_completed = (outcome == "not_completed").fillna(False).to_numpy(dtype=bool)
+    return {"end": end, "start": start,
+            "end_promoted": end & (promoted | (last & completed)),
+            "end_repeating": end & (repeating | (last & not_completed)),
+            "start_transferred": start & prep["transferred"].to_numpy(),
+            "arrival": ~start}
+
+
+def measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """The measures from the flags (pupil flags, or their sums per cell)."""
     return [
-        Measure("promotion_rate", end & (promoted | (last & completed)), end),
-        Measure("repetition_rate", end & (repeating | (last & not_completed)), end),
-        Measure("transfer_out_rate", start & prep["transferred"].to_numpy(), start),
-        Measure("transfer_in", ~start),
+        Measure("promotion_rate", f["end_promoted"], f["end"]),
+        Measure("repetition_rate", f["end_repeating"], f["end"]),
+        Measure("transfer_out_rate", f["start_transferred"], f["start"]),
+        Measure("transfer_in", f["arrival"]),
     ]
+
+
+def measures(prep: pd.DataFrame) -> list[Measure]:
+    return measures_of(flags(prep))
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:
