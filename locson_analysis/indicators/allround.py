@@ -52,15 +52,19 @@ def measures(prep: pd.DataFrame) -> list[Measure]:
 
     year_pass, year_known = both_passing("learning_year", "conduct_year")
     s1_pass, s1_known = both_passing("learning_s1", "conduct_s1")
-    return measures_of({"allround_pass": np.where(running, s1_pass, year_pass),
-                        "allround_known": np.where(running, s1_known, year_known),
-                        "end": prep["end"].to_numpy(), "any": np.ones(len(prep), dtype=bool)})
+    return measures_of({"allround_pass_year": year_pass, "allround_known_year": year_known,
+                        "allround_pass_s1": s1_pass, "allround_known_s1": s1_known,
+                        "end": prep["end"].to_numpy(), "any": np.ones(len(prep), dtype=bool)},
+                       running)
 
 
-def measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+def measures_of(f: Mapping[str, np.ndarray], running: np.ndarray) -> list[Measure]:
     """The measures from the flags (pupil flags, or their sums per cell; ``sql.FLAG_SQL``
-    has the same flags in DuckDB)."""
-    return [Measure("allround_rate", f["allround_pass"], f["allround_known"]),
+    has the same flags in DuckDB); ``running``: the row's year is in progress, so its
+    semester-1 results count."""
+    return [Measure("allround_rate", np.where(running, f["allround_pass_s1"],
+                                              f["allround_pass_year"]),
+                    np.where(running, f["allround_known_s1"], f["allround_known_year"])),
             Measure("finished_year_rate", f["end"], f["any"])]
 
 

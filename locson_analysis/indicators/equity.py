@@ -95,14 +95,37 @@ def _pupil_codes(p: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     return pd.factorize(ids)[0].astype(np.int64)
 
 
-def group_sizes(cell: np.ndarray) -> np.ndarray:
-    """For each row, how many rows share its (non-negative integer) cell."""
+def group_sizes(cell: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """For each row, how many rows share its (non-negative integer) cell (with ``weights``:
+    the sum of the weights of those rows, e.g. pupils counted per row)."""
     if not len(cell):
         return np.zeros(0, dtype=np.int64)
     if cell.max() < 50_000_000:
-        return np.bincount(cell)[cell]
+        if weights is None:
+            return np.bincount(cell)[cell]
+        return np.bincount(cell, weights=weights)[cell]
     _, inverse, counts = np.unique(cell, return_inverse=True, return_counts=True)
-    return counts[inverse.ravel()]
+    inverse = inverse.ravel()
+    if weights is None:
+        return counts[inverse]
+    return np.bincount(inverse, weights=weights)[inverse]
+
+
+def ethnic_labels(pair: np.ndarray, eth_codes: np.ndarray, eth_cats: list[str],
+                  weights: np.ndarray | None = None) -> tuple[pd.Categorical, pd.Categorical]:
+    """The minority and ethnicity labels of rows (pupils, or cells of ``weights`` pupils):
+    ``pair`` numbers the (school, year) of each row, ``eth_codes`` (-1: missing) the ethnicity
+    among ``eth_cats``.  An ethnic group keeps its name when it has ETHNIC_GROUP_MIN pupils in
+    the school that year (missing ethnicity is its own group); smaller groups are pooled."""
+    missing = eth_codes < 0
+    is_kinh = np.array([c == KINH for c in eth_cats], dtype=bool)[eth_codes] & ~missing
+    minority = _from_codes(np.where(missing, -1, np.where(is_kinh, 0, 1)), [KINH, MINORITY])
+    size = group_sizes(pair * (len(eth_cats) + 1) + (eth_codes + 1), weights)
+    named = is_kinh | (size >= ETHNIC_GROUP_MIN)
+    other = len(eth_cats)  # one more category: the pooled small groups
+    ethnicity = _from_codes(np.where(missing, -1, np.where(named, eth_codes, other)),
+                            [*eth_cats, OTHER_ETHNIC])
+    return minority, ethnicity
 
 
 def _from_codes(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
@@ -203,19 +226,11 @@ def prepare(pupils: pd.DataFrame, rows: np.ndarray | None = None,
     eth = as_category(p["ethnicity"])
     eth_codes = eth.cat.codes.to_numpy().astype(np.int64)
     eth_cats = [str(c) for c in eth.cat.categories]
-    missing = eth_codes < 0
-    is_kinh = np.array([c == KINH for c in eth_cats], dtype=bool)[eth_codes] & ~missing
-    p[dim_column("minority")] = _from_codes(np.where(missing, -1, np.where(is_kinh, 0, 1)),
-                                            [KINH, MINORITY])
-    # pupils of each ethnic group in the school and year (missing ethnicity is its own group)
-    size = group_sizes(pair * (len(eth_cats) + 1) + (eth_codes + 1))
-    named = is_kinh | (size >= ETHNIC_GROUP_MIN)
-    other = len(eth_cats)  # one more category: the pooled small groups
-    p[dim_column("ethnicity")] = _from_codes(
-        np.where(missing, -1, np.where(named, eth_codes, other)), [*eth_cats, OTHER_ETHNIC])
+    p[dim_column("minority")], p[dim_column("ethnicity")] = ethnic_labels(pair, eth_codes,
+                                                                          eth_cats)
     for col, (yes, no) in BOOL_LABELS.items():
         p[dim_column(col)] = _bool_labels(p[col], yes, no)
-    _number_cells(p)
+    number_cells(p)
     return p
 
 
@@ -230,7 +245,7 @@ def _radix(col: pd.Series) -> tuple[int, np.ndarray]:
     return len(cats) + 1, np.asarray(cats, dtype=object)
 
 
-def _number_cells(p: pd.DataFrame) -> None:
+def number_cells(p: pd.DataFrame) -> None:
     """Number the (school, year, every label) combinations once, as a categorical column whose
     categories are the mixed-radix combination: :func:`aggregate` then sums flags with
     ``bincount`` instead of grouping millions of rows per indicator family."""

@@ -29,19 +29,20 @@ from .. import contract
 from .base import empty_table, school_years
 from .equity import (
     BOOL_LABELS,
-    ETHNIC_GROUP_MIN,
     KINH,
     MINORITY,
-    OTHER_ETHNIC,
     SCHOOL,
     Measure,
     aggregate,
     as_category,
     dim_column,
+    ethnic_labels,
+    group_sizes,
+    number_cells,
 )
 
-#: The pupil flags summed per cell, as DuckDB expressions over the columns of ``f`` in
-#: :func:`_cells_sql` — the same names and meaning as the families' ``flags`` on pandas rows.
+#: The pupil flags summed per cell, as DuckDB expressions over the columns of ``p`` in
+#: :func:`_cells_sql` — the same names and meaning as the families' flags on pandas rows.
 FLAG_SQL: dict[str, str] = {
     # enrolment
     "start": "st", "end": "en", "any": "true",
@@ -53,22 +54,24 @@ FLAG_SQL: dict[str, str] = {
     # completion (a) and the counts of (b)
     "g9_completed": "last AND en AND co", "g9_end": "last AND en",
     "completed": "co", "g6_start": "g6 AND st",
-    # all-round development (a running year: semester 1)
-    "allround_pass": "CASE WHEN running THEN sp AND sk ELSE yp AND yk END",
-    "allround_known": "CASE WHEN running THEN sk ELSE yk END",
+    # all-round development: year and semester-1 results (a running year uses semester 1)
+    "allround_pass_year": "yp", "allround_known_year": "yk",
+    "allround_pass_s1": "sp", "allround_known_s1": "sk",
     # swimming
     "swim": "coalesce(can_swim, false)", "swim_known": "can_swim IS NOT NULL",
     # grade-6 entrants (not in grade 6 at the school the year before) aged 11
     "entrant_age11": "ent AND age11", "entrant": "ent",
+    # the year is still running (some pupil's outcome is in_progress)
+    "in_progress": "ip",
 }
 
 
-def _measures(f: dict[str, np.ndarray]) -> list[Measure]:
+def _measures(f: dict[str, np.ndarray], running: np.ndarray) -> list[Measure]:
     """Every pupil measure of the families, from the flag sums of the cells."""
     from . import allround, completion, enrolment, facilities, flow, intake
 
     return [*enrolment.measures_of(f), *flow.measures_of(f), *completion.grade9_measures_of(f),
-            *allround.measures_of(f), *facilities.swim_measures_of(f),
+            *allround.measures_of(f, running), *facilities.swim_measures_of(f),
             *intake.entrants_measures_of(f), *completion.apparent_measures_of(f)]
 
 
@@ -78,19 +81,24 @@ _ENTRANTS = "grade6_entrants_age11_share"
 
 
 def _quote(values: object) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values))
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def _enum(expr: str, values: list[str]) -> str:
+    """``expr`` as a DuckDB ENUM of ``values`` (a pandas categorical when fetched)."""
+    return f"CAST({expr} AS ENUM({_quote(values)}))"
 
 
 def _label(labels: dict[str, str]) -> str:
     cases = " ".join(f"WHEN {cond} THEN '{label}'" for cond, label in labels.items())
-    return f"CASE {cases} END"
+    return _enum(f"CASE {cases} END", list(dict.fromkeys(labels.values())))
 
 
 def _sex_minority_sql() -> str:
     sexes = {f"sex = '{k}'": v for k, v in contract.SEX_LABELS.items()}
-    return (f"{_label(sexes)} AS {dim_column('sex')}, "
-            f"CASE WHEN ethnicity IS NULL THEN NULL WHEN ethnicity = '{KINH}' THEN '{KINH}' "
-            f"ELSE '{MINORITY}' END AS {dim_column('minority')}")
+    kinh = _quote([KINH])
+    minority = _label({f"ethnicity = {kinh}": KINH, f"ethnicity <> {kinh}": MINORITY})
+    return f"{_label(sexes)} AS {dim_column('sex')}, {minority} AS {dim_column('minority')}"
 
 
 def _years_sql(years: list[str]) -> str:
@@ -99,23 +107,27 @@ def _years_sql(years: list[str]) -> str:
     return f"years(school_year, year_start) AS (VALUES {rows})"
 
 
-def _cells_sql(years: str, school: str, rows: str, previous: str) -> str:
-    """One row per (school, year, label combination) with the sums of every flag.
+def _cells_sql(years: str, school: str, rows: str, previous: str, schools: list[str],
+               year_labels: list[str], ethnicities: list[str]) -> str:
+    """One row per (school, year, grade, sex, ethnicity, flag labels) with the sums of every
+    flag of :data:`FLAG_SQL`; the labels as ENUMs (``schools``, ``year_labels``,
+    ``ethnicities``: their values).
 
     ``school``: the school condition; ``rows``: which pupil rows are summed; ``previous``:
     the years whose grade-6 rows make next year's grade-6 pupils repeaters.
     """
     from .intake import ENTRY_AGE
 
-    tt22, tt58 = _quote(contract.TT22_PASSING), _quote(contract.TT58_PASSING)
+    tt22, tt58 = _quote(sorted(contract.TT22_PASSING)), _quote(sorted(contract.TT58_PASSING))
 
     def passing(col: str) -> str:
-        return f"coalesce(CASE WHEN old THEN {col} IN ({tt58}) ELSE {col} IN ({tt22}) END, false)"
+        return (f"coalesce(CASE WHEN coalesce(result_scale = 'tt58', false) THEN {col} IN "
+                f"({tt58}) ELSE {col} IN ({tt22}) END, false)")
 
     grades = {f"grade = {g}": f"Khối {g}" for g in contract.GRADES}
     bools = {c: _label({c: yes, f"NOT {c}": no}) for c, (yes, no) in BOOL_LABELS.items()}
     last = contract.LAST_GRADE
-    sums = ", ".join(f'count_if({expr}) AS "f_{name}"' for name, expr in FLAG_SQL.items())
+    sums = ", ".join(f'count_if({expr})::BIGINT AS "f_{name}"' for name, expr in FLAG_SQL.items())
     return f"""
     WITH {years},
     src AS (SELECT p.*, y.year_start FROM pupils p JOIN years y USING (school_year)
@@ -125,7 +137,7 @@ def _cells_sql(years: str, school: str, rows: str, previous: str) -> str:
              WHERE grade = 6 AND {school} AND ({previous})),
     p AS (
         SELECT s.school_code, s.school_year, grade, sex, ethnicity, entry_date IS NULL AS st,
-               coalesce(outcome IN ('dropped_out', 'transferred_out'), false) AS lft,
+               NOT coalesce(outcome IN ('dropped_out', 'transferred_out'), false) AS en,
                coalesce(outcome = 'dropped_out', false) AS dr,
                coalesce(outcome = 'transferred_out', false) AS tr,
                coalesce(outcome = 'promoted', false) AS pr,
@@ -137,33 +149,27 @@ def _cells_sql(years: str, school: str, rows: str, previous: str) -> str:
                coalesce(grade = 6, false) AS g6,
                coalesce(grade = 6, false) AND r.pupil_id IS NULL AS ent,
                coalesce(s.year_start - year(birth_date) = {ENTRY_AGE}, false) AS age11,
-               coalesce(result_scale = 'tt58', false) AS old,
-               learning_year, conduct_year, learning_s1, conduct_s1, can_swim,
-               poor, near_poor, disability, special_circumstances
-        FROM src s LEFT JOIN prev r ON s.grade = 6 AND r.school_code = s.school_code
-             AND r.pupil_id = s.pupil_id AND r.year_start = s.year_start),
-    running AS (SELECT school_code, school_year, bool_or(ip) AS running
-                FROM p GROUP BY ALL),
-    ethnic AS (SELECT school_code, school_year, ethnicity, count(*) AS eth_n
-               FROM p GROUP BY ALL),
-    f AS (
-        SELECT p.*, r.running, e.eth_n, NOT p.lft AS en,
                learning_year IS NOT NULL AND conduct_year IS NOT NULL AS yk,
                learning_s1 IS NOT NULL AND conduct_s1 IS NOT NULL AS sk,
-               {passing('learning_year')} AND {passing('conduct_year')} AS yp,
-               {passing('learning_s1')} AND {passing('conduct_s1')} AS sp
-        FROM p JOIN running r USING (school_code, school_year)
-        JOIN ethnic e ON e.school_code = p.school_code AND e.school_year = p.school_year
-             AND e.ethnicity IS NOT DISTINCT FROM p.ethnicity)
-    SELECT school_code, school_year,
+               {passing('learning_year')}
+               AND {passing('conduct_year')} AS yp,
+               {passing('learning_s1')}
+               AND {passing('conduct_s1')} AS sp,
+               can_swim, poor, near_poor, disability, special_circumstances
+        FROM src s LEFT JOIN prev r ON s.grade = 6 AND r.school_code = s.school_code
+             AND r.pupil_id = s.pupil_id AND r.year_start = s.year_start),
+    c AS (SELECT school_code, school_year, grade, sex, ethnicity, poor, near_poor, disability,
+                 special_circumstances, {sums}
+          FROM p GROUP BY ALL)
+    SELECT {_enum('school_code', schools)} AS school_code,
+           {_enum('school_year', year_labels)} AS school_year,
            {_label(grades)} AS {dim_column('grade')},
            {_sex_minority_sql()},
-           CASE WHEN ethnicity IS NULL THEN NULL
-                WHEN ethnicity = '{KINH}' OR eth_n >= {ETHNIC_GROUP_MIN} THEN ethnicity
-                ELSE '{OTHER_ETHNIC}' END AS {dim_column('ethnicity')},
+           {_enum('ethnicity', ethnicities)} AS ethnicity,
            {", ".join(f"{expr} AS {dim_column(c)}" for c, expr in bools.items())},
-           {sums}, bool_or(running) AS running
-    FROM f GROUP BY ALL"""
+           c.* EXCLUDE (school_code, school_year, grade, sex, ethnicity, poor, near_poor,
+                        disability, special_circumstances)
+    FROM c"""
 
 
 def _cohort_sql(years: str, school: str, targets: str) -> str:
@@ -199,19 +205,32 @@ def _cohort_sql(years: str, school: str, targets: str) -> str:
     FROM e GROUP BY ALL"""
 
 
-def _categorical(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Label columns as :func:`.equity.aggregate` reads rows: categoricals, plus the
-    whole-school label."""
-    out = frame.copy()
-    for c in columns:
-        out[c] = as_category(out[c].astype("object").where(out[c].notna(), None))
-    out[dim_column("school")] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int64),
-                                                          [SCHOOL])
-    return out
-
-
 def _flag_sums(frame: pd.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
     return {n: frame[f"f_{n}"].to_numpy(dtype=np.int64) for n in names}
+
+
+def _school_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the whole-school label column :func:`.equity.aggregate` reads."""
+    frame[dim_column("school")] = pd.Categorical.from_codes(
+        np.zeros(len(frame), dtype=np.int64), [SCHOOL])
+    return frame
+
+
+def _label_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The cells with the pooled ethnicity labels (:func:`.equity.ethnic_labels`, pupils
+    counted per cell) and numbered like pupil rows (:func:`.equity.number_cells`); whether
+    each cell's (school, year) is running."""
+    school = cells["school_code"].array.codes.astype(np.int64)
+    year = cells["school_year"].array.codes.astype(np.int64)
+    pair = school * (len(cells["school_year"].array.categories) + 1) + year
+    eth = cells.pop("ethnicity").array
+    cells[dim_column("minority")], cells[dim_column("ethnicity")] = ethnic_labels(
+        pair, eth.codes.astype(np.int64), [str(c) for c in eth.categories],
+        cells["f_any"].to_numpy(dtype=np.float64))
+    running = group_sizes(pair, cells["f_in_progress"].to_numpy(dtype=np.float64)) > 0
+    _school_only(cells)
+    number_cells(cells)
+    return cells, running
 
 
 def compute_sql(db: str | Path, school_year: str | None = None,
@@ -230,68 +249,66 @@ def compute_sql(db: str | Path, school_year: str | None = None,
 
     school = "true" if school_code is None else "school_code = $school"
     params: dict[str, object] = {} if school_code is None else {"school": school_code}
+    t = None if school_year is None else contract.start_year(school_year)
     with store.connect(Path(db), read_only=True) as con:
         present_rows = con.execute(
-            f"SELECT school_code, school_year, bool_or(coalesce(grade = 6, false)) AS g6 "
-            f"FROM pupils WHERE {school} GROUP BY ALL ORDER BY ALL", params).df()
-        all_years = sorted({str(y) for y in present_rows["school_year"]} | (
-            {school_year} if school_year else set()))
-        if school_year is None:
-            rows = previous = targets = "true"
-            year_cond = "true"
+            f"SELECT school_code, school_year, bool_or(coalesce(grade = 6, false)) AS g6, "
+            f"list(DISTINCT ethnicity) AS eth FROM pupils WHERE {school} GROUP BY ALL "
+            f"ORDER BY ALL", params).df()
+        present = present_rows[["school_code", "school_year"]].astype("str")
+        present["year_start"] = [contract.start_year(y) for y in present["school_year"]]
+        starts = {s: sorted(int(y) for y in v)
+                  for s, v in present.groupby("school_code")["year_start"]}
+        all_years = sorted(set(present["school_year"]))
+        if t is None:
+            rows = previous = targets = year_cond = "true"
         else:
-            t = contract.start_year(school_year)
-            all_years = sorted({*all_years, *[contract.year_label(t + k) for k in (-3, -1)]})
+            all_years = sorted({*all_years, *[contract.year_label(t + k) for k in (-3, -1, 0)]})
             # the year's rows, and the grade-6 pupils at the start of t−3 (cohort (b))
             rows = (f"year_start = {t} OR (year_start = {t - 3} AND grade = 6 "
                     f"AND entry_date IS NULL)")
             previous = f"year_start = {t - 1}"
             targets = f"year_start = {t}"
-            year_cond = "school_year = $year"
-            params_year = {**params, "year": school_year}
+            year_cond = f"school_year = {_quote([school_year])}"
         years = _years_sql(all_years)
-        cells = (con.execute(_cells_sql(years, school, rows, previous), params).df()
-                 if len(present_rows) else pd.DataFrame())
-        present = present_rows[["school_code", "school_year"]].astype("str")
-        present["year_start"] = [contract.start_year(y) for y in present["school_year"]]
-        starts = {s: sorted(int(y) for y in v)
-                  for s, v in present.groupby("school_code")["year_start"]}
+        cells = pd.DataFrame()
+        if len(present_rows):
+            ethnicities = sorted({e for v in present_rows["eth"] for e in v if e is not None})
+            cells = con.execute(_cells_sql(
+                years, school, rows, previous, sorted(starts), all_years,
+                ethnicities or [KINH]), params).df()
         # a cohort completing in a year asked has pupils in the data (its grade-6 year)
         cohort = None
-        if present_rows["g6"].any() and (
-                school_year is None or (t - 3) in set(present["year_start"])):
+        if present_rows["g6"].any() and (t is None or (t - 3) in set(present["year_start"])):
             cohort = con.execute(_cohort_sql(years, school, targets), params).df()
-        facts = {}
-        for table, name in (("school_facts", "school"), ("population", "population")):
-            facts[name] = con.execute(
-                f"SELECT school_code, school_year, item, value FROM {table} "
-                f"WHERE {school} AND {year_cond}",
-                params if school_year is None else params_year).df()
+        facts = {name: con.execute(
+            f"SELECT school_code, school_year, item, value FROM {table} "
+            f"WHERE {school} AND {year_cond}", params).df()
+            for table, name in (("school_facts", "school"), ("population", "population"))}
     parts: list[pd.DataFrame] = []
     if cells.empty:
-        local = cells.iloc[:0]
+        local = cells
         running = with_pupils = present.iloc[:0, :2]
     else:
-        frame = _categorical(cells, ["school_code", "school_year",
-                                     *[dim_column(d) for d in ("grade", "sex", "minority",
-                                                               "ethnicity", *BOOL_LABELS)]])
-        table = aggregate(frame, _measures(_flag_sums(frame, list(FLAG_SQL))))
+        frame, is_running = _label_cells(cells)
+        table = aggregate(frame, _measures(_flag_sums(frame, list(FLAG_SQL)), is_running))
         is_counts = table["indicator"].isin(_APPARENT_COUNTS).to_numpy()
         is_entrants = (table["indicator"] == _ENTRANTS).to_numpy()
         parts += [table[~is_counts & ~is_entrants],
                   completion.apparent_rows(table[is_counts], starts),
                   intake.entrants_rows(table[is_entrants].reset_index(drop=True), present)]
-        local = cells if school_year is None else cells[cells["school_year"] == school_year]
-        pairs = local.groupby(["school_code", "school_year"], as_index=False)["running"].any()
-        pairs = pairs.astype({"school_code": "str", "school_year": "str"})
-        with_pupils = pairs[["school_code", "school_year"]]
-        running = pairs.loc[pairs["running"], ["school_code", "school_year"]]
+        mine = np.ones(len(frame), dtype=bool) if t is None else (
+            frame["school_year"] == school_year).to_numpy()
+        local = frame[mine]
+        with_pupils = school_years(local)
+        running = school_years(local[is_running[mine]])
     if present_rows["g6"].any():  # (the pandas path: no grade-6 row, no cohort rows at all)
         rows_c = empty_table()
         if cohort is not None and not cohort.empty:
-            cohort["school_year"] = [contract.year_label(int(y)) for y in cohort["target"]]
-            cframe = _categorical(cohort, ["school_code", "school_year", dim_column("sex"),
-                                           dim_column("minority")])
+            cohort["school_year"] = as_category(pd.Series(
+                [contract.year_label(int(y)) for y in cohort["target"]], dtype="str"))
+            cohort["school_code"] = as_category(cohort["school_code"])
+            cframe = _school_only(cohort)
             rows_c = aggregate(cframe, completion.true_cohort_measures_of(_flag_sums(
                 cframe, ["stayed_on_time", "stayed", "never_left_ever", "never_left"])))
         parts.append(completion.true_cohort_rows(rows_c, starts))
@@ -299,4 +316,4 @@ def compute_sql(db: str | Path, school_year: str | None = None,
     start = facilities.start_enrolment(local.rename(columns={"f_start": "start"}))
     parts += [intake.population_rows(facts["population"], universe),
               facilities.school_rows(facts["school"], universe, start)]
-    return assemble(parts, school_year, running.reset_index(drop=True), universe, with_pupils)
+    return assemble(parts, school_year, running, universe, with_pupils)
