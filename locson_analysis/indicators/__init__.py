@@ -118,15 +118,16 @@ def finish(table: pd.DataFrame, school_year: str | None = None,
     dim_order = {d: i for i, d in enumerate(equity.ALL_DIMENSIONS)}
 
     def rank(values: pd.Series, fixed: dict[str, int] | None = None) -> np.ndarray:
-        # sorted codes (a missing or unknown value last), then one stable lexsort on integers
+        # each row's rank among the sorted distinct values (a missing or unknown value last),
+        # then one stable lexsort on integers; the distinct values are ranked, not every row
+        found, uniques = pd.factorize(values)
         if fixed is not None:
-            # map the distinct values, not every row
-            found, uniques = pd.factorize(values)
             ranks = np.array([fixed.get(u, np.nan) for u in uniques], dtype="float64")
-            codes = np.where(found < 0, np.nan, np.append(ranks, np.nan)[found])
         else:
-            codes = pd.factorize(values, sort=True)[0].astype("float64")
-            codes[codes < 0] = np.nan
+            ranks = np.empty(len(uniques), dtype="float64")
+            ranks[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(
+                len(uniques))
+        codes = np.where(found < 0, np.nan, np.append(ranks, np.nan)[found])
         return np.where(np.isnan(codes), np.inf, codes)
 
     keys = [rank(table["school_code"]),

@@ -297,10 +297,17 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         return x.astype(bool) if x.dtype == object else x
 
     flags: dict[str, np.ndarray] = {}
+    same: dict[str, str] = {}  # a flag array several measures share is summed once
+    seen: dict[int, str] = {}
     for m in measures:
-        flags[f"n|{m.key}"] = weights(m.numerator)
-        if m.denominator is not None:
-            flags[f"d|{m.key}"] = weights(m.denominator)
+        for name, x in ((f"n|{m.key}", m.numerator), (f"d|{m.key}", m.denominator)):
+            if x is None:
+                continue
+            if id(x) in seen:
+                same[name] = seen[id(x)]
+                continue
+            seen[id(x)] = name
+            flags[name] = weights(x)
     by_dimension: dict[str, list[Measure]] = defaultdict(list)
     for m in measures:
         for d in m.dimensions:
@@ -320,6 +327,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
             return np.bincount(codes, weights=f, minlength=n_all)
 
         cell_values = {c: cell_sum(f)[observed] for c, f in flags.items()}
+        cell_values.update({c: cell_values[first] for c, first in same.items()})
     else:
         keys = ["school_code", "school_year",
                 *[dim_column(d) for d in by_dimension if d != "school"]]
@@ -332,6 +340,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         cells = pd.DataFrame(flags, index=prep.index).groupby(combined, sort=False).sum()
         rest = cells.index.to_numpy(dtype=np.int64)
         cell_values = {c: cells[c].to_numpy(dtype=np.float64) for c in cells.columns}
+        cell_values.update({c: cell_values[first] for c, first in same.items()})
     n_cells = len(rest)
     decoded: dict[str, np.ndarray] = {}
     for k, r, _ in reversed(radix):
@@ -393,7 +402,11 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
             cols["note"].append(note)
     if not cols["value"]:
         return empty_table()
-    return tidy(pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()}))
+    # the tidy table's columns and dtypes directly (what tidy() would make, without a copy)
+    text = ("school_code", "school_year", "indicator", "dimension", "group", "note")
+    return pd.DataFrame({c: (pd.array(np.concatenate(v), dtype="str") if c in text
+                             else np.concatenate(v).astype(np.float64))
+                         for c, v in cols.items()}, copy=False)
 
 
 def gender_parity(table: pd.DataFrame) -> pd.DataFrame:

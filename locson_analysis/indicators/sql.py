@@ -252,9 +252,8 @@ def compute_sql(db: str | Path, school_year: str | None = None,
     t = None if school_year is None else contract.start_year(school_year)
     with store.connect(Path(db), read_only=True) as con:
         present_rows = con.execute(
-            f"SELECT school_code, school_year, bool_or(coalesce(grade = 6, false)) AS g6, "
-            f"list(DISTINCT ethnicity) AS eth FROM pupils WHERE {school} GROUP BY ALL "
-            f"ORDER BY ALL", params).df()
+            f"SELECT school_code, school_year, bool_or(coalesce(grade = 6, false)) AS g6 "
+            f"FROM pupils WHERE {school} GROUP BY ALL ORDER BY ALL", params).df()
         present = present_rows[["school_code", "school_year"]].astype("str")
         present["year_start"] = [contract.start_year(y) for y in present["school_year"]]
         starts = {s: sorted(int(y) for y in v)
@@ -273,7 +272,9 @@ def compute_sql(db: str | Path, school_year: str | None = None,
         years = _years_sql(all_years)
         cells = pd.DataFrame()
         if len(present_rows):
-            ethnicities = sorted({e for v in present_rows["eth"] for e in v if e is not None})
+            ethnicities = sorted(e for (e,) in con.execute(
+                f"SELECT DISTINCT ethnicity FROM pupils WHERE {school} AND ethnicity NOT NULL",
+                params).fetchall())
             cells = con.execute(_cells_sql(
                 years, school, rows, previous, sorted(starts), all_years,
                 ethnicities or [KINH]), params).df()
