@@ -255,26 +255,30 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     shared = equity.aggregate(local, [
         *enrolment.measures(local), *flow.measures(local), *completion.grade9_measures(local),
         *allround.measures(local), *facilities.swim_measures(local)])
-    parts = [shared, completion.compute(ds, prep, local, with_grade9=False),
+    parts = [completion.compute(ds, prep, local, with_grade9=False),
              intake.compute(ds, prep, local), facilities.compute(ds, local, with_swim=False)]
     # (local has every row of the year asked: the same running years and pairs as prep)
     running = local.loc[local["in_progress_year"], ["school_code", "school_year"]]
     return assemble(parts, school_year, running.drop_duplicates().astype("str"),
-                    school_years(local, ds.school, ds.population), school_years(local))
+                    school_years(local, ds.school, ds.population), school_years(local),
+                    year_only=[shared])
 
 
 def assemble(parts: list[pd.DataFrame], school_year: str | None, running: pd.DataFrame,
-             universe: pd.DataFrame, with_pupils: pd.DataFrame) -> pd.DataFrame:
+             universe: pd.DataFrame, with_pupils: pd.DataFrame,
+             year_only: list[pd.DataFrame] | None = None) -> pd.DataFrame:
     """The families' rows → the tidy table (both paths, :func:`compute_all` and
     :func:`compute_sql`): keep the year asked, add the gender parity indices, apply the
     in-progress rule, add "no data" rows, order.
 
     ``running``: the (school, year) pairs still in progress; ``universe``: every pair with any
-    data; ``with_pupils``: the pairs with pupils.
+    data; ``with_pupils``: the pairs with pupils; ``year_only``: more parts, whose rows are
+    all of the year asked already (not filtered again).
     """
-    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     if school_year is not None:
-        table = table[table["school_year"] == school_year]
+        parts = [p[(p["school_year"] == school_year).to_numpy()] for p in parts]
+    parts = [*(year_only or []), *parts]
+    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     gpi = equity.gender_parity(table)
     if not gpi.empty:
         table = pd.concat([table, gpi], ignore_index=True)

@@ -72,11 +72,10 @@ def _measures(f: dict[str, np.ndarray], running: np.ndarray) -> list[Measure]:
 
     return [*enrolment.measures_of(f), *flow.measures_of(f), *completion.grade9_measures_of(f),
             *allround.measures_of(f, running), *facilities.swim_measures_of(f),
-            *intake.entrants_measures_of(f), *completion.apparent_measures_of(f)]
+            *intake.entrants_measures_of(f)]
 
 
-#: Measures whose sums are not rows of the table but inputs of their family's own rows.
-_APPARENT_COUNTS = ("completers", "g6_start")
+#: The entrants' rows get their family's note of years without a previous year.
 _ENTRANTS = "grade6_entrants_age11_share"
 
 
@@ -287,20 +286,24 @@ def compute_sql(db: str | Path, school_year: str | None = None,
             f"WHERE {school} AND {year_cond}", params).df()
             for table, name in (("school_facts", "school"), ("population", "population"))}
     parts: list[pd.DataFrame] = []
+    year_only: list[pd.DataFrame] = []
     if cells.empty:
         local = cells
         running = with_pupils = present.iloc[:0, :2]
     else:
         frame, is_running = _label_cells(cells)
-        table = aggregate(frame, _measures(_flag_sums(frame, list(FLAG_SQL)), is_running))
-        is_counts = table["indicator"].isin(_APPARENT_COUNTS).to_numpy()
-        is_entrants = (table["indicator"] == _ENTRANTS).to_numpy()
-        parts += [table[~is_counts & ~is_entrants],
-                  completion.apparent_rows(table[is_counts], starts),
-                  intake.entrants_rows(table[is_entrants].reset_index(drop=True), present)]
+        # the cells of the years asked (one year: without the cohort's grade-6 year t−3)
         mine = np.ones(len(frame), dtype=bool) if t is None else (
             frame["school_year"] == school_year).to_numpy()
-        local = frame[mine]
+        local = frame if mine.all() else frame[mine]
+        table = aggregate(local, _measures(_flag_sums(local, list(FLAG_SQL)), is_running[mine]))
+        # (b)'s counts: completers of t, grade-6 pupils at the start of t−3
+        counts = aggregate(frame, completion.apparent_measures_of(
+            _flag_sums(frame, ["completed", "g6_start"])))
+        is_entrants = (table["indicator"] == _ENTRANTS).to_numpy()
+        (year_only if t is not None else parts).append(table[~is_entrants])
+        parts += [completion.apparent_rows(counts, starts),
+                  intake.entrants_rows(table[is_entrants].reset_index(drop=True), present)]
         with_pupils = school_years(local)
         running = school_years(local[is_running[mine]])
     if present_rows["g6"].any():  # (the pandas path: no grade-6 row, no cohort rows at all)
@@ -317,4 +320,4 @@ def compute_sql(db: str | Path, school_year: str | None = None,
     start = facilities.start_enrolment(local.rename(columns={"f_start": "start"}))
     parts += [intake.population_rows(facts["population"], universe),
               facilities.school_rows(facts["school"], universe, start)]
-    return assemble(parts, school_year, running, universe, with_pupils)
+    return assemble(parts, school_year, running, universe, with_pupils, year_only)
