@@ -4,7 +4,8 @@
 order reports show it; ``docs/indicators.md`` documents every key.  :func:`compute_all` returns
 every indicator for every school and year of a :class:`~locson_analysis.dataset.Dataset` as the
 tidy table ``school_code, school_year, indicator, dimension, group, value, numerator,
-denominator, note``.
+denominator, note``; :func:`compute_sql` returns the same table straight from the database
+file, with DuckDB doing the per-pupil work (for national data; see :mod:`.sql`).
 """
 
 from __future__ import annotations
@@ -348,7 +349,9 @@ def compute_pooled(ds: Dataset, label: str = POOLED_LABEL,
 
 def compute_sql(db: str | Path, school_year: str | None = None,
                 school_code: str | None = None) -> pd.DataFrame:
-    """The core pupil indicators computed in DuckDB (see :mod:`.sql`)."""
+    """Every indicator, as :func:`compute_all` returns it (same rows, values, notes, order),
+    straight from the database file: DuckDB sums and links the pupils, pandas makes the rows
+    from the sums with the same code (see :mod:`.sql`)."""
     from .sql import compute_sql as run
 
     return run(db, school_year, school_code)
