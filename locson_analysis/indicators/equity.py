@@ -353,6 +353,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
     empty_notes = {m.key: m.empty_note for m in measures}
     small_text: dict[float, str] = {}
     cols: dict[str, list[np.ndarray]] = {c: [] for c in TIDY_COLUMNS}
+    parts: list[tuple[str, str, int]] = []  # (indicator, dimension, rows) of each part
     for dimension, ms in by_dimension.items():
         if dimension == "school":
             group = np.ones(n_cells, dtype=np.int64)
@@ -394,14 +395,16 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
                         note[small] = np.array(texts, dtype=object)[which]
             for c in ("school_code", "school_year", "group"):
                 cols[c].append(frame[c])
-            cols["indicator"].append(np.full(n_rows, m.key, dtype=object))
-            cols["dimension"].append(np.full(n_rows, dimension, dtype=object))
+            parts.append((m.key, dimension, n_rows))
             cols["value"].append(value)
             cols["numerator"].append(num)
             cols["denominator"].append(den)
             cols["note"].append(note)
     if not cols["value"]:
         return empty_table()
+    sizes = [n for _, _, n in parts]
+    for c, i in (("indicator", 0), ("dimension", 1)):  # one repeat, not an array per part
+        cols[c] = [np.repeat(np.array([p[i] for p in parts], dtype=object), sizes)]
     # the tidy table's columns and dtypes directly (what tidy() would make, without a copy)
     text = ("school_code", "school_year", "indicator", "dimension", "group", "note")
     return pd.DataFrame({c: (pd.array(np.concatenate(v), dtype="str") if c in text
