@@ -252,3 +252,13 @@ def test_linking_by_hash_equals_linking_by_id(sample_db: Path) -> None:
         ds.checks, ds.interventions))
     pd.testing.assert_frame_equal(with_hash, by_id)
     pd.testing.assert_frame_equal(collided, by_id)
+
+
+@pytest.mark.parametrize(("school_year", "school_code"), [("2030-2031", None), (None, "NOPE")])
+def test_sql_path_without_data_gives_the_same_empty_table(sample_db: Path, school_year: str | None,
+                                                          school_code: str | None) -> None:
+    got = indicators.compute_sql(sample_db, school_year=school_year, school_code=school_code)
+    expected = indicators.compute_all(store.load(sample_db), school_year=school_year,
+                                      school_code=school_code)
+    assert got.empty
+    pd.testing.assert_frame_equal(got, expected)
