@@ -102,7 +102,7 @@ def _sex_minority_sql() -> str:
 
 def _years_sql(years: list[str]) -> str:
     """The school years and their start years (``contract.start_year``) as a VALUES table."""
-    rows = ", ".join(f"('{y}', {contract.start_year(y)})" for y in years)
+    rows = ", ".join(f"({_quote([y])}, {contract.start_year(y)})" for y in years)
     return f"years(school_year, year_start) AS (VALUES {rows})"
 
 
