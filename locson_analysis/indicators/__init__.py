@@ -10,6 +10,7 @@ file, with DuckDB doing the per-pupil work (for national data; see :mod:`.sql`).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -119,24 +120,32 @@ def finish(table: pd.DataFrame, school_year: str | None = None,
     dim_order = {d: i for i, d in enumerate(equity.ALL_DIMENSIONS)}
 
     def rank(values: pd.Series, fixed: dict[str, int] | None = None) -> np.ndarray:
-        # each row's rank among the sorted distinct values (a missing or unknown value last),
-        # then one stable lexsort on integers; the distinct values are ranked, not every row
+        # each row's rank among the sorted distinct values (a missing or unknown value last);
+        # the distinct values are ranked, not every row
         found, uniques = pd.factorize(values)
         if fixed is not None:
-            ranks = np.array([fixed.get(u, np.nan) for u in uniques], dtype="float64")
+            ranks = np.array([fixed.get(u, -1) for u in uniques], dtype=np.int64)
         else:
-            ranks = np.empty(len(uniques), dtype="float64")
+            ranks = np.empty(len(uniques), dtype=np.int64)
             ranks[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(
                 len(uniques))
-        codes = np.where(found < 0, np.nan, np.append(ranks, np.nan)[found])
-        return np.where(np.isnan(codes), np.inf, codes)
+        last = int(ranks.max()) + 1 if len(ranks) else 0
+        return np.append(np.where(ranks < 0, last, ranks), last)[found]  # (-1: missing)
 
     keys = [rank(table["school_code"]),
             # (one year asked: every row has it, nothing to order by)
             *([] if school_year is not None else [rank(table["school_year"])]),
             rank(table["indicator"], order), rank(table["dimension"], dim_order),
             rank(table["group"])]
-    out = table.iloc[np.lexsort(keys[::-1])]
+    radix = [int(k.max()) + 1 for k in keys]
+    if math.prod(radix) < 2**62:  # one integer per row, one stable sort
+        combined = np.zeros(len(table), dtype=np.int64)
+        for k, r in zip(keys, radix, strict=True):
+            combined *= r
+            combined += k
+        out = table.iloc[np.argsort(combined, kind="stable")]
+    else:
+        out = table.iloc[np.lexsort(keys[::-1])]
     if _is_tidy(out):
         return out.reset_index(drop=True)
     return tidy(out)

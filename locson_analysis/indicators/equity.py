@@ -42,6 +42,9 @@ BOOL_LABELS = {
     "special_circumstances": ("Hoàn cảnh đặc biệt", "Không có hoàn cảnh đặc biệt"),
 }
 
+#: The group label of each grade (dimension "grade").
+GRADE_LABELS = {g: f"Khối {g}" for g in contract.GRADES}
+
 ALL_DIMENSIONS = ("school", "grade", "sex", "minority", "ethnicity", "poor", "near_poor",
                   "disability", "special_circumstances")
 EQUITY_DIMENSIONS = ("sex", "minority", "ethnicity", "poor", "near_poor", "disability",
@@ -218,7 +221,7 @@ def prepare(pupils: pd.DataFrame, rows: np.ndarray | None = None,
     known = np.isin(grade, contract.GRADES)
     p[dim_column("grade")] = _from_codes(
         np.where(known, np.nan_to_num(grade) - contract.GRADES[0], -1),
-        [f"Khối {g}" for g in contract.GRADES])
+        list(GRADE_LABELS.values()))
     sex_codes, sex_cats = _codes(p["sex"])
     sex_map = np.array([-1, *[{"M": 0, "F": 1}.get(c, -1) for c in sex_cats]], dtype=np.int64)
     p[dim_column("sex")] = _from_codes(sex_map[sex_codes],

@@ -29,6 +29,7 @@ from .. import contract
 from .base import empty_table, school_years
 from .equity import (
     BOOL_LABELS,
+    GRADE_LABELS,
     KINH,
     MINORITY,
     SCHOOL,
@@ -123,7 +124,7 @@ def _cells_sql(years: str, school: str, rows: str, previous: str, schools: list[
         return (f"coalesce(CASE WHEN coalesce(result_scale = 'tt58', false) THEN {col} IN "
                 f"({tt58}) ELSE {col} IN ({tt22}) END, false)")
 
-    grades = {f"grade = {g}": f"Khối {g}" for g in contract.GRADES}
+    grades = {f"grade = {g}": label for g, label in GRADE_LABELS.items()}
     bools = {c: _label({c: yes, f"NOT {c}": no}) for c, (yes, no) in BOOL_LABELS.items()}
     last = contract.LAST_GRADE
     sums = ", ".join(f'count_if({expr})::BIGINT AS "f_{name}"' for name, expr in FLAG_SQL.items())
