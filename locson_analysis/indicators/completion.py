@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import contract
 from ..dataset import Dataset
+from . import flags as F
 from .base import NO_DATA, Indicator, empty_table, join_notes, school_year_pairs, tidy
 from .equity import (
     EQUITY_DIMENSIONS,
@@ -60,12 +61,14 @@ def _completed(prep: pd.DataFrame) -> np.ndarray:
     return (prep["outcome"] == "completed").fillna(False).to_numpy(dtype=bool)
 
 
+#: The pupil flags of (a) and of (b)'s counts (one definition for pandas and DuckDB).
+GRADE9_FLAGS = {"g9_completed": F.LAST & F.ENDED & F.COMPLETED, "g9_end": F.LAST & F.ENDED}
+APPARENT_FLAGS = {"completed": F.COMPLETED, "g6_start": F.G6 & F.START}
+
+
 def grade9_measures(prep: pd.DataFrame) -> list[Measure]:
     """(a) as flags: grade-9 completers ÷ grade-9 pupils at the end of the year."""
-    last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
-    end = prep["end"].to_numpy()
-    return grade9_measures_of({"g9_completed": last & end & _completed(prep),
-                               "g9_end": last & end})
+    return grade9_measures_of(F.values(GRADE9_FLAGS, F.PupilAtoms(prep)))
 
 
 def grade9_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
@@ -90,10 +93,8 @@ def apparent_cohort(prep: pd.DataFrame) -> pd.DataFrame:
     """(b) completers in year t ÷ grade-6 start-of-year enrolment in year t−3."""
     if prep.empty:
         return empty_table()
-    g6_start = ((prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
-                & prep["start"].to_numpy())
-    counts = aggregate(prep, apparent_measures_of({"completed": _completed(prep),
-                                                   "g6_start": g6_start}))
+    counts = aggregate(prep, apparent_measures_of(F.values(APPARENT_FLAGS,
+                                                           F.PupilAtoms(prep))))
     return apparent_rows(counts, _pupil_years(prep))
 
 

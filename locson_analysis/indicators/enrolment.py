@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
+from . import flags as F
 from .base import Indicator
 from .equity import Measure, aggregate, prepare
 
@@ -48,12 +49,13 @@ INDICATORS = [
 ]
 
 
+#: The pupil flags the measures sum (one definition for pandas and DuckDB, see .flags).
+FLAGS = {"start": F.START, "end": F.ENDED, "any": F.ANY,
+         "start_dropped": F.START & F.DROPPED, "arrival_dropped": ~F.START & F.DROPPED}
+
+
 def flags(prep: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The pupil flags the measures sum (``sql.FLAG_SQL`` has the same flags in DuckDB)."""
-    start, end, dropped = prep["start"].to_numpy(), prep["end"].to_numpy(), prep["dropped"]
-    return {"start": start, "end": end, "any": np.ones(len(prep), dtype=bool),
-            "start_dropped": start & dropped.to_numpy(),
-            "arrival_dropped": ~start & dropped.to_numpy()}
+    return F.values(FLAGS, F.PupilAtoms(prep))
 
 
 def measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:

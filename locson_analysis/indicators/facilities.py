@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
+from . import flags as F
 from .base import (
     NO_DATA,
     NO_SCHOOL_FILE,
@@ -107,11 +108,12 @@ def _pupils_per_toilet(wide: pd.DataFrame, start: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+#: The pupil flags of the swim share (one definition for pandas and DuckDB, see .flags).
+SWIM_FLAGS = {"swim": F.SWIM, "swim_known": F.SWIM_KNOWN}
+
+
 def swim_measures(prep: pd.DataFrame) -> list[Measure]:
-    swim = prep["can_swim"].astype("boolean")
-    known = swim.notna().to_numpy()
-    return swim_measures_of({"swim": swim.fillna(False).to_numpy(dtype=bool),
-                             "swim_known": known})
+    return swim_measures_of(F.values(SWIM_FLAGS, F.PupilAtoms(prep)))
 
 
 def swim_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .. import contract
 from ..dataset import Dataset
+from . import flags as F
 from .base import Indicator
 from .equity import Measure, aggregate, prepare
 
@@ -43,20 +43,16 @@ INDICATORS = [
 ]
 
 
+#: The pupil flags the measures sum (one definition for pandas and DuckDB, see .flags).
+#: In grade 9, "promoted" is completing the programme and "repeating" is not completing it.
+FLAGS = {"end": F.ENDED, "start": F.START,
+         "end_promoted": F.ENDED & (F.PROMOTED | (F.LAST & F.COMPLETED)),
+         "end_repeating": F.ENDED & (F.REPEATING | (F.LAST & F.NOT_COMPLETED)),
+         "start_transferred": F.START & F.TRANSFERRED, "arrival": ~F.START}
+
+
 def flags(prep: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The pupil flags the measures sum (``sql.FLAG_SQL`` has the same flags in DuckDB)."""
-    outcome = prep["outcome"]
-    last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
-    end, start = prep["end"].to_numpy(), prep["start"].to_numpy()
-    promoted = (outcome == "promoted").fillna(False).to_numpy(dtype=bool)
-    completed = (outcome == "completed").fillna(False).to_numpy(dtype=bool)
-    repeating = (outcome == "repeating").fillna(False).to_numpy(dtype=bool)
-    not_completed = (outcome == "not_completed").fillna(False).to_numpy(dtype=bool)
-    return {"end": end, "start": start,
-            "end_promoted": end & (promoted | (last & completed)),
-            "end_repeating": end & (repeating | (last & not_completed)),
-            "start_transferred": start & prep["transferred"].to_numpy(),
-            "arrival": ~start}
+    return F.values(FLAGS, F.PupilAtoms(prep))
 
 
 def measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
+from . import flags as F
 from .base import (
     NO_POPULATION_FILE,
     Indicator,
@@ -66,9 +67,14 @@ def entrants_age11(prep: pd.DataFrame, local: pd.DataFrame | None = None) -> pd.
         sub, entrant = local, entrant[rows_of]
     age = sub["year_start"] - sub["birth_date"].dt.year
     aged11 = (age == ENTRY_AGE).fillna(False).to_numpy(dtype=bool)
-    rows = aggregate(sub, entrants_measures_of({"entrant_age11": entrant & aged11,
-                                                "entrant": entrant}))
+    rows = aggregate(sub, entrants_measures_of(F.values(FLAGS, {"entrant": entrant,
+                                                                "age11": aged11})))
     return entrants_rows(rows, years_present(prep))
+
+
+#: The pupil flags of the entrants' share (one definition for pandas and DuckDB, see .flags;
+#: the two linked atoms are computed here and in the SQL of .sql).
+FLAGS = {"entrant_age11": F.ENTRANT & F.AGE11, "entrant": F.ENTRANT}
 
 
 def entrants_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:

@@ -9,13 +9,16 @@ pandas.  Here DuckDB sums the pupils' flags by school, year and every group labe
 ``pupil_id``, and only those sums come back to pandas, where the very same code as the reference
 makes the rows: the families' measures (``*.measures_of``: which flags are summed, numerator
 over denominator, dimensions, "no data" notes), the roll-up (:func:`.equity.aggregate`), the
-cohort and intake notes, the school and population sheets (read as they are: a few rows per
-school), the gender parity indices, the in-progress rule, the "no data" rows and the order
-(:func:`locson_analysis.indicators.assemble`).
+ethnic group pooling (:func:`.equity.ethnic_labels`), the cohort and intake notes, the school
+and population sheets (read as they are: a few rows per school), the gender parity indices,
+the in-progress rule, the "no data" rows and the order
+(:func:`locson_analysis.indicators.assemble`).  The flags summed are the families' own
+``FLAGS`` (:mod:`.flags`: one expression, rendered as SQL here and evaluated with numpy there).
 
-What is written twice: the pupil flags themselves — :data:`FLAG_SQL` here, each family's
-``flags``/``measures`` on the pandas rows — and the linking of records (joins here, integer keys
-in pandas).  ``tests/test_speed_paths.py`` compares the full tables of both paths row for row.
+What is written twice: the atoms the flags are built from (each with its SQL and pandas
+spelling side by side in :data:`.flags.ATOMS`), the linking of records (joins on ``pupil_id``
+here, integer keys in pandas) and the group labels' SQL ``CASE`` (from the same label
+constants).  ``tests/test_speed_paths.py`` compares the full tables of both paths row for row.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .. import contract
+from . import flags as F
 from .base import empty_table, school_years
 from .equity import (
     BOOL_LABELS,
@@ -42,29 +46,20 @@ from .equity import (
     number_cells,
 )
 
-#: The pupil flags summed per cell, as DuckDB expressions over the columns of ``p`` in
-#: :func:`_cells_sql` — the same names and meaning as the families' flags on pandas rows.
-FLAG_SQL: dict[str, str] = {
-    # enrolment
-    "start": "st", "end": "en", "any": "true",
-    "start_dropped": "st AND dr", "arrival_dropped": "NOT st AND dr",
-    # flow
-    "end_promoted": "en AND (pr OR (last AND co))",
-    "end_repeating": "en AND (re OR (last AND nc))",
-    "start_transferred": "st AND tr", "arrival": "NOT st",
-    # completion (a) and the counts of (b)
-    "g9_completed": "last AND en AND co", "g9_end": "last AND en",
-    "completed": "co", "g6_start": "g6 AND st",
-    # all-round development: year and semester-1 results (a running year uses semester 1)
-    "allround_pass_year": "yp", "allround_known_year": "yk",
-    "allround_pass_s1": "sp", "allround_known_s1": "sk",
-    # swimming
-    "swim": "coalesce(can_swim, false)", "swim_known": "can_swim IS NOT NULL",
-    # grade-6 entrants (not in grade 6 at the school the year before) aged 11
-    "entrant_age11": "ent AND age11", "entrant": "ent",
-    # the year is still running (some pupil's outcome is in_progress)
-    "in_progress": "ip",
-}
+
+def flag_sql() -> dict[str, str]:
+    """Every flag the families sum (their ``FLAGS``), as SQL over the atom columns of
+    :func:`_cells_sql` — the very expressions the pandas path evaluates (see :mod:`.flags`)."""
+    from . import allround, completion, enrolment, facilities, flow, intake
+
+    out: dict[str, str] = {}
+    for flags in (enrolment.FLAGS, flow.FLAGS, completion.GRADE9_FLAGS,
+                  completion.APPARENT_FLAGS, allround.FLAGS, facilities.SWIM_FLAGS,
+                  intake.FLAGS, {"in_progress": F.IN_PROGRESS}):
+        for name, flag in flags.items():
+            if out.setdefault(name, flag.sql) != flag.sql:
+                raise ValueError(f"two different flags are named {name!r}")
+    return out
 
 
 def _measures(f: dict[str, np.ndarray], running: np.ndarray) -> list[Measure]:
@@ -110,24 +105,19 @@ def _years_sql(years: list[str]) -> str:
 def _cells_sql(years: str, school: str, rows: str, previous: str, schools: list[str],
                year_labels: list[str], ethnicities: list[str]) -> str:
     """One row per (school, year, grade, sex, ethnicity, flag labels) with the sums of every
-    flag of :data:`FLAG_SQL`; the labels as ENUMs (``schools``, ``year_labels``,
-    ``ethnicities``: their values).
+    flag of :func:`flag_sql` (columns ``f_<name>``); the labels as ENUMs (``schools``,
+    ``year_labels``, ``ethnicities``: their values).
 
     ``school``: the school condition; ``rows``: which pupil rows are summed; ``previous``:
     the years whose grade-6 rows make next year's grade-6 pupils repeaters.
     """
     from .intake import ENTRY_AGE
 
-    tt22, tt58 = _quote(sorted(contract.TT22_PASSING)), _quote(sorted(contract.TT58_PASSING))
-
-    def passing(col: str) -> str:
-        return (f"coalesce(CASE WHEN coalesce(result_scale = 'tt58', false) THEN {col} IN "
-                f"({tt58}) ELSE {col} IN ({tt22}) END, false)")
-
     grades = {f"grade = {g}": label for g, label in GRADE_LABELS.items()}
     bools = {c: _label({c: yes, f"NOT {c}": no}) for c, (yes, no) in BOOL_LABELS.items()}
-    last = contract.LAST_GRADE
-    sums = ", ".join(f'count_if({expr})::BIGINT AS "f_{name}"' for name, expr in FLAG_SQL.items())
+    atoms = ",\n               ".join(f"{sql} AS a_{name}" for name, (sql, _) in F.ATOMS.items())
+    sums = ", ".join(f'count_if({expr})::BIGINT AS "f_{name}"'
+                     for name, expr in flag_sql().items())
     return f"""
     WITH {years},
     src AS (SELECT p.*, y.year_start FROM pupils p JOIN years y USING (school_year)
@@ -136,26 +126,11 @@ def _cells_sql(years: str, school: str, rows: str, previous: str, schools: list[
              FROM pupils p JOIN years y USING (school_year)
              WHERE grade = 6 AND {school} AND ({previous})),
     p AS (
-        SELECT s.school_code, s.school_year, grade, sex, ethnicity, entry_date IS NULL AS st,
-               NOT coalesce(outcome IN ('dropped_out', 'transferred_out'), false) AS en,
-               coalesce(outcome = 'dropped_out', false) AS dr,
-               coalesce(outcome = 'transferred_out', false) AS tr,
-               coalesce(outcome = 'promoted', false) AS pr,
-               coalesce(outcome = 'completed', false) AS co,
-               coalesce(outcome = 'repeating', false) AS re,
-               coalesce(outcome = 'not_completed', false) AS nc,
-               coalesce(outcome = 'in_progress', false) AS ip,
-               coalesce(grade = {last}, false) AS last,
-               coalesce(grade = 6, false) AS g6,
-               coalesce(grade = 6, false) AND r.pupil_id IS NULL AS ent,
-               coalesce(s.year_start - year(birth_date) = {ENTRY_AGE}, false) AS age11,
-               learning_year IS NOT NULL AND conduct_year IS NOT NULL AS yk,
-               learning_s1 IS NOT NULL AND conduct_s1 IS NOT NULL AS sk,
-               {passing('learning_year')}
-               AND {passing('conduct_year')} AS yp,
-               {passing('learning_s1')}
-               AND {passing('conduct_s1')} AS sp,
-               can_swim, poor, near_poor, disability, special_circumstances
+        SELECT s.school_code, s.school_year, grade, sex, ethnicity,
+               poor, near_poor, disability, special_circumstances,
+               {atoms},
+               coalesce(grade = 6, false) AND r.pupil_id IS NULL AS a_entrant,
+               coalesce(s.year_start - year(birth_date) = {ENTRY_AGE}, false) AS a_age11
         FROM src s LEFT JOIN prev r ON s.grade = 6 AND r.school_code = s.school_code
              AND r.pupil_id = s.pupil_id AND r.year_start = s.year_start),
     c AS (SELECT school_code, school_year, grade, sex, ethnicity, poor, near_poor, disability,
@@ -297,7 +272,7 @@ def compute_sql(db: str | Path, school_year: str | None = None,
         mine = np.ones(len(frame), dtype=bool) if t is None else (
             frame["school_year"] == school_year).to_numpy()
         local = frame if mine.all() else frame[mine]
-        table = aggregate(local, _measures(_flag_sums(local, list(FLAG_SQL)), is_running[mine]))
+        table = aggregate(local, _measures(_flag_sums(local, list(flag_sql())), is_running[mine]))
         # (b)'s counts: completers of t, grade-6 pupils at the start of t−3
         counts = aggregate(frame, completion.apparent_measures_of(
             _flag_sums(frame, ["completed", "g6_start"])))
