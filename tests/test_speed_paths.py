@@ -262,3 +262,25 @@ def test_sql_path_without_data_gives_the_same_empty_table(sample_db: Path, schoo
                                       school_code=school_code)
     assert got.empty
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_every_flag_counts_the_same_in_sql_and_numpy() -> None:
+    """Each flag is one expression: DuckDB's count of its SQL equals numpy's sum of it, on
+    every combination of atoms (random rows)."""
+    import duckdb
+
+    from locson_analysis.indicators import flags
+    from locson_analysis.indicators.sql import all_flags
+
+    rng = np.random.default_rng(7)
+    names = [*flags.ATOMS, "entrant", "age11"]
+    atoms = {n: rng.random(500) < 0.5 for n in names}
+    frame = pd.DataFrame({f"a_{n}": v for n, v in atoms.items()})
+    con = duckdb.connect()
+    con.register("t", frame)
+    every = all_flags()
+    got = con.execute("SELECT " + ", ".join(f'count_if({f.sql}) AS "{n}"'
+                                            for n, f in every.items()) + " FROM t").fetchone()
+    expected = [int(v.sum()) for v in flags.values(every, atoms).values()]
+    assert list(got) == expected
+    assert min(expected) > 0  # (every flag is met by some rows: the check is not empty)

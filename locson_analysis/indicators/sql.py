@@ -47,19 +47,24 @@ from .equity import (
 )
 
 
-def flag_sql() -> dict[str, str]:
-    """Every flag the families sum (their ``FLAGS``), as SQL over the atom columns of
-    :func:`_cells_sql` — the very expressions the pandas path evaluates (see :mod:`.flags`)."""
+def all_flags() -> dict[str, F.Flag]:
+    """Every flag the families sum (their ``FLAGS``), by name (see :mod:`.flags`)."""
     from . import allround, completion, enrolment, facilities, flow, intake
 
-    out: dict[str, str] = {}
+    out: dict[str, F.Flag] = {}
     for flags in (enrolment.FLAGS, flow.FLAGS, completion.GRADE9_FLAGS,
                   completion.APPARENT_FLAGS, allround.FLAGS, facilities.SWIM_FLAGS,
                   intake.FLAGS, {"in_progress": F.IN_PROGRESS}):
         for name, flag in flags.items():
-            if out.setdefault(name, flag.sql) != flag.sql:
+            if out.setdefault(name, flag).sql != flag.sql:
                 raise ValueError(f"two different flags are named {name!r}")
     return out
+
+
+def flag_sql() -> dict[str, str]:
+    """:func:`all_flags` as SQL over the atom columns of :func:`_cells_sql` — the very
+    expressions the pandas path evaluates."""
+    return {name: flag.sql for name, flag in all_flags().items()}
 
 
 def _measures(f: dict[str, np.ndarray], running: np.ndarray) -> list[Measure]:
