@@ -81,23 +81,21 @@ def _apply_in_progress(table: pd.DataFrame, running: pd.DataFrame) -> pd.DataFra
     return table
 
 
-def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, with_pupils: pd.DataFrame,
-                  keys: list[str] | None = None) -> pd.DataFrame:
-    """A school-level row for every indicator and (school, year): "no data" says why.
-
-    ``with_pupils``: the (school, year) pairs that have pupils; ``keys``: the indicators
-    (default: all of :data:`INDICATORS`).
-    """
+def _missing_rows(parts: list[pd.DataFrame], universe: pd.DataFrame,
+                  with_pupils: pd.DataFrame) -> pd.DataFrame:
+    """A school-level row for every indicator and (school, year) of ``universe`` that none of
+    ``parts`` has: "no data" says why.  ``with_pupils``: the (school, year) pairs that have
+    pupils."""
     if universe.empty:
-        return table
-    keys = list(INDICATORS) if keys is None else keys
+        return empty_table()
     pair = ["school_code", "school_year"]
-    grid = universe.merge(pd.DataFrame({"indicator": keys}), how="cross")
-    have = table.loc[table["dimension"] == "school", [*pair, "indicator"]].drop_duplicates()
+    grid = universe.merge(pd.DataFrame({"indicator": list(INDICATORS)}), how="cross")
+    have = pd.concat([p.loc[(p["dimension"] == "school").to_numpy(), [*pair, "indicator"]]
+                      for p in parts] or [grid.iloc[:0]], ignore_index=True).drop_duplicates()
     grid = grid.merge(have.assign(_have=True), on=[*pair, "indicator"], how="left")
     grid = grid[grid["_have"].isna()].drop(columns="_have")
     if grid.empty:
-        return table
+        return empty_table()
     grid = grid.merge(with_pupils[pair].assign(_pupils=True), on=pair, how="left")
     source = grid["indicator"].map({k: i.input for k, i in INDICATORS.items()})
     missing_file = (source.isin(["pupils", "derived"]) & grid["_pupils"].isna()).to_numpy()
@@ -105,7 +103,7 @@ def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, with_pupils: pd.D
     grid["dimension"] = "school"
     grid["group"] = equity.SCHOOL
     grid["value"] = grid["numerator"] = grid["denominator"] = np.nan
-    return pd.concat([table, tidy(grid.drop(columns="_pupils"))], ignore_index=True)
+    return tidy(grid.drop(columns="_pupils"))
 
 
 def finish(table: pd.DataFrame, school_year: str | None = None,
@@ -287,15 +285,15 @@ def assemble(parts: list[pd.DataFrame], school_year: str | None, running: pd.Dat
     """
     if school_year is not None:
         parts = [p[(p["school_year"] == school_year).to_numpy()] for p in parts]
-    parts = [*(year_only or []), *parts]
-    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
-    gpi = equity.gender_parity(table)
-    if not gpi.empty:
-        table = pd.concat([table, gpi], ignore_index=True)
-    table = _apply_in_progress(table, running)
-    if school_year is not None:
         universe = universe[universe["school_year"] == school_year]
-    table = _fill_missing(table, universe, with_pupils)
+    parts = [p for p in [*(year_only or []), *parts] if not p.empty]
+    # part by part (every rule is row by row), so that the big table is put together once
+    sex = [p[(p["dimension"] == "sex").to_numpy()] for p in parts]
+    parts.append(equity.gender_parity(pd.concat(sex, ignore_index=True) if sex
+                                      else empty_table()))
+    parts = [_apply_in_progress(p, running) for p in parts if not p.empty]
+    parts.append(_missing_rows(parts, universe, with_pupils))
+    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     if school_year is not None:  # every row is already of that year: no need to filter again
         return finish(table, school_year, filtered=True)
     return finish(table)
