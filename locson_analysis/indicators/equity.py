@@ -283,6 +283,19 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return cat.codes.astype(np.int64) + 1, np.asarray(cat.categories, dtype=object)
 
 
+def _sorted_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` of non-negative integers, by counting when
+    the keys are dense enough (no sort)."""
+    if len(key) and key.max() < max(4 * len(key), 1_000_000):
+        seen = np.bincount(key)
+        uniq = np.flatnonzero(seen)
+        position = np.zeros(len(seen), dtype=np.intp)
+        position[uniq] = np.arange(len(uniq))
+        return uniq, position[key]
+    uniq, inverse = np.unique(key, return_inverse=True)
+    return uniq, inverse.ravel()
+
+
 def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
     """Sum each measure's flags by (school, year, group) for each of its dimensions.
 
@@ -367,7 +380,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         valid = group > 0
         key = ((decoded["school_code"] * n_years + decoded["school_year"]) * n_groups
                + group)[valid]
-        uniq, inverse = np.unique(key, return_inverse=True)
+        uniq, inverse = _sorted_keys(key)
         g, rest = uniq % n_groups, uniq // n_groups
         frame = {"school_code": labels["school_code"][rest // n_years - 1],
                  "school_year": labels["school_year"][rest % n_years - 1],
