@@ -68,16 +68,12 @@ def flag_sql() -> dict[str, str]:
 
 
 def _measures(f: dict[str, np.ndarray], running: np.ndarray) -> list[Measure]:
-    """Every pupil measure of the families, from the flag sums of the cells."""
-    from . import allround, completion, enrolment, facilities, flow, intake
+    """The pupil measures of the year's own rows (as ``compute_all``'s shared pass), from the
+    flag sums of the cells."""
+    from . import allround, completion, enrolment, facilities, flow
 
     return [*enrolment.measures_of(f), *flow.measures_of(f), *completion.grade9_measures_of(f),
-            *allround.measures_of(f, running), *facilities.swim_measures_of(f),
-            *intake.entrants_measures_of(f)]
-
-
-#: The entrants' rows get their family's note of years without a previous year.
-_ENTRANTS = "grade6_entrants_age11_share"
+            *allround.measures_of(f, running), *facilities.swim_measures_of(f)]
 
 
 def _quote(values: object) -> str:
@@ -277,14 +273,15 @@ def compute_sql(db: str | Path, school_year: str | None = None,
         mine = np.ones(len(frame), dtype=bool) if t is None else (
             frame["school_year"] == school_year).to_numpy()
         local = frame if mine.all() else frame[mine]
-        table = aggregate(local, _measures(_flag_sums(local, list(flag_sql())), is_running[mine]))
+        sums = _flag_sums(local, list(flag_sql()))
+        (year_only if t is not None else parts).append(
+            aggregate(local, _measures(sums, is_running[mine])))
         # (b)'s counts: completers of t, grade-6 pupils at the start of t−3
         counts = aggregate(frame, completion.apparent_measures_of(
             _flag_sums(frame, ["completed", "g6_start"])))
-        is_entrants = (table["indicator"] == _ENTRANTS).to_numpy()
-        (year_only if t is not None else parts).append(table[~is_entrants])
         parts += [completion.apparent_rows(counts, starts),
-                  intake.entrants_rows(table[is_entrants].reset_index(drop=True), present)]
+                  intake.entrants_rows(aggregate(local, intake.entrants_measures_of(sums)),
+                                       present)]
         with_pupils = school_years(local)
         running = school_years(local[is_running[mine]])
     if present_rows["g6"].any():  # (the pandas path: no grade-6 row, no cohort rows at all)
@@ -298,7 +295,9 @@ def compute_sql(db: str | Path, school_year: str | None = None,
                 cframe, ["stayed_on_time", "stayed", "never_left_ever", "never_left"])))
         parts.append(completion.true_cohort_rows(rows_c, starts))
     universe = school_years(local, facts["school"], facts["population"])
-    start = facilities.start_enrolment(local.rename(columns={"f_start": "start"}))
+    start = facilities.start_enrolment(pd.DataFrame({
+        "school_code": local["school_code"], "school_year": local["school_year"],
+        "start": local["f_start"]}) if len(local) else local)
     parts += [intake.population_rows(facts["population"], universe),
               facilities.school_rows(facts["school"], universe, start)]
     return assemble(parts, school_year, running, universe, with_pupils, year_only)
