@@ -25,6 +25,9 @@ def test_toy_bench_writes_the_json(tmp_path: Path) -> None:
     assert toy["import_csv"]["rows"] == toy["pupil_rows"] > 0
     assert toy["import_xlsx"]["rows"] == toy["pupil_rows"]
     assert toy["indicators"]["output_rows"] > 0
+    # the fast path (headline) and the pandas path give tables of the same size
+    assert toy["indicators_pandas"]["output_rows"] == toy["indicators"]["output_rows"]
+    assert results["sizes"]["country"]["indicators_pandas"]["load_seconds"] > 0
     assert results["sizes"]["country"]["pupil_rows"] == 2 * 1_600
     assert results["national_indicators_seconds"] > 0
     assert results["csv_rows_per_second"] > 0 and results["xlsx_rows_per_second"] > 0

@@ -1,5 +1,7 @@
 """The fast paths give the reference numbers: categorical ``store.load``, the year filter, and
-the DuckDB path (``indicators.compute_sql``) against ``indicators.compute_all`` row for row.
+the DuckDB path (``indicators.compute_sql``): its FULL table against ``indicators.compute_all``
+(the reference) row for row, on the sample school over every year (the last one running),
+several schools, linked cohorts and edge cases.
 
 Speed itself is measured in ``bench/``, never here.
 """
@@ -8,12 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from bench import run as bench
 from locson_analysis import indicators, sample, store
-from locson_analysis.indicators.sql import CORE_INDICATORS
+from locson_analysis.dataset import SourceFile, YearData
 from tests.store_builders import pupil, year_data
 
 Y0, Y1, Y2 = "2022-2023", "2023-2024", "2024-2025"
@@ -21,9 +24,8 @@ Y0, Y1, Y2 = "2022-2023", "2023-2024", "2024-2025"
 
 def _reference(db: Path, school_year: str | None, school_code: str | None = None
                ) -> pd.DataFrame:
-    table = indicators.compute_all(store.load(db), school_year=school_year,
-                                   school_code=school_code)
-    return table[table["indicator"].isin(CORE_INDICATORS)].reset_index(drop=True)
+    return indicators.compute_all(store.load(db), school_year=school_year,
+                                  school_code=school_code)
 
 
 def _same(db: Path, school_year: str | None, school_code: str | None = None) -> None:
@@ -90,7 +92,94 @@ def crafted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-@pytest.mark.parametrize("school_year", [None, "2020-2021", "2024-2025", "2025-2026"])
+def _population(school_year: str, school_code: str, items: dict[str, float]) -> YearData:
+    y = YearData(school_year=school_year, school_code=school_code)
+    y.population = pd.DataFrame({"item": list(items), "value": list(items.values()),
+                                 "source_file": "pho_cap.xlsx",
+                                 "source_row": range(5, 5 + len(items))})
+    y.files.append(SourceFile(f"/tmp/{school_year}/pho_cap.xlsx", "population", "cd" * 32,
+                              "PC", len(items)))
+    return y
+
+
+@pytest.fixture(scope="module")
+def cohort_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Linked records over five years: a grade-6 cohort of 2020-2021 with a repeater, a
+    dropout, transfers out before and after its completion year, a late completer and a pupil
+    who moves to the other school; entrants of several ages; zero denominators (no grade 9,
+    no toilet, no 11-year-olds in the population sheet); a school whose first year has no
+    previous year."""
+    db = tmp_path_factory.mktemp("speed") / "cohort.duckdb"
+    years = [f"{y}-{y + 1}" for y in range(2020, 2025)]
+    # each pupil of school A: (entry year, grade-6 birth year, sex, ethnicity, path of outcomes)
+    paths = {
+        "C1": ["repeating", "promoted", "promoted", "promoted", "completed"],
+        "C2": ["promoted", "promoted", "transferred_out"],
+        "C3": ["promoted", "dropped_out"],
+        "C4": ["promoted", "promoted", "promoted", "not_completed", "completed"],
+        "C5": ["promoted", "promoted", "promoted", "completed"],
+        "C6": ["promoted", "promoted", "promoted", "completed"],
+        "C7": ["transferred_out"],
+    }
+    rows: dict[str, list[dict]] = {y: [] for y in years}
+    for i, (pid, outcomes) in enumerate(paths.items()):
+        grade = 6
+        for k, outcome in enumerate(outcomes):
+            rows[years[k]].append(pupil(
+                pid, grade, outcome, sex="F" if i % 2 else "M",
+                ethnicity="K'Ho" if i % 3 == 0 else "Kinh", birth_date=f"{2009 - i % 2}-05-01"))
+            if outcome not in ("repeating", "not_completed"):
+                grade += 1
+    for k, y in enumerate(years[1:], start=1):  # later entrants, some aged 12
+        rows[y] += [pupil(f"N{k}{j}", 6, sex="F" if j % 2 else "M",
+                          birth_date=f"{2009 + k - j % 2}-02-01") for j in range(5)]
+    rows[years[3]].append(pupil("C5B", 9, "transferred_out"))  # late transfer, after target
+    for k, y in enumerate(years):
+        school = {"toilets": 0 if k == 2 else 4, "toilets_hygienic": 0 if k == 2 else 3}
+        store.write_year(db, year_data(y, rows[y], school=school, school_code="COHORTA"))
+        store.write_year(db, _population(y, "COHORTA", {
+            "pop_age11": 0 if k == 2 else 40, "pop_age11_in_grade6": 0 if k == 2 else 38,
+            "pop_age11_14": 150, "pop_age11_14_in_school": 149}))
+    # school B: two years, the first without a previous year; C2 arrives from A and completes;
+    # no grade 9 at the end of 2024-2025
+    store.write_year(db, year_data(years[3], [
+        pupil("C2", 9, "completed", entry_date="2023-10-02"),
+        *[pupil(f"B{j}", 6 + j % 3, sex="F" if j % 2 else "M") for j in range(12)]],
+        school_code="COHORTB"))
+    store.write_year(db, year_data(years[4], [
+        pupil(f"B{j}", 7 + j % 2, "promoted") for j in range(12)], school_code="COHORTB"))
+    return db
+
+
+@pytest.mark.parametrize("school_year", [None, "2020-2021", "2021-2022", "2022-2023",
+                                         "2023-2024", "2024-2025"])
+def test_sql_path_equals_pandas_on_linked_cohorts(cohort_db: Path,
+                                                  school_year: str | None) -> None:
+    _same(cohort_db, school_year)
+    _same(cohort_db, school_year, "COHORTA")
+
+
+def test_linked_cohorts_give_cohort_values(cohort_db: Path) -> None:
+    """The fixture reaches the cohort, intake and zero-denominator rows it is meant for."""
+    got = indicators.compute_sql(cohort_db, school_year="2023-2024", school_code="COHORTA")
+    whole = got[got["dimension"] == "school"].set_index("indicator")
+    # entrants of 2020-2021: C1…C7 (C7 left that year); C2, C7 transferred out by 2023-2024
+    assert whole.loc["completion_rate_true_cohort", "denominator"] == 5
+    assert whole.loc["completion_rate_true_cohort", "numerator"] == 2  # C5, C6 (C1, C4 late)
+    assert whole.loc["completion_rate_apparent_cohort", "denominator"] == 7
+    previous = indicators.compute_sql(cohort_db, school_year="2022-2023")
+    zero = previous[(previous["school_code"] == "COHORTA")
+                    & (previous["dimension"] == "school")].set_index("indicator")
+    assert np.isnan(zero.loc["grade6_intake_age11", "value"])
+    assert np.isnan(zero.loc["toilets_hygienic_share", "value"])
+    first_b = indicators.compute_sql(cohort_db, school_year="2023-2024", school_code="COHORTB")
+    share = first_b[(first_b["indicator"] == "grade6_entrants_age11_share")
+                    & (first_b["dimension"] == "school")]
+    assert share["note"].str.contains("năm học trước").all()
+
+
+@pytest.mark.parametrize("school_year", [None, "2019-2020", "2020-2021", "2024-2025",
+                                         "2025-2026", "2026-2027"])
 def test_sql_path_equals_pandas_on_the_sample_school(sample_db: Path,
                                                      school_year: str | None) -> None:
     _same(sample_db, school_year)
@@ -108,10 +197,14 @@ def test_sql_path_one_school(crafted_db: Path) -> None:
 
 
 def test_sql_path_notes_a_missing_pupil_list(crafted_db: Path) -> None:
+    _same(crafted_db, Y2, "LOCPHAT")
     got = indicators.compute_sql(crafted_db, school_year=Y2, school_code="LOCPHAT")
-    assert set(got["indicator"]) == set(CORE_INDICATORS)
-    assert got["value"].isna().all()
-    assert got["note"].str.contains("danh sách học sinh").all()
+    from_pupils = {k for k, i in indicators.INDICATORS.items()
+                   if i.input in ("pupils", "derived")}
+    rows = got[got["indicator"].isin(from_pupils)]
+    assert set(rows["indicator"]) == from_pupils
+    assert rows["value"].isna().all()
+    assert rows["note"].str.contains("danh sách học sinh").all()
 
 
 def test_load_reads_categoricals_without_names_when_asked(crafted_db: Path) -> None:
@@ -159,3 +252,35 @@ def test_linking_by_hash_equals_linking_by_id(sample_db: Path) -> None:
         ds.checks, ds.interventions))
     pd.testing.assert_frame_equal(with_hash, by_id)
     pd.testing.assert_frame_equal(collided, by_id)
+
+
+@pytest.mark.parametrize(("school_year", "school_code"), [("2030-2031", None), (None, "NOPE")])
+def test_sql_path_without_data_gives_the_same_empty_table(sample_db: Path, school_year: str | None,
+                                                          school_code: str | None) -> None:
+    got = indicators.compute_sql(sample_db, school_year=school_year, school_code=school_code)
+    expected = indicators.compute_all(store.load(sample_db), school_year=school_year,
+                                      school_code=school_code)
+    assert got.empty
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_every_flag_counts_the_same_in_sql_and_numpy() -> None:
+    """Each flag is one expression: DuckDB's count of its SQL equals numpy's sum of it, on
+    every combination of atoms (random rows)."""
+    import duckdb
+
+    from locson_analysis.indicators import flags
+    from locson_analysis.indicators.sql import all_flags
+
+    rng = np.random.default_rng(7)
+    names = [*flags.ATOMS, "entrant", "age11"]
+    atoms = {n: rng.random(500) < 0.5 for n in names}
+    frame = pd.DataFrame({f"a_{n}": v for n, v in atoms.items()})
+    con = duckdb.connect()
+    con.register("t", frame)
+    every = all_flags()
+    got = con.execute("SELECT " + ", ".join(f'count_if({f.sql}) AS "{n}"'
+                                            for n, f in every.items()) + " FROM t").fetchone()
+    expected = [int(v.sum()) for v in flags.values(every, atoms).values()]
+    assert list(got) == expected
+    assert min(expected) > 0  # (every flag is met by some rows: the check is not empty)

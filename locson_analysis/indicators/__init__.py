@@ -4,11 +4,13 @@
 order reports show it; ``docs/indicators.md`` documents every key.  :func:`compute_all` returns
 every indicator for every school and year of a :class:`~locson_analysis.dataset.Dataset` as the
 tidy table ``school_code, school_year, indicator, dimension, group, value, numerator,
-denominator, note``.
+denominator, note``; :func:`compute_sql` returns the same table straight from the database
+file, with DuckDB doing the per-pupil work (for national data; see :mod:`.sql`).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -79,23 +81,21 @@ def _apply_in_progress(table: pd.DataFrame, running: pd.DataFrame) -> pd.DataFra
     return table
 
 
-def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, with_pupils: pd.DataFrame,
-                  keys: list[str] | None = None) -> pd.DataFrame:
-    """A school-level row for every indicator and (school, year): "no data" says why.
-
-    ``with_pupils``: the (school, year) pairs that have pupils; ``keys``: the indicators
-    (default: all of :data:`INDICATORS`).
-    """
+def _missing_rows(parts: list[pd.DataFrame], universe: pd.DataFrame,
+                  with_pupils: pd.DataFrame) -> pd.DataFrame:
+    """A school-level row for every indicator and (school, year) of ``universe`` that none of
+    ``parts`` has: "no data" says why.  ``with_pupils``: the (school, year) pairs that have
+    pupils."""
     if universe.empty:
-        return table
-    keys = list(INDICATORS) if keys is None else keys
+        return empty_table()
     pair = ["school_code", "school_year"]
-    grid = universe.merge(pd.DataFrame({"indicator": keys}), how="cross")
-    have = table.loc[table["dimension"] == "school", [*pair, "indicator"]].drop_duplicates()
+    grid = universe.merge(pd.DataFrame({"indicator": list(INDICATORS)}), how="cross")
+    have = pd.concat([p.loc[(p["dimension"] == "school").to_numpy(), [*pair, "indicator"]]
+                      for p in parts] or [grid.iloc[:0]], ignore_index=True).drop_duplicates()
     grid = grid.merge(have.assign(_have=True), on=[*pair, "indicator"], how="left")
     grid = grid[grid["_have"].isna()].drop(columns="_have")
     if grid.empty:
-        return table
+        return empty_table()
     grid = grid.merge(with_pupils[pair].assign(_pupils=True), on=pair, how="left")
     source = grid["indicator"].map({k: i.input for k, i in INDICATORS.items()})
     missing_file = (source.isin(["pupils", "derived"]) & grid["_pupils"].isna()).to_numpy()
@@ -103,7 +103,7 @@ def _fill_missing(table: pd.DataFrame, universe: pd.DataFrame, with_pupils: pd.D
     grid["dimension"] = "school"
     grid["group"] = equity.SCHOOL
     grid["value"] = grid["numerator"] = grid["denominator"] = np.nan
-    return pd.concat([table, tidy(grid.drop(columns="_pupils"))], ignore_index=True)
+    return tidy(grid.drop(columns="_pupils"))
 
 
 def finish(table: pd.DataFrame, school_year: str | None = None,
@@ -118,23 +118,32 @@ def finish(table: pd.DataFrame, school_year: str | None = None,
     dim_order = {d: i for i, d in enumerate(equity.ALL_DIMENSIONS)}
 
     def rank(values: pd.Series, fixed: dict[str, int] | None = None) -> np.ndarray:
-        # sorted codes (a missing or unknown value last), then one stable lexsort on integers
+        # each row's rank among the sorted distinct values (a missing or unknown value last);
+        # the distinct values are ranked, not every row
+        found, uniques = pd.factorize(values)
         if fixed is not None:
-            # map the distinct values, not every row
-            found, uniques = pd.factorize(values)
-            ranks = np.array([fixed.get(u, np.nan) for u in uniques], dtype="float64")
-            codes = np.where(found < 0, np.nan, np.append(ranks, np.nan)[found])
+            ranks = np.array([fixed.get(u, -1) for u in uniques], dtype=np.int64)
         else:
-            codes = pd.factorize(values, sort=True)[0].astype("float64")
-            codes[codes < 0] = np.nan
-        return np.where(np.isnan(codes), np.inf, codes)
+            ranks = np.empty(len(uniques), dtype=np.int64)
+            ranks[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(
+                len(uniques))
+        last = int(ranks.max()) + 1 if len(ranks) else 0
+        return np.append(np.where(ranks < 0, last, ranks), last)[found]  # (-1: missing)
 
     keys = [rank(table["school_code"]),
             # (one year asked: every row has it, nothing to order by)
             *([] if school_year is not None else [rank(table["school_year"])]),
             rank(table["indicator"], order), rank(table["dimension"], dim_order),
             rank(table["group"])]
-    out = table.iloc[np.lexsort(keys[::-1])]
+    radix = [int(k.max()) + 1 for k in keys]
+    if math.prod(radix) < 2**62:  # one integer per row, one stable sort
+        combined = np.zeros(len(table), dtype=np.int64)
+        for k, r in zip(keys, radix, strict=True):
+            combined *= r
+            combined += k
+        out = table.iloc[np.argsort(combined, kind="stable")]
+    else:
+        out = table.iloc[np.lexsort(keys[::-1])]
     if _is_tidy(out):
         return out.reset_index(drop=True)
     return tidy(out)
@@ -254,21 +263,37 @@ def compute_all(ds: Dataset, school_year: str | None = None,
     shared = equity.aggregate(local, [
         *enrolment.measures(local), *flow.measures(local), *completion.grade9_measures(local),
         *allround.measures(local), *facilities.swim_measures(local)])
-    parts = [shared, completion.compute(ds, prep, local, with_grade9=False),
+    parts = [completion.compute(ds, prep, local, with_grade9=False),
              intake.compute(ds, prep, local), facilities.compute(ds, local, with_swim=False)]
-    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
-    if school_year is not None:
-        table = table[table["school_year"] == school_year]
-    gpi = equity.gender_parity(table)
-    if not gpi.empty:
-        table = pd.concat([table, gpi], ignore_index=True)
     # (local has every row of the year asked: the same running years and pairs as prep)
     running = local.loc[local["in_progress_year"], ["school_code", "school_year"]]
-    table = _apply_in_progress(table, running.drop_duplicates().astype("str"))
-    universe = school_years(local, ds.school, ds.population)
+    return assemble(parts, school_year, running.drop_duplicates().astype("str"),
+                    school_years(local, ds.school, ds.population), school_years(local),
+                    year_only=[shared])
+
+
+def assemble(parts: list[pd.DataFrame], school_year: str | None, running: pd.DataFrame,
+             universe: pd.DataFrame, with_pupils: pd.DataFrame,
+             year_only: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The families' rows → the tidy table (both paths, :func:`compute_all` and
+    :func:`compute_sql`): keep the year asked, add the gender parity indices, apply the
+    in-progress rule, add "no data" rows, order.
+
+    ``running``: the (school, year) pairs still in progress; ``universe``: every pair with any
+    data; ``with_pupils``: the pairs with pupils; ``year_only``: more parts, whose rows are
+    all of the year asked already (not filtered again).
+    """
     if school_year is not None:
+        parts = [p[(p["school_year"] == school_year).to_numpy()] for p in parts]
         universe = universe[universe["school_year"] == school_year]
-    table = _fill_missing(table, universe, school_years(local))
+    parts = [p for p in [*(year_only or []), *parts] if not p.empty]
+    # part by part (every rule is row by row), so that the big table is put together once
+    sex = [p[(p["dimension"] == "sex").to_numpy()] for p in parts]
+    parts.append(equity.gender_parity(pd.concat(sex, ignore_index=True) if sex
+                                      else empty_table()))
+    parts = [_apply_in_progress(p, running) for p in parts if not p.empty]
+    parts.append(_missing_rows(parts, universe, with_pupils))
+    table = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
     if school_year is not None:  # every row is already of that year: no need to filter again
         return finish(table, school_year, filtered=True)
     return finish(table)
@@ -331,7 +356,9 @@ def compute_pooled(ds: Dataset, label: str = POOLED_LABEL,
 
 def compute_sql(db: str | Path, school_year: str | None = None,
                 school_code: str | None = None) -> pd.DataFrame:
-    """The core pupil indicators computed in DuckDB (see :mod:`.sql`)."""
+    """Every indicator, as :func:`compute_all` returns it (same rows, values, notes, order),
+    straight from the database file: DuckDB sums and links the pupils, pandas makes the rows
+    from the sums with the same code (see :mod:`.sql`)."""
     from .sql import compute_sql as run
 
     return run(db, school_year, school_code)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-from .. import contract
 from ..dataset import Dataset
+from . import flags as F
 from .base import Indicator
-from .equity import Measure, aggregate, as_category, prepare
+from .equity import Measure, aggregate, prepare
+from .flags import passing  # noqa: F401 - re-exported (one definition in .flags)
 
 INDICATORS = [
     Indicator(
@@ -29,33 +32,25 @@ INDICATORS = [
 ]
 
 
-def passing(results: pd.Series, old_scale: np.ndarray) -> np.ndarray:
-    """At least Đạt: TT22 Tốt/Khá/Đạt, or TT58 Giỏi/Khá/Trung bình (learning), Tốt/Khá/Trung
-    bình (conduct) — ``contract.TT58_PASSING`` covers both old scales."""
-    cat = as_category(results)
-    labels = [str(c) for c in cat.cat.categories]
-    codes = cat.cat.codes.to_numpy()
-    ok22 = np.append(np.isin(labels, list(contract.TT22_PASSING)), False)[codes]  # -1 → False
-    ok58 = np.append(np.isin(labels, list(contract.TT58_PASSING)), False)[codes]
-    return np.where(old_scale, ok58, ok22)
+#: The pupil flags of the measures (one definition for pandas and DuckDB, see .flags): the
+#: year's results and semester 1's (a running year counts semester 1, see measures_of).
+FLAGS = {"allround_pass_year": F.YEAR_PASS, "allround_known_year": F.YEAR_KNOWN,
+         "allround_pass_s1": F.S1_PASS, "allround_known_s1": F.S1_KNOWN,
+         "end": F.ENDED, "any": F.ANY}
 
 
 def measures(prep: pd.DataFrame) -> list[Measure]:
-    running = prep["in_progress_year"].to_numpy()
-    old = (prep["result_scale"] == "tt58").fillna(False).to_numpy(dtype=bool)
+    return measures_of(F.values(FLAGS, F.PupilAtoms(prep)), prep["in_progress_year"].to_numpy())
 
-    def both_passing(learning: str, conduct: str) -> tuple[np.ndarray, np.ndarray]:
-        known = (prep[learning].notna() & prep[conduct].notna()).to_numpy()
-        return known & passing(prep[learning], old) & passing(prep[conduct], old), known
 
-    year_pass, year_known = both_passing("learning_year", "conduct_year")
-    s1_pass, s1_known = both_passing("learning_s1", "conduct_s1")
-    return [
-        Measure("allround_rate", np.where(running, s1_pass, year_pass),
-                np.where(running, s1_known, year_known)),
-        Measure("finished_year_rate", prep["end"].to_numpy(),
-                np.ones(len(prep), dtype=bool)),
-    ]
+def measures_of(f: Mapping[str, np.ndarray], running: np.ndarray) -> list[Measure]:
+    """The measures from the flags (pupil flags, or their sums per cell; ``sql.FLAG_SQL``
+    has the same flags in DuckDB); ``running``: the row's year is in progress, so its
+    semester-1 results count."""
+    return [Measure("allround_rate", np.where(running, f["allround_pass_s1"],
+                                              f["allround_pass_year"]),
+                    np.where(running, f["allround_known_s1"], f["allround_known_year"])),
+            Measure("finished_year_rate", f["end"], f["any"])]
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:

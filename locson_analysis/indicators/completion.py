@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from .. import contract
 from ..dataset import Dataset
+from . import flags as F
 from .base import NO_DATA, Indicator, empty_table, join_notes, school_year_pairs, tidy
 from .equity import (
     EQUITY_DIMENSIONS,
@@ -58,11 +61,20 @@ def _completed(prep: pd.DataFrame) -> np.ndarray:
     return (prep["outcome"] == "completed").fillna(False).to_numpy(dtype=bool)
 
 
+#: The pupil flags of (a) and of (b)'s counts (one definition for pandas and DuckDB).
+GRADE9_FLAGS = {"g9_completed": F.LAST & F.ENDED & F.COMPLETED, "g9_end": F.LAST & F.ENDED}
+APPARENT_FLAGS = {"completed": F.COMPLETED, "g6_start": F.G6 & F.START}
+
+
 def grade9_measures(prep: pd.DataFrame) -> list[Measure]:
     """(a) as flags: grade-9 completers ÷ grade-9 pupils at the end of the year."""
-    last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
-    end = prep["end"].to_numpy()
-    return [Measure("completion_rate_grade9", last & end & _completed(prep), last & end,
+    return grade9_measures_of(F.values(GRADE9_FLAGS, F.PupilAtoms(prep)))
+
+
+def grade9_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """(a) from the flags (pupil flags, or their sums per cell; ``sql.FLAG_SQL`` has the same
+    flags in DuckDB)."""
+    return [Measure("completion_rate_grade9", f["g9_completed"], f["g9_end"],
                     ("school", *EQUITY_DIMENSIONS), NO_GRADE9)]
 
 
@@ -81,10 +93,20 @@ def apparent_cohort(prep: pd.DataFrame) -> pd.DataFrame:
     """(b) completers in year t ÷ grade-6 start-of-year enrolment in year t−3."""
     if prep.empty:
         return empty_table()
-    g6_start = ((prep["grade"] == 6).fillna(False).to_numpy(dtype=bool)
-                & prep["start"].to_numpy())
-    counts = aggregate(prep, [Measure("completers", _completed(prep), None, COHORT_DIMENSIONS),
-                              Measure("g6_start", g6_start, None, COHORT_DIMENSIONS)])
+    counts = aggregate(prep, apparent_measures_of(F.values(APPARENT_FLAGS,
+                                                           F.PupilAtoms(prep))))
+    return apparent_rows(counts, _pupil_years(prep))
+
+
+def apparent_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """The two counts of (b), from the flags (pupil flags, or their sums per cell)."""
+    return [Measure("completers", f["completed"], None, COHORT_DIMENSIONS),
+            Measure("g6_start", f["g6_start"], None, COHORT_DIMENSIONS)]
+
+
+def apparent_rows(counts: pd.DataFrame, present: dict[str, list[int]]) -> pd.DataFrame:
+    """(b) from the counts of :func:`apparent_measures_of` summed by :func:`.equity.aggregate`
+    (other rows are ignored) and the start years with pupils of each school."""
     keys = ["school_code", "school_year", "dimension", "group"]
     num = counts[counts["indicator"] == "completers"][keys + ["numerator"]]
     den = counts[counts["indicator"] == "g6_start"][keys + ["numerator"]].rename(
@@ -93,7 +115,6 @@ def apparent_cohort(prep: pd.DataFrame) -> pd.DataFrame:
         lambda y: contract.year_label(contract.start_year(y) + 3))
     rows = num.merge(den, on=keys, how="left")
     rows["indicator"] = "completion_rate_apparent_cohort"
-    present = _pupil_years(prep)
     cohort_missing = np.array([
         contract.start_year(y) - 3 not in present.get(s, []) for s, y in
         zip(rows["school_code"], rows["school_year"], strict=True)], dtype=bool)
@@ -145,13 +166,26 @@ def true_cohort(prep: pd.DataFrame, years: list[int] | None = None) -> pd.DataFr
     cohort = entry[["school_code", *[dim_column(d) for d in COHORT_DIMENSIONS]]].copy()
     labels = {y: contract.year_label(int(y)) for y in target.unique()}
     cohort["school_year"] = target.map(labels).astype("category")
-    rows = aggregate(cohort, [
-        Measure("completion_rate_true_cohort", (stayed & on_time).to_numpy(), stayed.to_numpy(),
-                COHORT_DIMENSIONS),
-        Measure("completion_rate_true_cohort_later", (never_left & ever).to_numpy(),
-                never_left.to_numpy(), COHORT_DIMENSIONS),
-    ])
-    present = _pupil_years(prep)
+    rows = aggregate(cohort, true_cohort_measures_of({
+        "stayed_on_time": (stayed & on_time).to_numpy(), "stayed": stayed.to_numpy(),
+        "never_left_ever": (never_left & ever).to_numpy(), "never_left": never_left.to_numpy()}))
+    return true_cohort_rows(rows, _pupil_years(prep))
+
+
+def true_cohort_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """(c) and (c′) from the entrants' flags (or their sums per cell), by the cohort's
+    school, completion year t and labels: ``stayed`` (no transfer out up to t),
+    ``stayed_on_time`` (and completed by t), ``never_left`` (never transferred out),
+    ``never_left_ever`` (and completed in any year loaded)."""
+    return [Measure("completion_rate_true_cohort", f["stayed_on_time"], f["stayed"],
+                    COHORT_DIMENSIONS),
+            Measure("completion_rate_true_cohort_later", f["never_left_ever"], f["never_left"],
+                    COHORT_DIMENSIONS)]
+
+
+def true_cohort_rows(rows: pd.DataFrame, present: dict[str, list[int]]) -> pd.DataFrame:
+    """(c)/(c′) rows summed by :func:`.equity.aggregate` → the years in the data, with their
+    notes, and "no data" rows for the years whose cohort year is not in the data."""
     in_data = np.array([contract.start_year(y) in present.get(s, []) for s, y in
                         zip(rows["school_code"], rows["school_year"], strict=True)], dtype=bool)
     rows = rows[in_data].reset_index(drop=True)

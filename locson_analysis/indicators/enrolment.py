@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
+from . import flags as F
 from .base import Indicator
 from .equity import Measure, aggregate, prepare
 
@@ -45,15 +49,28 @@ INDICATORS = [
 ]
 
 
-def measures(prep: pd.DataFrame) -> list[Measure]:
-    start, end, dropped = prep["start"].to_numpy(), prep["end"].to_numpy(), prep["dropped"]
+#: The pupil flags the measures sum (one definition for pandas and DuckDB, see .flags).
+FLAGS = {"start": F.START, "end": F.ENDED, "any": F.ANY,
+         "start_dropped": F.START & F.DROPPED, "arrival_dropped": ~F.START & F.DROPPED}
+
+
+def flags(prep: pd.DataFrame) -> dict[str, np.ndarray]:
+    return F.values(FLAGS, F.PupilAtoms(prep))
+
+
+def measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """The measures from the flags (pupil flags, or their sums per cell)."""
     return [
-        Measure("enrolment_start", start),
-        Measure("enrolment_end", end),
-        Measure("enrolment_any", pd.Series(True, index=prep.index).to_numpy()),
-        Measure("dropout_rate", start & dropped.to_numpy(), start),
-        Measure("dropouts_midyear_arrivals", ~start & dropped.to_numpy(), None, DIMS_GRADE),
+        Measure("enrolment_start", f["start"]),
+        Measure("enrolment_end", f["end"]),
+        Measure("enrolment_any", f["any"]),
+        Measure("dropout_rate", f["start_dropped"], f["start"]),
+        Measure("dropouts_midyear_arrivals", f["arrival_dropped"], None, DIMS_GRADE),
     ]
+
+
+def measures(prep: pd.DataFrame) -> list[Measure]:
+    return measures_of(flags(prep))
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -42,6 +42,9 @@ BOOL_LABELS = {
     "special_circumstances": ("Hoàn cảnh đặc biệt", "Không có hoàn cảnh đặc biệt"),
 }
 
+#: The group label of each grade (dimension "grade").
+GRADE_LABELS = {g: f"Khối {g}" for g in contract.GRADES}
+
 ALL_DIMENSIONS = ("school", "grade", "sex", "minority", "ethnicity", "poor", "near_poor",
                   "disability", "special_circumstances")
 EQUITY_DIMENSIONS = ("sex", "minority", "ethnicity", "poor", "near_poor", "disability",
@@ -95,14 +98,37 @@ def _pupil_codes(p: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     return pd.factorize(ids)[0].astype(np.int64)
 
 
-def group_sizes(cell: np.ndarray) -> np.ndarray:
-    """For each row, how many rows share its (non-negative integer) cell."""
+def group_sizes(cell: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """For each row, how many rows share its (non-negative integer) cell (with ``weights``:
+    the sum of the weights of those rows, e.g. pupils counted per row)."""
     if not len(cell):
         return np.zeros(0, dtype=np.int64)
     if cell.max() < 50_000_000:
-        return np.bincount(cell)[cell]
+        if weights is None:
+            return np.bincount(cell)[cell]
+        return np.bincount(cell, weights=weights)[cell]
     _, inverse, counts = np.unique(cell, return_inverse=True, return_counts=True)
-    return counts[inverse.ravel()]
+    inverse = inverse.ravel()
+    if weights is None:
+        return counts[inverse]
+    return np.bincount(inverse, weights=weights)[inverse]
+
+
+def ethnic_labels(pair: np.ndarray, eth_codes: np.ndarray, eth_cats: list[str],
+                  weights: np.ndarray | None = None) -> tuple[pd.Categorical, pd.Categorical]:
+    """The minority and ethnicity labels of rows (pupils, or cells of ``weights`` pupils):
+    ``pair`` numbers the (school, year) of each row, ``eth_codes`` (-1: missing) the ethnicity
+    among ``eth_cats``.  An ethnic group keeps its name when it has ETHNIC_GROUP_MIN pupils in
+    the school that year (missing ethnicity is its own group); smaller groups are pooled."""
+    missing = eth_codes < 0
+    is_kinh = np.array([c == KINH for c in eth_cats], dtype=bool)[eth_codes] & ~missing
+    minority = _from_codes(np.where(missing, -1, np.where(is_kinh, 0, 1)), [KINH, MINORITY])
+    size = group_sizes(pair * (len(eth_cats) + 1) + (eth_codes + 1), weights)
+    named = is_kinh | (size >= ETHNIC_GROUP_MIN)
+    other = len(eth_cats)  # one more category: the pooled small groups
+    ethnicity = _from_codes(np.where(missing, -1, np.where(named, eth_codes, other)),
+                            [*eth_cats, OTHER_ETHNIC])
+    return minority, ethnicity
 
 
 def _from_codes(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
@@ -195,7 +221,7 @@ def prepare(pupils: pd.DataFrame, rows: np.ndarray | None = None,
     known = np.isin(grade, contract.GRADES)
     p[dim_column("grade")] = _from_codes(
         np.where(known, np.nan_to_num(grade) - contract.GRADES[0], -1),
-        [f"Khối {g}" for g in contract.GRADES])
+        list(GRADE_LABELS.values()))
     sex_codes, sex_cats = _codes(p["sex"])
     sex_map = np.array([-1, *[{"M": 0, "F": 1}.get(c, -1) for c in sex_cats]], dtype=np.int64)
     p[dim_column("sex")] = _from_codes(sex_map[sex_codes],
@@ -203,19 +229,11 @@ def prepare(pupils: pd.DataFrame, rows: np.ndarray | None = None,
     eth = as_category(p["ethnicity"])
     eth_codes = eth.cat.codes.to_numpy().astype(np.int64)
     eth_cats = [str(c) for c in eth.cat.categories]
-    missing = eth_codes < 0
-    is_kinh = np.array([c == KINH for c in eth_cats], dtype=bool)[eth_codes] & ~missing
-    p[dim_column("minority")] = _from_codes(np.where(missing, -1, np.where(is_kinh, 0, 1)),
-                                            [KINH, MINORITY])
-    # pupils of each ethnic group in the school and year (missing ethnicity is its own group)
-    size = group_sizes(pair * (len(eth_cats) + 1) + (eth_codes + 1))
-    named = is_kinh | (size >= ETHNIC_GROUP_MIN)
-    other = len(eth_cats)  # one more category: the pooled small groups
-    p[dim_column("ethnicity")] = _from_codes(
-        np.where(missing, -1, np.where(named, eth_codes, other)), [*eth_cats, OTHER_ETHNIC])
+    p[dim_column("minority")], p[dim_column("ethnicity")] = ethnic_labels(pair, eth_codes,
+                                                                          eth_cats)
     for col, (yes, no) in BOOL_LABELS.items():
         p[dim_column(col)] = _bool_labels(p[col], yes, no)
-    _number_cells(p)
+    number_cells(p)
     return p
 
 
@@ -230,7 +248,7 @@ def _radix(col: pd.Series) -> tuple[int, np.ndarray]:
     return len(cats) + 1, np.asarray(cats, dtype=object)
 
 
-def _number_cells(p: pd.DataFrame) -> None:
+def number_cells(p: pd.DataFrame) -> None:
     """Number the (school, year, every label) combinations once, as a categorical column whose
     categories are the mixed-radix combination: :func:`aggregate` then sums flags with
     ``bincount`` instead of grouping millions of rows per indicator family."""
@@ -265,6 +283,19 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return cat.codes.astype(np.int64) + 1, np.asarray(cat.categories, dtype=object)
 
 
+def _sorted_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` of non-negative integers, by counting when
+    the keys are dense enough (no sort)."""
+    if len(key) and key.max() < max(4 * len(key), 1_000_000):
+        seen = np.bincount(key)
+        uniq = np.flatnonzero(seen)
+        position = np.zeros(len(seen), dtype=np.intp)
+        position[uniq] = np.arange(len(uniq))
+        return uniq, position[key]
+    uniq, inverse = np.unique(key, return_inverse=True)
+    return uniq, inverse.ravel()
+
+
 def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
     """Sum each measure's flags by (school, year, group) for each of its dimensions.
 
@@ -282,10 +313,17 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         return x.astype(bool) if x.dtype == object else x
 
     flags: dict[str, np.ndarray] = {}
+    same: dict[str, str] = {}  # a flag array several measures share is summed once
+    seen: dict[int, str] = {}
     for m in measures:
-        flags[f"n|{m.key}"] = weights(m.numerator)
-        if m.denominator is not None:
-            flags[f"d|{m.key}"] = weights(m.denominator)
+        for name, x in ((f"n|{m.key}", m.numerator), (f"d|{m.key}", m.denominator)):
+            if x is None:
+                continue
+            if id(x) in seen:
+                same[name] = seen[id(x)]
+                continue
+            seen[id(x)] = name
+            flags[name] = weights(x)
     by_dimension: dict[str, list[Measure]] = defaultdict(list)
     for m in measures:
         for d in m.dimensions:
@@ -305,6 +343,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
             return np.bincount(codes, weights=f, minlength=n_all)
 
         cell_values = {c: cell_sum(f)[observed] for c, f in flags.items()}
+        cell_values.update({c: cell_values[first] for c, first in same.items()})
     else:
         keys = ["school_code", "school_year",
                 *[dim_column(d) for d in by_dimension if d != "school"]]
@@ -317,6 +356,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         cells = pd.DataFrame(flags, index=prep.index).groupby(combined, sort=False).sum()
         rest = cells.index.to_numpy(dtype=np.int64)
         cell_values = {c: cells[c].to_numpy(dtype=np.float64) for c in cells.columns}
+        cell_values.update({c: cell_values[first] for c, first in same.items()})
     n_cells = len(rest)
     decoded: dict[str, np.ndarray] = {}
     for k, r, _ in reversed(radix):
@@ -329,6 +369,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
     empty_notes = {m.key: m.empty_note for m in measures}
     small_text: dict[float, str] = {}
     cols: dict[str, list[np.ndarray]] = {c: [] for c in TIDY_COLUMNS}
+    parts: list[tuple[str, str, int]] = []  # (indicator, dimension, rows) of each part
     for dimension, ms in by_dimension.items():
         if dimension == "school":
             group = np.ones(n_cells, dtype=np.int64)
@@ -339,7 +380,7 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
         valid = group > 0
         key = ((decoded["school_code"] * n_years + decoded["school_year"]) * n_groups
                + group)[valid]
-        uniq, inverse = np.unique(key, return_inverse=True)
+        uniq, inverse = _sorted_keys(key)
         g, rest = uniq % n_groups, uniq // n_groups
         frame = {"school_code": labels["school_code"][rest // n_years - 1],
                  "school_year": labels["school_year"][rest % n_years - 1],
@@ -370,15 +411,21 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
                         note[small] = np.array(texts, dtype=object)[which]
             for c in ("school_code", "school_year", "group"):
                 cols[c].append(frame[c])
-            cols["indicator"].append(np.full(n_rows, m.key, dtype=object))
-            cols["dimension"].append(np.full(n_rows, dimension, dtype=object))
+            parts.append((m.key, dimension, n_rows))
             cols["value"].append(value)
             cols["numerator"].append(num)
             cols["denominator"].append(den)
             cols["note"].append(note)
     if not cols["value"]:
         return empty_table()
-    return tidy(pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()}))
+    sizes = [n for _, _, n in parts]
+    for c, i in (("indicator", 0), ("dimension", 1)):  # one repeat, not an array per part
+        cols[c] = [np.repeat(np.array([p[i] for p in parts], dtype=object), sizes)]
+    # the tidy table's columns and dtypes directly (what tidy() would make, without a copy)
+    text = ("school_code", "school_year", "indicator", "dimension", "group", "note")
+    return pd.DataFrame({c: (pd.array(np.concatenate(v), dtype="str") if c in text
+                             else np.concatenate(v).astype(np.float64))
+                         for c, v in cols.items()}, copy=False)
 
 
 def gender_parity(table: pd.DataFrame) -> pd.DataFrame:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
+from . import flags as F
 from .base import (
     NO_DATA,
     NO_SCHOOL_FILE,
@@ -84,15 +87,19 @@ PLAIN_ITEMS = ("clean_water", "psych_service", "counselling_sessions", "pupils_c
                "pupils_policy_support", "policy_support_amount")
 
 
-def _pupils_per_toilet(wide: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
+def start_enrolment(prep: pd.DataFrame) -> pd.DataFrame:
+    """``school_code, school_year, enrolment_start`` of the pupil rows (or cells) ``prep``."""
     keys = ["school_code", "school_year"]
     if prep.empty:
-        start = pd.DataFrame(columns=[*keys, "enrolment_start"])
-    else:
-        start = (pd.Series(prep["start"].to_numpy(dtype=np.int64), index=prep.index)
-                 .groupby([prep["school_code"], prep["school_year"]], observed=True).sum()
-                 .rename("enrolment_start").reset_index())
-        start = start.astype({"school_code": "str", "school_year": "str"})
+        return pd.DataFrame(columns=[*keys, "enrolment_start"])
+    start = (pd.Series(prep["start"].to_numpy(dtype=np.int64), index=prep.index)
+             .groupby([prep["school_code"], prep["school_year"]], observed=True).sum()
+             .rename("enrolment_start").reset_index())
+    return start.astype({"school_code": "str", "school_year": "str"})
+
+
+def _pupils_per_toilet(wide: pd.DataFrame, start: pd.DataFrame) -> pd.DataFrame:
+    keys = ["school_code", "school_year"]
     w = wide.merge(start, on=keys, how="left")
     rows = item_rows(w, "pupils_per_hygienic_toilet", "enrolment_start", "toilets_hygienic",
                      NO_SCHOOL_FILE, "Không có nhà vệ sinh hợp vệ sinh")
@@ -101,10 +108,18 @@ def _pupils_per_toilet(wide: pd.DataFrame, prep: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+#: The pupil flags of the swim share (one definition for pandas and DuckDB, see .flags).
+SWIM_FLAGS = {"swim": F.SWIM, "swim_known": F.SWIM_KNOWN}
+
+
 def swim_measures(prep: pd.DataFrame) -> list[Measure]:
-    swim = prep["can_swim"].astype("boolean")
-    known = swim.notna().to_numpy()
-    return [Measure("swim_share", swim.fillna(False).to_numpy(dtype=bool), known)]
+    return swim_measures_of(F.values(SWIM_FLAGS, F.PupilAtoms(prep)))
+
+
+def swim_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """The swim share from the flags (pupil flags, or their sums per cell; ``sql.FLAG_SQL``
+    has the same flags in DuckDB)."""
+    return [Measure("swim_share", f["swim"], f["swim_known"])]
 
 
 def swim_share(prep: pd.DataFrame) -> pd.DataFrame:
@@ -117,16 +132,25 @@ def compute(ds: Dataset, prep: pd.DataFrame | None = None,
     ``with_swim=False``: without the pupils' swim share (the caller sums
     :func:`swim_measures` with other families')."""
     prep = prepare(ds.pupils) if prep is None else prep
-    wide = item_table(ds.school, school_years(prep, ds.school, ds.population))
+    universe = school_years(prep, ds.school, ds.population)
+    parts = [school_rows(ds.school, universe, start_enrolment(prep)),
+             swim_share(prep) if with_swim else empty_table()]
+    out = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
+    return tidy(out)
+
+
+def school_rows(school: pd.DataFrame, universe: pd.DataFrame,
+                start: pd.DataFrame) -> pd.DataFrame:
+    """The school sheet's indicators for every (school, year) of ``universe``; ``start``: the
+    start-of-year enrolment by school and year (:func:`start_enrolment`)."""
+    wide = item_table(school, universe)
     parts = [
         item_rows(wide, "toilets_hygienic_share", "toilets_hygienic", "toilets", NO_SCHOOL_FILE,
                   "Chưa có số liệu: trường ghi 0 nhà vệ sinh học sinh"),
-        _pupils_per_toilet(wide, prep),
+        _pupils_per_toilet(wide, start),
         *[item_rows(wide, key, key, None, NO_SCHOOL_FILE) for key in PLAIN_ITEMS],
         item_rows(wide, "complaints_resolved_share", "complaints_resolved",
                   "complaints_received", NO_SCHOOL_FILE,
                   "Chưa có số liệu: năm học không nhận đơn thư, kiến nghị nào"),
-        swim_share(prep) if with_swim else empty_table(),
     ]
-    out = pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)
-    return tidy(out)
+    return pd.concat(parts, ignore_index=True)

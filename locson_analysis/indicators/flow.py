@@ -6,10 +6,13 @@ UNESCO reconstructed-cohort method from counts is ``locson_analysis.flows``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
-from .. import contract
 from ..dataset import Dataset
+from . import flags as F
 from .base import Indicator
 from .equity import Measure, aggregate, prepare
 
@@ -40,20 +43,30 @@ INDICATORS = [
 ]
 
 
-def measures(prep: pd.DataFrame) -> list[Measure]:
-    outcome = prep["outcome"]
-    last = (prep["grade"] == contract.LAST_GRADE).fillna(False).to_numpy(dtype=bool)
-    end, start = prep["end"].to_numpy(), prep["start"].to_numpy()
-    promoted = (outcome == "promoted").fillna(False).to_numpy(dtype=bool)
-    completed = (outcome == "completed").fillna(False).to_numpy(dtype=bool)
-    repeating = (outcome == "repeating").fillna(False).to_numpy(dtype=bool)
-    not_completed = (outcome == "not_completed").fillna(False).to_numpy(dtype=bool)
+#: The pupil flags the measures sum (one definition for pandas and DuckDB, see .flags).
+#: In grade 9, "promoted" is completing the programme and "repeating" is not completing it.
+FLAGS = {"end": F.ENDED, "start": F.START,
+         "end_promoted": F.ENDED & (F.PROMOTED | (F.LAST & F.COMPLETED)),
+         "end_repeating": F.ENDED & (F.REPEATING | (F.LAST & F.NOT_COMPLETED)),
+         "start_transferred": F.START & F.TRANSFERRED, "arrival": ~F.START}
+
+
+def flags(prep: pd.DataFrame) -> dict[str, np.ndarray]:
+    return F.values(FLAGS, F.PupilAtoms(prep))
+
+
+def measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """The measures from the flags (pupil flags, or their sums per cell)."""
     return [
-        Measure("promotion_rate", end & (promoted | (last & completed)), end),
-        Measure("repetition_rate", end & (repeating | (last & not_completed)), end),
-        Measure("transfer_out_rate", start & prep["transferred"].to_numpy(), start),
-        Measure("transfer_in", ~start),
+        Measure("promotion_rate", f["end_promoted"], f["end"]),
+        Measure("repetition_rate", f["end_repeating"], f["end"]),
+        Measure("transfer_out_rate", f["start_transferred"], f["start"]),
+        Measure("transfer_in", f["arrival"]),
     ]
+
+
+def measures(prep: pd.DataFrame) -> list[Measure]:
+    return measures_of(flags(prep))
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
+from . import flags as F
 from .base import (
     NO_POPULATION_FILE,
     Indicator,
@@ -64,17 +67,45 @@ def entrants_age11(prep: pd.DataFrame, local: pd.DataFrame | None = None) -> pd.
         sub, entrant = local, entrant[rows_of]
     age = sub["year_start"] - sub["birth_date"].dt.year
     aged11 = (age == ENTRY_AGE).fillna(False).to_numpy(dtype=bool)
-    num, den = entrant & aged11, entrant
-    rows = aggregate(sub, [Measure("grade6_entrants_age11_share", num, den,
-                                   ("school", *EQUITY_DIMENSIONS))])
-    years = years_present(prep)
+    rows = aggregate(sub, entrants_measures_of(F.values(FLAGS, {"entrant": entrant,
+                                                                "age11": aged11})))
+    return entrants_rows(rows, years_present(prep))
+
+
+#: The pupil flags of the entrants' share (one definition for pandas and DuckDB, see .flags;
+#: the two linked atoms are computed here and in the SQL of .sql).
+FLAGS = {"entrant_age11": F.ENTRANT & F.AGE11, "entrant": F.ENTRANT}
+
+
+def entrants_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
+    """The entrants' share from the flags (pupil flags, or their sums per cell; ``sql.FLAG_SQL``
+    has the same flags in DuckDB)."""
+    return [Measure("grade6_entrants_age11_share", f["entrant_age11"], f["entrant"],
+                    ("school", *EQUITY_DIMENSIONS))]
+
+
+def entrants_rows(rows: pd.DataFrame, years: pd.DataFrame) -> pd.DataFrame:
+    """The summed rows of :func:`entrants_measures_of` with the note of years whose previous
+    year has no pupil list (``years``: the (school_code, year_start) pairs with pupils)."""
     present = pd.MultiIndex.from_arrays([years["school_code"].astype("str"),
                                          years["year_start"].astype("int64")])
     starts = rows["school_year"].str.slice(0, 4).astype("int64")
     previous = pd.MultiIndex.from_arrays([rows["school_code"].astype("str"), starts - 1])
     no_previous = ~previous.isin(present)
-    rows["note"] = join_notes(rows["note"], pd.Series(np.where(no_previous, NO_PREVIOUS_YEAR, "")))
+    rows["note"] = join_notes(rows["note"], pd.Series(np.where(no_previous, NO_PREVIOUS_YEAR, ""),
+                                                      index=rows.index))
     return tidy(rows)
+
+
+def population_rows(population: pd.DataFrame, universe: pd.DataFrame) -> pd.DataFrame:
+    """The two indicators of the population file, for every (school, year) of ``universe``."""
+    wide = item_table(population, universe)
+    return pd.concat([
+        item_rows(wide, "grade6_intake_age11", "pop_age11_in_grade6", "pop_age11",
+                  NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11 tuổi trên địa bàn bằng 0"),
+        item_rows(wide, "population_11_14_in_school", "pop_age11_14_in_school", "pop_age11_14",
+                  NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11–14 tuổi trên địa bàn bằng 0"),
+    ], ignore_index=True)
 
 
 def compute(ds: Dataset, prep: pd.DataFrame | None = None,
@@ -82,13 +113,6 @@ def compute(ds: Dataset, prep: pd.DataFrame | None = None,
     """Intake indicators from the population file and from the pupil list."""
     prep = prepare(ds.pupils) if prep is None else prep
     # the years of the rows asked (the other years' rows of prep are not returned)
-    wide = item_table(ds.population, school_years(prep if local is None else local, ds.school,
-                                                  ds.population))
-    parts = [
-        item_rows(wide, "grade6_intake_age11", "pop_age11_in_grade6", "pop_age11",
-                  NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11 tuổi trên địa bàn bằng 0"),
-        item_rows(wide, "population_11_14_in_school", "pop_age11_14_in_school", "pop_age11_14",
-                  NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11–14 tuổi trên địa bàn bằng 0"),
-        entrants_age11(prep, local),
-    ]
+    universe = school_years(prep if local is None else local, ds.school, ds.population)
+    parts = [population_rows(ds.population, universe), entrants_age11(prep, local)]
     return pd.concat([p for p in parts if not p.empty] or [empty_table()], ignore_index=True)

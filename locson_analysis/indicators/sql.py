@@ -1,17 +1,24 @@
-"""The core pupil indicators computed inside DuckDB, straight from the database file.
+"""Every indicator computed with DuckDB doing the per-pupil work, straight from the database.
 
-:func:`locson_analysis.indicators.compute_all` (pandas) is the reference.  At national scale
-most of its time goes into copying millions of pupil rows into pandas; here DuckDB sums the
-pupils' flags by school, year and every group label in one ``GROUP BY`` (a few hundred thousand
-cells for the whole country), and only those cells come back to pandas, where the very same
-roll-up as the reference (:func:`.equity.aggregate`), in-progress rule and "no data" rows
-produce the tidy table.  A test compares the two paths row for row.
+:func:`locson_analysis.indicators.compute_all` (pandas) is the reference; :func:`compute_sql`
+returns the same table (every row, value, numerator, denominator and note, in the same order).
+At national scale most of the pandas path's time goes into copying millions of pupil rows into
+pandas.  Here DuckDB sums the pupils' flags by school, year and every group label in one
+``GROUP BY`` (a few hundred thousand cells for the whole country), links records across years
+(grade-6 repeaters, the true cohort's entrants, transfers and completions) with joins on
+``pupil_id``, and only those sums come back to pandas, where the very same code as the reference
+makes the rows: the families' measures (``*.measures_of``: which flags are summed, numerator
+over denominator, dimensions, "no data" notes), the roll-up (:func:`.equity.aggregate`), the
+ethnic group pooling (:func:`.equity.ethnic_labels`), the cohort and intake notes, the school
+and population sheets (read as they are: a few rows per school), the gender parity indices,
+the in-progress rule, the "no data" rows and the order
+(:func:`locson_analysis.indicators.assemble`).  The flags summed are the families' own
+``FLAGS`` (:mod:`.flags`: one expression, rendered as SQL here and evaluated with numpy there).
 
-Covered (:data:`CORE_INDICATORS`): enrolment (start, end, any time), dropout (rate and
-mid-year arrivals), promotion, repetition, transfer out and in, completion (a) of grade 9 and
-the all-round development and finished-year rates, by grade and every equity group.  The
-cohort, intake and facility indicators need linked records or the school sheets: use
-``compute_all``.
+What is written twice: the atoms the flags are built from (each with its SQL and pandas
+spelling side by side in :data:`.flags.ATOMS`), the linking of records (joins on ``pupil_id``
+here, integer keys in pandas) and the group labels' SQL ``CASE`` (from the same label
+constants).  ``tests/test_speed_paths.py`` compares the full tables of both paths row for row.
 """
 
 from __future__ import annotations
@@ -22,173 +29,275 @@ import numpy as np
 import pandas as pd
 
 from .. import contract
-from .base import empty_table
-from .completion import NO_GRADE9
-from .enrolment import DIMS_GRADE
+from . import flags as F
+from .base import empty_table, school_years
 from .equity import (
     BOOL_LABELS,
-    EQUITY_DIMENSIONS,
-    ETHNIC_GROUP_MIN,
+    GRADE_LABELS,
     KINH,
     MINORITY,
-    OTHER_ETHNIC,
     SCHOOL,
     Measure,
     aggregate,
     as_category,
     dim_column,
+    ethnic_labels,
+    group_sizes,
+    number_cells,
 )
 
-#: The indicators :func:`compute_sql` computes, in registry order.
-CORE_INDICATORS = ("enrolment_start", "enrolment_end", "enrolment_any", "dropout_rate",
-                   "dropouts_midyear_arrivals", "promotion_rate", "repetition_rate",
-                   "transfer_out_rate", "transfer_in", "completion_rate_grade9",
-                   "allround_rate", "finished_year_rate")
+
+def all_flags() -> dict[str, F.Flag]:
+    """Every flag the families sum (their ``FLAGS``), by name (see :mod:`.flags`)."""
+    from . import allround, completion, enrolment, facilities, flow, intake
+
+    out: dict[str, F.Flag] = {}
+    for flags in (enrolment.FLAGS, flow.FLAGS, completion.GRADE9_FLAGS,
+                  completion.APPARENT_FLAGS, allround.FLAGS, facilities.SWIM_FLAGS,
+                  intake.FLAGS, {"in_progress": F.IN_PROGRESS}):
+        for name, flag in flags.items():
+            if out.setdefault(name, flag).sql != flag.sql:
+                raise ValueError(f"two different flags are named {name!r}")
+    return out
+
+
+def flag_sql() -> dict[str, str]:
+    """:func:`all_flags` as SQL over the atom columns of :func:`_cells_sql` — the very
+    expressions the pandas path evaluates."""
+    return {name: flag.sql for name, flag in all_flags().items()}
+
+
+def _measures(f: dict[str, np.ndarray], running: np.ndarray) -> list[Measure]:
+    """The pupil measures of the year's own rows (as ``compute_all``'s shared pass), from the
+    flag sums of the cells."""
+    from . import allround, completion, enrolment, facilities, flow
+
+    return [*enrolment.measures_of(f), *flow.measures_of(f), *completion.grade9_measures_of(f),
+            *allround.measures_of(f, running), *facilities.swim_measures_of(f)]
 
 
 def _quote(values: object) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in sorted(values))
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
-def _label(expr: str, labels: dict[str, str]) -> str:
+def _enum(expr: str, values: list[str]) -> str:
+    """``expr`` as a DuckDB ENUM of ``values`` (a pandas categorical when fetched)."""
+    return f"CAST({expr} AS ENUM({_quote(values)}))"
+
+
+def _label(labels: dict[str, str]) -> str:
     cases = " ".join(f"WHEN {cond} THEN '{label}'" for cond, label in labels.items())
-    return f"CASE {cases} END"
+    return _enum(f"CASE {cases} END", list(dict.fromkeys(labels.values())))
 
 
-def _cells_sql(where: str) -> str:
-    """One row per (school, year, label combination) with the flag sums of every measure."""
-    tt22, tt58 = _quote(contract.TT22_PASSING), _quote(contract.TT58_PASSING)
-
-    def passing(col: str) -> str:
-        return f"coalesce(CASE WHEN old THEN {col} IN ({tt58}) ELSE {col} IN ({tt22}) END, false)"
-
-    grades = {f"grade = {g}": f"Khối {g}" for g in contract.GRADES}
+def _sex_minority_sql() -> str:
     sexes = {f"sex = '{k}'": v for k, v in contract.SEX_LABELS.items()}
-    bools = {c: _label(c, {c: yes, f"NOT {c}": no}) for c, (yes, no) in BOOL_LABELS.items()}
-    last = contract.LAST_GRADE
+    kinh = _quote([KINH])
+    minority = _label({f"ethnicity = {kinh}": KINH, f"ethnicity <> {kinh}": MINORITY})
+    return f"{_label(sexes)} AS {dim_column('sex')}, {minority} AS {dim_column('minority')}"
+
+
+def _years_sql(years: list[str]) -> str:
+    """The school years and their start years (``contract.start_year``) as a VALUES table."""
+    rows = ", ".join(f"({_quote([y])}, {contract.start_year(y)})" for y in years)
+    return f"years(school_year, year_start) AS (VALUES {rows})"
+
+
+def _cells_sql(years: str, school: str, rows: str, previous: str, schools: list[str],
+               year_labels: list[str], ethnicities: list[str]) -> str:
+    """One row per (school, year, grade, sex, ethnicity, flag labels) with the sums of every
+    flag of :func:`flag_sql` (columns ``f_<name>``); the labels as ENUMs (``schools``,
+    ``year_labels``, ``ethnicities``: their values).
+
+    ``school``: the school condition; ``rows``: which pupil rows are summed; ``previous``:
+    the years whose grade-6 rows make next year's grade-6 pupils repeaters.
+    """
+    from .intake import ENTRY_AGE
+
+    grades = {f"grade = {g}": label for g, label in GRADE_LABELS.items()}
+    bools = {c: _label({c: yes, f"NOT {c}": no}) for c, (yes, no) in BOOL_LABELS.items()}
+    atoms = ",\n               ".join(f"{sql} AS a_{name}" for name, (sql, _) in F.ATOMS.items())
+    sums = ", ".join(f'count_if({expr})::BIGINT AS "f_{name}"'
+                     for name, expr in flag_sql().items())
     return f"""
-    WITH p AS (
-        SELECT school_code, school_year, grade, sex, ethnicity, entry_date IS NULL AS st,
-               coalesce(outcome IN ('dropped_out', 'transferred_out'), false) AS lft,
-               coalesce(outcome = 'dropped_out', false) AS dr,
-               coalesce(outcome = 'transferred_out', false) AS tr,
-               coalesce(outcome = 'promoted', false) AS pr,
-               coalesce(outcome = 'completed', false) AS co,
-               coalesce(outcome = 'repeating', false) AS re,
-               coalesce(outcome = 'not_completed', false) AS nc,
-               coalesce(outcome = 'in_progress', false) AS ip,
-               coalesce(grade = {last}, false) AS last,
-               coalesce(result_scale = 'tt58', false) AS old,
-               learning_year, conduct_year, learning_s1, conduct_s1,
-               poor, near_poor, disability, special_circumstances
-        FROM pupils {where}),
-    running AS (SELECT school_code, school_year, bool_or(ip) AS running
-                FROM p GROUP BY ALL),
-    ethnic AS (SELECT school_code, school_year, ethnicity, count(*) AS eth_n
-               FROM p GROUP BY ALL),
-    f AS (
-        SELECT p.*, r.running, e.eth_n, NOT p.lft AS en,
-               learning_year IS NOT NULL AND conduct_year IS NOT NULL AS yk,
-               learning_s1 IS NOT NULL AND conduct_s1 IS NOT NULL AS sk,
-               {passing('learning_year')} AND {passing('conduct_year')} AS yp,
-               {passing('learning_s1')} AND {passing('conduct_s1')} AS sp
-        FROM p JOIN running r USING (school_code, school_year)
-        JOIN ethnic e ON e.school_code = p.school_code AND e.school_year = p.school_year
-             AND e.ethnicity IS NOT DISTINCT FROM p.ethnicity)
-    SELECT school_code, school_year,
-           {_label('grade', grades)} AS {dim_column('grade')},
-           {_label('sex', sexes)} AS {dim_column('sex')},
-           CASE WHEN ethnicity IS NULL THEN NULL WHEN ethnicity = '{KINH}' THEN '{KINH}'
-                ELSE '{MINORITY}' END AS {dim_column('minority')},
-           CASE WHEN ethnicity IS NULL THEN NULL
-                WHEN ethnicity = '{KINH}' OR eth_n >= {ETHNIC_GROUP_MIN} THEN ethnicity
-                ELSE '{OTHER_ETHNIC}' END AS {dim_column('ethnicity')},
+    WITH {years},
+    src AS (SELECT p.*, y.year_start FROM pupils p JOIN years y USING (school_year)
+            WHERE {school} AND ({rows})),
+    prev AS (SELECT school_code, pupil_id, y.year_start + 1 AS year_start
+             FROM pupils p JOIN years y USING (school_year)
+             WHERE grade = 6 AND {school} AND ({previous})),
+    p AS (
+        SELECT s.school_code, s.school_year, grade, sex, ethnicity,
+               poor, near_poor, disability, special_circumstances,
+               {atoms},
+               coalesce(grade = 6, false) AND r.pupil_id IS NULL AS a_entrant,
+               coalesce(s.year_start - year(birth_date) = {ENTRY_AGE}, false) AS a_age11
+        FROM src s LEFT JOIN prev r ON s.grade = 6 AND r.school_code = s.school_code
+             AND r.pupil_id = s.pupil_id AND r.year_start = s.year_start),
+    c AS (SELECT school_code, school_year, grade, sex, ethnicity, poor, near_poor, disability,
+                 special_circumstances, {sums}
+          FROM p GROUP BY ALL)
+    SELECT {_enum('school_code', schools)} AS school_code,
+           {_enum('school_year', year_labels)} AS school_year,
+           {_label(grades)} AS {dim_column('grade')},
+           {_sex_minority_sql()},
+           {_enum('ethnicity', ethnicities)} AS ethnicity,
            {", ".join(f"{expr} AS {dim_column(c)}" for c, expr in bools.items())},
-           count_if(st) AS st, count_if(en) AS en, count(*) AS n_all,
-           count_if(st AND dr) AS st_dr, count_if(NOT st AND dr) AS nst_dr,
-           count_if(en AND (pr OR (last AND co))) AS prom,
-           count_if(en AND (re OR (last AND nc))) AS rep,
-           count_if(st AND tr) AS st_tr, count_if(NOT st) AS nst,
-           count_if(last AND en AND co) AS g9_co, count_if(last AND en) AS g9_en,
-           count_if(CASE WHEN running THEN sp ELSE yp END
-                    AND CASE WHEN running THEN sk ELSE yk END) AS ar_n,
-           count_if(CASE WHEN running THEN sk ELSE yk END) AS ar_d,
-           bool_or(running) AS running
-    FROM f GROUP BY ALL"""
+           c.* EXCLUDE (school_code, school_year, grade, sex, ethnicity, poor, near_poor,
+                        disability, special_circumstances)
+    FROM c"""
 
 
-def _measures(c: pd.DataFrame) -> list[Measure]:
-    def n(col: str) -> np.ndarray:
-        return c[col].to_numpy(dtype=np.int64)
+def _cohort_sql(years: str, school: str, targets: str) -> str:
+    """The true cohort (c)/(c′): each pupil's first grade-6 year at the school (the entrants
+    of the cohorts completing in ``targets``), linked by ``pupil_id`` to the pupil's first
+    transfer out and first completion at that school in any year; the flags of
+    :func:`.completion.true_cohort_measures_of` summed by school, completion year and label."""
+    return f"""
+    WITH {years},
+    g6 AS (SELECT school_code, pupil_id, y.year_start, sex, ethnicity
+           FROM pupils p JOIN years y USING (school_year) WHERE grade = 6 AND {school}),
+    first AS (SELECT school_code, pupil_id, min(year_start) AS y0 FROM g6 GROUP BY ALL
+              HAVING ({targets.replace('year_start', 'min(year_start) + 3')})),
+    entry AS (SELECT g6.* FROM g6 JOIN first f ON g6.school_code = f.school_code
+              AND g6.pupil_id = f.pupil_id AND g6.year_start = f.y0),
+    leave AS (SELECT p.school_code, p.pupil_id,
+                     min(y.year_start) FILTER (WHERE outcome = 'transferred_out') AS ty,
+                     min(y.year_start) FILTER (WHERE outcome = 'completed') AS cy
+              FROM pupils p JOIN years y USING (school_year)
+              SEMI JOIN entry e ON e.school_code = p.school_code AND e.pupil_id = p.pupil_id
+              WHERE outcome IN ('transferred_out', 'completed') AND {school.replace(
+                  'school_code', 'p.school_code')}
+              GROUP BY ALL),
+    e AS (SELECT entry.*, entry.year_start + 3 AS target,
+                 ty IS NULL OR ty > entry.year_start + 3 AS stayed,
+                 coalesce(cy <= entry.year_start + 3, false) AS on_time,
+                 ty IS NULL AS never_left, cy IS NOT NULL AS ever
+          FROM entry LEFT JOIN leave USING (school_code, pupil_id))
+    SELECT school_code, target, {_sex_minority_sql()},
+           count_if(stayed AND on_time) AS f_stayed_on_time, count_if(stayed) AS f_stayed,
+           count_if(never_left AND ever) AS f_never_left_ever,
+           count_if(never_left) AS f_never_left
+    FROM e GROUP BY ALL"""
 
-    equity = ("school", *EQUITY_DIMENSIONS)
-    return [
-        Measure("enrolment_start", n("st")),
-        Measure("enrolment_end", n("en")),
-        Measure("enrolment_any", n("n_all")),
-        Measure("dropout_rate", n("st_dr"), n("st")),
-        Measure("dropouts_midyear_arrivals", n("nst_dr"), None, DIMS_GRADE),
-        Measure("promotion_rate", n("prom"), n("en")),
-        Measure("repetition_rate", n("rep"), n("en")),
-        Measure("transfer_out_rate", n("st_tr"), n("st")),
-        Measure("transfer_in", n("nst")),
-        Measure("completion_rate_grade9", n("g9_co"), n("g9_en"), equity, NO_GRADE9),
-        Measure("allround_rate", n("ar_n"), n("ar_d")),
-        Measure("finished_year_rate", n("en"), n("n_all")),
-    ]
+
+def _flag_sums(frame: pd.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
+    return {n: frame[f"f_{n}"].to_numpy(dtype=np.int64) for n in names}
 
 
-def _cells_frame(cells: pd.DataFrame) -> pd.DataFrame:
-    """The cells as :func:`.equity.aggregate` reads rows: categorical keys and labels."""
-    out = cells.copy()
-    for c in ("school_code", "school_year",
-              *[dim_column(d) for d in ("grade", "sex", "minority", "ethnicity",
-                                        *BOOL_LABELS)]):
-        out[c] = as_category(out[c].astype("object").where(out[c].notna(), None))
-    out[dim_column("school")] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int64),
-                                                          [SCHOOL])
-    return out
+def _school_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the whole-school label column :func:`.equity.aggregate` reads."""
+    frame[dim_column("school")] = pd.Categorical.from_codes(
+        np.zeros(len(frame), dtype=np.int64), [SCHOOL])
+    return frame
+
+
+def _label_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The cells with the pooled ethnicity labels (:func:`.equity.ethnic_labels`, pupils
+    counted per cell) and numbered like pupil rows (:func:`.equity.number_cells`); whether
+    each cell's (school, year) is running."""
+    school = cells["school_code"].array.codes.astype(np.int64)
+    year = cells["school_year"].array.codes.astype(np.int64)
+    pair = school * (len(cells["school_year"].array.categories) + 1) + year
+    eth = cells.pop("ethnicity").array
+    cells[dim_column("minority")], cells[dim_column("ethnicity")] = ethnic_labels(
+        pair, eth.codes.astype(np.int64), [str(c) for c in eth.categories],
+        cells["f_any"].to_numpy(dtype=np.float64))
+    running = group_sizes(pair, cells["f_in_progress"].to_numpy(dtype=np.float64)) > 0
+    _school_only(cells)
+    number_cells(cells)
+    return cells, running
 
 
 def compute_sql(db: str | Path, school_year: str | None = None,
                 school_code: str | None = None) -> pd.DataFrame:
-    """:data:`CORE_INDICATORS` for every school and year (or one year / one school), computed
-    in DuckDB; the same rows, values, numerators, denominators and notes as
-    ``compute_all(store.load(db), school_year, school_code)`` restricted to these indicators.
+    """Every indicator for every school and year (or one year / one school), with DuckDB doing
+    the per-pupil work: the same table as ``compute_all(store.load(db), school_year,
+    school_code)`` — every row, value, numerator, denominator and note, in the same order.
 
-    Every indicator here depends on the asked year only, so only that year is read.
+    One year asked: that year's pupils are summed, plus the grade-6 rows of the year before
+    (repeaters) and, for the cohort indicators, of the cohort's entry year and the transfers
+    and completions of its pupils in every year of the database (as ``compute_all`` with
+    every year loaded).
     """
     from .. import store
-    from . import INDICATORS, _apply_in_progress, _fill_missing, finish
+    from . import assemble, completion, facilities, intake
 
-    conds, params = [], []
-    if school_code is not None:
-        conds.append("school_code = ?")
-        params.append(school_code)
-    if school_year is not None:
-        conds.append("school_year = ?")
-        params.append(school_year)
-    where = ("WHERE " + " AND ".join(conds)) if conds else ""
+    school = "true" if school_code is None else "school_code = $school"
+    params: dict[str, object] = {} if school_code is None else {"school": school_code}
+    t = None if school_year is None else contract.start_year(school_year)
     with store.connect(Path(db), read_only=True) as con:
-        cells = con.execute(_cells_sql(where), params).df()
-        universe = con.execute(f"""
-            SELECT DISTINCT school_code, school_year FROM (
-                SELECT school_code, school_year FROM pupils {where}
-                UNION ALL SELECT school_code, school_year FROM school_facts {where}
-                UNION ALL SELECT school_code, school_year FROM population {where})
-            ORDER BY ALL""", params * 3).df().astype("str")
+        present_rows = con.execute(
+            f"SELECT school_code, school_year, bool_or(coalesce(grade = 6, false)) AS g6 "
+            f"FROM pupils WHERE {school} GROUP BY ALL ORDER BY ALL", params).df()
+        present = present_rows[["school_code", "school_year"]].astype("str")
+        present["year_start"] = [contract.start_year(y) for y in present["school_year"]]
+        starts = {s: sorted(int(y) for y in v)
+                  for s, v in present.groupby("school_code")["year_start"]}
+        all_years = sorted(set(present["school_year"]))
+        if t is None:
+            rows = previous = targets = year_cond = "true"
+        else:
+            all_years = sorted({*all_years, *[contract.year_label(t + k) for k in (-3, -1, 0)]})
+            # the year's rows, and the grade-6 pupils at the start of t−3 (cohort (b))
+            rows = (f"year_start = {t} OR (year_start = {t - 3} AND grade = 6 "
+                    f"AND entry_date IS NULL)")
+            previous = f"year_start = {t - 1}"
+            targets = f"year_start = {t}"
+            year_cond = f"school_year = {_quote([school_year])}"
+        years = _years_sql(all_years)
+        cells = pd.DataFrame()
+        if len(present_rows):
+            ethnicities = sorted(e for (e,) in con.execute(
+                f"SELECT DISTINCT ethnicity FROM pupils WHERE {school} AND ethnicity NOT NULL",
+                params).fetchall())
+            cells = con.execute(_cells_sql(
+                years, school, rows, previous, sorted(starts), all_years,
+                ethnicities or [KINH]), params).df()
+        # a cohort completing in a year asked has pupils in the data (its grade-6 year)
+        cohort = None
+        if present_rows["g6"].any() and (t is None or (t - 3) in set(present["year_start"])):
+            cohort = con.execute(_cohort_sql(years, school, targets), params).df()
+        facts = {name: con.execute(
+            f"SELECT school_code, school_year, item, value FROM {table} "
+            f"WHERE {school} AND {year_cond}", params).df()
+            for table, name in (("school_facts", "school"), ("population", "population"))}
+    parts: list[pd.DataFrame] = []
+    year_only: list[pd.DataFrame] = []
     if cells.empty:
-        table = empty_table()
-        with_pupils = universe.iloc[:0]
-        running = universe.iloc[:0]
+        local = cells
+        running = with_pupils = present.iloc[:0, :2]
     else:
-        frame = _cells_frame(cells)
-        table = aggregate(frame, _measures(frame))
-        pairs = cells.groupby(["school_code", "school_year"], as_index=False)["running"].any()
-        pairs = pairs.astype({"school_code": "str", "school_year": "str"})
-        with_pupils = pairs[["school_code", "school_year"]]
-        running = pairs.loc[pairs["running"], ["school_code", "school_year"]]
-    table = _apply_in_progress(table, running.reset_index(drop=True))
-    keys = [k for k in INDICATORS if k in CORE_INDICATORS]
-    table = _fill_missing(table, universe, with_pupils, keys)
-    return finish(table, school_year)
+        frame, is_running = _label_cells(cells)
+        # the cells of the years asked (one year: without the cohort's grade-6 year t−3)
+        mine = np.ones(len(frame), dtype=bool) if t is None else (
+            frame["school_year"] == school_year).to_numpy()
+        local = frame if mine.all() else frame[mine]
+        sums = _flag_sums(local, list(flag_sql()))
+        (year_only if t is not None else parts).append(
+            aggregate(local, _measures(sums, is_running[mine])))
+        # (b)'s counts: completers of t, grade-6 pupils at the start of t−3
+        counts = aggregate(frame, completion.apparent_measures_of(
+            _flag_sums(frame, ["completed", "g6_start"])))
+        parts += [completion.apparent_rows(counts, starts),
+                  intake.entrants_rows(aggregate(local, intake.entrants_measures_of(sums)),
+                                       present)]
+        with_pupils = school_years(local)
+        running = school_years(local[is_running[mine]])
+    if present_rows["g6"].any():  # (the pandas path: no grade-6 row, no cohort rows at all)
+        rows_c = empty_table()
+        if cohort is not None and not cohort.empty:
+            cohort["school_year"] = as_category(pd.Series(
+                [contract.year_label(int(y)) for y in cohort["target"]], dtype="str"))
+            cohort["school_code"] = as_category(cohort["school_code"])
+            cframe = _school_only(cohort)
+            rows_c = aggregate(cframe, completion.true_cohort_measures_of(_flag_sums(
+                cframe, ["stayed_on_time", "stayed", "never_left_ever", "never_left"])))
+        parts.append(completion.true_cohort_rows(rows_c, starts))
+    universe = school_years(local, facts["school"], facts["population"])
+    start = facilities.start_enrolment(pd.DataFrame({
+        "school_code": local["school_code"], "school_year": local["school_year"],
+        "start": local["f_start"]}) if len(local) else local)
+    parts += [intake.population_rows(facts["population"], universe),
+              facilities.school_rows(facts["school"], universe, start)]
+    return assemble(parts, school_year, running, universe, with_pupils, year_only)
