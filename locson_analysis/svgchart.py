@@ -78,8 +78,9 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
 # --------------------------------------------------------------------------------------------
 
 def nice_pct_step(span: float) -> float:
-    """A tick step (as a fraction) giving at most 8 ticks over ``span``, from 1-2-2,5-5 steps."""
-    for step_pct in (0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25):
+    """A tick step (as a fraction) giving at most 8 ticks over ``span``, from 1-2-5 steps (and
+    25 %), so that a tick label never needs more decimals than the step itself (no "99,25 %")."""
+    for step_pct in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 25):
         if span * 100 / step_pct <= 8:
             return step_pct / 100
     return 0.5
