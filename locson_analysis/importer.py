@@ -213,7 +213,7 @@ def _start_year(path: str | Path, school_year: str | None, school_code: str | No
         pupils = _complete(_concat([t.frame for t in tables]), C.PUPIL_COLUMNS)
         pupils["result_scale"] = R.result_scales(pupils, school_year)
         problems.append(batch.add(V.PupilSchema, pupils, headers, bad, absent))
-        problems += V.check_pupils(pupils, school_year, today, headers)
+        problems.append(batch.add_pupil_checks(pupils, school_year, today, headers))
         year.pupils = pupils
         _, year_end = V.school_year_bounds(school_year)
         if (pupils["outcome"] == "in_progress").any() and pd.Timestamp(today) > year_end:
