@@ -159,10 +159,16 @@ def _blank(v: object) -> bool:
     return isinstance(v, str) and not v.replace("\u00a0", " ").strip()
 
 
+def _clean_str(v: str) -> str | None:
+    """:func:`clean_text` of a ``str``: ``str.split()`` splits at U+00A0 and every other
+    space as well, and leaves nothing of a blank cell."""
+    return " ".join((v if v.isascii() else unicodedata.normalize("NFC", v)).split()) or None
+
+
 def clean_text(v: object) -> str | None:
     """A cell as tidy text: NFC, single spaces, integral numbers without ".0"; None when blank."""
-    if type(v) is str and v.isascii():  # the same result, sooner (NFC changes no ASCII text)
-        return " ".join(v.split()) or None
+    if type(v) is str:
+        return _clean_str(v)
     if _blank(v):
         return None
     if isinstance(v, bool):
@@ -1088,6 +1094,52 @@ def _problem(fr: FileRead, grid: Grid, row: int, header: str, value: object, msg
     return Problem(fr.name, msg, grid.sheet, row, header, _shown(value))
 
 
+#: Parsed cells of earlier files, per parser: (type, raw value) → (value, problem or None).
+#: Parsers are pure; a batch of many folders meets the same dates, grades, labels and classes
+#: again and again.  Cleared when it grows past _PARSE_CACHE_MAX entries.
+_PARSE_CACHE: dict[object, dict[tuple[type, object], tuple[object, str | None]]] = {}
+_PARSE_CACHE_MAX = 200_000
+_NAT = np.iinfo(np.int64).min
+
+
+def _parse_distinct(parser: object, uniques: list[object],
+                    as_date: bool = False) -> tuple[np.ndarray, dict[int, str]]:
+    """(parsed values, one more at the end for blank cells; {index: why} of those that fail,
+    -1 for blank cells) of a column's distinct cells.  Dates come back as datetime64[ns]."""
+    failed: dict[int, str] = {}
+    values: list[object]
+    if parser is parse_text and all(type(v) is str for v in uniques):
+        values = [_clean_str(v) for v in uniques]  # type: ignore[arg-type]
+        values.append(parse_text(None))
+    else:
+        cache = _PARSE_CACHE.get(parser)
+        if cache is None or len(cache) > _PARSE_CACHE_MAX:
+            cache = _PARSE_CACHE[parser] = {}
+        values = []
+        for u, raw in enumerate((*uniques, None)):
+            key = (type(raw), raw)
+            hit = cache.get(key)
+            if hit is None:
+                try:
+                    hit = (parser(raw), None)  # type: ignore[operator]
+                except BadValue as exc:
+                    hit = (None, str(exc))
+                if raw == raw:  # (NaN is never found again: not kept)
+                    cache[key] = hit
+            values.append(hit[0])
+            if hit[1] is not None:
+                failed[u if u < len(uniques) else -1] = hit[1]
+    if as_date:  # datetime64 straight away, one conversion per value
+        try:
+            ns = [_NAT if v is None else v.value for v in values]  # type: ignore[attr-defined]
+            return np.array(ns, dtype=np.int64).view("datetime64[ns]"), failed
+        except (AttributeError, OverflowError, ValueError):
+            return _date_series(pd.Series(values, dtype=object)).to_numpy(), failed
+    parsed = np.empty(len(values), dtype=object)
+    parsed[:] = values
+    return parsed, failed
+
+
 def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int], body: _Body,
                    data: list[int]) -> None:
     """Parse the data rows (``data``: indices into ``body``), each column once per distinct
@@ -1114,18 +1166,8 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
             codes, uniques = body.codes[i][at], body.uniques[i]
         else:
             codes, uniques = np.full(len(at), -1, dtype=np.int64), []
-        parsed = np.empty(len(uniques) + 1, dtype=object)  # the last one for blank cells (-1)
-        failed: dict[int, str] = {}
-        for u, raw in enumerate((*uniques, None)):
-            try:
-                parsed[u] = parser(raw)
-            except BadValue as exc:
-                parsed[u] = None
-                failed[u if u < len(uniques) else -1] = str(exc)
-        if kinds.get(name) == "date":  # datetime64 straight away, one conversion per value
-            out[name] = _date_series(pd.Series(parsed, dtype=object)).to_numpy()[codes]
-        else:
-            out[name] = parsed[codes]
+        parsed, failed = _parse_distinct(parser, uniques, as_date=kinds.get(name) == "date")
+        out[name] = parsed[codes]
         if failed:
             for u, why in failed.items():
                 raw = uniques[u] if u >= 0 else None
@@ -1141,7 +1183,7 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
                                    f"(dòng {table.header_row})", grid.sheet))
     if table.kind == "pupils":
         df = _finish_pupils(fr, grid, table, df)
-    table.frame = typed_frame(df, columns)
+    table.frame = typed_frame(df, columns, tidy=True)
 
 
 def _finish_pupils(fr: FileRead, grid: Grid, table: Table, df: pd.DataFrame) -> pd.DataFrame:
@@ -1237,8 +1279,12 @@ def _date_series(s: pd.Series) -> pd.Series:
     return pd.Series(values, index=s.index, dtype="datetime64[ns]")
 
 
-def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame:
-    """Give each canonical column its dtype: datetime64, Int64, boolean or str."""
+def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...],
+                tidy: bool = False) -> pd.DataFrame:
+    """Give each canonical column its dtype: datetime64, Int64, boolean or str.
+
+    ``tidy``: the text columns hold only tidy text (:func:`clean_text`) or None, as the
+    parsers return them; no blank cell to look for."""
     cols: dict[str, object] = {}
     for c in columns:
         if c.name not in df.columns:
@@ -1250,6 +1296,8 @@ def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame
             cols[c.name] = pd.Series(_int_array(s), index=df.index)
         elif c.kind == "bool":
             cols[c.name] = pd.Series(_bool_array(s), index=df.index)
+        elif tidy and s.dtype == object:
+            cols[c.name] = pd.Series(s.to_numpy(), index=df.index, dtype="str")
         else:
             cols[c.name] = _str_series(s)
     for extra in ("source_file", "source_sheet"):

@@ -710,3 +710,24 @@ def test_same_bad_value_in_many_rows_is_a_problem_in_each(tmp_path: Path) -> Non
         (9, "Giới tính", "Khác"), (11, "Giới tính", "Khác"),
         (11, "Số buổi nghỉ học kỳ II", "ba"), (12, "Ngày sinh", "31/02/2012"),
         (12, "Giới tính", "Khác")]
+
+
+def test_parsed_cells_remembered_across_files_keep_types_apart() -> None:
+    """A batch reuses parsed cells of earlier files (read._parse_distinct): ``True == 1``
+    in Python, but a boolean cell is no number; failures come back with their message; dates
+    as datetime64."""
+    import numpy as np
+
+    from locson_analysis import read as R
+
+    for _ in range(2):  # the second time from the cache
+        values, failed = R._parse_distinct(R.parse_int, [True, 1, "x", 2.0])
+        assert list(values) == [None, 1, None, 2, None]
+        assert set(failed) == {0, 2} and "số nguyên" in failed[0]
+        dates, failed = R._parse_distinct(R.parse_date, ["05/09/2012", "31/02/2012"],
+                                          as_date=True)
+        assert dates.dtype == np.dtype("datetime64[ns]")
+        assert str(dates[0])[:10] == "2012-09-05" and np.isnat(dates[1]) and np.isnat(dates[2])
+        assert set(failed) == {1}
+        text, failed = R._parse_distinct(R.parse_text, [" a\u00a0 b ", "\u00a0", "Nguyễn  Văn"])
+        assert list(text) == ["a b", None, "Nguyễn Văn", None] and not failed
