@@ -659,16 +659,36 @@ def _names(matches: dict[int, HeaderMatch]) -> set[str]:
     return {m.name for m in matches.values() if m.status == "column" and m.name}
 
 
+#: _match_row of rows (or row pairs) seen before, by their cells: never changed once made.
+_MATCH_CACHE: dict[tuple, dict[int, HeaderMatch]] = {}
+_MATCH_CACHE_MAX = 20_000
+
+
 def _find_header(rows: list[list[object]]) -> tuple[str, int, bool, dict[int, HeaderMatch]] | None:
     """(kind, header row index, combined with the row below, matches) of the first table."""
     limit = min(len(rows), HEADER_SEARCH_ROWS)
     seen: dict[tuple[str, int, bool], dict[int, HeaderMatch]] = {}
 
+    row_keys: dict[int, tuple] = {}
+
+    def row_key(i: int) -> tuple:
+        if i not in row_keys:  # (typed: True == 1 in Python, not in a sheet)
+            row_keys[i] = tuple((type(c), c) for c in rows[i])
+        return row_keys[i]
+
     def match(kind: str, r: int, combine: bool) -> dict[int, HeaderMatch]:
-        """_match_row of a row (or a row and the one below), each worked out once."""
+        """_match_row of a row (or a row and the one below), each worked out once (and once
+        per batch: the same title and header rows come back in file after file)."""
         key = (kind, r, combine)
         if key not in seen:
-            seen[key] = _match_row(kind, _header_texts(rows, r, combine))
+            cached = (kind, combine, row_key(r), row_key(r + 1) if combine else None)
+            found = _MATCH_CACHE.get(cached)
+            if found is None:
+                found = _match_row(kind, _header_texts(rows, r, combine))
+                if len(_MATCH_CACHE) >= _MATCH_CACHE_MAX:
+                    _MATCH_CACHE.clear()
+                _MATCH_CACHE[cached] = found
+            seen[key] = found
         return seen[key]
 
     for r in range(limit):
@@ -745,6 +765,28 @@ def _factorize(values: object, with_kind: bool = False) -> tuple:
     return (*out, kind) if with_kind else out
 
 
+_BLANK_CELL = ()
+#: _cell_info of the cells (other than text) of earlier sheets: Excel's row numbers, dates and
+#: numbers repeat from file to file.
+_CELL_CACHE: dict[tuple[type, object], tuple] = {}
+
+
+def _cell_info(v: object) -> tuple:
+    """What :class:`_Body` needs of a cell of a column not all text: _BLANK_CELL, or (fold,
+    totals text, signature text, column-number label, the folded text the cell shows)."""
+    if _blank(v):
+        return _BLANK_CELL
+    f = C.fold(v)
+    if isinstance(v, str):
+        return f, _total_text(f), _signature_text(f), len(v.strip()) <= 5 and _numeric_label(v), f
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return f, False, False, True, C.fold(clean_text(v))  # (_numeric_label)
+    # dates, times, booleans: as _numeric_label, one clean_text
+    shown = clean_text(v) or ""
+    return (f, False, False, bool(shown) and _LABEL_NUMBER.fullmatch(shown) is not None,
+            C.fold(shown))
+
+
 class _Body:
     """The rows of a sheet from the first data row down, classified column by column.
 
@@ -755,7 +797,7 @@ class _Body:
     """
 
     def __init__(self, rows: list[list[object]], start: int, keys: list[int],
-                 header_keys: list[str], mapped: list[int]):
+                 header_keys: list[str], mapped: list[int], personal: Iterable[int] = ()):
         part = rows[start:]
         self.n = n = len(part)
         self.first_row = start  # index in ``rows`` of the body's first row
@@ -772,12 +814,45 @@ class _Body:
         signature = np.zeros(n, dtype=bool)
         header_again = np.ones(n, dtype=bool)
         ids: dict[str, int] = {}
+        raw_ids: dict[object, int] = {}  # a cell's value → its id (see personal columns)
+        fresh = -1
         cmp = np.full((n, width), -1, dtype=np.int64)
-        for j, col in enumerate(columns):
+        self.codes = [np.empty(0, dtype=np.int64)] * width
+        self.uniques = [[]] * width
+        skip = set(personal) - set(mapped) - set(keys)
+        # Personal columns last: the values of the others are known by then.
+        for j in [*(j for j in range(width) if j not in skip), *sorted(skip & set(range(width)))]:
+            col = columns[j]
             codes, uniques, kind = _factorize(col, with_kind=True)
-            self.codes.append(codes)
-            self.uniques.append(uniques)
+            self.codes[j] = codes
+            self.uniques[j] = uniques
             # One entry per distinct value, and one more at the end that code -1 (None) takes.
+            if j in skip:
+                # A column of personal data that is not stored (an address, parents' names, an
+                # ID card number): never read as text.  Only whether a cell is blank, whether
+                # it is a short column-number label ("(9)") and whether it repeats a value of
+                # another column of the row (a heading merged across the row) are looked at.
+                m = len(uniques)
+                u_blank = np.ones(m + 1, dtype=bool)
+                u_num = np.zeros(m + 1, dtype=bool)
+                u_cmp = np.full(m + 1, -1, dtype=np.int64)
+                for u, v in enumerate(uniques):
+                    if _blank(v):
+                        continue
+                    u_blank[u] = False
+                    if isinstance(v, str):
+                        u_num[u] = len(v.strip()) <= 5 and _numeric_label(v)
+                    elif isinstance(v, int | float) and not isinstance(v, bool):
+                        u_num[u] = True
+                    else:
+                        shown = clean_text(v) or ""
+                        u_num[u] = bool(shown) and _LABEL_NUMBER.fullmatch(shown) is not None
+                    fresh -= 1  # (an id no other cell has: the row is not uniform)
+                    u_cmp[u] = raw_ids.get(v, fresh)
+                blank[:, j] = u_blank[codes]
+                numeric[:, j] = u_num[codes]
+                cmp[:, j] = u_cmp[codes]
+                continue
             if kind == "string":  # text only (every CSV column): list comprehensions
                 stripped = [v.strip() for v in uniques]  # str.strip() also strips U+00A0
                 folds = [C.fold(v) if t else "" for v, t in zip(uniques, stripped, strict=True)]
@@ -793,6 +868,8 @@ class _Body:
                                   for f, t in zip(folds, stripped, strict=True)] + [-1],
                                  dtype=np.int64)
                 u_fold = [*folds, ""]
+                if skip:
+                    raw_ids.update(zip(uniques, u_cmp.tolist(), strict=False))
             else:
                 m = len(uniques)
                 u_blank = np.ones(m + 1, dtype=bool)
@@ -801,24 +878,21 @@ class _Body:
                 u_sig = np.zeros(m + 1, dtype=bool)
                 u_cmp = np.full(m + 1, -1, dtype=np.int64)
                 u_fold = [""] * (m + 1)
+                cache = _CELL_CACHE if len(_CELL_CACHE) < _PARSE_CACHE_MAX else {}
                 for u, v in enumerate(uniques):
-                    if _blank(v):
+                    key = (type(v), v)
+                    info = cache.get(key)
+                    if info is None:
+                        info = _cell_info(v)
+                        if v == v:  # (NaN is never found again: not kept)
+                            cache[key] = info
+                    if info is _BLANK_CELL:
                         continue
                     u_blank[u] = False
-                    f = C.fold(v)
-                    u_fold[u] = f
-                    if isinstance(v, str):
-                        u_tot[u] = _total_text(f)
-                        u_sig[u] = _signature_text(f)
-                        u_num[u] = len(v.strip()) <= 5 and _numeric_label(v)
-                        u_cmp[u] = ids.setdefault(f, len(ids))
-                    elif isinstance(v, int | float) and not isinstance(v, bool):
-                        u_num[u] = True  # _numeric_label
-                        u_cmp[u] = ids.setdefault(C.fold(clean_text(v)), len(ids))
-                    else:  # dates, times, booleans: as _numeric_label, one clean_text
-                        shown = clean_text(v) or ""
-                        u_num[u] = bool(shown) and _LABEL_NUMBER.fullmatch(shown) is not None
-                        u_cmp[u] = ids.setdefault(C.fold(shown), len(ids))
+                    u_fold[u], u_tot[u], u_sig[u], u_num[u], shown = info
+                    u_cmp[u] = ids.setdefault(shown, len(ids))
+                    if skip:
+                        raw_ids[v] = int(u_cmp[u])
             blank[:, j] = u_blank[codes]
             numeric[:, j] = u_num[codes]
             cmp[:, j] = u_cmp[codes]
@@ -1002,7 +1076,8 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
     keys = [chosen[k] for k in _KEY_COLUMNS[kind] if k in chosen]
     header_keys = [C.fold(texts[i]) for i in keys]
     mapped = sorted(chosen.values())
-    body = _Body(rows, start, keys, header_keys, mapped)
+    personal = [i for i, m in matches.items() if m.status == "personal"]
+    body = _Body(rows, start, keys, header_keys, mapped, personal)
     filled = body.filled
     filled_hist = [0] * (len(mapped) + 1)  # how many data rows have 0, 1, … mapped cells filled
     n_data = 0
@@ -1296,6 +1371,8 @@ def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...],
             cols[c.name] = pd.Series(_int_array(s), index=df.index)
         elif c.kind == "bool":
             cols[c.name] = pd.Series(_bool_array(s), index=df.index)
+        elif tidy and s.dtype == "str":  # (pandas made it str already)
+            cols[c.name] = s
         elif tidy and s.dtype == object:
             cols[c.name] = pd.Series(s.to_numpy(), index=df.index, dtype="str")
         else:

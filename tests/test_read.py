@@ -731,3 +731,16 @@ def test_parsed_cells_remembered_across_files_keep_types_apart() -> None:
         assert set(failed) == {1}
         text, failed = R._parse_distinct(R.parse_text, [" a\u00a0 b ", "\u00a0", "Nguyễn  Văn"])
         assert list(text) == ["a b", None, "Nguyễn Văn", None] and not failed
+
+
+def test_personal_columns_are_not_read_as_text(tmp_path: Path) -> None:
+    """A column of personal data that is not stored (parents' names, address) is never read
+    for its text: a parent called like a signature line or an address that reads as a totals
+    row does not end or skip the table (only blank cells, column numbers and headings merged
+    across the row count there)."""
+    rows = [pupil_row("HS1"), pupil_row("HS2", **{"Địa chỉ thường trú": "Cộng"}),
+            pupil_row("HS3", **{"Họ tên cha": "Người lập biểu"}), pupil_row("HS4")]
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", rows)
+    y = read_year(f, today=TODAY)
+    assert y.pupils["pupil_id"].tolist() == ["HS1", "HS2", "HS3", "HS4"]
+    assert y.pupils["source_row"].tolist() == [8, 9, 10, 11]
