@@ -765,6 +765,29 @@ def _factorize(values: object, with_kind: bool = False) -> tuple:
     return (*out, kind) if with_kind else out
 
 
+_NON_ALNUM_LINES = re.compile(r"[^0-9a-z\n]+")
+
+
+def _fold_many(texts: list[str]) -> list[str]:
+    """``[contract.fold(t) for t in texts]``, the steps of ``fold`` run once over the texts
+    joined by line breaks (each step works character by character, and a line break is kept
+    by every one of them), then split again."""
+    if len(texts) < 32:
+        return [C.fold(t) for t in texts]
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:  # a text with a line break of its own
+        return [C.fold(t) for t in texts]
+    if not joined.isascii():
+        joined = C._COMMON_MARKS.sub("", unicodedata.normalize("NFKD", joined))
+        if "đ" in joined or "Đ" in joined:
+            joined = joined.replace("đ", "d").replace("Đ", "D")
+        if not joined.isascii():
+            joined = joined.translate(C._FOLD_TABLE)
+    # (on ASCII text, lower() then the non-alphanumerics to spaces is fold's ASCII table)
+    joined = _NON_ALNUM_LINES.sub(" ", joined.lower())
+    return [" ".join(line.split()) for line in joined.split("\n")]
+
+
 _BLANK_CELL = ()
 #: _cell_info of the cells (other than text) of earlier sheets: Excel's row numbers, dates and
 #: numbers repeat from file to file.
@@ -855,7 +878,7 @@ class _Body:
                 continue
             if kind == "string":  # text only (every CSV column): list comprehensions
                 stripped = [v.strip() for v in uniques]  # str.strip() also strips U+00A0
-                folds = [C.fold(v) if t else "" for v, t in zip(uniques, stripped, strict=True)]
+                folds = _fold_many(uniques)  # (a blank cell folds to "")
                 u_blank = np.array([not t for t in stripped] + [True], dtype=bool)
                 u_tot = np.array([f in _TOTAL_EXACT or f.startswith(_TOTAL_PREFIX)
                                   for f in folds] + [False], dtype=bool)

@@ -744,3 +744,21 @@ def test_personal_columns_are_not_read_as_text(tmp_path: Path) -> None:
     y = read_year(f, today=TODAY)
     assert y.pupils["pupil_id"].tolist() == ["HS1", "HS2", "HS3", "HS4"]
     assert y.pupils["source_row"].tolist() == [8, 9, 10, 11]
+
+
+def test_fold_many_is_fold_of_each_text() -> None:
+    """read._fold_many folds many cells at once (joined by line breaks): the same as
+    contract.fold of each, whatever the characters (random texts from a hard alphabet)."""
+    import random
+
+    from locson_analysis import contract as C
+    from locson_analysis import read as R
+
+    pool = (list("aAzZ09 .,-/\t\u00a0\u2003_()'\"") + list("ăâđêôơưàảãạáằẳẵặậấếìọốờủứỳĐÀÝ")
+            + ["\u0300", "\u0301", "\u0323", "İ", "ß", "\u212a", "ﬁ", "①", "e\u0301", "ǅ", "Ω",
+               "中", "😀", "\u034f", "\u0345", "Σ", "\u2028", "\x85", "\x1c", "\n"])
+    rng = random.Random(3)
+    for _ in range(500):
+        texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+                 for _ in range(rng.randint(1, 80))]
+        assert R._fold_many(texts) == [C.fold(t) for t in texts]
