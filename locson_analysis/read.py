@@ -1405,8 +1405,10 @@ def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...],
             cols[extra] = df[extra].astype("str") if extra == "source_file" else df[extra]
     if "source_row" in df.columns:
         cols["source_row"] = df["source_row"].astype("Int64")
-    out = pd.DataFrame(cols, index=df.index)
-    return out.reset_index(drop=True)
+    # (every column has df's index: the frame is put together without aligning them)
+    out = pd.DataFrame({k: v.array if isinstance(v, pd.Series) else v
+                        for k, v in cols.items()}, index=pd.RangeIndex(len(df)), copy=False)
+    return out
 
 
 # Items of the two-column sheets: folded label -> (kind of file, item)
