@@ -1133,12 +1133,16 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
     n = body.n
     k = 0
     special = body.special
+    special_at = np.flatnonzero(special)  # (the plain rows between them taken at once)
     while k < n:
         if not special[k]:
-            data.append(start + k)
-            filled_hist[filled[k]] += 1
-            n_data += 1
-            k += 1
+            nxt = special_at[np.searchsorted(special_at, k)] if len(special_at) and \
+                special_at[-1] > k else n
+            data.extend(range(start + k, start + nxt))
+            for value, count in enumerate(np.bincount(filled[k:nxt]).tolist()):
+                filled_hist[value] += count
+            n_data += nxt - k
+            k = int(nxt)
             continue
         if body.header_again[k] or body.number_row[k]:
             k += 1  # a header or column-number row repeated on each printed page

@@ -8,6 +8,7 @@ the functions return the list of problems, and the importer raises them all toge
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 
@@ -294,6 +295,7 @@ def missing_columns(tables: Iterable[tuple[str, str | None, set[str]]],
     return problems, absent
 
 
+@functools.lru_cache(maxsize=256)
 def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """1 August of the start year … 31 July of the end year."""
     start = C.start_year(school_year)
@@ -301,6 +303,7 @@ def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
             pd.Timestamp(date(start + 1, *C.YEAR_END)))
 
 
+@functools.lru_cache(maxsize=256)
 def results_from(school_year: str) -> pd.Timestamp:
     """No final results (Lên lớp, Hoàn thành chương trình…) exist before 1 May of the end year."""
     return pd.Timestamp(date(C.start_year(school_year) + 1, 5, 1))
