@@ -211,7 +211,7 @@ def _start_year(path: str | Path, school_year: str | None, school_code: str | No
             [(t.file, t.sheet, set(t.frame.columns)) for t in tables], C.PUPIL_COLUMNS)
         problems += miss
         pupils = _complete(_concat([t.frame for t in tables]), C.PUPIL_COLUMNS)
-        pupils["result_scale"] = R.result_scales(pupils, school_year)
+        batch.add_result_scales(pupils, school_year)  # (its column "result_scale")
         problems.append(batch.add(V.PupilSchema, pupils, headers, bad, absent))
         problems.append(batch.add_pupil_checks(pupils, school_year, today, headers))
         year.pupils = pupils

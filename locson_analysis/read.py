@@ -1557,26 +1557,53 @@ def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
     Đạt/Chưa đạt only on the new one); a pupil whose labels fit both (Tốt, Khá or none) takes
     the scale of most other pupils of the grade, else the one Circular 22 prescribes.
     """
-    own = row_scales(pupils).to_numpy()
-    grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(pd.NA,
-                                                                        index=pupils.index)
+    return result_scales_many([(pupils, school_year)])[0]
+
+
+def result_scales_many(years: list[tuple[pd.DataFrame, str]]) -> list[pd.Series]:
+    """:func:`result_scales` of many school years' pupil tables at once (the majority of a
+    grade is that grade's within one year), one Series per table."""
+    if not years:
+        return []
+    sizes = [len(df) for df, _ in years]
+    total = sum(sizes)
+    fid = np.repeat(np.arange(len(years)), sizes)
+
+    def column(name: str) -> np.ndarray:
+        parts = [df[name].to_numpy(dtype=object) if name in df.columns
+                 else np.full(len(df), None, dtype=object) for df, _ in years]
+        return np.concatenate(parts) if total else np.empty(0, dtype=object)
+
+    labels = pd.DataFrame({c: column(c) for c in RESULT_COLUMNS
+                           if any(c in df.columns for df, _ in years)}, dtype=object)
+    own = row_scales(labels).to_numpy() if len(labels.columns) else \
+        np.full(total, np.nan, dtype=object)
+    grades = pd.Series(column("grade"), dtype=object)
     out = own.copy()
     t22, t58 = own == "tt22", own == "tt58"
     untold = ~(t22 | t58)
     if untold.any():  # default_scale, vectorised: Circular 22 reached grade 6 + years since
         g = pd.to_numeric(grades[untold], errors="coerce")
-        reached = 6 + C.start_year(school_year) - C.TT22_FIRST_YEAR
-        out[untold] = np.where(g.isna() | (g <= reached), "tt22", "tt58")
+        reached = (6 + np.array([C.start_year(y) for _, y in years]) - C.TT22_FIRST_YEAR)[fid]
+        out[untold] = np.where(g.isna() | (g <= reached[untold]), "tt22", "tt58")
     unknown_all = pd.isna(own)
     codes, uniques = pd.factorize(grades)  # (a missing grade: code -1, no group)
-    for k in range(len(uniques)):
-        in_grade = codes == k
-        n22, n58 = int((in_grade & t22).sum()), int((in_grade & t58).sum())
-        if not n22 + n58:
-            continue
-        if n22 != n58:
-            majority = "tt22" if n22 > n58 else "tt58"
-        else:  # a tie: the scale met first in the grade (as value_counts().idxmax())
-            majority = own[np.flatnonzero(in_grade & (t22 | t58))[0]]
-        out[in_grade & unknown_all] = majority
-    return pd.Series(out, index=pupils.index).astype("str")
+    n_g = max(len(uniques), 1)
+    key = fid * n_g + codes
+    valid = codes >= 0
+    size = len(years) * n_g
+    n22 = np.bincount(key[valid & t22], minlength=size)
+    n58 = np.bincount(key[valid & t58], minlength=size)
+    majority = np.full(size, None, dtype=object)
+    majority[n22 > n58] = "tt22"
+    majority[n58 > n22] = "tt58"
+    for kg in np.flatnonzero((n22 == n58) & (n22 > 0)):  # a tie: the scale met first in the
+        first = np.flatnonzero((key == kg) & valid & (t22 | t58))[0]  # grade (value_counts)
+        majority[kg] = own[first]
+    take = valid & unknown_all
+    take[take] = majority[key[take]] != None  # noqa: E711 - elementwise on objects
+    out[take] = majority[key[take]]
+    typed = pd.Series(out, dtype=object).astype("str").array
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    return [pd.Series(typed[a:b], index=df.index)
+            for (df, _), a, b in zip(years, bounds[:-1], bounds[1:], strict=True)]

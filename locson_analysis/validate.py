@@ -19,7 +19,7 @@ from pandera.typing import Series
 
 from . import contract as C
 from .errors import Problem
-from .read import CONDUCT_LABELS, LEARNING_LABELS, RESULT_COLUMNS, row_scales
+from .read import CONDUCT_LABELS, LEARNING_LABELS, RESULT_COLUMNS, result_scales_many, row_scales
 
 #: (source file, sheet) → canonical column → header as written in that file.
 HeaderMap = dict[tuple[str, str | None], dict[str, str]]
@@ -227,6 +227,12 @@ class SchemaBatch:
         self._jobs: list[tuple] = []
         self._years: list[tuple[pd.DataFrame, str, date, HeaderMap]] = []
         self._year_out: list[list[Problem]] = []
+        self._scales: list[tuple[pd.DataFrame, str]] = []
+
+    def add_result_scales(self, df: pd.DataFrame, school_year: str) -> None:
+        """Give ``df`` its ``result_scale`` column (read.result_scales) when :meth:`run`
+        starts, all years at once (read.result_scales_many), before any validation."""
+        self._scales.append((df, school_year))
 
     def add_pupil_checks(self, df: pd.DataFrame, school_year: str, today: date,
                          headers: HeaderMap) -> list[Problem]:
@@ -244,6 +250,9 @@ class SchemaBatch:
         return out
 
     def run(self) -> None:
+        scales, self._scales = self._scales, []
+        for (df, _), scale in zip(scales, result_scales_many(scales), strict=True):
+            df["result_scale"] = scale
         years, year_out = self._years, self._year_out
         self._years, self._year_out = [], []
         for out, found in zip(year_out, check_pupils_many(years), strict=True):

@@ -8,6 +8,7 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -762,3 +763,63 @@ def test_fold_many_is_fold_of_each_text() -> None:
         texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
                  for _ in range(rng.randint(1, 80))]
         assert R._fold_many(texts) == [C.fold(t) for t in texts]
+
+
+def _reference_result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
+    """read.result_scales as it was written for one year (the reference for the batch)."""
+    from locson_analysis import contract as C
+    from locson_analysis.read import row_scales
+
+    own = row_scales(pupils).to_numpy()
+    grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(pd.NA,
+                                                                        index=pupils.index)
+    out = own.copy()
+    t22, t58 = own == "tt22", own == "tt58"
+    untold = ~(t22 | t58)
+    if untold.any():
+        g = pd.to_numeric(grades[untold], errors="coerce")
+        reached = 6 + C.start_year(school_year) - C.TT22_FIRST_YEAR
+        out[untold] = np.where(g.isna() | (g <= reached), "tt22", "tt58")
+    unknown_all = pd.isna(own)
+    codes, uniques = pd.factorize(grades)
+    for k in range(len(uniques)):
+        in_grade = codes == k
+        n22, n58 = int((in_grade & t22).sum()), int((in_grade & t58).sum())
+        if not n22 + n58:
+            continue
+        if n22 != n58:
+            majority = "tt22" if n22 > n58 else "tt58"
+        else:
+            majority = own[np.flatnonzero(in_grade & (t22 | t58))[0]]
+        out[in_grade & unknown_all] = majority
+    return pd.Series(out, index=pupils.index).astype("str")
+
+
+def test_result_scales_of_many_years_are_each_years_own() -> None:
+    """read.result_scales_many (a batch's years at once) gives each year the scales it has
+    alone: majorities per grade within the year, ties, missing grades, pupils mixing scales,
+    tables without some result columns (random tables against the one-year reference)."""
+    from locson_analysis.read import RESULT_COLUMNS, result_scales, result_scales_many
+
+    labels = [None, "Tốt", "Khá", "Đạt", "Chưa đạt", "Giỏi", "Trung bình", "Yếu"]
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        years = []
+        for _k in range(rng.integers(1, 6)):
+            n = int(rng.integers(0, 25))
+            df = pd.DataFrame({"grade": pd.array(
+                [None if rng.random() < 0.1 else int(rng.integers(6, 10)) for _ in range(n)],
+                dtype="Int64")})
+            for c in RESULT_COLUMNS:
+                if rng.random() < 0.8:
+                    df[c] = pd.Series([labels[i] for i in rng.integers(0, len(labels), n)],
+                                      dtype="str")
+            if rng.random() < 0.1:
+                df = df.drop(columns="grade")
+            df.index = df.index + int(rng.integers(0, 5))
+            years.append((df, f"{int(rng.integers(2019, 2026))}-2099"))
+        got = result_scales_many(years)
+        for (df, year), series in zip(years, got, strict=True):
+            expected = _reference_result_scales(df, year)
+            pd.testing.assert_series_equal(series, expected)
+            pd.testing.assert_series_equal(result_scales(df, year), expected)
