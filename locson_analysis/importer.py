@@ -118,7 +118,7 @@ def read_year(path: str | Path, school_year: str | None = None,
     :class:`ImportProblems` listing every problem of every file; otherwise returns canonical
     tables ready for ``store.write_year``.
     """
-    with R.no_cycle_collection():
+    with R.no_cycle_collection(), R.batch_caches():
         batch = V.SchemaBatch()
         finish = _start_year(path, school_year, school_code, today, registry, batch)
         batch.run()
@@ -315,7 +315,7 @@ def _read_chunk(jobs: list[tuple]) -> list[tuple[str, object]]:
     validations run together (:class:`~locson_analysis.validate.SchemaBatch`); each result is
     ("ok", YearData) or ("problems", list of Problem) — returned rather than raised, so that
     they cross a process boundary intact."""
-    with R.no_cycle_collection():  # (many small objects, no cycles: see there)
+    with R.no_cycle_collection(), R.batch_caches():  # (many small objects, no cycles)
         return _read_chunk_now(jobs)
 
 

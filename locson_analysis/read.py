@@ -985,6 +985,26 @@ def no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+_batch_depth = 0
+
+
+@contextlib.contextmanager
+def batch_caches() -> Iterator[None]:
+    """The caches of parsed and classified cells and of matched header rows (which make the
+    files of one import cheaper to read after the first) live for one import: emptied when the
+    outermost ``with`` ends, so that no pupil's values stay in memory after it.  Nests."""
+    global _batch_depth
+    _batch_depth += 1
+    try:
+        yield
+    finally:
+        _batch_depth -= 1
+        if not _batch_depth:
+            _PARSE_CACHE.clear()
+            _CELL_CACHE.clear()
+            _MATCH_CACHE.clear()
+
+
 def read_file(path: str | Path) -> FileRead:
     """Read every recognised table of one staff file (never raises for bad content)."""
     with no_cycle_collection():

@@ -823,3 +823,15 @@ def test_result_scales_of_many_years_are_each_years_own() -> None:
             expected = _reference_result_scales(df, year)
             pd.testing.assert_series_equal(series, expected)
             pd.testing.assert_series_equal(result_scales(df, year), expected)
+
+
+def test_cell_caches_are_emptied_after_an_import(tmp_path: Path) -> None:
+    """The caches that make a batch's later files cheaper keep no pupil's values once the
+    import is read."""
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", [pupil_row("HS1"), pupil_row("HS2")])
+    read_year(f, today=TODAY)
+    assert not R._PARSE_CACHE and not R._CELL_CACHE and not R._MATCH_CACHE
+    with R.batch_caches():
+        R.read_file(f)
+        assert R._PARSE_CACHE and R._MATCH_CACHE
+    assert not R._PARSE_CACHE and not R._CELL_CACHE and not R._MATCH_CACHE
