@@ -136,12 +136,13 @@ def check_all(pupils: pd.DataFrame) -> pd.DataFrame:
                       for c in _RECORD}).reset_index(drop=True)
     years = sorted(set(p["school_year"]))
     nxt_of = {y: next_year(y) for y in years}
-    present = set(zip(p["school_code"], p["school_year"], strict=True))
+    pairs = p[["school_code", "school_year"]].drop_duplicates()
+    present = pd.MultiIndex.from_arrays([pairs["school_code"], pairs["school_year"]])
     p["next_year"] = p["school_year"].map(nxt_of)
     keys = ["school_code", "school_year", "pupil_id"]
     first = p.drop_duplicates(keys)  # (a pupil once per year, as the lists are checked)
-    has_next = [(s, n) in present for s, n in zip(first["school_code"], first["next_year"],
-                                                  strict=True)]
+    has_next = pd.MultiIndex.from_arrays([first["school_code"], first["next_year"]]).isin(
+        present)
     this = first[has_next]
     later = first[[*keys, "grade", "class_name", "outcome", "birth_date", "sex",
                    "leave_date"]].rename(columns={"school_year": "next_year"})
@@ -191,8 +192,8 @@ def check_all(pupils: pd.DataFrame) -> pd.DataFrame:
     listed = first[[*keys, "class_name"]].rename(columns={"class_name": "class_next"})
     same = ((s["school_code"] == before["school_code"]) & (s["pupil_id"] == before["pupil_id"])
             & before["outcome"].isin(LEFT)).to_numpy()
-    pair = [(c, prev_of.get(y)) in present for c, y in zip(s["school_code"], s["school_year"],
-                                                           strict=True)]
+    pair = pd.MultiIndex.from_arrays([s["school_code"], s["school_year"].map(prev_of)]).isin(
+        present)
     came = pd.DataFrame({"school_code": s["school_code"].to_numpy(dtype=object),
                          "next_year": s["school_year"].to_numpy(dtype=object),
                          "pupil_id": s["pupil_id"].to_numpy(dtype=object),
