@@ -718,6 +718,13 @@ _SIGNATURE_PREFIX = ("nguoi lap", "hieu truong", "pho hieu truong", "ky ten", "k
 _PLACE_DATE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*\d{0,2}\s*nam(\s*\d{4}\b|$)")
 
 
+#: Every folded text that is a totals or signature text (_total_text, _signature_text) matches
+#: this at the start of its line, or holds "ngay": a column with no match has neither.
+_FOOTER_SCREEN = re.compile(
+    "^(?:" + "|".join(re.escape(p) for p in (*_TOTAL_EXACT, *_TOTAL_PREFIX, *_SIGNATURE_PREFIX))
+    + ")|ngay", re.MULTILINE)
+
+
 def _folded_texts(row: list[object]) -> list[str]:
     return [C.fold(c) for c in row if isinstance(c, str) and not _blank(c)]
 
@@ -880,9 +887,12 @@ class _Body:
                 stripped = [v.strip() for v in uniques]  # str.strip() also strips U+00A0
                 folds = _fold_many(uniques)  # (a blank cell folds to "")
                 u_blank = np.array([not t for t in stripped] + [True], dtype=bool)
-                u_tot = np.array([f in _TOTAL_EXACT or f.startswith(_TOTAL_PREFIX)
-                                  for f in folds] + [False], dtype=bool)
-                u_sig = np.array([_signature_text(f) for f in folds] + [False], dtype=bool)
+                if _FOOTER_SCREEN.search("\n".join(folds)) is None:  # (most columns)
+                    u_tot = u_sig = np.zeros(len(folds) + 1, dtype=bool)
+                else:
+                    u_tot = np.array([f in _TOTAL_EXACT or f.startswith(_TOTAL_PREFIX)
+                                      for f in folds] + [False], dtype=bool)
+                    u_sig = np.array([_signature_text(f) for f in folds] + [False], dtype=bool)
                 u_num = np.array([0 < len(t) <= 5 and _numeric_label(v)
                                   for v, t in zip(uniques, stripped, strict=True)] + [False],
                                  dtype=bool)

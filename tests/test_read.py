@@ -835,3 +835,21 @@ def test_cell_caches_are_emptied_after_an_import(tmp_path: Path) -> None:
         R.read_file(f)
         assert R._PARSE_CACHE and R._MATCH_CACHE
     assert not R._PARSE_CACHE and not R._CELL_CACHE and not R._MATCH_CACHE
+
+
+def test_footer_screen_finds_every_totals_and_signature_text() -> None:
+    """read._FOOTER_SCREEN lets _Body skip the per-value totals/signature tests of a column
+    with no match: every text those tests accept matches it."""
+    import random
+
+    words = ["tong", "cong", "so", "hoc", "sinh", "hs", "lop", "khoi", "nguoi", "lap", "hieu",
+             "truong", "pho", "ky", "ten", "ghi", "ro", "ho", "xac", "nhan", "cua", "thu",
+             "don", "vi", "giao", "vien", "chu", "nhiem", "danh", "sach", "nay", "co", "an",
+             "dinh", "ngay", "thang", "nam", "2025", "25", "5", "loc", "son", "a", "x"]
+    rng = random.Random(7)
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 7))) for _ in range(20000)]
+    texts += ["loc son ngay 25 thang 5 nam 2025", "tong cong", "cong", "nguoi lap bieu"]
+    accepted = [t for t in texts if R._total_text(t) or R._signature_text(t)]
+    assert len(accepted) > 100
+    for t in accepted:
+        assert R._FOOTER_SCREEN.search("x\n" + t + "\ny") is not None
