@@ -297,11 +297,13 @@ def task_generate_national(size: dict, root: str, slice_rows: int = 0) -> dict:
             "store_seconds": 0.0, "csv_jobs": csv_jobs, "xlsx_jobs": []}
 
 
-def _import_batch(jobs: list[list[str]], db: str, workers: int | None) -> dict:
+def _import_batch(jobs: list[list[str]], db: str, workers: int | None,
+                  crossyear: bool = False) -> dict:
     """One ``locson import <folders…>`` call: ``importer.read_years`` over every folder (in
     ``workers`` processes; None = as ``locson import`` chooses, one per core not kept busy by
     other programs, ``importer.default_workers``) then ``store.write_years`` in one
-    transaction."""
+    transaction.  With ``crossyear``, the refresh of the imported schools' cross-year checks
+    that ``locson import`` runs next is timed too, apart (``crossyear_seconds``)."""
     from locson_analysis import importer, store
 
     Path(db).unlink(missing_ok=True)
@@ -314,11 +316,19 @@ def _import_batch(jobs: list[list[str]], db: str, workers: int | None) -> dict:
     store.write_years(db, years)
     t2 = time.perf_counter()
     rows = sum(len(y.pupils) for y in years if y.pupils is not None)
-    return {"rows": rows, "seconds": t2 - t0, "read_seconds": t1 - t0,
-            "write_seconds": t2 - t1, "files_done": len(years), "files_total": len(jobs),
-            "rows_total": sum(int(j[3]) for j in jobs),
-            "workers": workers, "load_average_at_start": load,
-            "rows_per_second": rows / (t2 - t0) if t2 > t0 else None}
+    out = {"rows": rows, "seconds": t2 - t0, "read_seconds": t1 - t0,
+           "write_seconds": t2 - t1, "files_done": len(years), "files_total": len(jobs),
+           "rows_total": sum(int(j[3]) for j in jobs),
+           "workers": workers, "load_average_at_start": load,
+           "rows_per_second": rows / (t2 - t0) if t2 > t0 else None}
+    if crossyear:  # what `locson import` does next: the imported schools' cross-year checks
+        from locson_analysis import cli
+
+        t3 = time.perf_counter()
+        cli._refresh_checks(Path(db), {y.school_code for y in years})
+        out["crossyear_seconds"] = time.perf_counter() - t3
+        out["rows_per_second_with_crossyear"] = rows / (t2 - t0 + out["crossyear_seconds"])
+    return out
 
 
 def _import_per_folder(jobs: list[list[str]], budget_seconds: float, db: str) -> dict:
@@ -350,7 +360,7 @@ def task_import(jobs: list[list[str]], budget_seconds: float, db: str) -> dict:
     call (rows are pupil rows; seconds cover reading, validation and the store write).
     Secondary keys, for comparison: ``batch_serial`` (the same call reading in one process)
     and ``per_folder`` (one call per folder, stopped after ``budget_seconds``)."""
-    out = _import_batch(jobs, db, workers=None)
+    out = _import_batch(jobs, db, workers=None, crossyear=True)
     if len(jobs) > 1:
         out["batch_serial"] = _import_batch(jobs, db, workers=1)
         out["per_folder"] = _import_per_folder(jobs, budget_seconds, db)

@@ -118,7 +118,7 @@ def read_year(path: str | Path, school_year: str | None = None,
     :class:`ImportProblems` listing every problem of every file; otherwise returns canonical
     tables ready for ``store.write_year``.
     """
-    with R.no_cycle_collection():
+    with R.no_cycle_collection(), R.batch_caches():
         batch = V.SchemaBatch()
         finish = _start_year(path, school_year, school_code, today, registry, batch)
         batch.run()
@@ -211,9 +211,9 @@ def _start_year(path: str | Path, school_year: str | None, school_code: str | No
             [(t.file, t.sheet, set(t.frame.columns)) for t in tables], C.PUPIL_COLUMNS)
         problems += miss
         pupils = _complete(_concat([t.frame for t in tables]), C.PUPIL_COLUMNS)
-        pupils["result_scale"] = R.result_scales(pupils, school_year)
+        batch.add_result_scales(pupils, school_year)  # (its column "result_scale")
         problems.append(batch.add(V.PupilSchema, pupils, headers, bad, absent))
-        problems += V.check_pupils(pupils, school_year, today, headers)
+        problems.append(batch.add_pupil_checks(pupils, school_year, today, headers))
         year.pupils = pupils
         _, year_end = V.school_year_bounds(school_year)
         if (pupils["outcome"] == "in_progress").any() and pd.Timestamp(today) > year_end:
@@ -315,7 +315,7 @@ def _read_chunk(jobs: list[tuple]) -> list[tuple[str, object]]:
     validations run together (:class:`~locson_analysis.validate.SchemaBatch`); each result is
     ("ok", YearData) or ("problems", list of Problem) — returned rather than raised, so that
     they cross a process boundary intact."""
-    with R.no_cycle_collection():  # (many small objects, no cycles: see there)
+    with R.no_cycle_collection(), R.batch_caches():  # (many small objects, no cycles)
         return _read_chunk_now(jobs)
 
 

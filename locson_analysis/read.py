@@ -159,10 +159,16 @@ def _blank(v: object) -> bool:
     return isinstance(v, str) and not v.replace("\u00a0", " ").strip()
 
 
+def _clean_str(v: str) -> str | None:
+    """:func:`clean_text` of a ``str``: ``str.split()`` splits at U+00A0 and every other
+    space as well, and leaves nothing of a blank cell."""
+    return " ".join((v if v.isascii() else unicodedata.normalize("NFC", v)).split()) or None
+
+
 def clean_text(v: object) -> str | None:
     """A cell as tidy text: NFC, single spaces, integral numbers without ".0"; None when blank."""
-    if type(v) is str and v.isascii():  # the same result, sooner (NFC changes no ASCII text)
-        return " ".join(v.split()) or None
+    if type(v) is str:
+        return _clean_str(v)
     if _blank(v):
         return None
     if isinstance(v, bool):
@@ -653,16 +659,36 @@ def _names(matches: dict[int, HeaderMatch]) -> set[str]:
     return {m.name for m in matches.values() if m.status == "column" and m.name}
 
 
+#: _match_row of rows (or row pairs) seen before, by their cells: never changed once made.
+_MATCH_CACHE: dict[tuple, dict[int, HeaderMatch]] = {}
+_MATCH_CACHE_MAX = 20_000
+
+
 def _find_header(rows: list[list[object]]) -> tuple[str, int, bool, dict[int, HeaderMatch]] | None:
     """(kind, header row index, combined with the row below, matches) of the first table."""
     limit = min(len(rows), HEADER_SEARCH_ROWS)
     seen: dict[tuple[str, int, bool], dict[int, HeaderMatch]] = {}
 
+    row_keys: dict[int, tuple] = {}
+
+    def row_key(i: int) -> tuple:
+        if i not in row_keys:  # (typed: True == 1 in Python, not in a sheet)
+            row_keys[i] = tuple((type(c), c) for c in rows[i])
+        return row_keys[i]
+
     def match(kind: str, r: int, combine: bool) -> dict[int, HeaderMatch]:
-        """_match_row of a row (or a row and the one below), each worked out once."""
+        """_match_row of a row (or a row and the one below), each worked out once (and once
+        per batch: the same title and header rows come back in file after file)."""
         key = (kind, r, combine)
         if key not in seen:
-            seen[key] = _match_row(kind, _header_texts(rows, r, combine))
+            cached = (kind, combine, row_key(r), row_key(r + 1) if combine else None)
+            found = _MATCH_CACHE.get(cached)
+            if found is None:
+                found = _match_row(kind, _header_texts(rows, r, combine))
+                if len(_MATCH_CACHE) >= _MATCH_CACHE_MAX:
+                    _MATCH_CACHE.clear()
+                _MATCH_CACHE[cached] = found
+            seen[key] = found
         return seen[key]
 
     for r in range(limit):
@@ -690,6 +716,13 @@ _SIGNATURE_PREFIX = ("nguoi lap", "hieu truong", "pho hieu truong", "ky ten", "k
 #: "Lộc Sơn, ngày 25 tháng 5 năm 2025" or a blank "ngày … tháng … năm …" — but not the header
 #: "Ngày tháng năm sinh" repeated on a new page.
 _PLACE_DATE = re.compile(r"\bngay\s*\d{0,2}\s*thang\s*\d{0,2}\s*nam(\s*\d{4}\b|$)")
+
+
+#: Every folded text that is a totals or signature text (_total_text, _signature_text) matches
+#: this at the start of its line, or holds "ngay": a column with no match has neither.
+_FOOTER_SCREEN = re.compile(
+    "^(?:" + "|".join(re.escape(p) for p in (*_TOTAL_EXACT, *_TOTAL_PREFIX, *_SIGNATURE_PREFIX))
+    + ")|ngay", re.MULTILINE)
 
 
 def _folded_texts(row: list[object]) -> list[str]:
@@ -739,6 +772,51 @@ def _factorize(values: object, with_kind: bool = False) -> tuple:
     return (*out, kind) if with_kind else out
 
 
+_NON_ALNUM_LINES = re.compile(r"[^0-9a-z\n]+")
+
+
+def _fold_many(texts: list[str]) -> list[str]:
+    """``[contract.fold(t) for t in texts]``, the steps of ``fold`` run once over the texts
+    joined by line breaks (each step works character by character, and a line break is kept
+    by every one of them), then split again."""
+    if len(texts) < 32:
+        return [C.fold(t) for t in texts]
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:  # a text with a line break of its own
+        return [C.fold(t) for t in texts]
+    if not joined.isascii():
+        joined = C._COMMON_MARKS.sub("", unicodedata.normalize("NFKD", joined))
+        if "đ" in joined or "Đ" in joined:
+            joined = joined.replace("đ", "d").replace("Đ", "D")
+        if not joined.isascii():
+            joined = joined.translate(C._FOLD_TABLE)
+    # (on ASCII text, lower() then the non-alphanumerics to spaces is fold's ASCII table)
+    joined = _NON_ALNUM_LINES.sub(" ", joined.lower())
+    return [" ".join(line.split()) for line in joined.split("\n")]
+
+
+_BLANK_CELL = ()
+#: _cell_info of the cells (other than text) of earlier sheets: Excel's row numbers, dates and
+#: numbers repeat from file to file.
+_CELL_CACHE: dict[tuple[type, object], tuple] = {}
+
+
+def _cell_info(v: object) -> tuple:
+    """What :class:`_Body` needs of a cell of a column not all text: _BLANK_CELL, or (fold,
+    totals text, signature text, column-number label, the folded text the cell shows)."""
+    if _blank(v):
+        return _BLANK_CELL
+    f = C.fold(v)
+    if isinstance(v, str):
+        return f, _total_text(f), _signature_text(f), len(v.strip()) <= 5 and _numeric_label(v), f
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return f, False, False, True, C.fold(clean_text(v))  # (_numeric_label)
+    # dates, times, booleans: as _numeric_label, one clean_text
+    shown = clean_text(v) or ""
+    return (f, False, False, bool(shown) and _LABEL_NUMBER.fullmatch(shown) is not None,
+            C.fold(shown))
+
+
 class _Body:
     """The rows of a sheet from the first data row down, classified column by column.
 
@@ -749,7 +827,7 @@ class _Body:
     """
 
     def __init__(self, rows: list[list[object]], start: int, keys: list[int],
-                 header_keys: list[str], mapped: list[int]):
+                 header_keys: list[str], mapped: list[int], personal: Iterable[int] = ()):
         part = rows[start:]
         self.n = n = len(part)
         self.first_row = start  # index in ``rows`` of the body's first row
@@ -766,19 +844,55 @@ class _Body:
         signature = np.zeros(n, dtype=bool)
         header_again = np.ones(n, dtype=bool)
         ids: dict[str, int] = {}
+        raw_ids: dict[object, int] = {}  # a cell's value → its id (see personal columns)
+        fresh = -1
         cmp = np.full((n, width), -1, dtype=np.int64)
-        for j, col in enumerate(columns):
+        self.codes = [np.empty(0, dtype=np.int64)] * width
+        self.uniques = [[]] * width
+        skip = set(personal) - set(mapped) - set(keys)
+        # Personal columns last: the values of the others are known by then.
+        for j in [*(j for j in range(width) if j not in skip), *sorted(skip & set(range(width)))]:
+            col = columns[j]
             codes, uniques, kind = _factorize(col, with_kind=True)
-            self.codes.append(codes)
-            self.uniques.append(uniques)
+            self.codes[j] = codes
+            self.uniques[j] = uniques
             # One entry per distinct value, and one more at the end that code -1 (None) takes.
+            if j in skip:
+                # A column of personal data that is not stored (an address, parents' names, an
+                # ID card number): never read as text.  Only whether a cell is blank, whether
+                # it is a short column-number label ("(9)") and whether it repeats a value of
+                # another column of the row (a heading merged across the row) are looked at.
+                m = len(uniques)
+                u_blank = np.ones(m + 1, dtype=bool)
+                u_num = np.zeros(m + 1, dtype=bool)
+                u_cmp = np.full(m + 1, -1, dtype=np.int64)
+                for u, v in enumerate(uniques):
+                    if _blank(v):
+                        continue
+                    u_blank[u] = False
+                    if isinstance(v, str):
+                        u_num[u] = len(v.strip()) <= 5 and _numeric_label(v)
+                    elif isinstance(v, int | float) and not isinstance(v, bool):
+                        u_num[u] = True
+                    else:
+                        shown = clean_text(v) or ""
+                        u_num[u] = bool(shown) and _LABEL_NUMBER.fullmatch(shown) is not None
+                    fresh -= 1  # (an id no other cell has: the row is not uniform)
+                    u_cmp[u] = raw_ids.get(v, fresh)
+                blank[:, j] = u_blank[codes]
+                numeric[:, j] = u_num[codes]
+                cmp[:, j] = u_cmp[codes]
+                continue
             if kind == "string":  # text only (every CSV column): list comprehensions
                 stripped = [v.strip() for v in uniques]  # str.strip() also strips U+00A0
-                folds = [C.fold(v) if t else "" for v, t in zip(uniques, stripped, strict=True)]
+                folds = _fold_many(uniques)  # (a blank cell folds to "")
                 u_blank = np.array([not t for t in stripped] + [True], dtype=bool)
-                u_tot = np.array([f in _TOTAL_EXACT or f.startswith(_TOTAL_PREFIX)
-                                  for f in folds] + [False], dtype=bool)
-                u_sig = np.array([_signature_text(f) for f in folds] + [False], dtype=bool)
+                if _FOOTER_SCREEN.search("\n".join(folds)) is None:  # (most columns)
+                    u_tot = u_sig = np.zeros(len(folds) + 1, dtype=bool)
+                else:
+                    u_tot = np.array([f in _TOTAL_EXACT or f.startswith(_TOTAL_PREFIX)
+                                      for f in folds] + [False], dtype=bool)
+                    u_sig = np.array([_signature_text(f) for f in folds] + [False], dtype=bool)
                 u_num = np.array([0 < len(t) <= 5 and _numeric_label(v)
                                   for v, t in zip(uniques, stripped, strict=True)] + [False],
                                  dtype=bool)
@@ -787,6 +901,8 @@ class _Body:
                                   for f, t in zip(folds, stripped, strict=True)] + [-1],
                                  dtype=np.int64)
                 u_fold = [*folds, ""]
+                if skip:
+                    raw_ids.update(zip(uniques, u_cmp.tolist(), strict=False))
             else:
                 m = len(uniques)
                 u_blank = np.ones(m + 1, dtype=bool)
@@ -795,24 +911,21 @@ class _Body:
                 u_sig = np.zeros(m + 1, dtype=bool)
                 u_cmp = np.full(m + 1, -1, dtype=np.int64)
                 u_fold = [""] * (m + 1)
+                cache = _CELL_CACHE if len(_CELL_CACHE) < _PARSE_CACHE_MAX else {}
                 for u, v in enumerate(uniques):
-                    if _blank(v):
+                    key = (type(v), v)
+                    info = cache.get(key)
+                    if info is None:
+                        info = _cell_info(v)
+                        if v == v:  # (NaN is never found again: not kept)
+                            cache[key] = info
+                    if info is _BLANK_CELL:
                         continue
                     u_blank[u] = False
-                    f = C.fold(v)
-                    u_fold[u] = f
-                    if isinstance(v, str):
-                        u_tot[u] = _total_text(f)
-                        u_sig[u] = _signature_text(f)
-                        u_num[u] = len(v.strip()) <= 5 and _numeric_label(v)
-                        u_cmp[u] = ids.setdefault(f, len(ids))
-                    elif isinstance(v, int | float) and not isinstance(v, bool):
-                        u_num[u] = True  # _numeric_label
-                        u_cmp[u] = ids.setdefault(C.fold(clean_text(v)), len(ids))
-                    else:  # dates, times, booleans: as _numeric_label, one clean_text
-                        shown = clean_text(v) or ""
-                        u_num[u] = bool(shown) and _LABEL_NUMBER.fullmatch(shown) is not None
-                        u_cmp[u] = ids.setdefault(C.fold(shown), len(ids))
+                    u_fold[u], u_tot[u], u_sig[u], u_num[u], shown = info
+                    u_cmp[u] = ids.setdefault(shown, len(ids))
+                    if skip:
+                        raw_ids[v] = int(u_cmp[u])
             blank[:, j] = u_blank[codes]
             numeric[:, j] = u_num[codes]
             cmp[:, j] = u_cmp[codes]
@@ -880,6 +993,26 @@ def no_cycle_collection() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+_batch_depth = 0
+
+
+@contextlib.contextmanager
+def batch_caches() -> Iterator[None]:
+    """The caches of parsed and classified cells and of matched header rows (which make the
+    files of one import cheaper to read after the first) live for one import: emptied when the
+    outermost ``with`` ends, so that no pupil's values stay in memory after it.  Nests."""
+    global _batch_depth
+    _batch_depth += 1
+    try:
+        yield
+    finally:
+        _batch_depth -= 1
+        if not _batch_depth:
+            _PARSE_CACHE.clear()
+            _CELL_CACHE.clear()
+            _MATCH_CACHE.clear()
 
 
 def read_file(path: str | Path) -> FileRead:
@@ -996,7 +1129,8 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
     keys = [chosen[k] for k in _KEY_COLUMNS[kind] if k in chosen]
     header_keys = [C.fold(texts[i]) for i in keys]
     mapped = sorted(chosen.values())
-    body = _Body(rows, start, keys, header_keys, mapped)
+    personal = [i for i, m in matches.items() if m.status == "personal"]
+    body = _Body(rows, start, keys, header_keys, mapped, personal)
     filled = body.filled
     filled_hist = [0] * (len(mapped) + 1)  # how many data rows have 0, 1, … mapped cells filled
     n_data = 0
@@ -1029,12 +1163,16 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
     n = body.n
     k = 0
     special = body.special
+    special_at = np.flatnonzero(special)  # (the plain rows between them taken at once)
     while k < n:
         if not special[k]:
-            data.append(start + k)
-            filled_hist[filled[k]] += 1
-            n_data += 1
-            k += 1
+            nxt = special_at[np.searchsorted(special_at, k)] if len(special_at) and \
+                special_at[-1] > k else n
+            data.extend(range(start + k, start + nxt))
+            for value, count in enumerate(np.bincount(filled[k:nxt]).tolist()):
+                filled_hist[value] += count
+            n_data += nxt - k
+            k = int(nxt)
             continue
         if body.header_again[k] or body.number_row[k]:
             k += 1  # a header or column-number row repeated on each printed page
@@ -1088,6 +1226,52 @@ def _problem(fr: FileRead, grid: Grid, row: int, header: str, value: object, msg
     return Problem(fr.name, msg, grid.sheet, row, header, _shown(value))
 
 
+#: Parsed cells of earlier files, per parser: (type, raw value) → (value, problem or None).
+#: Parsers are pure; a batch of many folders meets the same dates, grades, labels and classes
+#: again and again.  Cleared when it grows past _PARSE_CACHE_MAX entries.
+_PARSE_CACHE: dict[object, dict[tuple[type, object], tuple[object, str | None]]] = {}
+_PARSE_CACHE_MAX = 200_000
+_NAT = np.iinfo(np.int64).min
+
+
+def _parse_distinct(parser: object, uniques: list[object],
+                    as_date: bool = False) -> tuple[np.ndarray, dict[int, str]]:
+    """(parsed values, one more at the end for blank cells; {index: why} of those that fail,
+    -1 for blank cells) of a column's distinct cells.  Dates come back as datetime64[ns]."""
+    failed: dict[int, str] = {}
+    values: list[object]
+    if parser is parse_text and all(type(v) is str for v in uniques):
+        values = [_clean_str(v) for v in uniques]  # type: ignore[arg-type]
+        values.append(parse_text(None))
+    else:
+        cache = _PARSE_CACHE.get(parser)
+        if cache is None or len(cache) > _PARSE_CACHE_MAX:
+            cache = _PARSE_CACHE[parser] = {}
+        values = []
+        for u, raw in enumerate((*uniques, None)):
+            key = (type(raw), raw)
+            hit = cache.get(key)
+            if hit is None:
+                try:
+                    hit = (parser(raw), None)  # type: ignore[operator]
+                except BadValue as exc:
+                    hit = (None, str(exc))
+                if raw == raw:  # (NaN is never found again: not kept)
+                    cache[key] = hit
+            values.append(hit[0])
+            if hit[1] is not None:
+                failed[u if u < len(uniques) else -1] = hit[1]
+    if as_date:  # datetime64 straight away, one conversion per value
+        try:
+            ns = [_NAT if v is None else v.value for v in values]  # type: ignore[attr-defined]
+            return np.array(ns, dtype=np.int64).view("datetime64[ns]"), failed
+        except (AttributeError, OverflowError, ValueError):
+            return _date_series(pd.Series(values, dtype=object)).to_numpy(), failed
+    parsed = np.empty(len(values), dtype=object)
+    parsed[:] = values
+    return parsed, failed
+
+
 def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int], body: _Body,
                    data: list[int]) -> None:
     """Parse the data rows (``data``: indices into ``body``), each column once per distinct
@@ -1114,18 +1298,8 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
             codes, uniques = body.codes[i][at], body.uniques[i]
         else:
             codes, uniques = np.full(len(at), -1, dtype=np.int64), []
-        parsed = np.empty(len(uniques) + 1, dtype=object)  # the last one for blank cells (-1)
-        failed: dict[int, str] = {}
-        for u, raw in enumerate((*uniques, None)):
-            try:
-                parsed[u] = parser(raw)
-            except BadValue as exc:
-                parsed[u] = None
-                failed[u if u < len(uniques) else -1] = str(exc)
-        if kinds.get(name) == "date":  # datetime64 straight away, one conversion per value
-            out[name] = _date_series(pd.Series(parsed, dtype=object)).to_numpy()[codes]
-        else:
-            out[name] = parsed[codes]
+        parsed, failed = _parse_distinct(parser, uniques, as_date=kinds.get(name) == "date")
+        out[name] = parsed[codes]
         if failed:
             for u, why in failed.items():
                 raw = uniques[u] if u >= 0 else None
@@ -1141,7 +1315,7 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
                                    f"(dòng {table.header_row})", grid.sheet))
     if table.kind == "pupils":
         df = _finish_pupils(fr, grid, table, df)
-    table.frame = typed_frame(df, columns)
+    table.frame = typed_frame(df, columns, tidy=True)
 
 
 def _finish_pupils(fr: FileRead, grid: Grid, table: Table, df: pd.DataFrame) -> pd.DataFrame:
@@ -1237,8 +1411,12 @@ def _date_series(s: pd.Series) -> pd.Series:
     return pd.Series(values, index=s.index, dtype="datetime64[ns]")
 
 
-def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame:
-    """Give each canonical column its dtype: datetime64, Int64, boolean or str."""
+def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...],
+                tidy: bool = False) -> pd.DataFrame:
+    """Give each canonical column its dtype: datetime64, Int64, boolean or str.
+
+    ``tidy``: the text columns hold only tidy text (:func:`clean_text`) or None, as the
+    parsers return them; no blank cell to look for."""
     cols: dict[str, object] = {}
     for c in columns:
         if c.name not in df.columns:
@@ -1250,6 +1428,10 @@ def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame
             cols[c.name] = pd.Series(_int_array(s), index=df.index)
         elif c.kind == "bool":
             cols[c.name] = pd.Series(_bool_array(s), index=df.index)
+        elif tidy and s.dtype == "str":  # (pandas made it str already)
+            cols[c.name] = s
+        elif tidy and s.dtype == object:
+            cols[c.name] = pd.Series(s.to_numpy(), index=df.index, dtype="str")
         else:
             cols[c.name] = _str_series(s)
     for extra in ("source_file", "source_sheet"):
@@ -1257,8 +1439,10 @@ def typed_frame(df: pd.DataFrame, columns: tuple[C.Column, ...]) -> pd.DataFrame
             cols[extra] = df[extra].astype("str") if extra == "source_file" else df[extra]
     if "source_row" in df.columns:
         cols["source_row"] = df["source_row"].astype("Int64")
-    out = pd.DataFrame(cols, index=df.index)
-    return out.reset_index(drop=True)
+    # (every column has df's index: the frame is put together without aligning them)
+    out = pd.DataFrame({k: v.array if isinstance(v, pd.Series) else v
+                        for k, v in cols.items()}, index=pd.RangeIndex(len(df)), copy=False)
+    return out
 
 
 # Items of the two-column sheets: folded label -> (kind of file, item)
@@ -1403,26 +1587,53 @@ def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
     Đạt/Chưa đạt only on the new one); a pupil whose labels fit both (Tốt, Khá or none) takes
     the scale of most other pupils of the grade, else the one Circular 22 prescribes.
     """
-    own = row_scales(pupils).to_numpy()
-    grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(pd.NA,
-                                                                        index=pupils.index)
+    return result_scales_many([(pupils, school_year)])[0]
+
+
+def result_scales_many(years: list[tuple[pd.DataFrame, str]]) -> list[pd.Series]:
+    """:func:`result_scales` of many school years' pupil tables at once (the majority of a
+    grade is that grade's within one year), one Series per table."""
+    if not years:
+        return []
+    sizes = [len(df) for df, _ in years]
+    total = sum(sizes)
+    fid = np.repeat(np.arange(len(years)), sizes)
+
+    def column(name: str) -> np.ndarray:
+        parts = [df[name].to_numpy(dtype=object) if name in df.columns
+                 else np.full(len(df), None, dtype=object) for df, _ in years]
+        return np.concatenate(parts) if total else np.empty(0, dtype=object)
+
+    labels = pd.DataFrame({c: column(c) for c in RESULT_COLUMNS
+                           if any(c in df.columns for df, _ in years)}, dtype=object)
+    own = row_scales(labels).to_numpy() if len(labels.columns) else \
+        np.full(total, np.nan, dtype=object)
+    grades = pd.Series(column("grade"), dtype=object)
     out = own.copy()
     t22, t58 = own == "tt22", own == "tt58"
     untold = ~(t22 | t58)
     if untold.any():  # default_scale, vectorised: Circular 22 reached grade 6 + years since
         g = pd.to_numeric(grades[untold], errors="coerce")
-        reached = 6 + C.start_year(school_year) - C.TT22_FIRST_YEAR
-        out[untold] = np.where(g.isna() | (g <= reached), "tt22", "tt58")
+        reached = (6 + np.array([C.start_year(y) for _, y in years]) - C.TT22_FIRST_YEAR)[fid]
+        out[untold] = np.where(g.isna() | (g <= reached[untold]), "tt22", "tt58")
     unknown_all = pd.isna(own)
     codes, uniques = pd.factorize(grades)  # (a missing grade: code -1, no group)
-    for k in range(len(uniques)):
-        in_grade = codes == k
-        n22, n58 = int((in_grade & t22).sum()), int((in_grade & t58).sum())
-        if not n22 + n58:
-            continue
-        if n22 != n58:
-            majority = "tt22" if n22 > n58 else "tt58"
-        else:  # a tie: the scale met first in the grade (as value_counts().idxmax())
-            majority = own[np.flatnonzero(in_grade & (t22 | t58))[0]]
-        out[in_grade & unknown_all] = majority
-    return pd.Series(out, index=pupils.index).astype("str")
+    n_g = max(len(uniques), 1)
+    key = fid * n_g + codes
+    valid = codes >= 0
+    size = len(years) * n_g
+    n22 = np.bincount(key[valid & t22], minlength=size)
+    n58 = np.bincount(key[valid & t58], minlength=size)
+    majority = np.full(size, None, dtype=object)
+    majority[n22 > n58] = "tt22"
+    majority[n58 > n22] = "tt58"
+    for kg in np.flatnonzero((n22 == n58) & (n22 > 0)):  # a tie: the scale met first in the
+        first = np.flatnonzero((key == kg) & valid & (t22 | t58))[0]  # grade (value_counts)
+        majority[kg] = own[first]
+    take = valid & unknown_all
+    take[take] = majority[key[take]] != None  # noqa: E711 - elementwise on objects
+    out[take] = majority[key[take]]
+    typed = pd.Series(out, dtype=object).astype("str").array
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    return [pd.Series(typed[a:b], index=df.index)
+            for (df, _), a, b in zip(years, bounds[:-1], bounds[1:], strict=True)]

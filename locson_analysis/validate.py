@@ -8,6 +8,7 @@ the functions return the list of problems, and the importer raises them all toge
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 
@@ -18,7 +19,7 @@ from pandera.typing import Series
 
 from . import contract as C
 from .errors import Problem
-from .read import CONDUCT_LABELS, LEARNING_LABELS, RESULT_COLUMNS, row_scales
+from .read import CONDUCT_LABELS, LEARNING_LABELS, RESULT_COLUMNS, result_scales_many, row_scales
 
 #: (source file, sheet) → canonical column → header as written in that file.
 HeaderMap = dict[tuple[str, str | None], dict[str, str]]
@@ -217,11 +218,30 @@ class SchemaBatch:
     with the same columns and dtypes concatenated in one call, and gives each frame's failure
     cases back to it — the same problems, in the same order, as :func:`schema_problems` on each
     frame alone (every check of these schemas looks at one cell; a table-wide failure, such as
-    a dtype, belongs to every frame of the group, which all have that dtype).
+    a dtype, belongs to every frame of the group, which all have that dtype).  The whole-year
+    pupil checks (:meth:`add_pupil_checks`) are gathered the same way and run over all years
+    at once (:func:`check_pupils_many`).
     """
 
     def __init__(self) -> None:
         self._jobs: list[tuple] = []
+        self._years: list[tuple[pd.DataFrame, str, date, HeaderMap]] = []
+        self._year_out: list[list[Problem]] = []
+        self._scales: list[tuple[pd.DataFrame, str]] = []
+
+    def add_result_scales(self, df: pd.DataFrame, school_year: str) -> None:
+        """Give ``df`` its ``result_scale`` column (read.result_scales) when :meth:`run`
+        starts, all years at once (read.result_scales_many), before any validation."""
+        self._scales.append((df, school_year))
+
+    def add_pupil_checks(self, df: pd.DataFrame, school_year: str, today: date,
+                         headers: HeaderMap) -> list[Problem]:
+        """:func:`check_pupils` of one year, run with the others' by :meth:`run`
+        (:func:`check_pupils_many`); returns the list its problems will be put in."""
+        out: list[Problem] = []
+        self._years.append((df, school_year, today, headers))
+        self._year_out.append(out)
+        return out
 
     def add(self, schema: type[pa.DataFrameModel], df: pd.DataFrame, headers: HeaderMap,
             bad: BadCells, absent: Iterable[tuple[str, str | None, str]] = ()) -> list[Problem]:
@@ -230,6 +250,13 @@ class SchemaBatch:
         return out
 
     def run(self) -> None:
+        scales, self._scales = self._scales, []
+        for (df, _), scale in zip(scales, result_scales_many(scales), strict=True):
+            df["result_scale"] = scale
+        years, year_out = self._years, self._year_out
+        self._years, self._year_out = [], []
+        for out, found in zip(year_out, check_pupils_many(years), strict=True):
+            out += found
         groups: dict[tuple, list[tuple]] = {}
         for job in self._jobs:
             df = job[1]
@@ -277,6 +304,7 @@ def missing_columns(tables: Iterable[tuple[str, str | None, set[str]]],
     return problems, absent
 
 
+@functools.lru_cache(maxsize=256)
 def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """1 August of the start year … 31 July of the end year."""
     start = C.start_year(school_year)
@@ -284,6 +312,7 @@ def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
             pd.Timestamp(date(start + 1, *C.YEAR_END)))
 
 
+@functools.lru_cache(maxsize=256)
 def results_from(school_year: str) -> pd.Timestamp:
     """No final results (Lên lớp, Hoàn thành chương trình…) exist before 1 May of the end year."""
     return pd.Timestamp(date(C.start_year(school_year) + 1, 5, 1))
@@ -296,31 +325,79 @@ def _fmt(d: pd.Timestamp | date) -> str:
 def check_pupils(df: pd.DataFrame, school_year: str, today: date,
                  headers: HeaderMap) -> list[Problem]:
     """Whole-year rules on the pupil table (rows with unreadable cells are skipped per rule)."""
-    out: list[Problem] = []
-    p = df
+    return check_pupils_many([(df, school_year, today, headers)])[0]
+
+
+def check_pupils_many(years: list[tuple[pd.DataFrame, str, date, HeaderMap]]
+                      ) -> list[list[Problem]]:
+    """:func:`check_pupils` of many school years' pupil tables (``(df, school_year, today,
+    headers)`` each), one list per year: the same problems in the same order as one call per
+    year.  Tables with the same columns and dtypes are checked together, concatenated, each
+    rule once over all of them (a rule that compares rows compares them within one year)."""
+    out: list[list[Problem]] = [[] for _ in years]
+    groups: dict[tuple, list[int]] = {}
+    for k, (df, *_rest) in enumerate(years):
+        groups.setdefault((tuple(df.columns), tuple(str(t) for t in df.dtypes)), []).append(k)
+    for members in groups.values():
+        part = [years[k] for k in members]
+        frame = part[0][0] if len(part) == 1 else pd.concat([y[0] for y in part],
+                                                            ignore_index=True)
+        for k, found in zip(members, _check_pupils_group(frame, part), strict=True):
+            out[k] = found
+    return out
+
+
+def _check_pupils_group(p: pd.DataFrame, years: list[tuple[pd.DataFrame, str, date, HeaderMap]]
+                        ) -> list[list[Problem]]:
+    """The rules of :func:`check_pupils` over ``p``, the tables of ``years`` concatenated in
+    that order (positions of ``p`` are those rows, in order)."""
+    out: list[list[Problem]] = [[] for _ in years]
+    sizes = np.array([len(y[0]) for y in years], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    if not len(p):
+        return out
+    fid = np.repeat(np.arange(len(years)), sizes)  # the year of each row (position)
+    plain = p.index.equals(pd.RangeIndex(len(p)))  # labels are positions
+    pos_of = None if plain else pd.Series(np.arange(len(p)), index=p.index)
+    school_years = [y[1] for y in years]
+    todays = [pd.Timestamp(y[2]) for y in years]
+    hdrs = [y[3] for y in years]
+    start_k = np.array([C.start_year(s) for s in school_years], dtype=np.int64)
+    bounds = [school_year_bounds(s) for s in school_years]
+
+    def frame_of(i: object) -> int:
+        return int(fid[i]) if pos_of is None else int(fid[pos_of[i]])  # type: ignore[index]
+
+    def add(i: object, column: str, message: str, value: object = "__cell__") -> None:
+        k = frame_of(i)
+        out[k].append(problem_at(p, i, column, message, hdrs[k], value))
+
+    def rows(mask: object) -> pd.Index:
+        return p.index[np.asarray(mask, dtype=bool)]
+
     # Pupil IDs unique within the year: name both rows.
     ids = p["pupil_id"]
-    dup = ids.notna() & ids.duplicated(keep=False)
-    first_of: dict[str, object] = {}
-    for i in p.index[dup]:
-        pid = ids[i]
-        if pid not in first_of:
-            first_of[pid] = i
+    keyed = pd.DataFrame({"k": fid, "id": ids.to_numpy()}, index=p.index)
+    dup = ids.notna() & keyed.duplicated(keep=False)
+    first_of: dict[tuple[int, object], object] = {}
+    for i in p.index[dup.to_numpy(dtype=bool)]:
+        k, pid = frame_of(i), ids[i]
+        if (k, pid) not in first_of:
+            first_of[(k, pid)] = i
             continue
-        f_file, f_sheet, f_row = _loc(p, first_of[pid])
+        f_file, f_sheet, f_row = _loc(p, first_of[(k, pid)])
         where = f"dòng {f_row}" + (f" trang tính «{f_sheet}»" if f_sheet else "") + \
             f" tệp «{f_file}»"
-        out.append(problem_at(p, i, "pupil_id",
-                              f"mã học sinh bị trùng: đã có ở {where}; mỗi học sinh chỉ một dòng "
-                              "trong năm học", headers))
+        add(i, "pupil_id", f"mã học sinh bị trùng: đã có ở {where}; mỗi học sinh chỉ một dòng "
+                           "trong năm học")
 
-    today_ts = pd.Timestamp(today)
+    today_row = pd.Series(np.array([t.to_datetime64() for t in todays],
+                                   dtype="datetime64[ns]")[fid], index=p.index)
     for col in ("birth_date", "entry_date", "leave_date"):
-        for i in p.index[p[col].notna() & (p[col] > today_ts)]:
-            out.append(problem_at(p, i, col, f"ngày ở tương lai (hôm nay là {_fmt(today_ts)})",
-                                  headers))
+        for i in rows(p[col].notna() & (p[col] > today_row)):
+            add(i, col, f"ngày ở tương lai (hôm nay là {_fmt(todays[frame_of(i)])})")
 
-    start = C.start_year(school_year)
+    start = pd.Series(start_k[fid], index=p.index)
     birth_year = p["birth_date"].dt.year
     grade = p["grade"]
     # Only rows that break a rule are visited (vectorised screen, same rules as below).
@@ -330,114 +407,151 @@ def check_pupils(df: pd.DataFrame, school_year: str, today: date,
     age_all = start - birth_year
     age_bad = (known & ~year_bad & g_num.between(6, 9)
                & ~age_all.between(g_num + AGE_MIN_OVER, g_num + AGE_MAX_OVER))
-    for i in p.index[(year_bad | age_bad).fillna(False).astype(bool)]:
+    for i in rows((year_bad | age_bad).fillna(False).astype(bool)):
+        k = frame_of(i)
+        st = int(start_k[k])
         by = int(birth_year[i])
-        if by < BIRTH_YEAR_MIN or by > start - 5:
-            out.append(problem_at(p, i, "birth_date",
-                                  f"năm sinh {by} không hợp lý cho học sinh THCS năm học "
-                                  f"{school_year}", headers))
+        if by < BIRTH_YEAR_MIN or by > st - 5:
+            add(i, "birth_date", f"năm sinh {by} không hợp lý cho học sinh THCS năm học "
+                                 f"{school_years[k]}")
             continue
         g = grade[i]
         if g is pd.NA or not 6 <= int(g) <= 9:
             continue
-        age = start - by
+        age = st - by
         lo, hi = int(g) + AGE_MIN_OVER, int(g) + AGE_MAX_OVER
         if not lo <= age <= hi:
-            out.append(problem_at(
-                p, i, "birth_date",
-                f"tuổi {age} (tính theo năm {start}) không hợp lý cho khối {int(g)}: cần từ {lo} "
-                f"đến {hi} tuổi", headers))
+            add(i, "birth_date", f"tuổi {age} (tính theo năm {st}) không hợp lý cho khối "
+                                 f"{int(g)}: cần từ {lo} đến {hi} tuổi")
 
-    first, last = school_year_bounds(school_year)
+    first_row = pd.Series(np.array([b[0].to_datetime64() for b in bounds],
+                                   dtype="datetime64[ns]")[fid], index=p.index)
+    last_row = pd.Series(np.array([b[1].to_datetime64() for b in bounds],
+                                  dtype="datetime64[ns]")[fid], index=p.index)
     for col in ("entry_date", "leave_date"):
-        bad = p[col].notna() & ((p[col] < first) | (p[col] > last))
-        for i in p.index[bad]:
-            out.append(problem_at(p, i, col,
-                                  f"ngày nằm ngoài năm học {school_year} (từ {_fmt(first)} đến "
-                                  f"{_fmt(last)})", headers))
-    for i in p.index[p["entry_date"].notna() & p["leave_date"].notna()
-                     & (p["entry_date"] > p["leave_date"])]:
-        out.append(problem_at(p, i, "leave_date", "ngày nghỉ trước ngày vào trường", headers))
+        bad = p[col].notna() & ((p[col] < first_row) | (p[col] > last_row))
+        for i in rows(bad):
+            k = frame_of(i)
+            first, last = bounds[k]
+            add(i, col, f"ngày nằm ngoài năm học {school_years[k]} (từ {_fmt(first)} đến "
+                        f"{_fmt(last)})")
+    for i in rows(p["entry_date"].notna() & p["leave_date"].notna()
+                  & (p["entry_date"] > p["leave_date"])):
+        add(i, "leave_date", "ngày nghỉ trước ngày vào trường")
 
     outcome = p["outcome"]
     label = C.OUTCOME_LABELS
-    last = (grade == C.LAST_GRADE).astype("boolean").fillna(False).astype(bool)
+    last_grade = (grade == C.LAST_GRADE).astype("boolean").fillna(False).astype(bool)
     ends = outcome.isin(["completed", "not_completed"])
-    screen = outcome.notna() & grade.notna() & ((ends & ~last) | ((outcome == "promoted") & last))
-    for i in p.index[screen.astype(bool)]:
+    screen = outcome.notna() & grade.notna() & ((ends & ~last_grade)
+                                                | ((outcome == "promoted") & last_grade))
+    for i in rows(screen.astype(bool)):
         o, g = outcome[i], int(grade[i])
         if o in ("completed", "not_completed") and g != C.LAST_GRADE:
-            out.append(problem_at(p, i, "outcome", f"«{label[o]}» chỉ dùng cho học sinh lớp 9 "
-                                  f"(học sinh này ở khối {g})", headers, label[o]))
+            add(i, "outcome", f"«{label[o]}» chỉ dùng cho học sinh lớp 9 (học sinh này ở khối "
+                              f"{g})", label[o])
         if o == "promoted" and g == C.LAST_GRADE:
-            out.append(problem_at(p, i, "outcome", "học sinh lớp 9 không «Lên lớp»: ghi «"
-                                  f"{label['completed']}» hoặc «{label['not_completed']}»",
-                                  headers, label[o]))
+            add(i, "outcome", "học sinh lớp 9 không «Lên lớp»: ghi «"
+                              f"{label['completed']}» hoặc «{label['not_completed']}»", label[o])
 
     # A year is in progress when pupils are "Đang học"; then no pupil has a final result.
     leavers = {"dropped_out", "transferred_out"}
-    in_prog = outcome == "in_progress"
-    final = outcome.notna() & ~outcome.isin(["in_progress", *leavers])
-    if in_prog.any() and final.any():
-        if in_prog.sum() <= final.sum():
-            msg = (f"năm học đã kết thúc ({int(final.sum())} học sinh có kết quả cuối năm) nhưng "
-                   f"học sinh này ghi «{label['in_progress']}»")
-            rows = p.index[in_prog]
-        else:
-            msg = (f"năm học đang diễn ra ({int(in_prog.sum())} học sinh ghi "
-                   f"«{label['in_progress']}») nên chưa thể có kết quả cuối năm; chỉ ghi "
-                   f"«{label['in_progress']}», «{label['dropped_out']}» hoặc "
-                   f"«{label['transferred_out']}»")
-            rows = p.index[final]
-        out += [problem_at(p, i, "outcome", msg, headers, label[outcome[i]]) for i in rows]
-    elif final.any() and pd.Timestamp(today) < results_from(school_year):
-        first_final = p.index[final][0]
-        out.append(problem_at(
-            p, first_final, "outcome",
-            f"năm học {school_year} chưa kết thúc (hôm nay là {_fmt(pd.Timestamp(today))}) nên "
-            f"chưa thể có kết quả cuối năm: {int(final.sum())} học sinh, đầu tiên ở dòng này; "
-            f"danh sách giữa năm ghi «{label['in_progress']}» (hoặc «{label['dropped_out']}», "
-            f"«{label['transferred_out']}»)", headers, label[outcome[first_final]]))
+    in_prog = (outcome == "in_progress").fillna(False).to_numpy(dtype=bool)
+    final = (outcome.notna() & ~outcome.isin(["in_progress", *leavers])).to_numpy(dtype=bool)
+    n_prog = np.bincount(fid, weights=in_prog, minlength=len(years)).astype(np.int64)
+    n_final = np.bincount(fid, weights=final, minlength=len(years)).astype(np.int64)
+    for k in np.flatnonzero(n_final > 0):
+        a, b = starts[k], starts[k + 1]
+        if n_prog[k]:
+            if n_prog[k] <= n_final[k]:
+                msg = (f"năm học đã kết thúc ({int(n_final[k])} học sinh có kết quả cuối năm) "
+                       f"nhưng học sinh này ghi «{label['in_progress']}»")
+                these = in_prog[a:b]
+            else:
+                msg = (f"năm học đang diễn ra ({int(n_prog[k])} học sinh ghi "
+                       f"«{label['in_progress']}») nên chưa thể có kết quả cuối năm; chỉ ghi "
+                       f"«{label['in_progress']}», «{label['dropped_out']}» hoặc "
+                       f"«{label['transferred_out']}»")
+                these = final[a:b]
+            for i in p.index[a + np.flatnonzero(these)]:
+                out[k].append(problem_at(p, i, "outcome", msg, hdrs[k], label[outcome[i]]))
+        elif todays[k] < results_from(school_years[k]):
+            first_final = p.index[a + np.flatnonzero(final[a:b])[0]]
+            out[k].append(problem_at(
+                p, first_final, "outcome",
+                f"năm học {school_years[k]} chưa kết thúc (hôm nay là {_fmt(todays[k])}) nên "
+                f"chưa thể có kết quả cuối năm: {int(n_final[k])} học sinh, đầu tiên ở dòng này; "
+                f"danh sách giữa năm ghi «{label['in_progress']}» (hoặc "
+                f"«{label['dropped_out']}», «{label['transferred_out']}»)", hdrs[k],
+                label[outcome[first_final]]))
 
-    for i in p.index[outcome.isin(list(leavers)) & p["leave_date"].isna()]:
-        out.append(problem_at(p, i, "leave_date",
-                              f"học sinh «{label[outcome[i]]}» phải có ngày nghỉ", headers, None))
-    for i in p.index[p["leave_date"].notna() & outcome.notna() & ~outcome.isin(list(leavers))]:
-        out.append(problem_at(p, i, "leave_date",
-                              f"có ngày nghỉ nhưng kết quả cuối năm là «{label[outcome[i]]}»; "
-                              f"ngày nghỉ chỉ ghi cho học sinh «{label['dropped_out']}» hoặc "
-                              f"«{label['transferred_out']}»", headers))
-    out += check_result_scales(p, headers)
+    for i in rows(outcome.isin(list(leavers)) & p["leave_date"].isna()):
+        add(i, "leave_date", f"học sinh «{label[outcome[i]]}» phải có ngày nghỉ", None)
+    for i in rows(p["leave_date"].notna() & outcome.notna() & ~outcome.isin(list(leavers))):
+        add(i, "leave_date", f"có ngày nghỉ nhưng kết quả cuối năm là «{label[outcome[i]]}»; "
+                             f"ngày nghỉ chỉ ghi cho học sinh «{label['dropped_out']}» hoặc "
+                             f"«{label['transferred_out']}»")
+    for k, found in enumerate(_result_scale_problems(p, fid, starts, hdrs)):
+        out[k] += found
     return out
 
 
 def check_result_scales(p: pd.DataFrame, headers: HeaderMap) -> list[Problem]:
     """One scale per pupil, and one per grade (the years Circular 22 came in grade by grade
     legitimately mix scales across grades, never within one)."""
+    return _result_scale_problems(p, np.zeros(len(p), dtype=np.int64),
+                                  np.array([0, len(p)]), [headers])[0]
+
+
+_SCALE_NAMES = {"tt22": "Thông tư 22/2021 (Tốt/Khá/Đạt/Chưa đạt)",
+                "tt58": "Thông tư 58/2011 (Giỏi/Khá/Trung bình/Yếu/Kém)"}
+
+
+def _result_scale_problems(p: pd.DataFrame, fid: np.ndarray, starts: np.ndarray,
+                           hdrs: list[HeaderMap]) -> list[list[Problem]]:
+    """:func:`check_result_scales` of each year of ``p`` (rows ``starts[k]:starts[k+1]``,
+    ``fid`` the year of each row)."""
+    out: list[list[Problem]] = [[] for _ in hdrs]
     cols = [c for c in RESULT_COLUMNS if c in p.columns]
-    if not cols:
-        return []
-    out = []
+    if not cols or not len(p):
+        return out
+    names = _SCALE_NAMES
     own = row_scales(p)
-    names = {"tt22": "Thông tư 22/2021 (Tốt/Khá/Đạt/Chưa đạt)",
-             "tt58": "Thông tư 58/2011 (Giỏi/Khá/Trung bình/Yếu/Kém)"}
-    for i in p.index[own == "mixed"]:
+    own_np = own.to_numpy(dtype=object)
+    for pos in np.flatnonzero(own_np == "mixed"):
+        i = p.index[pos]
         col = next(c for c in cols if p.at[i, c] in C.TT58_ONLY)
-        out.append(problem_at(p, i, col, "một học sinh dùng lẫn hai thang đánh giá: "
-                              f"{names['tt22']} và {names['tt58']}", headers))
-    for g, idx in p.groupby("grade", dropna=True).groups.items():
-        scales = own[idx]
-        counts = scales[scales.isin(["tt22", "tt58"])].value_counts()
-        if len(counts) < 2:
-            continue
-        major = counts.idxmax()
+        out[int(fid[pos])].append(problem_at(p, i, col, "một học sinh dùng lẫn hai thang đánh "
+                                             f"giá: {names['tt22']} và {names['tt58']}",
+                                             hdrs[int(fid[pos])]))
+    # Grades with both scales in one year: (year, grade) groups, grades in order within a year.
+    g_codes, g_uniques = pd.factorize(p["grade"], sort=True)  # (a missing grade: -1)
+    t22 = own_np == "tt22"
+    t58 = own_np == "tt58"
+    n_g = max(len(g_uniques), 1)
+    key = fid * n_g + g_codes
+    valid = g_codes >= 0
+    size = len(hdrs) * n_g
+    n22 = np.bincount(key[valid & t22], minlength=size)
+    n58 = np.bincount(key[valid & t58], minlength=size)
+    for kg in np.flatnonzero((n22 > 0) & (n58 > 0)):
+        k, gc = divmod(int(kg), n_g)
+        a, b = starts[k], starts[k + 1]
+        in_group = np.flatnonzero(g_codes[a:b] == gc) + a
+        if n22[kg] != n58[kg]:
+            major = "tt22" if n22[kg] > n58[kg] else "tt58"
+        else:  # a tie: as value_counts().idxmax() of the group's scales
+            scales = own.iloc[in_group]
+            major = scales[scales.isin(["tt22", "tt58"])].value_counts().idxmax()
         minor = "tt58" if major == "tt22" else "tt22"
-        for i in scales.index[scales == minor]:
-            labels = C.TT58_ONLY if minor == "tt58" else C.TT22_ONLY
+        labels = C.TT58_ONLY if minor == "tt58" else C.TT22_ONLY
+        g = g_uniques[gc]
+        for pos in in_group[own_np[in_group] == minor]:
+            i = p.index[pos]
             col = next(c for c in cols if p.at[i, c] in labels)
-            out.append(problem_at(
+            out[k].append(problem_at(
                 p, i, col, f"khối {int(g)} trộn hai thang đánh giá: phần lớn theo "
-                f"{names[major]}, học sinh này theo {names[minor]}", headers))
+                f"{names[major]}, học sinh này theo {names[minor]}", hdrs[k]))
     return out
 
 

@@ -308,3 +308,52 @@ def test_checks_of_the_imported_schools_only_are_redone(tmp_path: Path) -> None:
     full = stored_equal_full()
     assert sorted(zip(full["school_code"], full["pupil_id"], strict=True)) == [
         ("LOCPHAT", "A1"), ("LOCSON", "A2")]
+
+
+def _set_cells(xlsx: Path, changes: list[tuple[int, str, object]]) -> None:
+    """Write values into pupil rows, ``(k-th pupil row, header, value)``, as a person would in
+    Excel (saved again with openpyxl); the value ``("copy", j)`` is the k-th row's cell copied
+    from pupil row j."""
+    wb = openpyxl.load_workbook(xlsx)
+    ws = wb.active
+    top = next(row[0].row for row in ws.iter_rows() if row[0].value == "STT")
+    cols = {c.value: c.column for c in ws[top] if c.value}
+    cols["Mã học sinh"] = 2  # (or «Mã định danh Bộ GD&ĐT …»)
+    rows = [r for r in range(top + 1, ws.max_row + 1)
+            if str(ws.cell(r, 2).value or "").strip().isdigit()]
+    for k, header, value in changes:
+        if isinstance(value, tuple):
+            value = ws.cell(rows[value[1]], cols[header]).value
+        ws.cell(rows[k], cols[header]).value = value
+    wb.save(xlsx)
+
+
+def test_whole_year_checks_of_a_batch_are_those_of_each_folder_alone(
+        folders: Path, tmp_path: Path) -> None:
+    """The whole-year checks run once over every folder of a batch (check_pupils_many):
+    duplicate IDs, dates against each folder's own school year and today, a finished year
+    with pupils still «Đang học», mixed result scales — errors in several folders of
+    different years give exactly the problems, in the order, of each folder alone."""
+    _set_cells(_pupil_file(folders / "locphat" / Y0), [
+        (3, "Mã học sinh", ("copy", 7)), (5, "Ngày sinh", "01/01/2030"),
+        (6, "Ngày sinh", "01/01/1985"), (8, "Kết quả cuối năm", "Đang học"),
+        (9, "Ngày nghỉ", "05/05/2000")])
+    _set_cells(_pupil_file(folders / "locphat" / Y1), [
+        (2, "Mã học sinh", ("copy", 4)), (4, "Ngày vào trường", "01/06/2030")])
+    _set_cells(_pupil_file(folders / "locson" / Y1), [
+        *((k, "Kết quả cuối năm", "Đang học") for k in range(10, 40)),
+        (1, "Mã học sinh", ("copy", 2))])
+    alone = []
+    for folder in importer.find_year_folders(folders):
+        try:
+            importer.read_year(folder)
+        except ImportProblems as exc:
+            alone += [importer._label(folder, p) for p in exc.problems]
+    messages = " ".join(p.message for p in alone)
+    for expected in ("mã học sinh bị trùng", "ngày ở tương lai", "năm sinh 1985",
+                     "ngày nằm ngoài năm học", "năm học đã kết thúc"):
+        assert expected in messages
+    assert len({p.file for p in alone}) == 3
+    with pytest.raises(ImportProblems) as exc:
+        importer.read_years([folders], workers=1)
+    assert exc.value.problems == alone

@@ -76,3 +76,42 @@ def test_return_after_a_gap_year_is_found_once():
     assert found["detail"].item() == (
         "Năm học 2022-2023: Chuyển đi ngày 10/01/2023; năm học 2024-2025 lại có tên ở lớp 8A1. "
         "Cần ghi ngày vào trường hoặc sửa kết quả năm trước.")
+
+
+def test_all_pairs_at_once_equal_pair_by_pair() -> None:
+    """check_all joins every school's consecutive years at once: the same findings as
+    comparing each school's pairs one by one (random schools with gap years, pupils leaving,
+    coming back, changing grade, birth date or sex; categorical columns as store.load gives)."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    outcomes = ["promoted", "repeating", "not_completed", "dropped_out", "transferred_out",
+                "completed", "in_progress", None]
+    years = ["2020-2021", "2021-2022", "2022-2023", "2023-2024", "2024-2025"]
+    for trial in range(8):
+        rows = []
+        for school in ("A", "B", "C"):
+            kept = [y for y in years if rng.random() < 0.8]
+            for y in kept:
+                ids = rng.choice(30, size=int(rng.integers(0, 30)), replace=False)
+                for k, n in enumerate(ids):  # (a pupil once per year, as imports ensure)
+                    pid = f"{school}{int(n)}"
+                    rows.append({
+                        "school_code": school, "school_year": y, "pupil_id": pid,
+                        "grade": None if rng.random() < 0.05 else int(rng.integers(6, 10)),
+                        "class_name": None if rng.random() < 0.05 else f"{k % 4 + 6}A",
+                        "outcome": outcomes[int(rng.integers(0, len(outcomes)))],
+                        "birth_date": pd.Timestamp(2010, 1, 1 + int(rng.integers(0, 3)))
+                        if rng.random() < 0.95 else pd.NaT,
+                        "sex": ["M", "F", None][int(rng.integers(0, 3))],
+                        "leave_date": pd.Timestamp(2021, 3, 1) if rng.random() < 0.3
+                        else pd.NaT})
+        p = pd.DataFrame(rows, columns=crossyear._RECORD)
+        p["grade"] = p["grade"].astype("Int64")
+        if trial % 2:
+            p = p.astype({c: pd.CategoricalDtype(sorted(p[c].dropna().unique()), ordered=True)
+                          for c in ("school_code", "school_year", "class_name", "outcome",
+                                    "sex")})
+        a, b = crossyear.check_all(p), crossyear._check_all_by_pair(p)
+        assert len(b)
+        pd.testing.assert_frame_equal(a.astype(object), b.astype(object))

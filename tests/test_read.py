@@ -8,6 +8,7 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -710,3 +711,145 @@ def test_same_bad_value_in_many_rows_is_a_problem_in_each(tmp_path: Path) -> Non
         (9, "Giới tính", "Khác"), (11, "Giới tính", "Khác"),
         (11, "Số buổi nghỉ học kỳ II", "ba"), (12, "Ngày sinh", "31/02/2012"),
         (12, "Giới tính", "Khác")]
+
+
+def test_parsed_cells_remembered_across_files_keep_types_apart() -> None:
+    """A batch reuses parsed cells of earlier files (read._parse_distinct): ``True == 1``
+    in Python, but a boolean cell is no number; failures come back with their message; dates
+    as datetime64."""
+    import numpy as np
+
+    from locson_analysis import read as R
+
+    for _ in range(2):  # the second time from the cache
+        values, failed = R._parse_distinct(R.parse_int, [True, 1, "x", 2.0])
+        assert list(values) == [None, 1, None, 2, None]
+        assert set(failed) == {0, 2} and "số nguyên" in failed[0]
+        dates, failed = R._parse_distinct(R.parse_date, ["05/09/2012", "31/02/2012"],
+                                          as_date=True)
+        assert dates.dtype == np.dtype("datetime64[ns]")
+        assert str(dates[0])[:10] == "2012-09-05" and np.isnat(dates[1]) and np.isnat(dates[2])
+        assert set(failed) == {1}
+        text, failed = R._parse_distinct(R.parse_text, [" a\u00a0 b ", "\u00a0", "Nguyễn  Văn"])
+        assert list(text) == ["a b", None, "Nguyễn Văn", None] and not failed
+
+
+def test_personal_columns_are_not_read_as_text(tmp_path: Path) -> None:
+    """A column of personal data that is not stored (parents' names, address) is never read
+    for its text: a parent called like a signature line or an address that reads as a totals
+    row does not end or skip the table (only blank cells, column numbers and headings merged
+    across the row count there)."""
+    rows = [pupil_row("HS1"), pupil_row("HS2", **{"Địa chỉ thường trú": "Cộng"}),
+            pupil_row("HS3", **{"Họ tên cha": "Người lập biểu"}), pupil_row("HS4")]
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", rows)
+    y = read_year(f, today=TODAY)
+    assert y.pupils["pupil_id"].tolist() == ["HS1", "HS2", "HS3", "HS4"]
+    assert y.pupils["source_row"].tolist() == [8, 9, 10, 11]
+
+
+def test_fold_many_is_fold_of_each_text() -> None:
+    """read._fold_many folds many cells at once (joined by line breaks): the same as
+    contract.fold of each, whatever the characters (random texts from a hard alphabet)."""
+    import random
+
+    from locson_analysis import contract as C
+    from locson_analysis import read as R
+
+    pool = (list("aAzZ09 .,-/\t\u00a0\u2003_()'\"") + list("ăâđêôơưàảãạáằẳẵặậấếìọốờủứỳĐÀÝ")
+            + ["\u0300", "\u0301", "\u0323", "İ", "ß", "\u212a", "ﬁ", "①", "e\u0301", "ǅ", "Ω",
+               "中", "😀", "\u034f", "\u0345", "Σ", "\u2028", "\x85", "\x1c", "\n"])
+    rng = random.Random(3)
+    for _ in range(500):
+        texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+                 for _ in range(rng.randint(1, 80))]
+        assert R._fold_many(texts) == [C.fold(t) for t in texts]
+
+
+def _reference_result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
+    """read.result_scales as it was written for one year (the reference for the batch)."""
+    from locson_analysis import contract as C
+    from locson_analysis.read import row_scales
+
+    own = row_scales(pupils).to_numpy()
+    grades = pupils["grade"] if "grade" in pupils.columns else pd.Series(pd.NA,
+                                                                        index=pupils.index)
+    out = own.copy()
+    t22, t58 = own == "tt22", own == "tt58"
+    untold = ~(t22 | t58)
+    if untold.any():
+        g = pd.to_numeric(grades[untold], errors="coerce")
+        reached = 6 + C.start_year(school_year) - C.TT22_FIRST_YEAR
+        out[untold] = np.where(g.isna() | (g <= reached), "tt22", "tt58")
+    unknown_all = pd.isna(own)
+    codes, uniques = pd.factorize(grades)
+    for k in range(len(uniques)):
+        in_grade = codes == k
+        n22, n58 = int((in_grade & t22).sum()), int((in_grade & t58).sum())
+        if not n22 + n58:
+            continue
+        if n22 != n58:
+            majority = "tt22" if n22 > n58 else "tt58"
+        else:
+            majority = own[np.flatnonzero(in_grade & (t22 | t58))[0]]
+        out[in_grade & unknown_all] = majority
+    return pd.Series(out, index=pupils.index).astype("str")
+
+
+def test_result_scales_of_many_years_are_each_years_own() -> None:
+    """read.result_scales_many (a batch's years at once) gives each year the scales it has
+    alone: majorities per grade within the year, ties, missing grades, pupils mixing scales,
+    tables without some result columns (random tables against the one-year reference)."""
+    from locson_analysis.read import RESULT_COLUMNS, result_scales, result_scales_many
+
+    labels = [None, "Tốt", "Khá", "Đạt", "Chưa đạt", "Giỏi", "Trung bình", "Yếu"]
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        years = []
+        for _k in range(rng.integers(1, 6)):
+            n = int(rng.integers(0, 25))
+            df = pd.DataFrame({"grade": pd.array(
+                [None if rng.random() < 0.1 else int(rng.integers(6, 10)) for _ in range(n)],
+                dtype="Int64")})
+            for c in RESULT_COLUMNS:
+                if rng.random() < 0.8:
+                    df[c] = pd.Series([labels[i] for i in rng.integers(0, len(labels), n)],
+                                      dtype="str")
+            if rng.random() < 0.1:
+                df = df.drop(columns="grade")
+            df.index = df.index + int(rng.integers(0, 5))
+            years.append((df, f"{int(rng.integers(2019, 2026))}-2099"))
+        got = result_scales_many(years)
+        for (df, year), series in zip(years, got, strict=True):
+            expected = _reference_result_scales(df, year)
+            pd.testing.assert_series_equal(series, expected)
+            pd.testing.assert_series_equal(result_scales(df, year), expected)
+
+
+def test_cell_caches_are_emptied_after_an_import(tmp_path: Path) -> None:
+    """The caches that make a batch's later files cheaper keep no pupil's values once the
+    import is read."""
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", [pupil_row("HS1"), pupil_row("HS2")])
+    read_year(f, today=TODAY)
+    assert not R._PARSE_CACHE and not R._CELL_CACHE and not R._MATCH_CACHE
+    with R.batch_caches():
+        R.read_file(f)
+        assert R._PARSE_CACHE and R._MATCH_CACHE
+    assert not R._PARSE_CACHE and not R._CELL_CACHE and not R._MATCH_CACHE
+
+
+def test_footer_screen_finds_every_totals_and_signature_text() -> None:
+    """read._FOOTER_SCREEN lets _Body skip the per-value totals/signature tests of a column
+    with no match: every text those tests accept matches it."""
+    import random
+
+    words = ["tong", "cong", "so", "hoc", "sinh", "hs", "lop", "khoi", "nguoi", "lap", "hieu",
+             "truong", "pho", "ky", "ten", "ghi", "ro", "ho", "xac", "nhan", "cua", "thu",
+             "don", "vi", "giao", "vien", "chu", "nhiem", "danh", "sach", "nay", "co", "an",
+             "dinh", "ngay", "thang", "nam", "2025", "25", "5", "loc", "son", "a", "x"]
+    rng = random.Random(7)
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 7))) for _ in range(20000)]
+    texts += ["loc son ngay 25 thang 5 nam 2025", "tong cong", "cong", "nguoi lap bieu"]
+    accepted = [t for t in texts if R._total_text(t) or R._signature_text(t)]
+    assert len(accepted) > 100
+    for t in accepted:
+        assert R._FOOTER_SCREEN.search("x\n" + t + "\ny") is not None

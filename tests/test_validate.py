@@ -394,3 +394,57 @@ def test_unknown_sheet_headers_problem_lists_expected(tmp_path: Path) -> None:
         read_year(f, today=TODAY)
     msg = exc.value.problems[0].message
     assert "Mã học sinh, Họ và tên, Ngày sinh, Giới tính, Dân tộc, Lớp, Kết quả cuối năm" in msg
+
+
+def test_check_pupils_many_is_check_pupils_of_each_year() -> None:
+    """Years checked together give each year's problems as checked alone (duplicates within a
+    year only, dates against each year's own bounds, in-progress counts per year)."""
+    from locson_analysis.validate import check_pupils, check_pupils_many
+
+    a = _bad_year_frame("2023-2024", "a.xlsx")
+    b = _bad_year_frame("2024-2025", "b.xlsx")
+    b.index = b.index + 100  # any index
+    c = a.drop(columns=["can_swim"])  # other columns: checked in its own group
+    years = [(a, "2023-2024", date(2024, 6, 1), {}), (b, "2024-2025", date(2024, 12, 1), {}),
+             (c, "2023-2024", date(2024, 6, 1), {})]
+    together = check_pupils_many(years)
+    alone = [check_pupils(*y) for y in years]
+    assert together == alone
+    assert all(alone) and alone[0] != alone[1]
+
+
+def _bad_year_frame(school_year: str, file: str):  # noqa: ANN202 - a DataFrame
+    """A canonical pupil table breaking several whole-year rules."""
+    import pandas as pd
+
+    from locson_analysis import contract as C
+    from locson_analysis.read import typed_frame
+
+    start = C.start_year(school_year)
+    n = 12
+    rows = {
+        "pupil_id": [f"P{i}" for i in range(n)],
+        "birth_date": [f"{start - 12}-03-01"] * n,
+        "grade": [6] * 6 + [9] * 6,
+        "entry_date": [None] * n,
+        "leave_date": [None] * n,
+        "outcome": ["promoted"] * 6 + ["completed"] * 6,
+        "learning_year": ["Đạt"] + ["Tốt"] * 3 + ["Giỏi", "Giỏi", "Khá"] + ["Đạt"] * 5,
+        "conduct_year": ["Tốt"] * 5 + ["Đạt"] + ["Tốt"] * 6,  # row 5: both scales
+        "can_swim": [True] * n,
+    }
+    rows["pupil_id"][3] = "P1"  # duplicate
+    rows["birth_date"][2] = "2031-01-01"  # future
+    rows["birth_date"][4] = "1980-01-01"
+    rows["entry_date"][5] = f"{start + 2}-01-01"  # outside the year
+    rows["outcome"][7] = "in_progress"
+    rows["outcome"][8] = "promoted"  # grade 9 promoted
+    rows["leave_date"][9] = f"{start + 1}-03-01"  # leave date without leaving
+    df = pd.DataFrame(rows)
+    for col in ("birth_date", "entry_date", "leave_date"):
+        df[col] = pd.to_datetime(df[col])
+    df = typed_frame(df, C.PUPIL_COLUMNS)
+    df["source_file"] = file
+    df["source_sheet"] = "DSHS"
+    df["source_row"] = pd.array(range(7, 7 + n), dtype="Int64")
+    return df
