@@ -32,6 +32,7 @@ import pandas as pd
 
 from . import contract
 from .errors import LocsonError
+from .numbers import NO_DATA
 
 __all__ = [
     "CohortResult",
@@ -58,7 +59,6 @@ EXHAUSTED_SHARE = 1e-9
 #: Safety net for the uncapped model: a repetition rate very close to 1 would keep pupils in a
 #: grade for ever.
 _MAX_YEARS = 200_000
-_NO_DATA = "Chưa có số liệu"
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,9 +263,9 @@ def flow_rates(table: pd.DataFrame) -> pd.DataFrame:
                 repeated = get(t1, g, "repeaters")
                 note = ""
                 if math.isnan(e):
-                    note = f"{_NO_DATA}: không có dòng khối {g} năm học {t}."
+                    note = f"{NO_DATA}: không có dòng khối {g} năm học {t}."
                 elif e == 0:
-                    note = f"{_NO_DATA}: sĩ số đầu năm khối {g} năm học {t} bằng 0."
+                    note = f"{NO_DATA}: sĩ số đầu năm khối {g} năm học {t} bằng 0."
                 if note:
                     p = r = math.nan
                 else:
@@ -278,7 +278,7 @@ def flow_rates(table: pd.DataFrame) -> pd.DataFrame:
                     if math.isnan(repeated):
                         missing.append(f"sĩ số hoặc số lưu ban khối {g} năm học {t1}")
                     if missing:
-                        note = f"{_NO_DATA}: thiếu " + "; ".join(missing) + "."
+                        note = f"{NO_DATA}: thiếu " + "; ".join(missing) + "."
                 row: dict[str, object] = {"school_code": code} if has_school else {}
                 row.update(school_year=t, grade=g, enrolment=e, promotion=p, repetition=r,
                            dropout=1.0 - p - r, note=note)
@@ -370,7 +370,7 @@ def _validate_rates(rates: pd.DataFrame) -> tuple[list[int], np.ndarray, np.ndar
             x = num[c][i]
             if pd.isna(x):
                 problems.append(f"{label}, cột «{c}» ({_RATE_LABELS[c]}): «{df.at[i, c]}» — "
-                                f"{_NO_DATA.lower()}; cần một tỉ lệ từ 0 đến 1.")
+                                f"{NO_DATA.lower()}; cần một tỉ lệ từ 0 đến 1.")
             elif not (-tol <= x <= 1 + tol):
                 problems.append(f"{label}, cột «{c}» ({_RATE_LABELS[c]}): giá trị «{x:g}» nằm "
                                 "ngoài khoảng 0–1; cần một tỉ lệ từ 0 đến 1 (kiểm tra lại số "

@@ -18,6 +18,9 @@ from babel.numbers import format_decimal
 
 LOCALE = "vi_VN"
 MISSING = "—"
+#: What a user reads where a number cannot be computed (zero denominator, no file): the
+#: note of an indicator, a table cell, a target's status.
+NO_DATA = "Chưa có số liệu"
 
 
 def is_missing(x: object) -> bool:

@@ -27,6 +27,7 @@ from .numbers import (  # noqa: F401 - re-exported for notebooks
     FORMATTERS,
     LOCALE,
     MISSING,
+    NO_DATA,
     fmt,
     fmt_bool,
     fmt_date,
@@ -41,7 +42,6 @@ from .numbers import (  # noqa: F401 - re-exported for notebooks
 )
 from .svgchart import nice_pct_step, pct_decimals, runs
 
-NO_DATA = "Chưa có số liệu"
 FONT = "DejaVu Sans"
 
 #: Figure width that fits A4 portrait between 15 mm margins (180 mm ≈ 7.1 in).
@@ -50,7 +50,7 @@ A4_WIDTH_IN = 7.0
 STATUS_COLOURS = {
     "Đạt": ("#1b5e20", "#e8f5e9"),
     "Chưa đạt": ("#b71c1c", "#ffebee"),
-    "Chưa có số liệu": ("#455a64", "#eceff1"),
+    NO_DATA: ("#455a64", "#eceff1"),
 }
 
 TARGET_COLOUR = "#c62828"

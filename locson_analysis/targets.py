@@ -22,7 +22,7 @@ from .indicators import INDICATORS
 from .indicators.base import NO_DATA, vn_number, vn_percent
 
 DIRECTIONS = (">=", "<", "==", "yes")
-MET, NOT_MET, NO_VALUE = "Đạt", "Chưa đạt", "Chưa có số liệu"
+MET, NOT_MET, NO_VALUE = "Đạt", "Chưa đạt", NO_DATA
 OUTSIDE = "Ngoài thời kỳ của kế hoạch"
 TOO_FEW_YEARS = "Chưa đủ số năm để đánh giá xu hướng"
 MIN_TREND_YEARS = 3

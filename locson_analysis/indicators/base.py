@@ -8,18 +8,17 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..numbers import fmt_num, fmt_pct
+from ..numbers import NO_DATA, fmt_num, fmt_pct
 
 TIDY_COLUMNS = ["school_code", "school_year", "indicator", "dimension", "group", "value",
                 "numerator", "denominator", "note"]
 
-NO_DATA = "Chưa có số liệu"
 IN_PROGRESS = "Chưa có (năm học đang diễn ra)"
 SO_FAR = "Số liệu đến thời điểm nhập (năm học đang diễn ra)"
 SEMESTER1 = "Theo kết quả học kỳ I (năm học đang diễn ra)"
-NO_PUPIL_FILE = "Chưa có số liệu (chưa nhập danh sách học sinh năm học này)"
-NO_SCHOOL_FILE = "Chưa có số liệu (chưa nhập số liệu nhà trường năm học này)"
-NO_POPULATION_FILE = "Chưa có số liệu (chưa nhập số liệu điều tra phổ cập năm học này)"
+NO_PUPIL_FILE = f"{NO_DATA} (chưa nhập danh sách học sinh năm học này)"
+NO_SCHOOL_FILE = f"{NO_DATA} (chưa nhập số liệu nhà trường năm học này)"
+NO_POPULATION_FILE = f"{NO_DATA} (chưa nhập số liệu điều tra phổ cập năm học này)"
 SMALL_GROUP_LIMIT = 10
 
 Unit = Literal["rate", "count", "money", "ratio", "yesno"]

@@ -21,7 +21,7 @@ from .equity import (
 )
 
 COHORT_DIMENSIONS = ("school", "sex", "minority")
-NO_GRADE9 = "Chưa có số liệu: năm học không có học sinh lớp 9 cuối năm"
+NO_GRADE9 = f"{NO_DATA}: năm học không có học sinh lớp 9 cuối năm"
 
 INDICATORS = [
     Indicator(

@@ -146,11 +146,11 @@ def school_rows(school: pd.DataFrame, universe: pd.DataFrame,
     wide = item_table(school, universe)
     parts = [
         item_rows(wide, "toilets_hygienic_share", "toilets_hygienic", "toilets", NO_SCHOOL_FILE,
-                  "Chưa có số liệu: trường ghi 0 nhà vệ sinh học sinh"),
+                  f"{NO_DATA}: trường ghi 0 nhà vệ sinh học sinh"),
         _pupils_per_toilet(wide, start),
         *[item_rows(wide, key, key, None, NO_SCHOOL_FILE) for key in PLAIN_ITEMS],
         item_rows(wide, "complaints_resolved_share", "complaints_resolved",
                   "complaints_received", NO_SCHOOL_FILE,
-                  "Chưa có số liệu: năm học không nhận đơn thư, kiến nghị nào"),
+                  f"{NO_DATA}: năm học không nhận đơn thư, kiến nghị nào"),
     ]
     return pd.concat(parts, ignore_index=True)

@@ -10,6 +10,7 @@ import pandas as pd
 from ..dataset import Dataset
 from . import flags as F
 from .base import (
+    NO_DATA,
     NO_POPULATION_FILE,
     Indicator,
     empty_table,
@@ -102,9 +103,9 @@ def population_rows(population: pd.DataFrame, universe: pd.DataFrame) -> pd.Data
     wide = item_table(population, universe)
     return pd.concat([
         item_rows(wide, "grade6_intake_age11", "pop_age11_in_grade6", "pop_age11",
-                  NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11 tuổi trên địa bàn bằng 0"),
+                  NO_POPULATION_FILE, f"{NO_DATA}: số trẻ 11 tuổi trên địa bàn bằng 0"),
         item_rows(wide, "population_11_14_in_school", "pop_age11_14_in_school", "pop_age11_14",
-                  NO_POPULATION_FILE, "Chưa có số liệu: số trẻ 11–14 tuổi trên địa bàn bằng 0"),
+                  NO_POPULATION_FILE, f"{NO_DATA}: số trẻ 11–14 tuổi trên địa bàn bằng 0"),
     ], ignore_index=True)
 
 
