@@ -1590,6 +1590,27 @@ def result_scales(pupils: pd.DataFrame, school_year: str) -> pd.Series:
     return result_scales_many([(pupils, school_year)])[0]
 
 
+def grade_scales(fid: np.ndarray, grade_codes: np.ndarray, n_grades: int, n_tables: int,
+                 own: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pupils per result scale in each (table, grade) cell ``fid * n_grades + grade code``
+    (``n_grades`` ≥ 1; a missing grade, code −1, is in no cell): the Circular 22 counts, the
+    Circular 58 counts and each cell's majority scale — "tt22" or "tt58"; in a tie the scale
+    met first in the cell (as ``value_counts().idxmax()``); None where neither is met."""
+    key = fid * n_grades + grade_codes
+    valid = grade_codes >= 0
+    t22, t58 = own == "tt22", own == "tt58"
+    size = n_tables * n_grades
+    n22 = np.bincount(key[valid & t22], minlength=size)
+    n58 = np.bincount(key[valid & t58], minlength=size)
+    majority = np.full(size, None, dtype=object)
+    majority[n22 > n58] = "tt22"
+    majority[n58 > n22] = "tt58"
+    for kg in np.flatnonzero((n22 == n58) & (n22 > 0)):
+        first = np.flatnonzero((key == kg) & valid & (t22 | t58))[0]
+        majority[kg] = own[first]
+    return n22, n58, majority
+
+
 def result_scales_many(years: list[tuple[pd.DataFrame, str]]) -> list[pd.Series]:
     """:func:`result_scales` of many school years' pupil tables at once (the majority of a
     grade is that grade's within one year), one Series per table."""
@@ -1621,15 +1642,7 @@ def result_scales_many(years: list[tuple[pd.DataFrame, str]]) -> list[pd.Series]
     n_g = max(len(uniques), 1)
     key = fid * n_g + codes
     valid = codes >= 0
-    size = len(years) * n_g
-    n22 = np.bincount(key[valid & t22], minlength=size)
-    n58 = np.bincount(key[valid & t58], minlength=size)
-    majority = np.full(size, None, dtype=object)
-    majority[n22 > n58] = "tt22"
-    majority[n58 > n22] = "tt58"
-    for kg in np.flatnonzero((n22 == n58) & (n22 > 0)):  # a tie: the scale met first in the
-        first = np.flatnonzero((key == kg) & valid & (t22 | t58))[0]  # grade (value_counts)
-        majority[kg] = own[first]
+    _, _, majority = grade_scales(fid, codes, n_g, len(years), own)
     take = valid & unknown_all
     take[take] = majority[key[take]] != None  # noqa: E711 - elementwise on objects
     out[take] = majority[key[take]]

@@ -19,7 +19,14 @@ from pandera.typing import Series
 
 from . import contract as C
 from .errors import Problem
-from .read import CONDUCT_LABELS, LEARNING_LABELS, RESULT_COLUMNS, result_scales_many, row_scales
+from .read import (
+    CONDUCT_LABELS,
+    LEARNING_LABELS,
+    RESULT_COLUMNS,
+    grade_scales,
+    result_scales_many,
+    row_scales,
+)
 
 #: (source file, sheet) → canonical column → header as written in that file.
 HeaderMap = dict[tuple[str, str | None], dict[str, str]]
@@ -526,23 +533,13 @@ def _result_scale_problems(p: pd.DataFrame, fid: np.ndarray, starts: np.ndarray,
                                              hdrs[int(fid[pos])]))
     # Grades with both scales in one year: (year, grade) groups, grades in order within a year.
     g_codes, g_uniques = pd.factorize(p["grade"], sort=True)  # (a missing grade: -1)
-    t22 = own_np == "tt22"
-    t58 = own_np == "tt58"
     n_g = max(len(g_uniques), 1)
-    key = fid * n_g + g_codes
-    valid = g_codes >= 0
-    size = len(hdrs) * n_g
-    n22 = np.bincount(key[valid & t22], minlength=size)
-    n58 = np.bincount(key[valid & t58], minlength=size)
+    n22, n58, majority = grade_scales(fid, g_codes, n_g, len(hdrs), own_np)
     for kg in np.flatnonzero((n22 > 0) & (n58 > 0)):
         k, gc = divmod(int(kg), n_g)
         a, b = starts[k], starts[k + 1]
         in_group = np.flatnonzero(g_codes[a:b] == gc) + a
-        if n22[kg] != n58[kg]:
-            major = "tt22" if n22[kg] > n58[kg] else "tt58"
-        else:  # a tie: as value_counts().idxmax() of the group's scales
-            scales = own.iloc[in_group]
-            major = scales[scales.isin(["tt22", "tt58"])].value_counts().idxmax()
+        major = majority[kg]
         minor = "tt58" if major == "tt22" else "tt22"
         labels = C.TT58_ONLY if minor == "tt58" else C.TT22_ONLY
         g = g_uniques[gc]
