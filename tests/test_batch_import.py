@@ -235,6 +235,17 @@ def test_history_and_restore_per_folder_after_a_batch(folders: Path, tmp_path: P
     assert active[("LOCPHAT", Y1, "pupils")] == ids[1][0]  # other folders untouched
 
 
+def _problems_folder_by_folder(folders: Path) -> list:
+    """Every folder's problems, each folder read alone (labelled as a batch labels them)."""
+    alone = []
+    for folder in importer.find_year_folders(folders):
+        try:
+            importer.read_year(folder)
+        except ImportProblems as exc:
+            alone += [importer._label(folder, p) for p in exc.problems]
+    return alone
+
+
 def test_problems_of_a_batch_are_those_of_each_folder_alone(
         folders: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Schema checks run once over many folders' tables (and in worker processes): every
@@ -242,12 +253,7 @@ def test_problems_of_a_batch_are_those_of_each_folder_alone(
     _break_cell(_pupil_file(folders / "locphat" / Y0), "Giới tính", "X")
     _break_cell(_pupil_file(folders / "locphat" / Y0), "Ngày sinh", "31/02/2012")
     _break_cell(_pupil_file(folders / "locson" / Y1), "Giới tính", "")
-    alone = []
-    for folder in importer.find_year_folders(folders):
-        try:
-            importer.read_year(folder)
-        except ImportProblems as exc:
-            alone += [importer._label(folder, p) for p in exc.problems]
+    alone = _problems_folder_by_folder(folders)
     assert len(alone) >= 3
     for workers in (1, 2):
         monkeypatch.setitem(importer.PARALLEL_MIN_FOLDERS, "fork", 2)
@@ -345,12 +351,7 @@ def test_whole_year_checks_of_a_batch_are_those_of_each_folder_alone(
     _set_cells(_pupil_file(folders / "locson" / Y1), [
         *((k, "Kết quả cuối năm", "Đang học") for k in range(10, 40)),
         (1, "Mã học sinh", ("copy", 2))])
-    alone = []
-    for folder in importer.find_year_folders(folders):
-        try:
-            importer.read_year(folder)
-        except ImportProblems as exc:
-            alone += [importer._label(folder, p) for p in exc.problems]
+    alone = _problems_folder_by_folder(folders)
     messages = " ".join(p.message for p in alone)
     for expected in ("mã học sinh bị trùng", "ngày ở tương lai", "năm sinh 1985",
                      "ngày nằm ngoài năm học", "năm học đã kết thúc"):
