@@ -39,12 +39,7 @@ INTERNAL_LINE = "NỘI BỘ — không gửi ra ngoài trường (có họ tên,
 REFERENCE_HEADER = "Năm học trước (tham khảo)"
 GUIDE_HEADER = "Hướng dẫn"
 
-FILE_NAMES = {
-    "school": "Mẫu số liệu nhà trường {year}.xlsx",
-    "population": "Mẫu số liệu điều tra phổ cập {year}.xlsx",
-    "interventions": "Mẫu nhật ký can thiệp {year}.xlsx",
-    "pupils": "Danh sách học sinh {year} - NỘI BỘ.xlsx",
-}
+FILE_NAMES = {kind: name for kind, (name, _) in C.TEMPLATE_FORMS.items()}
 
 #: What to count and at which date, per item (shown beside the item in the form).
 ITEM_NOTES = {

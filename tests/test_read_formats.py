@@ -89,3 +89,9 @@ def test_files_that_are_something_else_get_a_clear_message(tmp_path: Path) -> No
     assert "không phải tệp Excel" in probs["ghi chu.ods"]
     assert "OpenDocument" in probs["van ban.ods"] and "không phải bảng tính" in probs["van ban.ods"]
     assert "bị hỏng" in probs["hong.ods"]
+
+
+def test_the_documented_formats_are_the_formats_read() -> None:
+    from locson_analysis.contract import FILE_FORMATS
+
+    assert tuple(s for s, _ in FILE_FORMATS) == R.READABLE_SUFFIXES
