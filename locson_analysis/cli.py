@@ -305,7 +305,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     folder = written[0].path.parent
     print(f"Đã tạo {len(written)} mẫu năm học {args.year} trong {folder}:")
     for w in written:
-        extra = (f" — NỘI BỘ, có họ tên học sinh ({w.rows} học sinh năm trước)"
+        extra = (f" — NỘI BỘ, có họ tên học sinh ({w.rows} học sinh dự kiến học tiếp)"
                  if w.kind == "pupils" else "")
         print(f"  - {w.path.name}{extra}")
     for note in notes:

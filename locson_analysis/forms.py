@@ -204,14 +204,16 @@ def _date_validation(ws: Any, cells: str, school_year: str) -> None:
 
 
 def school_line(school_code: str) -> str:
-    """The school's title row, as the importer recognises it ("TRƯỜNG THCS LỘC SƠN")."""
+    """The school's title row, as the importer recognises it ("TRƯỜNG THCS LỘC SƠN"); a school
+    not in data/schools.yaml is a :class:`LocsonError` (its forms could not be imported)."""
     from .schools import load_registry
 
-    try:
-        known = load_registry().get(school_code)
-    except LocsonError:
-        known = None
-    return f"TRƯỜNG {known.name if known else 'THCS ' + school_code}".upper()
+    registry = load_registry()
+    if school_code not in registry:
+        raise LocsonError(f"Mã trường «{school_code}» chưa có trong danh sách trường "
+                          f"{config.SCHOOLS_FILE.name}; các mã hiện có: "
+                          f"{', '.join(registry)}. Hãy thêm trường vào tệp đó trước.")
+    return f"TRƯỜNG {registry[school_code].name}".upper()
 
 
 def _place(school_code: str) -> str:
@@ -472,6 +474,7 @@ def write_templates(school_year: str, out_dir: str | Path | None = None,
     out = Path(out_dir) if out_dir else TEMPLATES_DIR / school_year
     _check_out_dir(out)
     code = school_code or C.DEFAULT_SCHOOL
+    school_line(code)  # an unknown school stops here, before any file is written
     prev_year = C.previous_year(school_year)
     db = Path(db) if db else config.DEFAULT_DB
     notes: list[str] = []

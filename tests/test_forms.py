@@ -306,3 +306,18 @@ def test_forms_open_in_libreoffice(tmp_path: Path, db: Path) -> None:
     with pytest.raises(ImportProblems) as exc:  # still empty: refused, items named
         read_year(ods, school_year=YEAR, today=TODAY)
     assert any("«Có nước sạch» để trống" in p.message for p in exc.value.problems)
+
+
+def test_forms_of_another_school_import_for_that_school(tmp_path: Path) -> None:
+    written, _ = forms.write_templates(YEAR, tmp_path / "mau", school_code="LOCPHAT",
+                                       db=tmp_path / "none.duckdb")
+    path = {w.kind: w.path for w in written}["population"]
+    _fill_items(path, {"Số trẻ 11 tuổi trên địa bàn": 150, "Trong đó: vào lớp 6": 149})
+    y = read_year(path, school_year=YEAR, today=TODAY)
+    assert y.school_code == "LOCPHAT"
+    assert dict(zip(y.population["item"], y.population["value"], strict=True)) == {
+        "pop_age11": 150, "pop_age11_in_grade6": 149}
+    with pytest.raises(LocsonError, match="KHONGCO"):
+        forms.write_templates(YEAR, tmp_path / "x", school_code="KHONGCO",
+                              db=tmp_path / "none.duckdb")
+    assert not (tmp_path / "x").exists()
