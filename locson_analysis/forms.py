@@ -136,8 +136,8 @@ class _Form:
         self.put(1, school_line, bold=True)
         self.put(right, NATION_LINES[1], bold=True)
         self.next(2)
-        # Not merged across the table: the reader would take a merged title over the header
-        # row for the upper half of a two-level header.
+        # Not merged across the columns: over the four-column item forms the reader took a
+        # merged title for a header cell of columns B–D ("two columns with the same meaning").
         self.put(1, title, bold=True, size=13)
         for line in lines:
             self.next()
