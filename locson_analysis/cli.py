@@ -297,6 +297,24 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from . import forms
+
+    written, notes = forms.write_templates(args.year, out_dir=args.out, school_code=args.school,
+                                           db=args.db)
+    folder = written[0].path.parent
+    print(f"Đã tạo {len(written)} mẫu năm học {args.year} trong {folder}:")
+    for w in written:
+        extra = (f" — NỘI BỘ, có họ tên học sinh ({w.rows} học sinh dự kiến học tiếp)"
+                 if w.kind == "pupils" else "")
+        print(f"  - {w.path.name}{extra}")
+    for note in notes:
+        print(f"  Lưu ý: {note}")
+    print(f"Điền xong, đặt các tệp vào thư mục năm học (ví dụ data/raw/{args.year}/) rồi nhập: "
+          f"locson import data/raw/{args.year}")
+    return 0
+
+
 def _school(ds, requested: str | None) -> str:  # noqa: ANN001 - a Dataset
     from . import schools
 
@@ -476,6 +494,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("dir", type=Path, help="thư mục đích")
     sp.add_argument("--seed", type=int, default=2025, help="hạt giống ngẫu nhiên (mặc định 2025)")
     sp.set_defaults(func=cmd_sample)
+
+    sp = sub.add_parser(
+        "template",
+        help="tạo các mẫu Excel của năm học để cán bộ điền (số liệu nhà trường, phổ cập, nhật "
+        "ký can thiệp, danh sách học sinh chuyển từ năm trước)",
+    )
+    sp.add_argument("--year", metavar="NĂM_HỌC", required=True, help="năm học, ví dụ 2026-2027")
+    sp.add_argument(
+        "--out",
+        type=Path,
+        metavar="THƯ_MỤC",
+        help="thư mục ghi mẫu (mặc định data/templates/<năm học>/; không được ở trong outputs/)",
+    )
+    school_arg(sp)
+    db_arg(sp)
+    sp.set_defaults(func=cmd_template)
 
     sp = sub.add_parser("indicators", help="bảng chỉ số cho người phân tích")
     sp.add_argument("--year", metavar="NĂM_HỌC", help="năm học (mặc định: mọi năm)")

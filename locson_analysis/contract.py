@@ -414,6 +414,36 @@ KIND_DESCRIPTIONS = {
 }
 
 
+#: The files the reader opens (suffix → what it is); read.READABLE_SUFFIXES is the same list.
+FILE_FORMATS: tuple[tuple[str, str], ...] = (
+    (".xlsx", "Sổ làm việc Excel (Excel 2007 trở đi, LibreOffice «Excel 2007-365»)"),
+    (".xlsm", "Sổ làm việc Excel có macro (macro không được chạy, chỉ đọc ô)"),
+    (".xls", "Sổ làm việc Excel 97–2003 (phần mềm quản lý cũ, LibreOffice «Excel 97-2003»)"),
+    (".ods", "Bảng tính OpenDocument (LibreOffice Calc)"),
+    (".csv", "CSV: mã UTF-8, UTF-8 có BOM, Windows-1258 hoặc Windows-1252; dấu phân cách "
+             "«,» «;» hoặc tab"),
+)
+
+#: The forms ``locson template`` writes (kind → file name with {year}, what it is for).
+TEMPLATE_FORMS: dict[str, tuple[str, str]] = {
+    "school": ("Mẫu số liệu nhà trường {year}.xlsx",
+               "mọi nội dung của bảng «Số liệu nhà trường» đã ghi sẵn, cột «Giá trị» để điền "
+               "(chỉ nhận số không âm hoặc Có/Không), hướng dẫn từng nội dung, số liệu năm "
+               "trước (nền xám) để tham khảo"),
+    "population": ("Mẫu số liệu điều tra phổ cập {year}.xlsx",
+                   "như trên, cho các nội dung điều tra phổ cập"),
+    "interventions": ("Mẫu nhật ký can thiệp {year}.xlsx",
+                      "các cột của nhật ký can thiệp; ô «Ngày» chỉ nhận ngày trong năm học"),
+    "pupils": ("Danh sách học sinh {year} - NỘI BỘ.xlsx",
+               "khi cơ sở dữ liệu có năm học trước: học sinh dự kiến học tiếp (lên lớp, ở lại "
+               "lớp, chưa hoàn thành chương trình) với mã, họ tên, ngày sinh, giới tính, dân "
+               "tộc, khối dự kiến; các cột của năm học để trống, có danh sách chọn; trang thứ "
+               "hai liệt kê học sinh năm trước không học tiếp để đối chiếu (không được nhập). "
+               "Có họ tên học sinh: chỉ ghi trong data/ hoặc thư mục --out, không bao giờ trong "
+               "outputs/"),
+}
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -443,7 +473,15 @@ def _items_table(items: tuple[Item, ...]) -> list[str]:
 
 def data_format_tables() -> str:
     """The generated part of docs/data-format.md (a test keeps the document in step)."""
-    out: list[str] = ["### Danh sách học sinh — các cột", ""]
+    out: list[str] = ["### Định dạng tệp được nhận", "", "| Đuôi tệp | Loại tệp |", "|---|---|"]
+    out += [f"| `{suffix}` | {_md_cell(what)} |" for suffix, what in FILE_FORMATS]
+    out += ["", "Mọi định dạng qua cùng một bộ đọc và cùng các bước kiểm tra. Tệp được đặt mật "
+                "khẩu, tệp hỏng hoặc tệp khác bị đổi đuôi được báo lỗi rõ ràng.", "",
+            "### Mẫu nhập liệu — `locson template --year <năm học>`", "",
+            "| Tệp | Nội dung |", "|---|---|"]
+    out += [f"| {name.format(year='<năm học>')} | {_md_cell(what)} |"
+            for name, what in TEMPLATE_FORMS.values()]
+    out += ["", "### Danh sách học sinh — các cột", ""]
     out += _columns_table(PUPIL_COLUMNS)
     out += ["", f"Cột giới tính có thể thay bằng cột **{FEMALE_FLAG_HEADERS[0]}** (đánh «x» cho "
                 "học sinh nữ; cũng nhận: " + ", ".join(FEMALE_FLAG_HEADERS[1:]) + ").",

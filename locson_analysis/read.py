@@ -35,7 +35,7 @@ import pandas as pd
 from . import contract as C
 from .errors import Problem
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 READABLE_SUFFIXES = (*EXCEL_SUFFIXES, ".csv")
 #: Header rows are looked for among this many rows at the top of a sheet.
 HEADER_SEARCH_ROWS = 30
@@ -404,32 +404,62 @@ def _is_ole(data: bytes) -> bool:
     return data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _ole_problem(data: bytes) -> str:
+_PASSWORD = "tệp được đặt mật khẩu — hãy mở bằng Excel, bỏ mật khẩu và lưu lại"
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _ole_grids(data: bytes) -> list[Grid]:
+    """An OLE2 file: an Excel 97–2003 workbook (.xls), read by calamine, or an encrypted one
+    (a password-protected .xlsx is an OLE2 container too)."""
     try:
         import msoffcrypto
 
         if msoffcrypto.OfficeFile(io.BytesIO(data)).is_encrypted():
-            return "tệp được đặt mật khẩu — hãy mở bằng Excel, bỏ mật khẩu và lưu lại"
-    except Exception:  # noqa: BLE001 - any failure means "not a readable protected workbook"
+            raise FileProblem(_PASSWORD)
+    except FileProblem:
+        raise
+    except Exception:  # noqa: BLE001 - not a file msoffcrypto knows: calamine decides
         pass
-    return ("tệp theo định dạng Excel cũ (.xls) hoặc không phải tệp Excel — hãy mở bằng Excel "
-            "và lưu lại dạng «Sổ làm việc Excel (.xlsx)»")
+    try:
+        return _calamine_grids(data)
+    except Exception as exc:  # noqa: BLE001 - calamine raises several kinds on foreign files
+        if type(exc).__name__ == "PasswordError":
+            raise FileProblem(_PASSWORD) from exc
+        raise FileProblem("tệp Excel cũ (.xls) bị hỏng hoặc không phải tệp Excel — hãy mở bằng "
+                          "Excel và lưu lại dạng «Sổ làm việc Excel (.xlsx)»") from exc
+
+
+def _opendocument_grids(z: zipfile.ZipFile, data: bytes) -> list[Grid]:
+    """An OpenDocument file (LibreOffice): a spreadsheet (.ods) is read by calamine."""
+    if not z.read("mimetype").strip().startswith(_ODS_MIME):
+        raise FileProblem("đây là tệp văn bản hoặc trình chiếu OpenDocument (LibreOffice), "
+                          "không phải bảng tính; cần tệp Excel (.xlsx, .xls), bảng tính .ods "
+                          "hoặc CSV")
+    if b"encryption-data" in z.read("META-INF/manifest.xml"):
+        raise FileProblem(_PASSWORD)
+    try:
+        return _calamine_grids(data)
+    except Exception as exc:  # noqa: BLE001
+        raise FileProblem("bảng tính .ods bị hỏng, không mở được — hãy mở bằng LibreOffice, "
+                          "kiểm tra và lưu lại") from exc
 
 
 def _excel_grids(data: bytes) -> list[Grid]:
     if _is_ole(data):
-        raise FileProblem(_ole_problem(data))
+        return _ole_grids(data)
     if data[:2] != b"PK":
         raise FileProblem("không phải tệp Excel (.xlsx) — có thể là tệp khác bị đổi tên; hãy mở "
                           "bằng Excel và lưu lại dạng .xlsx")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
+            if "mimetype" in names and "META-INF/manifest.xml" in names:
+                return _opendocument_grids(z, data)
             # python-calamine reads error cells (#N/A, #DIV/0!) as blanks; openpyxl as their text
             # ("#N/A"), which is what staff see and what messages must show.
             errors = any(_has_error_cells(z, n) for n in names
                          if n.startswith("xl/worksheets/") and n.endswith(".xml"))
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError) as exc:
         raise FileProblem("tệp Excel bị hỏng, không mở được — hãy mở bằng Excel, kiểm tra và lưu "
                           "lại, hoặc xuất lại tệp") from exc
     if "xl/workbook.xml" not in names:
@@ -1491,6 +1521,7 @@ def _items_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int],
                  data: list[tuple[int, list[object]]]) -> None:
     ii, vi = chosen["item"], chosen["value"]
     records = []
+    blank: list[tuple[int, C.Item]] = []
     for excel_row, row in data:
         label, raw = row[ii], (row[vi] if vi < len(row) else None)
         found = match_item(label) if not _blank(label) else None
@@ -1512,17 +1543,28 @@ def _items_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int],
             table.bad_cells.add((excel_row, "value"))
             continue
         if value is None:
-            fr.notes.append(f"{_where(fr, grid)}, dòng {excel_row}: «{item.label}» để trống — "
-                            "coi là chưa có số liệu.")
+            blank.append((excel_row, item))
             continue
         records.append({"kind": file_kind, "item": item.key, "value": value,
                         "label": clean_text(label), "source_file": fr.name,
                         "source_sheet": grid.sheet, "source_row": excel_row})
+    for excel_row, item in blank:
+        # Some items blank: no data for them.  Every item blank: a form not filled in.
+        if records:
+            fr.notes.append(f"{_where(fr, grid)}, dòng {excel_row}: «{item.label}» để trống — "
+                            "coi là chưa có số liệu.")
+        else:
+            fr.problems.append(_problem(
+                fr, grid, excel_row, table.headers["value"], None,
+                f"«{item.label}» để trống, và mọi nội dung của bảng đều trống: hãy điền số liệu "
+                "(hoặc bỏ tệp chưa điền ra khỏi thư mục nhập)"))
     df = pd.DataFrame.from_records(
         records, columns=["kind", "item", "value", "label", "source_file", "source_sheet",
                           "source_row"])
     df["value"] = df["value"].astype("float64")
     df["source_row"] = df["source_row"].astype("Int64")
+    if df.empty:  # the text columns' dtype as when rows are there (the schema checks it)
+        df = df.astype({"kind": "str", "item": "str", "source_file": "str"})
     table.frame = df
 
 
@@ -1534,10 +1576,11 @@ def list_input_files(path: Path) -> tuple[list[Path], list[str]]:
     for p in sorted(path.iterdir()):
         if p.name.startswith(("~$", ".")) or not p.is_file():
             continue
-        if p.suffix.lower() in READABLE_SUFFIXES or p.suffix.lower() == ".xls":
+        if p.suffix.lower() in READABLE_SUFFIXES:
             files.append(p)
         else:
-            notes.append(f"Bỏ qua tệp «{p.name}» (không phải tệp Excel .xlsx/.xlsm hoặc CSV).")
+            notes.append(f"Bỏ qua tệp «{p.name}» (không phải tệp Excel .xlsx/.xlsm/.xls, bảng "
+                         "tính .ods hoặc CSV).")
     return files, notes
 
 
