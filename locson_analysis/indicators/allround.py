@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..dataset import Dataset
 from . import flags as F
-from .base import Indicator
+from .base import SOURCE_NATIONAL, Indicator
 from .equity import Measure, aggregate, prepare
 from .flags import passing  # noqa: F401 - re-exported (one definition in .flags)
 
@@ -21,14 +21,14 @@ INDICATORS = [
         "Thông tư 58/2011: học lực Giỏi, Khá, Trung bình và hạnh kiểm Tốt, Khá, Trung bình được "
         "tính là đạt (Thông tư 58 cho học sinh có học lực và hạnh kiểm Trung bình lên lớp). Năm "
         "học đang diễn ra: dùng kết quả học kỳ I.",
-        "MOET/GSO", "Học sinh có cả hai kết quả từ Đạt trở lên",
+        SOURCE_NATIONAL, "Học sinh có cả hai kết quả từ Đạt trở lên",
         "Học sinh có đủ kết quả học tập và rèn luyện", "Cuối năm học (năm đang học: cuối học kỳ I)",
         in_progress="s1"),
     Indicator(
         "finished_year_rate", "Tỷ lệ học sinh học hết năm học", "rate",
         "Số học sinh còn học đến cuối năm (không bỏ học, không chuyển đi) chia cho mọi học sinh "
         "có tên trong danh sách của năm học ở bất kỳ thời điểm nào.",
-        "MOET/GSO", "Học sinh cuối năm học", "Học sinh có học trong năm", "Cuối năm học"),
+        SOURCE_NATIONAL, "Học sinh cuối năm học", "Học sinh có học trong năm", "Cuối năm học"),
 ]
 
 

@@ -10,7 +10,16 @@ import pandas as pd
 from .. import contract
 from ..dataset import Dataset
 from . import flags as F
-from .base import NO_DATA, Indicator, empty_table, join_notes, school_year_pairs, tidy
+from .base import (
+    NO_DATA,
+    SOURCE_NATIONAL,
+    SOURCE_UIS,
+    Indicator,
+    empty_table,
+    join_notes,
+    school_year_pairs,
+    tidy,
+)
 from .equity import (
     EQUITY_DIMENSIONS,
     Measure,
@@ -29,21 +38,21 @@ INDICATORS = [
         "(a) Cách các tỉnh báo cáo: số học sinh lớp 9 được công nhận hoàn thành chương trình "
         "THCS chia cho số học sinh lớp 9 cuối năm (không tính học sinh bỏ học, chuyển đi). "
         "Đây là định nghĩa mặc định khi đối chiếu chỉ tiêu.",
-        "MOET/GSO", "Học sinh lớp 9 có kết quả «Hoàn thành chương trình THCS»",
+        SOURCE_NATIONAL, "Học sinh lớp 9 có kết quả «Hoàn thành chương trình THCS»",
         "Số học sinh lớp 9 cuối năm học", "Cuối năm học"),
     Indicator(
         "completion_rate_apparent_cohort", "Tỷ lệ hoàn thành THCS theo khóa biểu kiến", "rate",
         "(b) Khóa biểu kiến (Tổng cục Thống kê): số học sinh hoàn thành chương trình THCS năm "
         "t chia cho số học sinh lớp 6 đầu năm học t−3. Không theo dõi từng học sinh: học sinh "
         "chuyển đến, chuyển đi và lưu ban làm tỷ lệ lệch, có thể vượt 100 %.",
-        "MOET/GSO", "Học sinh hoàn thành chương trình THCS năm t",
+        SOURCE_NATIONAL, "Học sinh hoàn thành chương trình THCS năm t",
         "Số học sinh lớp 6 đầu năm học t−3", "Cuối năm học t; đầu năm học t−3"),
     Indicator(
         "completion_rate_true_cohort", "Tỷ lệ hoàn thành THCS đúng hạn theo khóa thực", "rate",
         "(c) Khóa thực, theo mã học sinh: trong các học sinh vào lớp 6 lần đầu năm học t−3 (trừ "
         "học sinh đã chuyển trường đi đến hết năm t), tỷ lệ được công nhận hoàn thành chương "
         "trình THCS đến hết năm học t (đúng 4 năm).",
-        "UNESCO UIS", "Học sinh của khóa hoàn thành chương trình THCS đến hết năm học t",
+        SOURCE_UIS, "Học sinh của khóa hoàn thành chương trình THCS đến hết năm học t",
         "Học sinh vào lớp 6 lần đầu năm học t−3, trừ học sinh chuyển đi",
         "Cuối năm học t; khóa vào lớp 6 năm học t−3"),
     Indicator(
@@ -51,7 +60,7 @@ INDICATORS = [
         "rate",
         "(c′) Như (c) nhưng đếm cả học sinh hoàn thành muộn (sau khi lưu ban), đến năm học gần "
         "nhất có dữ liệu; mẫu số trừ mọi học sinh của khóa đã chuyển trường đi.",
-        "UNESCO UIS", "Học sinh của khóa hoàn thành chương trình THCS ở bất kỳ năm nào có dữ liệu",
+        SOURCE_UIS, "Học sinh của khóa hoàn thành chương trình THCS ở bất kỳ năm nào có dữ liệu",
         "Học sinh vào lớp 6 lần đầu năm học t−3, trừ học sinh chuyển đi",
         "Năm học gần nhất có dữ liệu; khóa vào lớp 6 năm học t−3"),
 ]
