@@ -13,6 +13,8 @@ from ..numbers import NO_DATA, fmt_num, fmt_pct
 TIDY_COLUMNS = ["school_code", "school_year", "indicator", "dimension", "group", "value",
                 "numerator", "denominator", "note"]
 
+#: In every note of a year still in progress (IN_PROGRESS, SO_FAR, SEMESTER1).
+RUNNING_MARK = "năm học đang diễn ra"
 IN_PROGRESS = "Chưa có (năm học đang diễn ra)"
 SO_FAR = "Số liệu đến thời điểm nhập (năm học đang diễn ra)"
 SEMESTER1 = "Theo kết quả học kỳ I (năm học đang diễn ra)"
