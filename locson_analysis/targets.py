@@ -312,8 +312,12 @@ def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
         if cur is None:
             note = NO_DATA
         prev_value = float(prev["value"]) if prev is not None else np.nan
-        basis = (f"Học kỳ I năm học {previous}" if prev_key != t.indicator
-                 else f"Năm học {previous}")
+        if prev_key != t.indicator:
+            basis = f"Học kỳ I năm học {previous}"
+        elif running and INDICATORS[t.indicator].in_progress == "so_far":
+            basis = f"Cả năm học {previous} (năm nay mới tính đến thời điểm nhập)"
+        else:
+            basis = f"Năm học {previous}"
         allowed: float = np.nan
         allowed_nc: float = np.nan
         if ph is None:

@@ -229,6 +229,7 @@ def test_evaluate_on_computed_indicators_in_a_year_in_progress(targets):
     assert d.note.startswith("Với 2.000 học sinh đầu năm, chỉ tiêu dưới 0,03 % cho phép tối đa "
                              "0 học sinh bỏ học; năm nay đến nay có 1.")
     assert set(ev["status"]) == {TRACKING}
+    assert d.previous_basis == "Cả năm học 2024-2025 (năm nay mới tính đến thời điểm nhập)"
     assert math.isnan(ev.loc["completion_rate_grade9"].value)
 
 
