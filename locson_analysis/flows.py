@@ -37,9 +37,15 @@ from .numbers import NO_DATA
 __all__ = [
     "CohortResult",
     "FLOW_TABLE_COLUMNS",
+    "LINKED_COLUMNS",
     "aggregate_from_pupils",
+    "best_flow_rates",
+    "cohort_by_year",
     "flow_rates",
+    "has_linked_records",
+    "linked_flow_rates",
     "reconstructed_cohort",
+    "unusable_reason",
 ]
 
 #: Columns of the aggregate table (input of :func:`flow_rates`), besides an optional
@@ -591,3 +597,183 @@ def aggregate_from_pupils(pupils: pd.DataFrame) -> pd.DataFrame:
     result["repeaters"] = result["repeaters"].astype("float64")
     result["graduates"] = result["graduates"].astype("float64")
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# linked_flow_rates: the same rates from each pupil's own record (closed cohort)
+# --------------------------------------------------------------------------------------------
+
+#: Columns of :func:`linked_flow_rates` (after an optional ``school_code``).
+LINKED_COLUMNS: tuple[str, ...] = (
+    "school_year", "grade", "enrolment", "transfers_out", "cohort", "promoted", "repeated",
+    "dropped", "arrivals_next_year", "promotion", "repetition", "dropout", "method", "note")
+METHOD_LINKED = "Theo mã học sinh (từng em)"
+METHOD_AGGREGATE = "Từ số tổng hợp (UNESCO)"
+
+
+def _linked_part(part: pd.DataFrame, code: object, has_school: bool) -> list[dict[str, object]]:
+    found = set(part["grade"].tolist())
+    grades = list(contract.GRADES) if found <= set(contract.GRADES) else list(
+        range(min(found), max(found) + 1))
+    last = grades[-1]
+    years = sorted(set(part["school_year"]), key=contract.start_year)
+    by_year = {y: part[part["school_year"] == y] for y in years}
+    out: list[dict[str, object]] = []
+    for t in years:
+        t1 = contract.next_year(t)
+        if t1 not in by_year:
+            continue
+        cur, nxt = by_year[t], by_year[t1]
+        if (cur["outcome"] == "in_progress").any():
+            continue  # the year's outcomes are not known yet
+        next_grade = nxt.drop_duplicates("pupil_id").set_index("pupil_id")["grade"]
+        for g in grades:
+            start = cur[cur["at_start"] & (cur["grade"] == g)]
+            moved = start["outcome"] == "transferred_out"
+            stay = start[~moved]
+            later = stay["pupil_id"].map(next_grade)
+            completed = (stay["outcome"] == "completed").to_numpy()
+            if g == last:
+                promoted = int(completed.sum())
+                repeated = int(((later == g).to_numpy() & ~completed).sum())
+            else:
+                promoted = int((later == g + 1).sum())
+                repeated = int((later == g).sum())
+            n = len(stay)
+            dropped = n - promoted - repeated
+            came_from = set(stay["pupil_id"].tolist())
+            if g == last:
+                arrivals = 0
+            else:
+                arrivals = int((~nxt.loc[nxt["grade"] == g + 1, "pupil_id"].isin(
+                    came_from | set(cur.loc[cur["grade"] == g + 1, "pupil_id"]))).sum())
+            note = "" if n else (f"{NO_DATA}: khối {g} năm học {t} không có học sinh đầu năm "
+                                 "ở lại trường đến cuối năm.")
+            row: dict[str, object] = {"school_code": code} if has_school else {}
+            row.update(school_year=t, grade=g, enrolment=len(start),
+                       transfers_out=int(moved.sum()), cohort=n, promoted=promoted,
+                       repeated=repeated, dropped=dropped, arrivals_next_year=arrivals,
+                       promotion=promoted / n if n else math.nan,
+                       repetition=repeated / n if n else math.nan,
+                       dropout=dropped / n if n else math.nan, method=METHOD_LINKED, note=note)
+            out.append(row)
+    return out
+
+
+def linked_flow_rates(pupils: pd.DataFrame) -> pd.DataFrame:
+    """Promotion, repetition and dropout rates by grade from each pupil's linked records.
+
+    The UNESCO method assumes a closed cohort; with pupil IDs the school's own records give
+    one.  For base year *t* and grade *g*: the pupils in *g* at the start of *t* (no
+    ``entry_date``), less those who transferred out during *t* (``transfers_out``; a transfer
+    is not a dropout), form the ``cohort``.  Each is followed by ``pupil_id`` to *t+1* at the
+    same school: in *g+1* → promoted, in *g* again → repeated, not there → dropped out (during
+    the year or over the summer).  In the last grade, "promoted" is completing the programme
+    (outcome ``completed`` in *t*).  Pupils who arrive in *g+1* in *t+1* from elsewhere
+    (``arrivals_next_year``) are counted apart and enter no rate, so promotion + repetition +
+    dropout = 1 and every rate is between 0 and 1 — the aggregate method's rates above 1 do
+    not occur.  Needs year *t+1* in the data and *t* finished.
+
+    Columns: :data:`LINKED_COLUMNS` (``enrolment`` = start-of-year pupils before removing
+    transfers), with ``school_code`` in front when the pupils have it.
+    """
+    title = "Không tính được tỉ lệ lưu chuyển theo mã học sinh"
+    needed = ("school_year", "pupil_id", "grade", "entry_date", "outcome")
+    missing = [c for c in needed if c not in pupils.columns]
+    if missing:
+        raise LocsonError(f"{title}: thiếu cột " + ", ".join(f"«{c}»" for c in missing)
+                          + "; cần các cột " + ", ".join(f"«{c}»" for c in needed) + ".")
+    has_school = "school_code" in pupils.columns
+    cols = (["school_code"] if has_school else []) + list(LINKED_COLUMNS)
+    df = pupils[pupils["pupil_id"].notna() & pupils["grade"].notna()]
+    work = pd.DataFrame({
+        "school_code": df["school_code"].astype("str") if has_school else None,
+        "school_year": df["school_year"].astype("str").str.strip(),
+        "pupil_id": df["pupil_id"].astype("str"),
+        "grade": pd.to_numeric(df["grade"], errors="coerce").astype("int64"),
+        "at_start": df["entry_date"].isna().to_numpy(),
+        "outcome": df["outcome"].astype("object"),
+    })
+    out: list[dict[str, object]] = []
+    for code, part in _school_groups(work if has_school else work.drop(columns="school_code")):
+        out += _linked_part(part, code, has_school)
+    result = pd.DataFrame(out, columns=cols)
+    for c in ("promotion", "repetition", "dropout"):
+        result[c] = result[c].astype("float64")
+    return result
+
+
+def has_linked_records(pupils: pd.DataFrame) -> bool:
+    """Do the pupils carry IDs that link their records across years (every row has one)?"""
+    return ("pupil_id" in pupils.columns and len(pupils) > 0
+            and bool(pupils["pupil_id"].notna().all()))
+
+
+def best_flow_rates(pupils: pd.DataFrame) -> pd.DataFrame:
+    """The flow rates the cohort model should run on: :func:`linked_flow_rates` when every
+    pupil has an ID, else the aggregate method (:func:`flow_rates` of
+    :func:`aggregate_from_pupils`) with ``method`` = "Từ số tổng hợp (UNESCO)"."""
+    if has_linked_records(pupils):
+        return linked_flow_rates(pupils)
+    rates = flow_rates(aggregate_from_pupils(pupils))
+    rates["method"] = METHOD_AGGREGATE
+    return rates
+
+
+def _pct_words(x: float) -> str:
+    return f"{x * 100:.1f}".replace(".", ",") + " %"
+
+
+def unusable_reason(rates: pd.DataFrame) -> str:
+    """Why one base year's rates cannot run the cohort model, in full Vietnamese sentences
+    ("" when they can): every grade with a missing rate, or a rate outside 0–1, is named with
+    its value and what causes it."""
+    reasons = []
+    for _, r in rates.sort_values("grade").iterrows():
+        g, p, rep = int(r["grade"]), float(r["promotion"]), float(r["repetition"])
+        if math.isnan(p) or math.isnan(rep):
+            why = str(r.get("note", "") or "").strip() or f"{NO_DATA}."
+            reasons.append(f"khối {g} chưa có tỉ lệ ({why.rstrip('.')})")
+        elif p > 1 or p + rep > 1:
+            reasons.append(
+                f"khối {g} có tỉ lệ lên lớp {_pct_words(p)} và tỉ lệ lưu ban {_pct_words(rep)}, "
+                f"cộng lại vượt 100 % — vì học sinh chuyển đến trường (trong năm hoặc giữa hai "
+                f"năm học) được đếm như học sinh của khối từ đầu, trong khi phương pháp giả "
+                f"định không có ai chuyển đến hay chuyển đi")
+    if not reasons:
+        return ""
+    year = str(rates["school_year"].iloc[0]) if "school_year" in rates.columns else ""
+    text = (f"Năm học {year} không dùng được làm năm gốc cho mô hình khóa học tái tạo: "
+            + "; ".join(reasons) + ".")
+    if any("chuyển đến" in r for r in reasons):
+        text += (" Khi danh sách học sinh có mã học sinh, tỉ lệ được tính theo từng em, tách "
+                 "riêng học sinh chuyển đến và chuyển đi, và năm học này dùng được.")
+    return text
+
+
+def cohort_by_year(rates: pd.DataFrame, cohort: int = 1000,
+                   max_repeats: int | None = None) -> pd.DataFrame:
+    """Run :func:`reconstructed_cohort` on every base year of ``rates`` (one school).
+
+    One row per base year, latest first: ``school_year, usable, reason`` (a full Vietnamese
+    sentence when not usable, see :func:`unusable_reason`), ``graduates, dropouts,
+    efficiency, years_per_graduate`` (NaN when not usable) and ``method``.
+    """
+    out = []
+    for year in sorted(rates["school_year"].unique(), key=contract.start_year, reverse=True):
+        base = rates[rates["school_year"] == year]
+        reason = unusable_reason(base)
+        rec: dict[str, object] = {"school_year": year, "usable": not reason, "reason": reason,
+                                  "graduates": math.nan, "dropouts": math.nan,
+                                  "efficiency": math.nan, "years_per_graduate": math.nan,
+                                  "method": str(base["method"].iloc[0])
+                                  if "method" in base.columns else METHOD_AGGREGATE}
+        if not reason:
+            res = reconstructed_cohort(base[["school_year", "grade", "promotion", "repetition"]],
+                                       cohort, max_repeats)
+            rec.update(graduates=res.graduates, dropouts=res.dropouts,
+                       efficiency=res.efficiency, years_per_graduate=res.years_per_graduate)
+        out.append(rec)
+    return pd.DataFrame(out, columns=["school_year", "usable", "reason", "graduates",
+                                      "dropouts", "efficiency", "years_per_graduate",
+                                      "method"])

@@ -69,25 +69,59 @@ def fmt_pct(x: object, digits: int = 1, missing: str = MISSING, trim: bool = Fal
     return fmt_num(pct, digits, trim=trim) + " %"
 
 
+#: A change smaller than this (in the unit shown: percentage points, pupils) is float noise,
+#: read as no change; anything larger is a change and is never written "không đổi".
+CHANGE_EPSILON = 1e-9
+#: The most digits a change is widened to so that it does not round to zero.
+MAX_CHANGE_DIGITS = 6
+
+
+def _change_digits(x: Decimal, digits: int) -> tuple[Decimal, int]:
+    """``x`` rounded half-up to ``digits`` decimals, or to as many more (up to
+    MAX_CHANGE_DIGITS) as it takes not to round a real change to zero: 0,24 % → 0,25 % is
+    "+0,01 điểm %", not "không đổi"."""
+    rounded = _round_half_up(x, digits)
+    while rounded == 0 and abs(x) >= CHANGE_EPSILON and digits < MAX_CHANGE_DIGITS:
+        digits += 1
+        rounded = _round_half_up(x, digits)
+    return rounded, digits
+
+
+def is_no_change(x: object) -> bool:
+    """True when a change (in the unit shown) is zero up to float noise — the only case that
+    is written "không đổi"."""
+    return not is_missing(x) and abs(float(x)) < CHANGE_EPSILON  # type: ignore[arg-type]
+
+
 def fmt_pp(x: object, digits: int = 1, missing: str = MISSING) -> str:
-    """A change between two rates, in percentage points, signed: ``0.005`` → ``"+0,5 điểm %"``."""
+    """A change between two rates, in percentage points, signed: ``0.005`` → ``"+0,5 điểm %"``.
+
+    Give the change of the unrounded rates: "không đổi" only when it is zero; a change too
+    small for ``digits`` gets more digits (``0.0001`` → ``"+0,01 điểm %"``)."""
     if is_missing(x):
         return missing
     pct = Decimal(repr(float(x))) * 100  # type: ignore[arg-type]
-    rounded = _round_half_up(pct, digits)
-    if rounded == 0:
+    if abs(pct) < CHANGE_EPSILON:
         return "không đổi"
+    rounded, digits = _change_digits(pct, digits)
+    if rounded == 0:  # below MAX_CHANGE_DIGITS: say which way it went
+        return ("+" if pct > 0 else "−") + "< " + fmt_num(Decimal(1).scaleb(-digits), digits) \
+            + " điểm %"
     sign = "+" if rounded > 0 else "−"
     return f"{sign}{fmt_num(abs(rounded), digits)} điểm %"
 
 
 def fmt_signed(x: object, digits: int = 0, missing: str = MISSING) -> str:
-    """A signed change in a count: ``3`` → ``"+3"``, ``-2`` → ``"−2"``, ``0`` → ``"không đổi"``."""
+    """A signed change in a count: ``3`` → ``"+3"``, ``-2`` → ``"−2"``, ``0`` → ``"không đổi"``
+    (only an exact zero; ``0.004`` with digits=2 → ``"+0,004"``)."""
     if is_missing(x):
         return missing
-    rounded = _round_half_up(float(x), digits)  # type: ignore[arg-type]
-    if rounded == 0:
+    d = Decimal(repr(float(x)))  # type: ignore[arg-type]
+    if abs(d) < CHANGE_EPSILON:
         return "không đổi"
+    rounded, digits = _change_digits(d, digits)
+    if rounded == 0:
+        return ("+" if d > 0 else "−") + "< " + fmt_num(Decimal(1).scaleb(-digits), digits)
     sign = "+" if rounded > 0 else "−"
     return f"{sign}{fmt_num(abs(rounded), digits)}"
 

@@ -19,17 +19,24 @@ import yaml
 from . import contract
 from .errors import LocsonError
 from .indicators import INDICATORS
-from .indicators.base import NO_DATA, vn_number, vn_percent
+from .indicators.base import NO_DATA, RUNNING_MARK, vn_number, vn_percent
 
 DIRECTIONS = (">=", "<", "==", "yes")
 MET, NOT_MET, NO_VALUE = "Đạt", "Chưa đạt", NO_DATA
+#: The status of every target of a year still in progress: the figure so far, no verdict.
+TRACKING = "Đang theo dõi"
 OUTSIDE = "Ngoài thời kỳ của kế hoạch"
 TOO_FEW_YEARS = "Chưa đủ số năm để đánh giá xu hướng"
 MIN_TREND_YEARS = 3
 
 EVALUATION_COLUMNS = ["phase", "number", "target_text", "indicator", "value", "threshold",
                       "direction", "status", "gap", "previous_value", "change", "numerator",
-                      "denominator", "allowed_dropouts", "definition", "note"]
+                      "denominator", "allowed_dropouts", "allowed_noncompleters", "definition",
+                      "note", "in_progress", "previous_indicator", "previous_basis"]
+#: The indicator a running year's value is compared with in the year before, when the value
+#: itself is a semester-1 figure (``in_progress = "s1"``): last year's semester 1, never last
+#: year's full year.
+SEMESTER1_OF = {"allround_rate": "allround_rate_s1"}
 OUTLOOK_COLUMNS = ["phase", "number", "target_text", "indicator", "threshold", "direction",
                    "years", "last_year", "last_value", "slope", "projected_year",
                    "projected_value", "reaches", "method", "outlook"]
@@ -207,6 +214,22 @@ def allowed_dropouts(enrolment: int, threshold: float) -> int:
     return max(math.ceil(limit) - 1, 0)
 
 
+def allowed_noncompleters(denominator: int, threshold: float) -> int:
+    """Most pupils of the denominator who may fail to complete with completers ÷ denominator
+    still at least ``threshold``: k ≤ N − ⌈N·t⌉ (exact arithmetic).  188 pupils at 97,5 %:
+    183,3 → 184 must complete, 4 may not."""
+    need = math.ceil(Fraction(str(threshold)) * int(denominator))
+    return max(int(denominator) - need, 0)
+
+
+def is_running(table: pd.DataFrame, school_year: str, school_code: str | None = None) -> bool:
+    """Is ``school_year`` still in progress in ``table`` (an indicator note says so)?"""
+    rows = table[table["school_year"] == school_year]
+    if school_code is not None:
+        rows = rows[rows["school_code"] == school_code]
+    return bool(rows["note"].astype("str").str.contains(RUNNING_MARK, regex=False).any())
+
+
 def _meets(value: float, threshold: float, direction: str,
            numerator: float = np.nan, denominator: float = np.nan) -> bool:
     if direction == "yes":
@@ -240,14 +263,30 @@ def _dropout_note(denominator: float, numerator: float, threshold: float,
             f"năm nay {so_far}có {vn_number(int(numerator))}.")
 
 
+def _noncompleter_note(denominator: float, numerator: float, threshold: float,
+                       allowed: int) -> str:
+    missing = int(denominator) - int(numerator)
+    return (f"Với {vn_number(int(denominator))} học sinh lớp 9 cuối năm, chỉ tiêu "
+            f"{vn_percent(threshold)} cho phép tối đa {vn_number(allowed)} học sinh chưa hoàn "
+            f"thành chương trình THCS; năm nay có {vn_number(missing)}.")
+
+
 def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
-             school_code: str | None = None) -> pd.DataFrame:
+             school_code: str | None = None, in_progress: bool | None = None) -> pd.DataFrame:
     """Each target of the year's phase: value, status, gap, change on last year, note.
 
     A year outside the plan's phases gets one row per target indicator with status
     "Ngoài thời kỳ của kế hoạch" (values still shown, nothing to compare against).
+
+    A year still in progress (``in_progress``; by default: a note of the year says "năm học
+    đang diễn ra") gets status "Đang theo dõi" for every target: the value so far, no gap and
+    no Đạt / Chưa đạt.  A semester-1 value (``allround_rate``) is compared with last year's
+    semester-1 value (``allround_rate_s1``), never with last year's full year;
+    ``previous_indicator`` and ``previous_basis`` say what the change is measured against.
+    The change is always of the unrounded values.
     """
-    rows, _ = _school_rows(table, school_code)
+    rows, code = _school_rows(table, school_code)
+    running = is_running(table, school_year, code) if in_progress is None else in_progress
     phase = phase_for(targets, school_year)
     previous = contract.previous_year(school_year)
     if phase is None:
@@ -262,8 +301,10 @@ def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
     for ph, t in items:
         cur = rows.loc[(school_year, t.indicator)] if (school_year, t.indicator) in rows.index \
             else None
-        prev = rows.loc[(previous, t.indicator)] if (previous, t.indicator) in rows.index \
-            else None
+        prev_key = t.indicator
+        if running and INDICATORS[t.indicator].in_progress == "s1":
+            prev_key = SEMESTER1_OF.get(t.indicator, t.indicator)
+        prev = rows.loc[(previous, prev_key)] if (previous, prev_key) in rows.index else None
         value = float(cur["value"]) if cur is not None else np.nan
         num = float(cur["numerator"]) if cur is not None else np.nan
         den = float(cur["denominator"]) if cur is not None else np.nan
@@ -271,9 +312,18 @@ def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
         if cur is None:
             note = NO_DATA
         prev_value = float(prev["value"]) if prev is not None else np.nan
+        if prev_key != t.indicator:
+            basis = f"Học kỳ I năm học {previous}"
+        elif running and INDICATORS[t.indicator].in_progress == "so_far":
+            basis = f"Cả năm học {previous} (năm nay mới tính đến thời điểm nhập)"
+        else:
+            basis = f"Năm học {previous}"
         allowed: float = np.nan
+        allowed_nc: float = np.nan
         if ph is None:
             status, gap = OUTSIDE, np.nan
+        elif running:
+            status, gap = TRACKING, np.nan
         elif math.isnan(value):
             status, gap = NO_VALUE, np.nan
         else:
@@ -282,21 +332,108 @@ def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
         if ph is not None and t.indicator == "dropout_rate" and t.direction == "<" \
                 and _is_number(den) and den > 0:
             allowed = allowed_dropouts(int(den), t.threshold)
-            running = "đang diễn ra" in note
             sentence = _dropout_note(den, num, t.threshold, int(allowed), running)
+            note = sentence + (f" {note}" if note else "")
+        if ph is not None and not running and t.indicator == "completion_rate_grade9" \
+                and t.direction == ">=" and _is_number(den) and den > 0 and _is_number(num):
+            allowed_nc = allowed_noncompleters(int(den), t.threshold)
+            sentence = _noncompleter_note(den, num, t.threshold, int(allowed_nc))
             note = sentence + (f" {note}" if note else "")
         out.append({
             "phase": ph.name if ph else OUTSIDE, "number": t.number if ph else pd.NA,
             "target_text": t.text, "indicator": t.indicator, "value": value,
             "threshold": t.threshold, "direction": t.direction, "status": status, "gap": gap,
             "previous_value": prev_value, "change": value - prev_value, "numerator": num,
-            "denominator": den, "allowed_dropouts": allowed, "definition": t.definition,
-            "note": note,
+            "denominator": den, "allowed_dropouts": allowed,
+            "allowed_noncompleters": allowed_nc, "definition": t.definition, "note": note,
+            "in_progress": running, "previous_indicator": prev_key, "previous_basis": basis,
         })
     df = pd.DataFrame(out, columns=EVALUATION_COLUMNS)
     df["number"] = df["number"].astype("Int64")
-    df["allowed_dropouts"] = df["allowed_dropouts"].astype("Float64").astype("Int64")
+    for c in ("allowed_dropouts", "allowed_noncompleters"):
+        df[c] = df[c].astype("Float64").astype("Int64")
+    df["in_progress"] = df["in_progress"].astype(bool)
     return df
+
+
+# --- completion: the judged ratio beside the other definitions -------------------------------
+
+#: The completion definitions shown beside the judged one, in order: (key, short label).
+COMPLETION_VIEWS = (
+    ("completion_rate_grade9", "(a) học sinh hoàn thành ÷ học sinh lớp 9 cuối năm"),
+    ("completion_rate_grade9_start",
+     "(a′) học sinh hoàn thành ÷ (học sinh lớp 9 đầu năm − học sinh chuyển đi)"),
+    ("completion_rate_apparent_cohort", "(b) khóa biểu kiến: hoàn thành năm nay ÷ lớp 6 đầu "
+                                        "năm học cách đây 3 năm"),
+    ("completion_rate_true_cohort", "(c) khóa thực theo mã học sinh: hoàn thành đúng hạn"),
+)
+COMPLETION_VIEW_COLUMNS = ["indicator", "label", "value", "numerator", "denominator",
+                           "judged", "meets", "note"]
+
+
+def completion_views(table: pd.DataFrame, school_year: str, school_code: str | None = None,
+                     threshold: float | None = None, judged: str = "completion_rate_grade9"
+                     ) -> pd.DataFrame:
+    """The completion rate by each definition of :data:`COMPLETION_VIEWS` for one school and
+    year, beside the grade-9 dropouts of the year.
+
+    Columns: ``indicator, label, value, numerator, denominator, judged`` (the definition the
+    target's verdict uses), ``meets`` (value ≥ ``threshold``; NA without a value, a threshold
+    or while the year is in progress), ``note``.  The last row is ``grade9_dropouts`` (a
+    count: value = numerator, no denominator, ``meets`` NA).
+    """
+    rows, code = _school_rows(table, school_code)
+    running = is_running(table, school_year, code)
+    out = []
+    for key, label in (*COMPLETION_VIEWS,
+                       ("grade9_dropouts", "Học sinh lớp 9 bỏ học trong năm")):
+        r = rows.loc[(school_year, key)] if (school_year, key) in rows.index else None
+        value = float(r["value"]) if r is not None else np.nan
+        num = float(r["numerator"]) if r is not None else np.nan
+        den = float(r["denominator"]) if r is not None else np.nan
+        meets: object = pd.NA
+        if (key != "grade9_dropouts" and threshold is not None and not running
+                and not math.isnan(value)):
+            meets = _meets(value, threshold, ">=", num, den)
+        out.append({"indicator": key, "label": label, "value": value, "numerator": num,
+                    "denominator": den, "judged": key == judged, "meets": meets,
+                    "note": NO_DATA if r is None else str(r["note"])})
+    df = pd.DataFrame(out, columns=COMPLETION_VIEW_COLUMNS)
+    df["meets"] = df["meets"].astype("boolean")
+    return df
+
+
+def completion_sentence(views: pd.DataFrame, threshold: float) -> str:
+    """Vietnamese sentences for the report: the judged rate and its verdict, the other
+    definitions that disagree with it (or that all agree), the grade-9 dropouts, and how many
+    non-completers the target allows.  ``views``: :func:`completion_views`."""
+    rates = views[views["indicator"] != "grade9_dropouts"]
+    judged = rates[rates["judged"]]
+    if judged.empty or pd.isna(judged["meets"].iloc[0]):
+        return ""
+    j = judged.iloc[0]
+    verdict = MET if bool(j["meets"]) else NOT_MET
+    text = (f"Chỉ tiêu {vn_percent(threshold)} được đánh giá theo {j['label']}: "
+            f"{vn_percent(j['value'])} — {verdict}.")
+    others = rates[~rates["judged"] & rates["meets"].notna()]
+    differ = others[others["meets"] != bool(j["meets"])]
+    shown = "; ".join(f"{r['label']} {vn_percent(r['value'])}" for _, r in differ.iterrows())
+    if len(differ):
+        other_verdict = "đạt" if not bool(j["meets"]) else "chưa đạt"
+        text += (f" Theo cách tính khác, kết quả ngược lại ({other_verdict} "
+                 f"{vn_percent(threshold)}): {shown}.")
+    elif len(others):
+        text += " Các cách tính khác cho cùng kết luận."
+    drop = views[views["indicator"] == "grade9_dropouts"]
+    if len(drop) and not math.isnan(float(drop["value"].iloc[0])):
+        n = int(drop["value"].iloc[0])
+        text += (f" Năm nay có {vn_number(n)} học sinh lớp 9 bỏ học; các em không nằm trong "
+                 f"mẫu số của (a)." if n else " Năm nay không có học sinh lớp 9 bỏ học.")
+    if _is_number(j["denominator"]) and j["denominator"] > 0 and _is_number(j["numerator"]):
+        text += " " + _noncompleter_note(j["denominator"], j["numerator"], threshold,
+                                         allowed_noncompleters(int(j["denominator"]),
+                                                               threshold))
+    return text
 
 
 # --- outlook -------------------------------------------------------------------------------------

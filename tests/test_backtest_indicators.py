@@ -63,7 +63,7 @@ def test_headline_numbers_agree_with_a_direct_count(recomputed) -> None:
         if (rows["outcome"] == "in_progress").any():
             continue
         start = rows[rows["entry_date"].isna()]
-        dropouts = int((start["outcome"] == "dropped_out").sum())
+        dropouts = int((rows["outcome"] == "dropped_out").sum())  # every one (GSO formula)
         r = school.loc[(year, "dropout_rate")]
         assert (r["numerator"], r["denominator"]) == (dropouts, len(start)), year
         assert r["value"] == pytest.approx(dropouts / len(start), abs=1e-15)
@@ -72,6 +72,10 @@ def test_headline_numbers_agree_with_a_direct_count(recomputed) -> None:
         completed = int((g9["outcome"] == "completed").sum())
         c = school.loc[(year, "completion_rate_grade9")]
         assert (c["numerator"], c["denominator"]) == (completed, len(g9)), year
+        known = start["can_swim"].notna()
+        s = school.loc[(year, "swim_share")]  # start-of-year pupils, as every other rate
+        assert (s["numerator"], s["denominator"]) == (
+            int(start.loc[known, "can_swim"].astype(bool).sum()), int(known.sum())), year
 
 
 if __name__ == "__main__":

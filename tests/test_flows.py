@@ -560,3 +560,74 @@ class TestAggregateFromPupils:
         df.loc[3, "grade"] = "lớp sáu"
         with pytest.raises(LocsonError, match="dòng 4, cột «grade»"):
             aggregate_from_pupils(df)
+
+
+# ------------------------------------------------------------------------------------------
+# Linked records (issue 11, point 6): rates from each pupil, transfers kept apart
+# ------------------------------------------------------------------------------------------
+
+def _linked_roster() -> pd.DataFrame:
+    """Grade 6 → 7 over 2023-2024 → 2024-2025 (grades 8, 9 empty), by hand:
+
+    2023-2024 grade 6 at the start: P1…P8 (8 pupils); P8 transfers out during the year;
+    P7 drops out.  2024-2025: P1…P5 in grade 7 (promoted), P6 in grade 6 again (repeated),
+    and A1, A2 arrive in grade 7 from another school (not in any rate).
+    Closed cohort = 8 − 1 transfer = 7: promotion 5/7, repetition 1/7, dropout 1/7 (P7).
+    The aggregate method instead sees 7 pupils in grade 7 at the start of 2024-2025, none
+    repeating: promotion 7/8 — and with more arrivals, above 1.
+    """
+    rows = []
+    for i in range(1, 9):
+        outcome = {7: "dropped_out", 8: "transferred_out", 6: "repeating"}.get(i, "promoted")
+        rows.append(("2023-2024", f"P{i}", 6, None, outcome))
+    rows += [("2024-2025", f"P{i}", 7, None, "promoted") for i in range(1, 6)]
+    rows += [("2024-2025", "P6", 6, None, "promoted")]
+    rows += [("2024-2025", a, 7, None, "promoted") for a in ("A1", "A2")]
+    return pd.DataFrame(rows, columns=["school_year", "pupil_id", "grade", "entry_date",
+                                       "outcome"]).astype({"entry_date": "datetime64[ns]"})
+
+
+def test_linked_flow_rates_keep_transfers_apart() -> None:
+    rates = flows.linked_flow_rates(_linked_roster())
+    g6 = rates[rates["grade"] == 6].iloc[0]
+    assert (g6["enrolment"], g6["transfers_out"], g6["cohort"]) == (8, 1, 7)
+    assert (g6["promoted"], g6["repeated"], g6["dropped"]) == (5, 1, 1)
+    assert g6["arrivals_next_year"] == 2
+    assert g6["promotion"] == pytest.approx(5 / 7)
+    assert g6["repetition"] == pytest.approx(1 / 7)
+    assert g6["dropout"] == pytest.approx(1 / 7)
+    assert g6["method"] == flows.METHOD_LINKED
+    # the last year has no year after it: no rates
+    assert set(rates["school_year"]) == {"2023-2024"}
+    # grades 7–9 had nobody at the start: no rate, a note in words
+    g7 = rates[rates["grade"] == 7].iloc[0]
+    assert math.isnan(g7["promotion"]) and g7["note"].startswith("Chưa có số liệu: khối 7")
+
+
+def test_best_flow_rates_falls_back_to_the_aggregate_method_without_ids() -> None:
+    roster = _linked_roster()
+    assert flows.best_flow_rates(roster)["method"].eq(flows.METHOD_LINKED).all()
+    no_ids = roster.assign(pupil_id=[None] * len(roster))
+    aggregate = flows.best_flow_rates(no_ids)
+    assert aggregate["method"].eq(flows.METHOD_AGGREGATE).all()
+
+
+def test_unusable_year_is_explained_in_full_words() -> None:
+    # aggregate grade 6, 2023-2024: E = 8; promotion (7 in grade 7 − 0 repeaters) / 8 = 87,5 %;
+    # with two more arrivals (9 in grade 7) the promotion is 9/8 = 112,5 %
+    table = pd.DataFrame({
+        "school_year": ["2023-2024", "2023-2024", "2024-2025", "2024-2025"],
+        "grade": [6, 7, 6, 7], "enrolment": [8, 0, 1, 9], "repeaters": [NaN, NaN, 1, 0],
+        "graduates": [NaN, 0, NaN, 0]})
+    rates = flow_rates(table)
+    base = rates[rates["school_year"] == "2023-2024"]
+    reason = flows.unusable_reason(base)
+    assert reason.startswith("Năm học 2023-2024 không dùng được làm năm gốc cho mô hình khóa "
+                             "học tái tạo: khối 6 có tỉ lệ lên lớp 112,5 % và tỉ lệ lưu ban "
+                             "12,5 %, cộng lại vượt 100 %")
+    assert "phát hiện" not in reason and "Hãy sửa các lỗi sau:" not in reason
+    years = flows.cohort_by_year(rates)
+    assert not years["usable"].any() and years["reason"].iloc[0] == reason
+    # the linked rates of the same kind of school run the model
+    linked = flows.cohort_by_year(flows.linked_flow_rates(_linked_roster()).query("grade == 6"))
+    assert linked["usable"].all() and linked["reason"].eq("").all()

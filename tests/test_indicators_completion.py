@@ -40,9 +40,10 @@ def test_grade9_completion_excludes_leavers(table):
     assert (r.value, r.numerator, r.denominator) == (1.0, 4, 4)
     # 2024-2025: C completes alone: 1 / 1
     assert row(table, "completion_rate_grade9", "2024-2025").value == 1.0
-    # girls in 2023-2024: A only, 1/1, a small group
+    # girls in 2023-2024: A only, 1/1, a group under 10 pupils: counts, no rate
     girls = row(table, "completion_rate_grade9", "2023-2024", "sex", "Nữ")
-    assert girls.value == 1.0 and "n = 1" in girls.note
+    assert math.isnan(girls.value) and (girls.numerator, girls.denominator) == (1, 1)
+    assert "n = 1" in girls.note
 
 
 def test_year_without_grade9_is_no_data(table):

@@ -40,14 +40,17 @@ def test_enrolment_counts(table):
     assert row(table, "enrolment_any", Y).value == 21
 
 
-def test_dropout_counts_start_enrolment_only(table):
-    # transfers are not dropouts; the arrival who dropped out is outside the start enrolment:
-    # school (1 + 1) / 18, grade 7 1/12, grade 9 1/6
+def test_dropout_counts_every_dropout_over_start_enrolment(table):
+    # GSO formula: every dropout of the year (the arrival who dropped out too) ÷ start
+    # enrolment; transfers are not dropouts.  school (1 + 1 + 1) / 18, grade 7 (1 + 1)/12,
+    # grade 9 1/6; the arrival who dropped out is also counted on its own
     r = row(table, "dropout_rate", Y)
-    assert (r.numerator, r.denominator) == (2, 18)
-    assert r.value == pytest.approx(2 / 18)
-    assert row(table, "dropout_rate", Y, "grade", "Khối 7").value == pytest.approx(1 / 12)
-    assert row(table, "dropout_rate", Y, "grade", "Khối 9").value == pytest.approx(1 / 6)
+    assert (r.numerator, r.denominator) == (3, 18)
+    assert r.value == pytest.approx(3 / 18)
+    assert row(table, "dropout_rate", Y, "grade", "Khối 7").value == pytest.approx(2 / 12)
+    # a grade under 10 pupils keeps its rate (grades are the school's own structure), with a note
+    g9 = row(table, "dropout_rate", Y, "grade", "Khối 9")
+    assert g9.value == pytest.approx(1 / 6) and g9.note.startswith("Nhóm nhỏ (n = 6")
     assert row(table, "dropouts_midyear_arrivals", Y).value == 1
     assert row(table, "dropouts_midyear_arrivals", Y, "grade", "Khối 7").value == 1
 
@@ -68,22 +71,41 @@ def test_flows_by_grade(table):
 
 
 def test_group_of_one(table):
+    # a group under MIN_GROUP_PUPILS (10) pupils: no rate, the counts and a note instead
     girl = row(table, "dropout_rate", Y, "sex", "Nữ")
-    assert (girl.value, girl.numerator, girl.denominator) == (1.0, 1, 1)
-    assert "Nhóm nhỏ (n = 1): không nên đọc như xu hướng" in girl.note
+    assert math.isnan(girl.value) and (girl.numerator, girl.denominator) == (1, 1)
+    assert "Nhóm nhỏ (n = 1, dưới 10 học sinh): không tính tỷ lệ" in girl.note
     # one K'Ho pupil: pooled as "Dân tộc khác" (fewer than 20), also counted as a minority
-    assert row(table, "dropout_rate", Y, "ethnicity", "Dân tộc khác").value == 1.0
-    assert row(table, "dropout_rate", Y, "minority", "Dân tộc thiểu số").value == 1.0
+    other = row(table, "dropout_rate", Y, "ethnicity", "Dân tộc khác")
+    assert math.isnan(other.value) and (other.numerator, other.denominator) == (1, 1)
+    assert row(table, "dropout_rate", Y, "minority", "Dân tộc thiểu số").denominator == 1
     assert row(table, "dropout_rate", Y, "poor", "Hộ nghèo").denominator == 1
-    # boys: 1 dropout (grade 9) among 17 start-of-year boys
-    assert row(table, "dropout_rate", Y, "sex", "Nam").value == pytest.approx(1 / 17)
+    # boys: 2 dropouts (the arrival and grade 9) over 17 start-of-year boys
+    assert row(table, "dropout_rate", Y, "sex", "Nam").value == pytest.approx(2 / 17)
 
 
-def test_gender_parity_index(table):
-    # female 1/1 ÷ male 1/17 = 17
+def test_gender_parity_index_not_computed_from_few_events(table):
+    # girls 1/1, boys 2/17: fewer than 10 girls and fewer than 5 events → no index, the note
+    # gives both counts; the rates stay in numerator/denominator
     gpi = row(table, "gender_parity_index_dropout_rate", Y)
-    assert gpi.value == pytest.approx(17.0)
-    assert gpi.numerator == 1.0 and gpi.denominator == pytest.approx(1 / 17)
+    assert math.isnan(gpi.value)
+    assert gpi.note == "Không tính chỉ số: một nhóm có dưới 10 học sinh (nữ 1/1, nam 2/17)"
+    assert gpi.numerator == 1.0 and gpi.denominator == pytest.approx(2 / 17)
+
+
+def test_gender_parity_index_from_enough_events():
+    # girls 6 dropouts of 40, boys 5 of 50 → (6/40)/(5/50) = 1.5; with 4 events among the boys
+    # (4/50) the index is not computed
+    def roster(boys_out: int) -> list:
+        return (pupils(6, Y, 7, "dropped_out", sex="F") + pupils(34, Y, 7, sex="F")
+                + pupils(boys_out, Y, 7, "dropped_out") + pupils(50 - boys_out, Y, 7))
+
+    gpi = row(compute_all(dataset(roster(5))), "gender_parity_index_dropout_rate", Y)
+    assert gpi.value == pytest.approx(1.5) and gpi.note == ""
+    few = row(compute_all(dataset(roster(4))), "gender_parity_index_dropout_rate", Y)
+    assert math.isnan(few.value)
+    assert few.note == ("Không tính chỉ số: một nhóm có dưới 5 trường hợp, quá ít để so sánh "
+                        "(nữ 6/40, nam 4/50)")
 
 
 def test_year_without_pupil_file_is_no_data_not_zero():

@@ -51,12 +51,22 @@ def test_zero_denominators(table):
         assert r.note.startswith(NO_DATA) or "Không" in r.note, key
 
 
-def test_swim_share_and_parity(table):
-    # can swim: 3 + 1 (the girl) = 4 of 5 known
+def test_swim_share_counts_start_of_year_pupils(table):
+    # the denominator of every rate: pupils at the start of the year.  Known at the start:
+    # 3 swimmers + 1 non-swimmer = 4 (2 blanks left out); the girl who arrived in January and
+    # can swim is in neither count (she was 4 of 5 before issue 11)
     r = row(table, "swim_share", Y)
-    assert (r.numerator, r.denominator) == (4, 5)
-    # boys 3/4, girl 1/1 → GPI 1 / 0.75 = 4/3
-    assert row(table, "gender_parity_index_swim_share", Y).value == pytest.approx(4 / 3)
+    assert (r.numerator, r.denominator) == (3, 4)
+    assert r.value == pytest.approx(0.75)
+
+
+def test_swim_parity_from_enough_pupils():
+    # girls 8 of 10 swim, boys 6 of 10 → GPI 0.8 / 0.6 = 4/3
+    rows = (pupils(8, Y, 6, sex="F", can_swim=True) + pupils(2, Y, 6, sex="F", can_swim=False)
+            + pupils(6, Y, 6, can_swim=True) + pupils(4, Y, 6, can_swim=False))
+    gpi = row(compute_all(dataset(rows)), "gender_parity_index_swim_share", Y)
+    assert gpi.value == pytest.approx(4 / 3)
+    assert (gpi.numerator, gpi.denominator) == (pytest.approx(0.8), pytest.approx(0.6))
 
 
 def test_missing_school_sheet():
@@ -66,6 +76,9 @@ def test_missing_school_sheet():
 
 
 def test_parity_undefined_when_male_rate_is_zero():
-    rows = pupils(2, Y, 6, can_swim=False) + [pupil(Y, 6, sex="F", can_swim=True)]
+    # boys 0 of 10 swim: fewer than 5 events in one group, so no division by a zero rate
+    rows = pupils(10, Y, 6, can_swim=False) + pupils(10, Y, 6, sex="F", can_swim=True)
     r = row(compute_all(dataset(rows)), "gender_parity_index_swim_share", Y)
-    assert math.isnan(r.value) and "nam bằng 0" in r.note
+    assert math.isnan(r.value)
+    assert r.note == ("Không tính chỉ số: một nhóm có dưới 5 trường hợp, quá ít để so sánh "
+                      "(nữ 10/10, nam 0/10)")

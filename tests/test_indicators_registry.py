@@ -4,6 +4,7 @@ import re
 
 from locson_analysis.config import PROJ_ROOT
 from locson_analysis.indicators import INDICATORS, TIDY_COLUMNS, compute_all
+from locson_analysis.indicators.base import SOURCES
 from tests.builders import dataset, pupils, row
 
 Y = "2023-2024"
@@ -19,7 +20,10 @@ def test_registry_entries_are_complete():
     for key, ind in INDICATORS.items():
         assert ind.key == key
         assert ind.unit in {"rate", "count", "money", "ratio", "yesno"}
-        assert ind.source in {"MOET/GSO", "UNESCO UIS"}
+        assert ind.source in SOURCES
+        # a user reads the label and definition: never an internal key (issue 11)
+        for other in INDICATORS:
+            assert f"«{other}»" not in ind.definition_vi
         assert ind.label_vi and ind.definition_vi and ind.reference_date_vi
 
 
@@ -41,3 +45,11 @@ def test_computes_per_school_and_filters():
     assert row(table, "dropout_rate", Y, school_code="OTHER").value == 0.0
     only = compute_all(dataset(a + b), school_year=Y, school_code="OTHER")
     assert set(only["school_code"]) == {"OTHER"} and set(only["school_year"]) == {Y}
+
+
+def test_docs_catalogue_is_written_from_the_registry():
+    # regenerate with: .venv/bin/python -m locson_analysis.indicators.catalogue
+    from locson_analysis.indicators.catalogue import HEADING, catalogue_markdown
+
+    doc = (PROJ_ROOT / "docs" / "indicators.md").read_text(encoding="utf-8")
+    assert doc[doc.index(HEADING):] == catalogue_markdown()

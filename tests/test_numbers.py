@@ -17,3 +17,18 @@ def test_trim_drops_trailing_zeros_for_prose() -> None:
     assert vn_number(1234) == "1.234"
     assert vn_number(0.5) == "0,5"
     assert fmt_num(-0.0001, 2) == "0,00"
+
+
+def test_a_change_is_never_called_unchanged_when_it_is_not() -> None:
+    from locson_analysis.numbers import fmt_pp, fmt_signed, is_no_change
+
+    # 0,24 % → 0,25 % (issue 11): 0.0025 − 0.0024 = 0.0001 = 0,01 point, not "không đổi"
+    assert fmt_pp(0.0025 - 0.0024) == "+0,01 điểm %"
+    assert fmt_pp(0.0024 - 0.0025) == "−0,01 điểm %"
+    # 2/812 → 2/813 (unrounded): −0,000303 points; widened to the first digit that shows it
+    assert fmt_pp(2 / 813 - 2 / 812) == "−0,0003 điểm %"
+    assert fmt_pp(0.005) == "+0,5 điểm %" and fmt_pp(0.0) == "không đổi"
+    assert fmt_pp(0.3 - 0.1 - 0.2) == "không đổi"  # float noise (−2,8e-17) is no change
+    assert fmt_pp(1e-10) == "+< 0,000001 điểm %"
+    assert fmt_signed(0.004, 2) == "+0,004" and fmt_signed(0) == "không đổi"
+    assert is_no_change(0.0) and not is_no_change(0.0001)

@@ -4,6 +4,7 @@ import math
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from locson_analysis.errors import LocsonError
@@ -11,7 +12,11 @@ from locson_analysis.indicators.base import tidy
 from locson_analysis.targets import (
     OUTSIDE,
     TOO_FEW_YEARS,
+    TRACKING,
     allowed_dropouts,
+    allowed_noncompleters,
+    completion_sentence,
+    completion_views,
     evaluate,
     load_targets,
     outlook,
@@ -218,7 +223,81 @@ def test_evaluate_on_computed_indicators_in_a_year_in_progress(targets):
             + pupils(1, "2025-2026", 7, "dropped_out"))
     ev = evaluate(compute_all(dataset(rows)), targets, "2025-2026").set_index("indicator")
     d = ev.loc["dropout_rate"]
-    assert d.number == 4 and d.status == "Chưa đạt" and d.allowed_dropouts == 0
+    # no verdict on a partial year: the figure so far, the allowance, no gap
+    assert d.number == 4 and d.status == TRACKING and d.allowed_dropouts == 0
+    assert d.value == pytest.approx(1 / 2000) and math.isnan(d.gap) and d.in_progress
     assert d.note.startswith("Với 2.000 học sinh đầu năm, chỉ tiêu dưới 0,03 % cho phép tối đa "
                              "0 học sinh bỏ học; năm nay đến nay có 1.")
-    assert ev.loc["completion_rate_grade9"].status == "Chưa có số liệu"
+    assert set(ev["status"]) == {TRACKING}
+    assert d.previous_basis == "Cả năm học 2024-2025 (năm nay mới tính đến thời điểm nhập)"
+    assert math.isnan(ev.loc["completion_rate_grade9"].value)
+
+
+def test_semester1_is_compared_with_last_years_semester1(targets):
+    from locson_analysis.indicators import compute_all
+    from tests.builders import dataset, pupils
+
+    # 2024-2025 (finished): 20 pupils, year results all Tốt/Tốt (100 %), semester 1: 18 of 20
+    # Tốt/Tốt, 2 Chưa đạt in learning → 90 %.  2025-2026 in progress: semester 1 19 of 20 →
+    # 95 %: +5 points on last year's semester 1 (not −5 on last year's full 100 %)
+    good = {"learning_s1": "Tốt", "conduct_s1": "Tốt"}
+    year = {"learning_year": "Tốt", "conduct_year": "Tốt"}
+    rows = (pupils(18, "2024-2025", 6, "promoted", **good, **year)
+            + pupils(2, "2024-2025", 6, "promoted", learning_s1="Chưa đạt", conduct_s1="Tốt",
+                     **year)
+            + pupils(19, "2025-2026", 7, "in_progress", **good)
+            + pupils(1, "2025-2026", 7, "in_progress", learning_s1="Chưa đạt",
+                     conduct_s1="Tốt"))
+    table = compute_all(dataset(rows))
+    ev = evaluate(table, targets, "2025-2026").set_index("indicator")
+    a = ev.loc["allround_rate"]
+    assert a.status == TRACKING and a.value == pytest.approx(19 / 20)
+    assert a.previous_indicator == "allround_rate_s1" and a.previous_value == pytest.approx(0.9)
+    assert a.change == pytest.approx(0.05) and a.previous_basis == "Học kỳ I năm học 2024-2025"
+    # the finished year is judged on its full year, against last year's full year
+    done = evaluate(table, targets, "2024-2025").set_index("indicator").loc["allround_rate"]
+    assert done.status == "Đạt" and not done.in_progress
+    assert done.previous_indicator == "allround_rate"
+
+
+def test_allowed_noncompleters():
+    # 188 × 97,5 % = 183,3 → 184 must complete, 4 may not; 200 × 97,5 % = 195 exactly → 5
+    assert allowed_noncompleters(188, 0.975) == 4
+    assert allowed_noncompleters(200, 0.975) == 5
+    assert allowed_noncompleters(10, 0.998) == 0
+
+
+def test_completion_views_disagree_and_the_sentence_says_so(targets):
+    from locson_analysis.indicators import compute_all
+    from tests.builders import dataset, pupils
+
+    # 2024-2025, grade 9: 40 at the start, of whom `dropouts` drop out and the rest complete;
+    # 1 pupil arrives in November and completes.  Dropouts leave (a)'s denominator, so they
+    # raise (a); (a′) keeps them
+    def roster(dropouts: int) -> list:
+        return (pupils(40 - dropouts, "2024-2025", 9, "completed")
+                + pupils(dropouts, "2024-2025", 9, "dropped_out")
+                + pupils(1, "2024-2025", 9, "completed", entry_date="2024-11-04"))
+
+    views = completion_views(compute_all(dataset(roster(3))), "2024-2025", threshold=0.975)
+    v = views.set_index("indicator")
+    # 3 dropouts: (a) (37 + 1) / 38 = 100 % meets; (a′) 38 / 40 = 95 % misses
+    assert (v.loc["completion_rate_grade9", "numerator"],
+            v.loc["completion_rate_grade9", "denominator"]) == (38, 38)
+    assert v.loc["completion_rate_grade9", "judged"] and v.loc["completion_rate_grade9", "meets"]
+    assert v.loc["completion_rate_grade9_start", "value"] == pytest.approx(38 / 40)
+    assert not v.loc["completion_rate_grade9_start", "meets"]
+    assert v.loc["grade9_dropouts", "value"] == 3
+    # no grade-6 list three years before: (b), (c) have no value and no verdict
+    assert pd.isna(v.loc["completion_rate_apparent_cohort", "meets"])
+    text = completion_sentence(views, 0.975)
+    assert text == (
+        "Chỉ tiêu 97,5 % được đánh giá theo (a) học sinh hoàn thành ÷ học sinh lớp 9 cuối năm: "
+        "100 % — Đạt. Theo cách tính khác, kết quả ngược lại (chưa đạt 97,5 %): (a′) học sinh "
+        "hoàn thành ÷ (học sinh lớp 9 đầu năm − học sinh chuyển đi) 95 %. Năm nay có 3 học "
+        "sinh lớp 9 bỏ học; các em không nằm trong mẫu số của (a). Với 38 học sinh lớp 9 cuối "
+        "năm, chỉ tiêu 97,5 % cho phép tối đa 0 học sinh chưa hoàn thành chương trình THCS; "
+        "năm nay có 0.")
+    # evaluate carries the allowance for the judged ratio: 38 − ⌈38 × 0,975⌉ = 38 − 38 = 0
+    ev = evaluate(compute_all(dataset(roster(3))), targets, "2024-2025").set_index("indicator")
+    assert ev.loc["completion_rate_grade9"].allowed_noncompleters == 0

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..dataset import Dataset
 from . import flags as F
-from .base import Indicator
+from .base import SOURCE_NATIONAL, Indicator
 from .equity import Measure, aggregate, prepare
 from .flags import passing  # noqa: F401 - re-exported (one definition in .flags)
 
@@ -21,14 +21,23 @@ INDICATORS = [
         "Thông tư 58/2011: học lực Giỏi, Khá, Trung bình và hạnh kiểm Tốt, Khá, Trung bình được "
         "tính là đạt (Thông tư 58 cho học sinh có học lực và hạnh kiểm Trung bình lên lớp). Năm "
         "học đang diễn ra: dùng kết quả học kỳ I.",
-        "MOET/GSO", "Học sinh có cả hai kết quả từ Đạt trở lên",
+        SOURCE_NATIONAL, "Học sinh có cả hai kết quả từ Đạt trở lên",
         "Học sinh có đủ kết quả học tập và rèn luyện", "Cuối năm học (năm đang học: cuối học kỳ I)",
         in_progress="s1"),
+    Indicator(
+        "allround_rate_s1", "Tỷ lệ học sinh phát triển toàn diện (học kỳ I)", "rate",
+        "Như tỷ lệ học sinh phát triển toàn diện nhưng theo kết quả học tập và rèn luyện học kỳ "
+        "I: số học sinh có cả hai kết quả học kỳ I từ mức Đạt trở lên chia cho số học sinh có "
+        "đủ hai kết quả học kỳ I. Tính cho mọi năm học, để giữa năm so sánh học kỳ I năm nay "
+        "với học kỳ I năm trước (không so với kết quả cả năm).",
+        SOURCE_NATIONAL, "Học sinh có cả hai kết quả học kỳ I từ Đạt trở lên",
+        "Học sinh có đủ kết quả học tập và rèn luyện học kỳ I", "Cuối học kỳ I",
+        in_progress="known"),
     Indicator(
         "finished_year_rate", "Tỷ lệ học sinh học hết năm học", "rate",
         "Số học sinh còn học đến cuối năm (không bỏ học, không chuyển đi) chia cho mọi học sinh "
         "có tên trong danh sách của năm học ở bất kỳ thời điểm nào.",
-        "MOET/GSO", "Học sinh cuối năm học", "Học sinh có học trong năm", "Cuối năm học"),
+        SOURCE_NATIONAL, "Học sinh cuối năm học", "Học sinh có học trong năm", "Cuối năm học"),
 ]
 
 
@@ -50,6 +59,7 @@ def measures_of(f: Mapping[str, np.ndarray], running: np.ndarray) -> list[Measur
     return [Measure("allround_rate", np.where(running, f["allround_pass_s1"],
                                               f["allround_pass_year"]),
                     np.where(running, f["allround_known_s1"], f["allround_known_year"])),
+            Measure("allround_rate_s1", f["allround_pass_s1"], f["allround_known_s1"]),
             Measure("finished_year_rate", f["end"], f["any"])]
 
 

@@ -13,13 +13,29 @@ from ..numbers import NO_DATA, fmt_num, fmt_pct
 TIDY_COLUMNS = ["school_code", "school_year", "indicator", "dimension", "group", "value",
                 "numerator", "denominator", "note"]
 
+#: In every note of a year still in progress (IN_PROGRESS, SO_FAR, SEMESTER1).
+RUNNING_MARK = "năm học đang diễn ra"
 IN_PROGRESS = "Chưa có (năm học đang diễn ra)"
 SO_FAR = "Số liệu đến thời điểm nhập (năm học đang diễn ra)"
 SEMESTER1 = "Theo kết quả học kỳ I (năm học đang diễn ra)"
 NO_PUPIL_FILE = f"{NO_DATA} (chưa nhập danh sách học sinh năm học này)"
 NO_SCHOOL_FILE = f"{NO_DATA} (chưa nhập số liệu nhà trường năm học này)"
 NO_POPULATION_FILE = f"{NO_DATA} (chưa nhập số liệu điều tra phổ cập năm học này)"
-SMALL_GROUP_LIMIT = 10
+#: A group rate (a rate of one group of pupils: a grade, a sex, an ethnicity, …) is not
+#: computed when the group has fewer pupils than this (value NaN, the counts stay in the
+#: numerator and denominator columns, the note says why): one pupil more or less would move it
+#: by ten points or more.
+MIN_GROUP_PUPILS = 10
+SMALL_GROUP_LIMIT = MIN_GROUP_PUPILS  # (the older name)
+#: A gender parity index (girls' rate ÷ boys' rate) is not computed when either sex has fewer
+#: than this many events (dropouts, completions, …) or fewer than MIN_GROUP_PUPILS pupils: an
+#: index from one or two events (4,10 = (4/402)/(1/412)) says nothing about parity.
+MIN_PARITY_EVENTS = 5
+#: The sources an indicator's definition follows (the registry's ``source``), in Vietnamese.
+SOURCE_NATIONAL = "Bộ GD&ĐT; Tổng cục Thống kê (nay là Cục Thống kê)"
+SOURCE_MOET = "Bộ GD&ĐT"
+SOURCE_UIS = "Viện Thống kê UNESCO (UNESCO UIS)"
+SOURCES = (SOURCE_NATIONAL, SOURCE_MOET, SOURCE_UIS)
 
 Unit = Literal["rate", "count", "money", "ratio", "yesno"]
 Input = Literal["pupils", "school", "population", "derived"]
@@ -56,7 +72,8 @@ def vn_percent(fraction: float, digits: int = 2) -> str:
 
 
 def small_group_note(n: int) -> str:
-    return f"Nhóm nhỏ (n = {vn_number(int(n))}): không nên đọc như xu hướng"
+    return (f"Nhóm nhỏ (n = {vn_number(int(n))}, dưới {MIN_GROUP_PUPILS} học sinh): không tính "
+            f"tỷ lệ, chỉ nêu số đếm")
 
 
 def small_group_notes(n: pd.Series) -> pd.Series:

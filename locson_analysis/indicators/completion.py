@@ -10,7 +10,16 @@ import pandas as pd
 from .. import contract
 from ..dataset import Dataset
 from . import flags as F
-from .base import NO_DATA, Indicator, empty_table, join_notes, school_year_pairs, tidy
+from .base import (
+    NO_DATA,
+    SOURCE_NATIONAL,
+    SOURCE_UIS,
+    Indicator,
+    empty_table,
+    join_notes,
+    school_year_pairs,
+    tidy,
+)
 from .equity import (
     EQUITY_DIMENSIONS,
     Measure,
@@ -22,6 +31,7 @@ from .equity import (
 
 COHORT_DIMENSIONS = ("school", "sex", "minority")
 NO_GRADE9 = f"{NO_DATA}: năm học không có học sinh lớp 9 cuối năm"
+NO_GRADE9_START = f"{NO_DATA}: năm học không có học sinh lớp 9 đầu năm"
 
 INDICATORS = [
     Indicator(
@@ -29,21 +39,38 @@ INDICATORS = [
         "(a) Cách các tỉnh báo cáo: số học sinh lớp 9 được công nhận hoàn thành chương trình "
         "THCS chia cho số học sinh lớp 9 cuối năm (không tính học sinh bỏ học, chuyển đi). "
         "Đây là định nghĩa mặc định khi đối chiếu chỉ tiêu.",
-        "MOET/GSO", "Học sinh lớp 9 có kết quả «Hoàn thành chương trình THCS»",
+        SOURCE_NATIONAL, "Học sinh lớp 9 có kết quả «Hoàn thành chương trình THCS»",
         "Số học sinh lớp 9 cuối năm học", "Cuối năm học"),
+    Indicator(
+        "completion_rate_grade9_start", "Tỷ lệ hoàn thành THCS trên học sinh lớp 9 đầu năm",
+        "rate",
+        "(a′) Số học sinh lớp 9 được công nhận hoàn thành chương trình THCS chia cho số học sinh "
+        "lớp 9 đầu năm trừ học sinh lớp 9 đầu năm chuyển trường đi. Khác (a): học sinh lớp 9 bỏ "
+        "học vẫn nằm trong mẫu số, nên một em bỏ học làm tỷ lệ giảm chứ không tăng. Tử số giống "
+        "(a) (cả học sinh chuyển đến trong năm rồi hoàn thành), nên tỷ lệ có thể vượt 100 % khi "
+        "nhiều em chuyển đến.",
+        SOURCE_NATIONAL, "Học sinh lớp 9 có kết quả «Hoàn thành chương trình THCS»",
+        "Số học sinh lớp 9 đầu năm học, trừ học sinh chuyển đi",
+        "Đầu năm học (mẫu số) và cuối năm học (tử số)"),
+    Indicator(
+        "grade9_dropouts", "Số học sinh lớp 9 bỏ học trong năm", "count",
+        "Số học sinh lớp 9 có kết quả «Bỏ học» trong năm học (kể cả học sinh chuyển đến). Các em "
+        "không có trong mẫu số của (a), nên nêu riêng bên cạnh tỷ lệ hoàn thành.",
+        SOURCE_NATIONAL, "Học sinh lớp 9 có kết quả «Bỏ học»", "—", "Cả năm học",
+        in_progress="so_far"),
     Indicator(
         "completion_rate_apparent_cohort", "Tỷ lệ hoàn thành THCS theo khóa biểu kiến", "rate",
         "(b) Khóa biểu kiến (Tổng cục Thống kê): số học sinh hoàn thành chương trình THCS năm "
         "t chia cho số học sinh lớp 6 đầu năm học t−3. Không theo dõi từng học sinh: học sinh "
         "chuyển đến, chuyển đi và lưu ban làm tỷ lệ lệch, có thể vượt 100 %.",
-        "MOET/GSO", "Học sinh hoàn thành chương trình THCS năm t",
+        SOURCE_NATIONAL, "Học sinh hoàn thành chương trình THCS năm t",
         "Số học sinh lớp 6 đầu năm học t−3", "Cuối năm học t; đầu năm học t−3"),
     Indicator(
         "completion_rate_true_cohort", "Tỷ lệ hoàn thành THCS đúng hạn theo khóa thực", "rate",
         "(c) Khóa thực, theo mã học sinh: trong các học sinh vào lớp 6 lần đầu năm học t−3 (trừ "
         "học sinh đã chuyển trường đi đến hết năm t), tỷ lệ được công nhận hoàn thành chương "
         "trình THCS đến hết năm học t (đúng 4 năm).",
-        "UNESCO UIS", "Học sinh của khóa hoàn thành chương trình THCS đến hết năm học t",
+        SOURCE_UIS, "Học sinh của khóa hoàn thành chương trình THCS đến hết năm học t",
         "Học sinh vào lớp 6 lần đầu năm học t−3, trừ học sinh chuyển đi",
         "Cuối năm học t; khóa vào lớp 6 năm học t−3"),
     Indicator(
@@ -51,7 +78,7 @@ INDICATORS = [
         "rate",
         "(c′) Như (c) nhưng đếm cả học sinh hoàn thành muộn (sau khi lưu ban), đến năm học gần "
         "nhất có dữ liệu; mẫu số trừ mọi học sinh của khóa đã chuyển trường đi.",
-        "UNESCO UIS", "Học sinh của khóa hoàn thành chương trình THCS ở bất kỳ năm nào có dữ liệu",
+        SOURCE_UIS, "Học sinh của khóa hoàn thành chương trình THCS ở bất kỳ năm nào có dữ liệu",
         "Học sinh vào lớp 6 lần đầu năm học t−3, trừ học sinh chuyển đi",
         "Năm học gần nhất có dữ liệu; khóa vào lớp 6 năm học t−3"),
 ]
@@ -62,7 +89,9 @@ def _completed(prep: pd.DataFrame) -> np.ndarray:
 
 
 #: The pupil flags of (a) and of (b)'s counts (one definition for pandas and DuckDB).
-GRADE9_FLAGS = {"g9_completed": F.LAST & F.ENDED & F.COMPLETED, "g9_end": F.LAST & F.ENDED}
+GRADE9_FLAGS = {"g9_completed": F.LAST & F.ENDED & F.COMPLETED, "g9_end": F.LAST & F.ENDED,
+                "g9_start_stayed": F.LAST & F.START & ~F.TRANSFERRED,
+                "g9_dropped": F.LAST & F.DROPPED}
 APPARENT_FLAGS = {"completed": F.COMPLETED, "g6_start": F.G6 & F.START}
 
 
@@ -75,7 +104,10 @@ def grade9_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
     """(a) from the flags (pupil flags, or their sums per cell; ``sql.FLAG_SQL`` has the same
     flags in DuckDB)."""
     return [Measure("completion_rate_grade9", f["g9_completed"], f["g9_end"],
-                    ("school", *EQUITY_DIMENSIONS), NO_GRADE9)]
+                    ("school", *EQUITY_DIMENSIONS), NO_GRADE9),
+            Measure("completion_rate_grade9_start", f["g9_completed"],
+                    f["g9_start_stayed"], ("school", *EQUITY_DIMENSIONS), NO_GRADE9_START),
+            Measure("grade9_dropouts", f["g9_dropped"], None, ("school", *EQUITY_DIMENSIONS))]
 
 
 def grade9(prep: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ with the number of groups and no Python code runs per pupil.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -17,14 +18,18 @@ import pandas as pd
 from .. import contract
 from ..store import PUPIL_HASH
 from .base import (
+    MIN_GROUP_PUPILS,
+    MIN_PARITY_EVENTS,
     NO_DATA,
     SMALL_GROUP_LIMIT,
+    SOURCE_UIS,
     TIDY_COLUMNS,
     Indicator,
     empty_table,
     school_year_pairs,
     small_group_note,
     tidy,
+    vn_number,
 )
 
 SCHOOL = "Toàn trường"
@@ -409,6 +414,8 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
                         sizes, which = np.unique(den[small], return_inverse=True)
                         texts = [small_text.setdefault(n, small_group_note(n)) for n in sizes]
                         note[small] = np.array(texts, dtype=object)[which]
+                        if dimension in EQUITY_DIMENSIONS:  # (grades: a note only)
+                            value[small] = np.nan
             for c in ("school_code", "school_year", "group"):
                 cols[c].append(frame[c])
             parts.append((m.key, dimension, n_rows))
@@ -428,23 +435,49 @@ def aggregate(prep: pd.DataFrame, measures: list[Measure]) -> pd.DataFrame:
                          for c, v in cols.items()}, copy=False)
 
 
+def parity_note(female: tuple[float, float], male: tuple[float, float]) -> str:
+    """Why a gender parity index is not computed from these (events, pupils) of girls and
+    boys ("" when it is): fewer than MIN_PARITY_EVENTS events or MIN_GROUP_PUPILS pupils in
+    either group, or a boys' rate of 0.  The note gives the counts."""
+    (fn, fd), (mn, md) = female, male
+    if any(math.isnan(x) for x in (fn, fd, mn, md)) or fd == 0 or md == 0:
+        return NO_DATA
+    counts = (f"nữ {vn_number(int(fn))}/{vn_number(int(fd))}, "
+              f"nam {vn_number(int(mn))}/{vn_number(int(md))}")
+    if min(fd, md) < MIN_GROUP_PUPILS:
+        return (f"Không tính chỉ số: một nhóm có dưới {MIN_GROUP_PUPILS} học sinh ({counts})")
+    if min(fn, mn) < MIN_PARITY_EVENTS:
+        return (f"Không tính chỉ số: một nhóm có dưới {MIN_PARITY_EVENTS} trường hợp, quá ít "
+                f"để so sánh ({counts})")
+    return ""
+
+
 def gender_parity(table: pd.DataFrame) -> pd.DataFrame:
     """``gender_parity_index_<rate>`` = female rate ÷ male rate, for the whole school.
 
-    numerator = the female rate, denominator = the male rate.  NaN when either rate is missing,
-    or when the male rate is 0 (the index is undefined; the note says so).
+    numerator = the female rate, denominator = the male rate (the counts are the rate's rows of
+    dimension "sex").  NaN, with a note giving the counts, when either sex has fewer than
+    MIN_PARITY_EVENTS events or MIN_GROUP_PUPILS pupils (so a boys' rate of 0 is never divided
+    by), or when either rate is missing.
     """
     sex = table[(table["dimension"] == "sex") & table["indicator"].isin(PARITY_RATES)]
     if sex.empty:
         return empty_table()
     wide = sex.pivot_table(index=["school_code", "school_year", "indicator"], columns="group",
-                           values="value", aggfunc="first", dropna=False)
-    wide = wide.reindex(columns=["Nữ", "Nam"])
-    female, male = wide["Nữ"], wide["Nam"]
-    value = female / male.where(male != 0)
-    note = np.where(female.isna() | male.isna(), NO_DATA,
-                    np.where(male == 0, "Tỷ lệ của nam bằng 0: không tính được chỉ số", ""))
+                           values=["numerator", "denominator"], aggfunc="first", dropna=False)
+    cols = pd.MultiIndex.from_product([["numerator", "denominator"], ["Nữ", "Nam"]])
+    wide = wide.reindex(columns=cols)
+    fn, fd = wide[("numerator", "Nữ")], wide[("denominator", "Nữ")]
+    mn, md = wide[("numerator", "Nam")], wide[("denominator", "Nam")]
+    female = fn / fd.where(fd > 0)
+    male = mn / md.where(md > 0)
+    note = np.array([parity_note((a, b), (c, d)) for a, b, c, d in zip(
+        fn.astype(float), fd.astype(float), mn.astype(float), md.astype(float), strict=True)],
+        dtype=object)
+    ok = note == ""
+    value = (female / male.where(male != 0)).where(ok)
     out = wide.reset_index()[["school_code", "school_year", "indicator"]]
+    out.columns = ["school_code", "school_year", "indicator"]
     out["indicator"] = "gender_parity_index_" + out["indicator"].astype("str")
     out["dimension"] = "school"
     out["group"] = SCHOOL
@@ -466,8 +499,10 @@ def parity_indicators(registry: dict[str, Indicator]) -> list[Indicator]:
             unit="ratio",
             definition_vi=(f"Chỉ số bình đẳng giới (GPI) của «{base.label_vi.lower()}»: tỷ lệ "
                            f"của học sinh nữ chia cho tỷ lệ của học sinh nam. Bằng 1 là bình "
-                           f"đẳng; không tính được khi tỷ lệ của nam bằng 0."),
-            source="UNESCO UIS",
+                           f"đẳng. Không tính khi một trong hai nhóm có dưới "
+                           f"{MIN_PARITY_EVENTS} trường hợp hoặc dưới {MIN_GROUP_PUPILS} học "
+                           f"sinh (ghi chú nêu số đếm của hai nhóm)."),
+            source=SOURCE_UIS,
             numerator_vi=f"{base.label_vi} của học sinh nữ",
             denominator_vi=f"{base.label_vi} của học sinh nam",
             reference_date_vi=base.reference_date_vi,

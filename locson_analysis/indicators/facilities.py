@@ -12,6 +12,8 @@ from . import flags as F
 from .base import (
     NO_DATA,
     NO_SCHOOL_FILE,
+    SOURCE_MOET,
+    SOURCE_NATIONAL,
     Indicator,
     empty_table,
     item_rows,
@@ -26,7 +28,7 @@ SCHOOL_YEAR = "Năm học (số liệu nhà trường)"
 
 def _item(key: str, label: str, unit: str, definition: str, numerator: str,
           denominator: str = "—") -> Indicator:
-    return Indicator(key, label, unit, definition, "MOET/GSO", numerator, denominator,
+    return Indicator(key, label, unit, definition, SOURCE_NATIONAL, numerator, denominator,
                      SCHOOL_YEAR, input="school", in_progress="known")
 
 
@@ -70,9 +72,12 @@ INDICATORS = [
           "Số học sinh được dạy bơi trong năm học.", "Số học sinh được dạy bơi"),
     Indicator(
         "swim_share", "Tỷ lệ học sinh biết bơi", "rate",
-        "Số học sinh biết bơi chia cho số học sinh có thông tin biết bơi hay không (danh sách "
-        "học sinh; ô trống không được tính).", "MOET/GSO", "Học sinh biết bơi",
-        "Học sinh có thông tin biết bơi", "Thời điểm lập danh sách", in_progress="known"),
+        "Số học sinh đầu năm biết bơi chia cho số học sinh đầu năm có thông tin biết bơi hay "
+        "không. Cùng mẫu số với các tỷ lệ khác (học sinh đầu năm học, không tính học sinh "
+        "chuyển đến trong năm); học sinh để trống ô «Biết bơi» không được tính vào tử số lẫn "
+        "mẫu số.", SOURCE_MOET, "Học sinh đầu năm biết bơi",
+        "Học sinh đầu năm có thông tin biết bơi", "Đầu năm học (danh sách học sinh)",
+        in_progress="known"),
     _item("pupils_policy_support", "Số học sinh được hỗ trợ chính sách", "count",
           "Số học sinh thuộc diện chính sách, khuyết tật, hoàn cảnh khó khăn được hỗ trợ kinh "
           "phí.", "Số học sinh được hỗ trợ"),
@@ -109,7 +114,7 @@ def _pupils_per_toilet(wide: pd.DataFrame, start: pd.DataFrame) -> pd.DataFrame:
 
 
 #: The pupil flags of the swim share (one definition for pandas and DuckDB, see .flags).
-SWIM_FLAGS = {"swim": F.SWIM, "swim_known": F.SWIM_KNOWN}
+SWIM_FLAGS = {"start_swim": F.START & F.SWIM, "start_swim_known": F.START & F.SWIM_KNOWN}
 
 
 def swim_measures(prep: pd.DataFrame) -> list[Measure]:
@@ -119,7 +124,7 @@ def swim_measures(prep: pd.DataFrame) -> list[Measure]:
 def swim_measures_of(f: Mapping[str, np.ndarray]) -> list[Measure]:
     """The swim share from the flags (pupil flags, or their sums per cell; ``sql.FLAG_SQL``
     has the same flags in DuckDB)."""
-    return [Measure("swim_share", f["swim"], f["swim_known"])]
+    return [Measure("swim_share", f["start_swim"], f["start_swim_known"])]
 
 
 def swim_share(prep: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..dataset import Dataset
 from . import flags as F
-from .base import Indicator
+from .base import SOURCE_NATIONAL, Indicator
 from .equity import Measure, aggregate, prepare
 
 INDICATORS = [
@@ -22,24 +22,24 @@ INDICATORS = [
         "Số học sinh được lên lớp chia cho số học sinh cuối năm (không tính học sinh bỏ học, "
         "chuyển đi). Ở lớp 9, «lên lớp» là được công nhận hoàn thành chương trình THCS (UNESCO "
         "gọi là tốt nghiệp).",
-        "MOET/GSO", "Học sinh cuối năm có kết quả «Lên lớp» (lớp 9: «Hoàn thành chương trình "
+        SOURCE_NATIONAL, "Học sinh cuối năm có kết quả «Lên lớp» (lớp 9: «Hoàn thành chương trình "
         "THCS»)", "Số học sinh cuối năm học", "Cuối năm học"),
     Indicator(
         "repetition_rate", "Tỷ lệ học sinh ở lại lớp", "rate",
         "Số học sinh ở lại lớp chia cho số học sinh cuối năm. Ở lớp 9, học sinh chưa được công "
         "nhận hoàn thành chương trình THCS được tính là ở lại lớp 9.",
-        "MOET/GSO", "Học sinh cuối năm có kết quả «Ở lại lớp» (lớp 9: cả «Chưa hoàn thành "
+        SOURCE_NATIONAL, "Học sinh cuối năm có kết quả «Ở lại lớp» (lớp 9: cả «Chưa hoàn thành "
         "chương trình THCS»)", "Số học sinh cuối năm học", "Cuối năm học"),
     Indicator(
         "transfer_out_rate", "Tỷ lệ học sinh chuyển trường đi", "rate",
         "Số học sinh đầu năm chuyển sang trường khác trong năm học chia cho số học sinh đầu "
         "năm. Chuyển trường không phải là bỏ học.",
-        "MOET/GSO", "Học sinh đầu năm có kết quả «Chuyển đi»", "Số học sinh đầu năm học",
+        SOURCE_NATIONAL, "Học sinh đầu năm có kết quả «Chuyển đi»", "Số học sinh đầu năm học",
         "Đầu năm học (mẫu số) và cả năm học (tử số)", in_progress="so_far"),
     Indicator(
         "transfer_in", "Số học sinh chuyển đến trong năm", "count",
         "Số học sinh vào trường sau khi năm học đã bắt đầu (có ghi ngày vào trường).",
-        "MOET/GSO", "Học sinh có ngày vào trường", "—", "Cả năm học", in_progress="so_far"),
+        SOURCE_NATIONAL, "Học sinh có ngày vào trường", "—", "Cả năm học", in_progress="so_far"),
 ]
 
 

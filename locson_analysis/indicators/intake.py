@@ -12,6 +12,8 @@ from . import flags as F
 from .base import (
     NO_DATA,
     NO_POPULATION_FILE,
+    SOURCE_NATIONAL,
+    SOURCE_UIS,
     Indicator,
     empty_table,
     item_rows,
@@ -31,13 +33,13 @@ INDICATORS = [
         "grade6_intake_age11", "Tỷ lệ huy động trẻ 11 tuổi vào lớp 6", "rate",
         "Số trẻ 11 tuổi trên địa bàn đã vào lớp 6 chia cho số trẻ 11 tuổi trên địa bàn, theo số "
         "liệu điều tra phổ cập giáo dục (chỉ tiêu số 3 của kế hoạch).",
-        "MOET/GSO", "Trẻ 11 tuổi trên địa bàn vào lớp 6 (điều tra phổ cập)",
+        SOURCE_NATIONAL, "Trẻ 11 tuổi trên địa bàn vào lớp 6 (điều tra phổ cập)",
         "Trẻ 11 tuổi trên địa bàn (điều tra phổ cập)", "Thời điểm điều tra phổ cập của năm học",
         input="population", in_progress="known"),
     Indicator(
         "population_11_14_in_school", "Tỷ lệ trẻ 11–14 tuổi đang đi học", "rate",
         "Số trẻ 11–14 tuổi trên địa bàn đang đi học chia cho số trẻ 11–14 tuổi trên địa bàn "
-        "(điều tra phổ cập).", "MOET/GSO", "Trẻ 11–14 tuổi đang đi học",
+        "(điều tra phổ cập).", SOURCE_NATIONAL, "Trẻ 11–14 tuổi đang đi học",
         "Trẻ 11–14 tuổi trên địa bàn", "Thời điểm điều tra phổ cập của năm học",
         input="population", in_progress="known"),
     Indicator(
@@ -45,7 +47,7 @@ INDICATORS = [
         "Góc nhìn từ danh sách của trường: trong các học sinh mới vào lớp 6 năm nay (không "
         "tính học sinh lưu ban, tức là đã học lớp 6 ở trường năm trước), tỷ lệ học sinh tròn 11 "
         "tuổi trong năm dương lịch năm học bắt đầu (năm bắt đầu − năm sinh = 11).",
-        "UNESCO UIS", "Học sinh mới vào lớp 6 tròn 11 tuổi", "Học sinh mới vào lớp 6",
+        SOURCE_UIS, "Học sinh mới vào lớp 6 tròn 11 tuổi", "Học sinh mới vào lớp 6",
         "Năm dương lịch năm học bắt đầu", in_progress="known"),
 ]
 
