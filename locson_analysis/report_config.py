@@ -246,8 +246,8 @@ def recipients_for(school_year: str, settings: ReportSettings) -> Recipients:
         if r.covers(school_year):
             return r
     raise LocsonError(f"Tệp {_shown(settings.path)}, mục «recipients»: không có mục nào cho "
-                      f"năm học {school_year}. Hãy thêm một mục (from/until) ghi cơ quan nhận báo cáo "
-                      "năm học này.")
+                      f"năm học {school_year}. Hãy thêm một mục (from/until) ghi cơ quan nhận "
+                      "báo cáo năm học này.")
 
 
 def official_document(school_code: str, school_year: str, today: date,
