@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Imports data/raw/<năm học>/ when staff files are there, else creates the synthetic sample.
+# Imports data/raw/<năm học>/ when staff files are there, else creates the synthetic sample;
+# a sample database is set aside (data/locson.mau.duckdb) once staff files are in data/raw/.
 db: setup
 	$(BIN)/locson init --db $(DB)
 

@@ -136,10 +136,13 @@ def _print_years(years: list, ids: list[list[int]], db: Path, details: bool = Fa
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from . import importer, store
+    from . import importer, provenance, store
 
+    origin = provenance.origin_of_paths(args.paths)
     years = importer.read_years(args.paths, school_year=args.year, school_code=args.school)
-    ids = store.write_years(args.db, years, replace=args.replace)
+    ids = store.write_years(args.db, years, replace=args.replace, origin=origin)
+    if origin == provenance.SAMPLE:
+        print(provenance.SAMPLE_MARK)
     if len(years) == 1:
         _print_year(years[0], ids[0], args.db)
     else:
@@ -259,37 +262,66 @@ def cmd_checks(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create the database when there is none: staff files in data/raw, else the sample."""
-    from . import importer, sample, store
+    """Create the database when there is none: staff files in data/raw, else the sample.
+
+    A sample database is set aside (renamed, see ``provenance.set_aside_name``) as soon as
+    staff files are in data/raw, and a new database is made from them.
+    """
+    from . import importer, provenance, sample, store
     from .contract import parse_school_year
 
-    if Path(args.db).exists():
-        print(f"Đã có cơ sở dữ liệu {args.db}; không nhập lại.")
-        return 0
     source = Path(args.raw)
     folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
+    if Path(args.db).exists():
+        origin = store.data_origin(args.db)
+        if origin == provenance.SAMPLE and folders:
+            aside = store.set_aside(args.db)
+            print(f"Cơ sở dữ liệu {args.db} chứa dữ liệu mẫu; đã có dữ liệu của trường trong "
+                  f"{source}: cất cơ sở dữ liệu mẫu sang {aside} và tạo cơ sở dữ liệu mới từ "
+                  "dữ liệu của trường.")
+        else:
+            print(f"Đã có cơ sở dữ liệu {args.db}; không nhập lại.")
+            if origin == provenance.SAMPLE:
+                print(f"  {provenance.SAMPLE_MARK}. Để dùng dữ liệu của trường: đặt các tệp vào "
+                      f"{source}/<năm học>/ rồi chạy lại lệnh này (dữ liệu mẫu sẽ được cất "
+                      "sang một bên).")
+            elif origin == store.UNKNOWN_ORIGIN and folders:
+                print(f"  Cơ sở dữ liệu này được tạo trước khi chương trình ghi nguồn dữ liệu. "
+                      f"Nếu nó là dữ liệu mẫu, hãy đổi tên hoặc xoá tệp {args.db} rồi chạy lại "
+                      f"để tạo cơ sở dữ liệu từ {source}; nếu là dữ liệu thật, nhập năm học "
+                      f"mới bằng: locson import {source}/<năm học>")
+            return 0
+    origin = provenance.FILES
     if not folders:
         source = Path(args.sample)
+        origin = provenance.SAMPLE
         print(
             f"Chưa có dữ liệu của trường trong {args.raw}: tạo dữ liệu MẪU tổng hợp "
             f"(không phải học sinh thật) trong {source}."
         )
         sample.write_sample(source)
+        provenance.mark_sample_dir(source)
         folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
     years = importer.read_years(folders, school_code=args.school)
-    store.write_years(args.db, years)
+    store.write_years(args.db, years, origin=origin)
     for y in years:
         n = len(y.pupils) if y.pupils is not None else 0
         print(f"  Đã nhập {y.school_year}: {n} học sinh, {len(y.files)} tệp")
     _refresh_checks(args.db)
     print(f"Đã tạo cơ sở dữ liệu {args.db} từ {source}.")
+    if origin == provenance.SAMPLE:
+        print(f"{provenance.SAMPLE_MARK}. Để dùng dữ liệu của trường: đặt các tệp vào "
+              f"{args.raw}/<năm học>/ rồi chạy lại locson init (hoặc make report).")
     return cmd_summary(args)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from . import sample
+    from .provenance import SAMPLE_MARK, mark_sample_dir
 
     paths = sample.write_sample(args.dir, seed=args.seed)
+    mark_sample_dir(args.dir)
+    print(SAMPLE_MARK)
     print(
         f"Đã tạo {len(paths)} tệp dữ liệu mẫu (tổng hợp, không phải học sinh thật) "
         f"trong {args.dir}."
@@ -555,9 +587,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Commands that read a database: on sample data they start with the sample mark.
+_READERS = ("summary", "history", "checks", "indicators", "report", "warn", "restore")
+
+
+def _sample_banner(args: argparse.Namespace) -> None:
+    """Print ``provenance.SAMPLE_MARK`` first when a reading command works on sample data
+    (on stderr when stdout carries a CSV)."""
+    from . import provenance, store
+
+    if args.command not in _READERS or not Path(args.db).exists():
+        return
+    if store.data_origin(args.db) == provenance.SAMPLE:
+        to_csv = args.command == "indicators" and not args.out and args.format == "csv"
+        print(f"*** {provenance.SAMPLE_MARK} ***", file=sys.stderr if to_csv else sys.stdout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _sample_banner(args)
         return args.func(args)
     except ImportProblems as exc:
         print(exc.render(limit=200), file=sys.stderr)

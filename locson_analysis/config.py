@@ -13,6 +13,7 @@ DEFAULT_DB = Path(os.environ.get("LOCSON_DB", DATA_DIR / "locson.duckdb"))
 TARGETS_FILE = DATA_DIR / "targets.yaml"
 WARNING_RULES_FILE = DATA_DIR / "warning_rules.yaml"
 SCHOOLS_FILE = DATA_DIR / "schools.yaml"  # the PGD's schools: code and name (editable)
+REPORT_CONFIG_FILE = DATA_DIR / "report.yaml"  # official-document settings, suppression threshold
 OUTPUTS_DIR = PROJ_ROOT / "outputs"
 INTERNAL_OUTPUTS_DIR = OUTPUTS_DIR / "internal"  # at-risk lists: never leave the school
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"

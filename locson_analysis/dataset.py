@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .provenance import SAMPLE
+
 
 @dataclass
 class SourceFile:
@@ -52,6 +54,10 @@ class Dataset:
     imports:     the active import of each year and kind (id, time, files, hashes, row counts)
     checks:      cross-year check findings (school_code, school_year, check, pupil_id, detail)
     interventions: the intervention log (internal use only)
+    origin:      where the data came from (``provenance.SAMPLE`` / ``provenance.FILES``;
+                 ``"unknown"`` for a database filled before origins were recorded; None when
+                 not read from a database) — ``is_sample`` says whether to print
+                 ``provenance.SAMPLE_MARK``
     """
 
     pupils: pd.DataFrame
@@ -60,6 +66,12 @@ class Dataset:
     imports: pd.DataFrame
     checks: pd.DataFrame
     interventions: pd.DataFrame
+    origin: str | None = None
+
+    @property
+    def is_sample(self) -> bool:
+        """True for the synthetic sample: everything made from it carries the sample mark."""
+        return self.origin == SAMPLE
 
     def years(self) -> list[str]:
         ys: set[str] = set()
@@ -75,4 +87,4 @@ class Dataset:
 
         return Dataset(*(pick(getattr(self, f)) for f in
                          ("pupils", "school", "population", "imports", "checks",
-                          "interventions")))
+                          "interventions")), origin=self.origin)

@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from . import provenance
 from .contract import PUPIL_COLUMNS
 from .dataset import Dataset, YearData
 from .errors import LocsonError
@@ -200,7 +201,8 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, kind: str,
             con.unregister("incoming")
 
 
-def write_years(db: str | Path, years: list[YearData], replace: bool = False) -> list[list[int]]:
+def write_years(db: str | Path, years: list[YearData], replace: bool = False,
+                origin: str = provenance.FILES) -> list[list[int]]:
     """Write several school years (of one or many schools) in a single transaction: all of
     them or nothing.  Returns, per year and in the same order, its new import ids (one per kind
     of table, each year keeping its own import record, history and restore).
@@ -209,6 +211,10 @@ def write_years(db: str | Path, years: list[YearData], replace: bool = False) ->
     ``replace=True``; the replaced version is kept and can be restored.  Without it, every year
     that would be replaced is named in one :class:`YearExists` and nothing is written.  The
     same school and year twice in one call is an error.  On any error nothing is written.
+
+    ``origin`` (:data:`provenance.FILES` or :data:`provenance.SAMPLE`) is where the data come
+    from; a new database records it, and sample data never go into a database of real files
+    nor the reverse (:class:`provenance.OriginMismatch`, nothing written).
     """
     from .contract import FILE_KINDS
     from .schools import school_name
@@ -228,6 +234,8 @@ def write_years(db: str | Path, years: list[YearData], replace: bool = False) ->
                               "lần. Dữ liệu không bị thay đổi.")
         seen.add(key)
     with connect(db) as con:
+        recorded = _origin(con)
+        provenance.check_origin(db, None if recorded == UNKNOWN_ORIGIN else recorded, origin)
         active = _active_of(con, years)
         clashes = [(y, [k for k in y.kinds() if (y.school_code, y.school_year, k) in active])
                    for y in years]
@@ -287,6 +295,9 @@ def write_years(db: str | Path, years: list[YearData], replace: bool = False) ->
             for kind, parts in rows_of.items():
                 if parts:
                     _insert_rows(con, kind, parts)
+            if recorded is None:  # (a database made before origins were recorded stays unknown)
+                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            [provenance.ORIGIN_KEY, origin])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -294,13 +305,56 @@ def write_years(db: str | Path, years: list[YearData], replace: bool = False) ->
     return ids
 
 
-def write_year(db: str | Path, year: YearData, replace: bool = False) -> list[int]:
+#: ``data_origin`` of a database filled before origins were recorded.
+UNKNOWN_ORIGIN = "unknown"
+
+
+def _origin(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The recorded origin; None for a database with no import yet; :data:`UNKNOWN_ORIGIN`
+    for one filled before origins were recorded."""
+    rows = con.execute("SELECT value FROM meta WHERE key = ?", [provenance.ORIGIN_KEY]).fetchall()
+    if rows:
+        return rows[0][0]
+    has_imports = con.execute("SELECT count(*) FROM imports").fetchall()[0][0]
+    return UNKNOWN_ORIGIN if has_imports else None
+
+
+def data_origin(db: str | Path) -> str | None:
+    """Where the database's data came from: :data:`provenance.SAMPLE`,
+    :data:`provenance.FILES`, :data:`UNKNOWN_ORIGIN` (filled by an older version), or None
+    (no file, or nothing imported yet).  Opens the file read-only for a moment."""
+    db = Path(db)
+    if not db.exists():
+        return None
+    with connect(db, read_only=True) as con:
+        try:
+            return _origin(con)
+        except duckdb.CatalogException:  # (a file with no schema yet)
+            return None
+
+
+def set_aside(db: str | Path) -> Path:
+    """Move a database file (and its write-ahead log) to :func:`provenance.set_aside_name`;
+    returns the new path.  Refused while another program holds the file open for writing."""
+    db = Path(db)
+    with connect(db):  # (DatabaseBusy when another program is writing)
+        pass
+    target = provenance.set_aside_name(db)
+    wal = db.with_name(db.name + ".wal")
+    db.rename(target)
+    if wal.exists():
+        wal.rename(target.with_name(target.name + ".wal"))
+    return target
+
+
+def write_year(db: str | Path, year: YearData, replace: bool = False,
+               origin: str = provenance.FILES) -> list[int]:
     """Write one school year in a single transaction; returns the new import ids.
 
     The one-year case of :func:`write_years` (same rules: ``replace`` for a kind of file
     already present, the replaced version kept for ``restore``, nothing written on error).
     """
-    return write_years(db, [year], replace=replace)[0]
+    return write_years(db, [year], replace=replace, origin=origin)[0]
 
 
 def history(db: str | Path) -> pd.DataFrame:
@@ -450,8 +504,9 @@ def load(db: str | Path | None = None, school_code: str | None = None,
             "checks": con.execute(f"SELECT * FROM crossyear_checks {where}", params).df(),
             "interventions": con.execute(f"SELECT * FROM interventions {where}", params).df(),
         }
+        origin = _origin(con)
     frames["pupils"] = _typed_pupils(frames["pupils"])
-    return Dataset(**frames)
+    return Dataset(**frames, origin=origin)
 
 
 def summary(db: str | Path) -> pd.DataFrame:

@@ -1,0 +1,223 @@
+"""Small-cell suppression: hand-made tables and the indicators of a crafted school.
+
+The planted case of issue 11: the only pupil in special circumstances drops out; a reader
+of the equity rows (sex, ethnicity, grade, poverty, …) and the school total must not be able
+to tell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from locson_analysis import disclosure, indicators
+from locson_analysis.disclosure import HIDDEN_MARK, suppress
+
+from . import builders as b
+
+YEAR = "2024-2025"
+
+
+def tidy(rows: list[tuple]) -> pd.DataFrame:
+    """(indicator, dimension, group, numerator, denominator) → a tidy table of one year."""
+    df = pd.DataFrame(rows, columns=["indicator", "dimension", "group", "numerator",
+                                     "denominator"])
+    df.insert(0, "school_year", YEAR)
+    df.insert(0, "school_code", "LOCSON")
+    df["value"] = np.where(df["denominator"].notna(), df["numerator"] / df["denominator"],
+                           df["numerator"])
+    df["note"] = ""
+    return df
+
+
+def hidden(res: disclosure.Suppressed) -> set[tuple[str, str, str]]:
+    t = res.table[res.table["suppressed"]]
+    return set(zip(t["indicator"], t["dimension"], t["group"], strict=True))
+
+
+S = "special_circumstances"
+YES, NO = "Hoàn cảnh đặc biệt", "Không có hoàn cảnh đặc biệt"
+
+
+def test_a_single_pupil_group_and_its_sibling_are_hidden_the_school_row_is_not():
+    t = tidy([("dropout_rate", "school", "Toàn trường", 7, 100),
+              ("dropout_rate", S, YES, 1, 1),
+              ("dropout_rate", S, NO, 6, 99)])
+    res = suppress(t)
+    assert hidden(res) == {("dropout_rate", S, YES), ("dropout_rate", S, NO)}
+    school = res.table.iloc[0]
+    assert (school["numerator"], school["denominator"]) == (7, 100)
+    assert res.table.loc[1, ["value", "numerator", "denominator"]].isna().all()
+    # the sibling's pupils (99 = 100 − 1) would give the single pupil away: hidden too
+    assert res.table.loc[2, ["numerator", "denominator"]].isna().all()
+    assert res.table["suppression"].tolist() == ["", "primary", "complementary"]
+    assert "dưới 5 học sinh" in res.note and HIDDEN_MARK in res.note
+    assert disclosure.disclosed(res.table) == []
+
+
+def test_zero_events_in_a_big_group_is_shown_unless_it_gives_a_sibling_away():
+    t = tidy([("dropout_rate", "school", "Toàn trường", 20, 800),
+              ("dropout_rate", "poor", "Hộ nghèo", 0, 26),
+              ("dropout_rate", "poor", "Không thuộc hộ nghèo", 20, 774)])
+    assert suppress(t).hidden == 0 and suppress(t).note == ""
+    t = tidy([("dropout_rate", "school", "Toàn trường", 2, 800),
+              ("dropout_rate", "poor", "Hộ nghèo", 0, 26),
+              ("dropout_rate", "poor", "Không thuộc hộ nghèo", 2, 774)])
+    res = suppress(t)
+    # 2 − 0 = 2: the zero must be hidden with the 2, and the pupils stay shown (26, 774)
+    assert res.table["numerator"].iloc[1:].isna().all()
+    assert res.table["denominator"].tolist() == [800, 26, 774]
+    assert res.table["suppression"].tolist() == ["", "complementary", "primary"]
+
+
+def test_one_small_grade_gets_one_complement_the_smallest_sibling():
+    t = tidy([("dropout_rate", "school", "Toàn trường", 24, 800),
+              ("dropout_rate", "grade", "Khối 6", 2, 200),
+              ("dropout_rate", "grade", "Khối 7", 0, 190),
+              ("dropout_rate", "grade", "Khối 8", 10, 210),
+              ("dropout_rate", "grade", "Khối 9", 12, 200)])
+    res = suppress(t)
+    assert hidden(res) == {("dropout_rate", "grade", "Khối 6"),
+                           ("dropout_rate", "grade", "Khối 7")}
+    assert disclosure.disclosed(res.table) == []
+
+
+def test_the_threshold_is_a_parameter():
+    t = tidy([("dropout_rate", "school", "Toàn trường", 10, 800),
+              ("dropout_rate", "sex", "Nam", 3, 400),
+              ("dropout_rate", "sex", "Nữ", 7, 400)])
+    assert suppress(t, threshold=3).hidden == 0
+    assert suppress(t, threshold=5).hidden == 2
+    assert suppress(t, threshold=8).hidden == 2
+    assert "dưới 8 học sinh" in suppress(t, threshold=8).note
+    with pytest.raises(ValueError):
+        suppress(t, threshold=0)
+
+
+def test_the_input_is_not_changed():
+    t = tidy([("dropout_rate", "school", "Toàn trường", 3, 100),
+              ("dropout_rate", S, YES, 1, 1), ("dropout_rate", S, NO, 2, 99)])
+    before = t.copy()
+    suppress(t)
+    pd.testing.assert_frame_equal(t, before)
+
+
+def test_a_hidden_dropout_hides_the_end_of_year_count_and_its_sibling():
+    t = tidy([("enrolment_start", "school", "Toàn trường", 100, None),
+              ("enrolment_start", "sex", "Nam", 50, None),
+              ("enrolment_start", "sex", "Nữ", 50, None),
+              ("enrolment_end", "school", "Toàn trường", 97, None),
+              ("enrolment_end", "sex", "Nam", 49, None),
+              ("enrolment_end", "sex", "Nữ", 48, None),
+              ("dropout_rate", "school", "Toàn trường", 3, 100),
+              ("dropout_rate", "sex", "Nam", 1, 50),
+              ("dropout_rate", "sex", "Nữ", 2, 50),
+              ("gender_parity_index_dropout_rate", "school", "Toàn trường", None, None)])
+    t.loc[9, "value"] = 2.0
+    res = suppress(t)
+    got = hidden(res)
+    # start − end = dropouts: the end counts go too; the start counts (50, 50) stay
+    assert {("enrolment_end", "sex", "Nam"), ("enrolment_end", "sex", "Nữ")} <= got
+    assert ("enrolment_start", "sex", "Nam") not in got
+    # the parity index with the enrolment by sex would give the counts back
+    assert ("gender_parity_index_dropout_rate", "school", "Toàn trường") in got
+
+
+def test_ethnic_groups_inside_the_minority_row_are_protected_too():
+    t = tidy([("dropout_rate", "school", "Toàn trường", 12, 800),
+              ("dropout_rate", "minority", "Dân tộc thiểu số", 6, 117),
+              ("dropout_rate", "minority", "Kinh", 6, 683),
+              ("dropout_rate", "ethnicity", "Kinh", 6, 683),
+              ("dropout_rate", "ethnicity", "K'Ho", 5, 56),
+              ("dropout_rate", "ethnicity", "Mạ", 1, 26),
+              ("dropout_rate", "ethnicity", "Dân tộc khác", 0, 35)])
+    res = suppress(t)
+    got = hidden(res)
+    assert ("dropout_rate", "ethnicity", "Mạ") in got
+    # Mạ = DTTS − K'Ho − khác: a second ethnic minority cell must be hidden as well
+    assert len({g for i, d, g in got if d == "ethnicity" and g != "Kinh"}) >= 2
+    assert disclosure.disclosed(res.table) == []
+
+
+# --- the planted pupil, through the real indicators ---------------------------------------------
+
+def _school(special_drops_out: bool) -> pd.DataFrame:
+    """A school of 4 × 15 pupils; pupil X (Khối 8, Nữ, Mạ, poor) is the only one in special
+    circumstances.  World A: X drops out.  World B: X is promoted and Y — the same sex, grade,
+    ethnic group and poverty, not in special circumstances — drops out instead."""
+    rows = []
+    for g in (6, 7, 9):
+        rows += b.pupils(8, YEAR, g) + b.pupils(7, YEAR, g, sex="F")
+    rows += b.pupils(6, YEAR, 8) + b.pupils(7, YEAR, 8, sex="F")
+    twin = {"sex": "F", "ethnicity": "Mạ", "poor": True}
+    rows.append(b.pupil(YEAR, 8, "dropped_out" if special_drops_out else "promoted",
+                        special_circumstances=True, leave_date="2025-02-10", **twin))
+    rows.append(b.pupil(YEAR, 8, "promoted" if special_drops_out else "dropped_out",
+                        leave_date="2025-02-10", **twin))
+    table = indicators.compute_all(b.dataset(rows), school_year=YEAR)
+    return table
+
+
+EQUITY = ("school", "grade", "sex", "minority", "ethnicity", "poor", "near_poor", "disability",
+          "special_circumstances")
+
+
+def _visible(res: disclosure.Suppressed) -> pd.DataFrame:
+    t = res.table[res.table["dimension"].isin(EQUITY)]
+    return t[["indicator", "dimension", "group", "value", "numerator", "denominator",
+              "suppressed"]].reset_index(drop=True)
+
+
+def test_the_only_pupil_in_special_circumstances_who_drops_out_cannot_be_found():
+    a, bb = _school(True), _school(False)
+    sa, sb = suppress(a), suppress(bb)
+    special = sa.table[(sa.table["dimension"] == S) & (sa.table["group"] == YES)]
+    assert len(special) and special["suppressed"].all()
+    assert special[["value", "numerator"]].isna().all().all()
+    assert disclosure.disclosed(sa.table) == [] and disclosure.disclosed(sb.table) == []
+    assert sa.unprotected == [] and sb.unprotected == []
+    # the reader's view of the two worlds is the same: nothing tells whether X dropped out
+    pd.testing.assert_frame_equal(_visible(sa), _visible(sb))
+    # and without suppression the worlds differ exactly there (the test can fail)
+    raw = a[(a["indicator"] == "dropout_rate") & (a["dimension"] == S) & (a["group"] == YES)]
+    assert raw["numerator"].iloc[0] == 1
+    # the school total stays: one dropout
+    tot = sa.table[(sa.table["indicator"] == "dropout_rate")
+                   & (sa.table["dimension"] == "school")]
+    assert tot["numerator"].iloc[0] == 1
+
+
+def test_every_equation_with_a_hidden_cell_has_two_hidden_cells():
+    """The reader's simplest sum (school total − visible siblings) never isolates a cell."""
+    res = suppress(_school(True))
+    t = res.table[res.table["dimension"] != "school"]
+    for (ind, dim), g in t.groupby(["indicator", "dimension"]):
+        if len(g) == 1:  # one group is the whole school: it repeats the school row
+            continue
+        for field in ("numerator", "denominator"):
+            n = int(g[f"hidden_{field}"].sum())
+            assert n != 1, (ind, dim, field)
+
+
+def test_shown_text_of_a_cell():
+    assert disclosure.shown(0.5, True) == HIDDEN_MARK
+    assert disclosure.shown(1234, False) == "1.234"
+
+
+def test_no_hidden_figure_of_the_sample_school_can_be_worked_out():
+    """Every year of the synthetic school (≈800 pupils): the reader's solver pins nothing."""
+    from locson_analysis import sample
+
+    table = indicators.compute_all(sample.to_dataset(sample.generate(seed=2025)))
+    res = suppress(table)
+    assert res.hidden > 0
+    assert res.unprotected == []
+    assert disclosure.disclosed(res.table) == []
+    # the school rows, which the targets judge, are all kept (a parity index is hidden only
+    # when its sex cells are: it is built from them)
+    school = res.table[(res.table["dimension"] == "school")
+                       & ~res.table["indicator"].str.startswith(disclosure.PARITY_PREFIX)]
+    assert not school["suppressed"].any()
+    pd.testing.assert_series_equal(school["value"], table.loc[school.index, "value"],
+                                   check_dtype=False)

@@ -1,0 +1,131 @@
+"""The official-document settings (data/report.yaml): the shipped file, the date line, errors."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from locson_analysis import disclosure, report_config
+from locson_analysis.errors import LocsonError
+from locson_analysis.report_config import date_line, official_document
+
+GOOD = """\
+place: Lộc Sơn
+signer: {title: HIỆU TRƯỞNG, name: Trần Văn A}
+schools:
+  LOCSON: {document_code: BC-THCSLS}
+recipients:
+  - until: 2024-2025
+    managing_body: Phòng GD&ĐT thành phố Bảo Lộc
+    to: [Phòng Giáo dục và Đào tạo thành phố Bảo Lộc]
+    copies: [Như trên, "Lưu: VT"]
+    confirmed: true
+  - from: 2025-2026
+    managing_body: Ủy ban nhân dân phường 1 Bảo Lộc
+    to: [Ủy ban nhân dân phường 1 Bảo Lộc, Sở Giáo dục và Đào tạo tỉnh Lâm Đồng]
+    copies: ["- Như trên;", "Lưu: VT."]
+    confirmed: true
+suppression: {min_count: 3}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "report.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_the_shipped_file_sends_to_the_pgd_up_to_2024_2025():
+    for year in ("2019-2020", "2024-2025"):
+        d = official_document("LOCSON", year, date(2025, 6, 30))
+        assert d.managing_body == "PHÒNG GD&ĐT THÀNH PHỐ BẢO LỘC"
+        assert d.to == ("Phòng Giáo dục và Đào tạo thành phố Bảo Lộc",)
+        assert d.confirmed and d.notes == ()
+    assert d.motto == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    assert d.tagline == "Độc lập - Tự do - Hạnh phúc"
+    assert d.school == "TRƯỜNG THCS LỘC SƠN"
+    assert d.document_number == "Số:      /BC-THCSLS"
+    assert d.place_date == "Lộc Sơn, ngày 30 tháng 6 năm 2025"
+    assert d.copies == ("- Như trên;", "- Lưu: VT.")
+    assert d.signer_title == "HIỆU TRƯỞNG"
+    assert d.to_line() == "Kính gửi: Phòng Giáo dục và Đào tạo thành phố Bảo Lộc."
+
+
+def test_the_shipped_file_marks_later_recipients_as_not_confirmed():
+    for year in ("2025-2026", "2031-2032"):
+        d = official_document("LOCSON", year, date(2026, 12, 16))
+        assert not d.confirmed
+        assert "Sở Giáo dục và Đào tạo tỉnh Lâm Đồng" in d.to
+        assert len(d.notes) == 1 and year in d.notes[0]
+        assert "data/report.yaml" in d.notes[0] and "confirmed: true" in d.notes[0]
+    assert d.to_line().startswith("Kính gửi:\n- ")
+    assert report_config.suppression_threshold() == disclosure.DEFAULT_THRESHOLD == 5
+
+
+@pytest.mark.parametrize(("day", "line"), [
+    (date(2026, 2, 6), "Lộc Sơn, ngày 06 tháng 02 năm 2026"),
+    (date(2026, 1, 15), "Lộc Sơn, ngày 15 tháng 01 năm 2026"),
+    (date(2026, 3, 5), "Lộc Sơn, ngày 05 tháng 3 năm 2026"),
+    (date(2026, 11, 20), "Lộc Sơn, ngày 20 tháng 11 năm 2026"),
+])
+def test_date_line_pads_days_below_10_and_months_1_and_2(day, line):
+    assert date_line("Lộc Sơn", day) == line
+
+
+def test_a_configured_file_is_followed(tmp_path):
+    p = _write(tmp_path, GOOD)
+    d = official_document("LOCSON", "2026-2027", date(2027, 6, 1), path=p)
+    assert d.managing_body == "ỦY BAN NHÂN DÂN PHƯỜNG 1 BẢO LỘC"
+    assert d.to == ("Ủy ban nhân dân phường 1 Bảo Lộc", "Sở Giáo dục và Đào tạo tỉnh Lâm Đồng")
+    assert d.copies == ("- Như trên;", "- Lưu: VT.")  # punctuation written once, not twice
+    assert d.confirmed and d.notes == ()
+    assert d.signer_name == "Trần Văn A"
+    assert report_config.suppression_threshold(p) == 3
+    other = official_document("LOCPHAT", "2024-2025", date(2025, 6, 1), path=p)
+    assert other.school == "TRƯỜNG THCS LỘC PHÁT"
+    assert other.document_number == "Số:      /BC-LOCPHAT"
+
+
+def test_every_problem_of_a_bad_file_is_named_at_once(tmp_path):
+    p = _write(tmp_path, """\
+place: Lộc Sơn
+sender: x
+recipients:
+  - until: 2024
+    managing_body: Phòng GD&ĐT
+    to: []
+    copies: [Như trên, Lưu: VT]
+    confirmed: yes please
+  - from: 2023-2024
+    managing_body: ""
+    to: [Sở GD&ĐT]
+    copies: [Như trên]
+    confirmed: true
+suppression: {min_count: 0}
+""")
+    with pytest.raises(LocsonError) as e:
+        report_config.load_settings(p)
+    msg = str(e.value)
+    assert str(p) in msg
+    for key in ("«sender»", "«recipients[1].until»", "«recipients[1].to»",
+                "«recipients[1].copies[2]»", "«recipients[1].confirmed»",
+                "«recipients[2].managing_body»", "«suppression.min_count»"):
+        assert key in msg, key
+    assert '"Lưu: VT"' in msg  # says how to write a line with a colon
+    assert "có 7 lỗi" in msg
+
+
+def test_overlapping_years_and_an_uncovered_year_are_errors(tmp_path):
+    p = _write(tmp_path, GOOD.replace("from: 2025-2026", "from: 2024-2025"))
+    with pytest.raises(LocsonError, match=r"«recipients\[1\]» và «recipients\[2\]»"):
+        report_config.load_settings(p)
+    p = _write(tmp_path, GOOD.replace("  - from: 2025-2026", "  - from: 2026-2027"))
+    with pytest.raises(LocsonError, match="không có mục nào cho năm học 2025-2026"):
+        official_document("LOCSON", "2025-2026", date(2026, 1, 1), path=p)
+
+
+def test_a_missing_file_says_what_it_is(tmp_path):
+    with pytest.raises(LocsonError, match="Không thấy tệp .*Kính gửi"):
+        report_config.load_settings(tmp_path / "none.yaml")
