@@ -312,8 +312,10 @@ def target_matrix(table: pd.DataFrame, plan: targets.Targets, school_year: str,
     registry = load_registry() if registry is None else registry
     running = running or set()
     years = {school_year, contract.previous_year(school_year)}
+    keys = {t.indicator for p in plan.phases for t in p.targets}  # (all evaluate reads)
     sub = table[(table["dimension"] == "school").to_numpy()
                 & table["school_year"].isin(years).to_numpy()
+                & table["indicator"].isin(keys).to_numpy()
                 & table["school_code"].isin(codes).to_numpy()]
     by_school = dict(tuple(sub.groupby("school_code", sort=False)))
     frames = []
