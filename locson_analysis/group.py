@@ -484,7 +484,9 @@ def equity_table(pooled: pd.DataFrame, school_year: str,
     out["_d"] = out["dimension"].map(dims).fillna(len(dims))
     out = out.sort_values(["_k", "_d", "group"], kind="stable")
     out["indicator_label"] = out["indicator"].map(_label)
-    out["dimension_label"] = out["dimension"].map(EQUITY_DIMENSION_LABELS).fillna("")
+    out["dimension_label"] = np.where(out["indicator"].str.startswith(_PARITY),
+                                      "Bình đẳng giới",
+                                      out["dimension"].map(EQUITY_DIMENSION_LABELS).fillna(""))
     out = out[EQUITY_COLUMNS].reset_index(drop=True)
     return suppress(out) if suppress is not None else out
 

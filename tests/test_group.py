@@ -396,6 +396,11 @@ def test_equity_pooled_with_the_suppression_hook(db: Path, schools_file: Path,
     assert (girls["numerator"], girls["denominator"]) == (2 + 1 + 1, 10 + 1 + 1)
     assert "ethnicity" not in set(e["dimension"])
     assert set(e["dimension_label"]) >= {"Giới tính", "Hoàn cảnh đặc biệt"}
+    gpi = e[e["indicator"] == "gender_parity_index_dropout_rate"].iloc[0]
+    assert gpi["dimension_label"] == "Bình đẳng giới"
+    boys = e[(e["indicator"] == "dropout_rate") & (e["group"] == "Nam")].iloc[0]
+    assert (boys["numerator"], boys["denominator"]) == (0, 30 + 19 + 20)
+    assert np.isnan(gpi["value"])  # no boy dropped out: the index is not computed
 
     def blank_small(t: pd.DataFrame) -> pd.DataFrame:
         t = t.copy()
