@@ -102,6 +102,10 @@ _MISSING_NOUNS = {
     "psych_service": "trường chưa có dịch vụ",
 }
 
+#: What the counts in the sentences count.
+_COUNTED = {"dropout_rate": "em", "completion_rate_grade9": "em", "allround_rate": "em",
+            "grade6_intake_age11": "trẻ", "toilets_hygienic_share": "nhà vệ sinh"}
+
 
 @dataclass
 class GroupView:
@@ -432,8 +436,7 @@ def _most(rows: pd.DataFrame, key: str, top: int = 3) -> str:
     if key == "psych_service" or rows["shortfall"].isna().all():
         names = list(rows["school"])
         return f" Gồm: {', '.join(names[:top])}{' …' if len(names) > top else ''}."
-    unit = "em" if key in ("dropout_rate", "completion_rate_grade9", "allround_rate") else (
-        "trẻ" if key == "grade6_intake_age11" else "")
+    unit = _COUNTED.get(key, "")
     counts = rows["numerator"] if key == "dropout_rate" else rows["shortfall"]
     parts = [f"{s} ({_n(c)}{' ' + unit if unit else ''})"
              for s, c in zip(rows["school"].head(top), counts.head(top), strict=True)]

@@ -367,7 +367,15 @@ def test_shortfall_is_exact() -> None:
     assert group.shortfall(np.nan, np.nan, 1, "yes") == 1
 
 
-def test_sentences_a_reader_can_act_on(db: Path, schools_file: Path) -> None:
+def test_sentences_a_reader_can_act_on(db: Path, schools_file: Path,
+                                       view: group.GroupView) -> None:
+    three = view.sentences.set_index("indicator")["sentence"]
+    assert three["toilets_hygienic_share"] == (
+        "1 trường còn nhà vệ sinh học sinh chưa đạt chuẩn hợp vệ sinh: 1 nhà vệ sinh. Xa chỉ "
+        "tiêu nhất: Trường THCS Cường (1 nhà vệ sinh). 1 trường đạt. 1 trường chưa có số liệu.")
+    assert three["psych_service"] == ("1 trường chưa có dịch vụ hỗ trợ tâm lý trẻ em. Gồm: "
+                                      "Trường THCS Cường. 1 trường đạt. 1 trường chưa có số "
+                                      "liệu.")
     two = group.group_view(db, Y1, "hai", schools_file=schools_file)
     s = two.sentences.set_index("indicator")["sentence"]
     assert s["dropout_rate"] == ("2 trường có học sinh bỏ học: 3 em. Nhiều nhất: Trường THCS "
@@ -458,6 +466,11 @@ def test_a_school_without_any_data_is_listed(db: Path, tmp_path: Path) -> None:
                                            "2024-2025: Trường THCS Dũng.")
     assert v.pooled["schools_selected"].eq(4).all()
     assert (v.pooled_table["school_code"] == "CẢ HUYỆN").all()
+    alone = group.group_view(db, Y1, ["DUNG"], schools_file=f)  # nothing to pool
+    assert alone.pooled["status"].eq(targets.NO_VALUE).all() and alone.pooled["schools"].eq(
+        0).all()
+    assert alone.equity.empty and alone.trend.empty and alone.furthest.empty
+    assert alone.sentences["sentence"].eq("1 trường chưa có số liệu.").all()
 
 
 # --- (f) the pooled trend ----------------------------------------------------------------------
