@@ -5,15 +5,15 @@ The database (written by the store, real DuckDB):
 
 * AN (2023-2024 and 2024-2025, every file).  2024-2025: grade 9 — 20 boys, 19 completed,
   1 not completed; grade 6 — 10 girls (2 dropped out, one of them in special circumstances) and
-  10 boys (2 of them with learning result «Chưa đạt»).  School sheet: 10 toilets, 10 hygienic,
-  psychological service yes.  Population: 20 children aged 11, 19 in grade 6.
+  10 boys (2 of them with learning result «Chưa đạt»).  School sheet: 10 toilets, 9 hygienic,
+  no psychological service.  Population: 20 children aged 11, 19 in grade 6.
   2023-2024: 3 grade-8 pupils (A01, A02 go on to grade 9; A03 is missing the next year — one
   cross-year finding), school sheet 10 toilets / 9 hygienic, service yes.
 * BINH (2024-2025 only, NO school sheet).  Grade 9 — 10 boys completed; grade 6 — 9 boys
   promoted, 1 girl in special circumstances dropped out.  Population: 10 aged 11, 10 in grade 6.
 * CUONG (2023-2024 ended; 2024-2025 IN PROGRESS).  2024-2025: grade 9 — 10 pupils in progress
   (C01, C02 from grade 8 the year before); grade 6 — 10 in progress and 1 girl dropped out so
-  far.  School sheet: 4 toilets, 3 hygienic, no psychological service.  Population: 12 / 12.
+  far.  School sheet: 4 toilets, 4 hygienic, psychological service yes.  Population: 12 / 12.
   2023-2024: C01, C02 in grade 8 promoted; school sheet 4 / 4, service yes.
 """
 
@@ -93,11 +93,11 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
               + _rows(1, Y1, 6, "dropped_out", "C", 40, sex="F"))
     store.write_years(path, [
         _year(Y0, "AN", an0, {"toilets": 10, "toilets_hygienic": 9, "psych_service": 1}),
-        _year(Y1, "AN", an1, {"toilets": 10, "toilets_hygienic": 10, "psych_service": 1},
+        _year(Y1, "AN", an1, {"toilets": 10, "toilets_hygienic": 9, "psych_service": 0},
               {"pop_age11": 20, "pop_age11_in_grade6": 19}),
         _year(Y1, "BINH", binh1, None, {"pop_age11": 10, "pop_age11_in_grade6": 10}),
         _year(Y0, "CUONG", cuong0, {"toilets": 4, "toilets_hygienic": 4, "psych_service": 1}),
-        _year(Y1, "CUONG", cuong1, {"toilets": 4, "toilets_hygienic": 3, "psych_service": 0},
+        _year(Y1, "CUONG", cuong1, {"toilets": 4, "toilets_hygienic": 4, "psych_service": 1},
               {"pop_age11": 12, "pop_age11_in_grade6": 12}),
     ])
     store.replace_checks(path, crossyear.check_all(store.load(path).pupils))
@@ -203,20 +203,22 @@ def test_matrix_values_and_counts_by_hand(view: group.GroupView) -> None:
         ("AN", "completion_rate_grade9"): (19, 20, targets.NOT_MET),
         ("AN", "allround_rate"): (38, 40, targets.NOT_MET),
         ("AN", "grade6_intake_age11"): (19, 20, targets.NOT_MET),
-        ("AN", "toilets_hygienic_share"): (10, 10, targets.MET),
+        ("AN", "toilets_hygienic_share"): (9, 10, targets.NOT_MET),
         ("BINH", "dropout_rate"): (1, 20, targets.NOT_MET),
         ("BINH", "completion_rate_grade9"): (10, 10, targets.MET),
         ("BINH", "allround_rate"): (20, 20, targets.MET),
         ("BINH", "grade6_intake_age11"): (10, 10, targets.MET),
-        ("CUONG", "toilets_hygienic_share"): (3, 4, targets.NOT_MET),
-        ("CUONG", "grade6_intake_age11"): (12, 12, targets.MET),
     }
     for (code, key), (num, den, status) in expected.items():
         r = _cell(m, code, key)
         assert (r["numerator"], r["denominator"], r["status"]) == (num, den, status), (code, key)
         assert r["value"] == pytest.approx(num / den)
-    assert _cell(m, "AN", "psych_service")["status"] == targets.MET
-    assert _cell(m, "CUONG", "psych_service")["status"] == targets.NOT_MET
+    assert _cell(m, "AN", "psych_service")["status"] == targets.NOT_MET
+    # the school sheet and the population count of the year in progress are known already
+    toilets = _cell(m, "CUONG", "toilets_hygienic_share")
+    assert (toilets["numerator"], toilets["denominator"]) == (4, 4)
+    intake = _cell(m, "CUONG", "grade6_intake_age11")
+    assert (intake["numerator"], intake["denominator"]) == (12, 12)
     # BINH sent no school sheet: no data for the two targets read from it
     for key in ("toilets_hygienic_share", "psych_service"):
         r = _cell(m, "BINH", key)
@@ -263,7 +265,7 @@ def test_pooled_rates_by_hand(view: group.GroupView) -> None:
         "completion_rate_grade9": (19 + 10, 20 + 10, 2, "CUONG"),
         "allround_rate": (38 + 20 + 21, 40 + 20 + 21, 3, ""),
         "grade6_intake_age11": (19 + 10 + 12, 20 + 10 + 12, 3, ""),
-        "toilets_hygienic_share": (10 + 3, 10 + 4, 2, "BINH"),
+        "toilets_hygienic_share": (9 + 4, 10 + 4, 2, "BINH"),
         "psych_service": (1, 2, 2, "BINH"),  # schools with the service / schools reporting
     }
     for key, (num, den, n, without) in expected.items():
@@ -353,9 +355,9 @@ def test_furthest_schools_in_counts(view: group.GroupView) -> None:
     allround = f[f["indicator"] == "allround_rate"]
     assert allround[["school_code", "shortfall"]].values.tolist() == [["AN", 2]]
     toilets = f[f["indicator"] == "toilets_hygienic_share"]
-    assert toilets[["school_code", "shortfall", "rank"]].values.tolist() == [["CUONG", 1, 1]]
+    assert toilets[["school_code", "shortfall", "rank"]].values.tolist() == [["AN", 1, 1]]
     psych = f[f["indicator"] == "psych_service"]
-    assert psych["school_code"].tolist() == ["CUONG"]
+    assert psych["school_code"].tolist() == ["AN"]
 
 
 def test_shortfall_is_exact() -> None:
@@ -367,15 +369,7 @@ def test_shortfall_is_exact() -> None:
     assert group.shortfall(np.nan, np.nan, 1, "yes") == 1
 
 
-def test_sentences_a_reader_can_act_on(db: Path, schools_file: Path,
-                                       view: group.GroupView) -> None:
-    three = view.sentences.set_index("indicator")["sentence"]
-    assert three["toilets_hygienic_share"] == (
-        "1 trường còn nhà vệ sinh học sinh chưa đạt chuẩn hợp vệ sinh: 1 nhà vệ sinh. Xa chỉ "
-        "tiêu nhất: Trường THCS Cường (1 nhà vệ sinh). 1 trường đạt. 1 trường chưa có số liệu.")
-    assert three["psych_service"] == ("1 trường chưa có dịch vụ hỗ trợ tâm lý trẻ em. Gồm: "
-                                      "Trường THCS Cường. 1 trường đạt. 1 trường chưa có số "
-                                      "liệu.")
+def test_sentences_a_reader_can_act_on(db: Path, schools_file: Path) -> None:
     two = group.group_view(db, Y1, "hai", schools_file=schools_file)
     s = two.sentences.set_index("indicator")["sentence"]
     assert s["dropout_rate"] == ("2 trường có học sinh bỏ học: 3 em. Nhiều nhất: Trường THCS "
@@ -384,7 +378,14 @@ def test_sentences_a_reader_can_act_on(db: Path, schools_file: Path,
         "1 trường chưa đạt chỉ tiêu 97,5 % học sinh lớp 9 hoàn thành chương trình THCS: 1 em "
         "chưa hoàn thành; cần thêm 1 em hoàn thành để các trường này đạt chỉ tiêu. Xa chỉ "
         "tiêu nhất: Trường THCS An (1 em). 1 trường đạt.")
-    assert s["toilets_hygienic_share"] == "1 trường đạt. 1 trường chưa có số liệu."
+    assert s["toilets_hygienic_share"] == (
+        "1 trường còn nhà vệ sinh học sinh chưa đạt chuẩn hợp vệ sinh: 1 nhà vệ sinh. Xa chỉ "
+        "tiêu nhất: Trường THCS An (1 nhà vệ sinh). 1 trường chưa có số liệu.")
+    assert s["psych_service"] == ("1 trường chưa có dịch vụ hỗ trợ tâm lý trẻ em. Gồm: "
+                                  "Trường THCS An. 1 trường chưa có số liệu.")
+    assert s["grade6_intake_age11"] == (
+        "1 trường chưa huy động đủ trẻ 11 tuổi vào lớp 6: 1 trẻ 11 tuổi trên địa bàn chưa vào "
+        "lớp 6. Xa chỉ tiêu nhất: Trường THCS An (1 trẻ). 1 trường đạt.")
     assert s["allround_rate"].startswith("1 trường chưa đạt chỉ tiêu 100 % học sinh phát "
                                          "triển toàn diện: 2 em chưa đạt")
 
