@@ -127,3 +127,114 @@ def codes_in(*frames: object) -> list[str]:
         if "school_code" in cols and len(df):  # type: ignore[arg-type]
             out.update(str(c) for c in df["school_code"].dropna().unique())  # type: ignore[index]
     return sorted(out)
+
+
+# --- groups of schools (the managing office's report) -------------------------------------------
+
+#: The group name that means every school: the registry's and the database's.
+ALL_GROUP = "all"
+ALL_GROUP_NAME = "Tất cả các trường"
+_GROUP_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Group:
+    """A named set of schools reported together (``data/schools.yaml``, key ``groups:``)."""
+
+    key: str  # as written in the file and on the command line ("phuong-1"); "" for a list
+    name: str  # shown to readers ("Các trường THCS phường 1")
+    codes: tuple[str, ...]
+
+
+def _group_entry(key: object, entry: object, registry: dict[str, School],
+                 problems: list[str]) -> Group | None:
+    before = len(problems)
+    where = f"nhóm «{key}»"
+    if not isinstance(key, str) or not _GROUP_KEY.match(key):
+        problems.append(f"{where}: tên nhóm chỉ gồm chữ thường không dấu, chữ số, «-» hoặc «_» "
+                        f"(tên này dùng trong lệnh và làm tên thư mục), ví dụ «phuong-1»")
+    elif key == ALL_GROUP:
+        problems.append(f"{where}: tên «{ALL_GROUP}» dành cho tất cả các trường; hãy đặt tên "
+                        f"khác")
+    name: object = None
+    codes: object = entry
+    if isinstance(entry, dict):
+        name, codes = entry.get("name"), entry.get("schools")
+        if name is not None and not (isinstance(name, str) and name.strip()):
+            problems.append(f"{where}: «name» cần là tên nhóm để in trên báo cáo, nhận được "
+                            f"«{name}»")
+    if not isinstance(codes, list) or not codes:
+        problems.append(f"{where}: cần danh sách mã trường, ví dụ «[LOCSON, LOCPHAT]» (hoặc "
+                        f"«name:» và «schools:»), nhận được «{codes}»")
+        return None
+    seen: set[str] = set()
+    for c in codes:
+        code = str(c).strip()
+        if code not in registry:
+            problems.append(f"{where}: mã trường «{code}» không có trong danh sách trường (mục "
+                            f"«schools:»)")
+        elif code in seen:
+            problems.append(f"{where}: mã trường «{code}» ghi hai lần")
+        seen.add(code)
+    if len(problems) > before:
+        return None
+    title = name.strip() if isinstance(name, str) else f"Nhóm trường {key}"
+    return Group(str(key), title, tuple(str(c).strip() for c in codes))
+
+
+def load_groups(path: str | Path | None = None) -> dict[str, Group]:
+    """key → :class:`Group`, in file order (key ``groups:`` of ``data/schools.yaml``; none when
+    the file or the key is absent).  Every problem of the file is reported at once."""
+    path = Path(path) if path else config.SCHOOLS_FILE
+    if not path.exists():
+        return {}
+    registry = load_registry(path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entries = raw.get("groups") if isinstance(raw, dict) else None
+    if entries is None:
+        return {}
+    if not isinstance(entries, dict):
+        raise LocsonError(f"Tệp danh sách trường {path.name}: mục «groups:» cần là một bảng "
+                          f"«tên nhóm: [mã trường, …]», nhận được «{entries}».")
+    problems: list[str] = []
+    out: dict[str, Group] = {}
+    for key, entry in entries.items():
+        group = _group_entry(key, entry, registry, problems)
+        if group is not None:
+            out[group.key] = group
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise LocsonError(f"Tệp danh sách trường {path.name} có {len(problems)} lỗi ở mục "
+                          f"«groups:»:\n{lines}")
+    return out
+
+
+def resolve_group(selection: str | Iterable[str] | None = None, present: Iterable[str] = (),
+                  path: str | Path | None = None) -> Group:
+    """The schools a group report covers.
+
+    ``selection``: ``None`` or ``"all"`` — every school of the registry and of the database
+    (``present``: the codes in the database), registry order first; a group name of the file;
+    or a list of school codes (each in the registry or the database).
+    """
+    registry = load_registry(path)
+    present = sorted({str(c) for c in present})
+    known = [*registry, *[c for c in present if c not in registry]]
+    if selection is None or selection == ALL_GROUP:
+        return Group(ALL_GROUP, ALL_GROUP_NAME, tuple(known))
+    if isinstance(selection, str):
+        groups = load_groups(path)
+        if selection not in groups:
+            names = ", ".join([*groups, ALL_GROUP])
+            raise LocsonError(f"Không có nhóm trường «{selection}» trong tệp "
+                              f"{Path(path or config.SCHOOLS_FILE).name}. Các nhóm hiện có: "
+                              f"{names}.")
+        return groups[selection]
+    codes = list(dict.fromkeys(str(c).strip() for c in selection))
+    unknown = [c for c in codes if c not in known]
+    if unknown or not codes:
+        raise LocsonError(f"Không có trường mã {', '.join(f'«{c}»' for c in unknown)} trong "
+                          f"danh sách trường hay trong cơ sở dữ liệu. Các mã trường hiện có: "
+                          f"{', '.join(known)}." if unknown else
+                          "Danh sách trường để báo cáo đang trống.")
+    return Group("", f"{len(codes)} trường được chọn", tuple(codes))
