@@ -325,10 +325,13 @@ def target_matrix(table: pd.DataFrame, plan: targets.Targets, school_year: str,
     frames = []
     for code in codes:
         rows = by_school.get(code, sub.iloc[:0])
-        ev = targets.evaluate(rows, plan, school_year, school_code=code)
+        running_here = (code, school_year) in running
+        ev = targets.evaluate(rows, plan, school_year, school_code=code,
+                              in_progress=running_here).drop(columns="in_progress",
+                                                              errors="ignore")
         ev.insert(0, "school_code", code)
         ev.insert(1, "school", _school_label(code, registry))
-        ev.insert(2, "in_progress", (code, school_year) in running)
+        ev.insert(2, "in_progress", running_here)
         ev["indicator_label"] = ev["indicator"].map(_label)
         frames.append(ev)
     out = pd.concat(frames, ignore_index=True)
