@@ -180,8 +180,9 @@ show("<h3>Cảnh báo có công bằng giữa các nhóm không?</h3>")
 if bt.fairness.empty:
     show(P.paragraph("Chưa đủ số liệu để so sánh giữa các nhóm."))
 else:
-    show(P.paragraph("Tỉ lệ học sinh chệch hướng được cảnh báo, theo nhóm. Khoảng tin cậy 95 % "
-                     "(Wilson) rộng khi số em ít: khi đó khác biệt giữa các nhóm chưa nói lên "
+    show(P.paragraph("Tỉ lệ các ca được cảnh báo, theo nhóm, tính riêng cho trường này — trên "
+                     "kết cục thật (bỏ học) và trên nhãn thay thế «chệch hướng». Khoảng tin "
+                     "cậy 95 % (Wilson) rộng khi số em ít: khi đó khác biệt giữa các nhóm chưa nói lên "
                      "điều gì chắc chắn."))
     fair = bt.fairness[bt.fairness["point"] == run.point].assign(
         method=lambda d: d["method"].map(WM.METHOD_LABELS),
