@@ -17,7 +17,8 @@ Two outcomes, never confused:
     the next year.
 
   1.0/0.0; NaN when it cannot be known: the next year is not in the data or still in progress,
-  or the pupil transferred out (this year or next).  Completers are 0 (they finished).
+  the pupil transferred out (this year or next) or has no recorded outcome.  Completers are 0
+  (they finished).
 
 * ``proxy`` — **a training proxy**, named as such wherever it is shown: "off track" (dropped
   out, repeated or did not complete, learning result Chưa đạt/Yếu/Kém, or missed more than
@@ -103,7 +104,7 @@ def _labels(p: pd.DataFrame, x: pd.DataFrame, year: str, point: Point,
     else:
         event = hidden | drop_next
     dropout = event.astype(float)
-    dropout = dropout.mask(outcome_now.eq("transferred_out")
+    dropout = dropout.mask(outcome_now.eq("transferred_out") | outcome_now.isna()
                            | (later["outcome"].eq("transferred_out") & ~event), math.nan)
     dropout = dropout.mask(outcome_now.eq("completed"), 0.0)
     if not next_known:  # the 12 months are not over: the whole year is unknown

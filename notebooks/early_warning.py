@@ -144,7 +144,9 @@ show("<h2>Cảnh báo có đáng tin không? Kiểm chứng trên các năm trư
 show(P.paragraph("Cách kiểm chứng được cố định trước khi xem kết quả (docs/early-warning.md): "
                  "kết cục là em bỏ học hoặc không trở lại trường trong vòng 12 tháng sau thời "
                  "điểm cảnh báo; mọi lựa chọn (mô hình hay quy tắc) chỉ dựa trên các năm cũ; các "
-                 "năm gần nhất được giữ lại, chỉ để báo cáo."))
+                 "năm gần nhất được giữ lại, chỉ để báo cáo. Trên số liệu mẫu (tổng hợp, "
+                 "locson sample), các con số dưới đây chỉ minh họa cách làm, không phải bằng "
+                 "chứng về độ chính xác của cảnh báo."))
 show("".join(P.paragraph(s) for s in run.backtest_text))
 bt = run.backtest
 table = WM.summary_table(bt, run.point)
@@ -182,8 +184,8 @@ if bt.fairness.empty:
 else:
     show(P.paragraph("Tỉ lệ các ca được cảnh báo, theo nhóm, tính riêng cho trường này — trên "
                      "kết cục thật (bỏ học) và trên nhãn thay thế «chệch hướng». Khoảng tin "
-                     "cậy 95 % (Wilson) rộng khi số em ít: khi đó khác biệt giữa các nhóm chưa nói lên "
-                     "điều gì chắc chắn."))
+                     "cậy 95 % (Wilson) rộng khi số em ít: khi đó khác biệt giữa các nhóm "
+                     "chưa nói lên điều gì chắc chắn."))
     fair = bt.fairness[bt.fairness["point"] == run.point].assign(
         method=lambda d: d["method"].map(WM.METHOD_LABELS),
         outcome=lambda d: d["outcome"].map(WM.OUTCOME_SHORT))
