@@ -758,3 +758,19 @@ def test_mark_internal_adds_the_on_screen_mark_only_when_missing():
     again = warn._mark_internal(shown)
     assert again.count('class="locson-internal"') == 1
     assert again.count('class="locson-internal-fixed"') == 1
+
+
+def test_early_warning_layers_import_downwards_only():
+    import ast
+
+    layers = ["warn_rules", "warn_data", "warn_model", "warn"]
+    for i, name in enumerate(layers):
+        tree = ast.parse((Path(warn.__file__).parent / f"{name}.py").read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported.add(node.module or "")
+                imported.update(a.name for a in node.names if node.module is None)
+        higher = set(layers[i + 1:])
+        assert not imported & higher, f"{name} imports {imported & higher}"
+        assert name == "warn" or "warn" not in imported
