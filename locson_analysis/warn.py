@@ -157,6 +157,10 @@ class WarningRun:
                  else "điểm quy tắc")
         out.append(f"Thứ tự ưu tiên theo {order}; {self.capacity} em đầu là số em nhà trường "
                    f"có thể theo dõi sát.")
+        if self.ranking == "model":
+            learned = warn_model.learned_text(self.learned_from)
+            if learned:
+                out.append(learned)
         return out
 
 

@@ -707,7 +707,8 @@ def teacher_sentence(result: BacktestResult, point: str) -> str:
             f"hoặc không trở lại trường trong vòng 12 tháng.")
 
 
-def _learned_text(frame: pd.DataFrame | None) -> str:
+def learned_text(frame: pd.DataFrame | None) -> str:
+    """"Mô hình học từ số liệu của: …" from :func:`learned_from` ("" when there is none)."""
     if frame is None or frame.empty:
         return ""
     parts = [f"{r.school_code} ({r.first_year} đến {r.last_year}, {fmt_num(r.years)} năm)"
@@ -750,7 +751,7 @@ def describe(result: BacktestResult) -> list[str]:
                 line += f", mô hình {fmt_pct(model_proxy['recall_at_k'])}"
             out.append(line + ".")
         out.append(verdict)
-        learned = _learned_text(result.learned_from.get(point))
+        learned = learned_text(result.learned_from.get(point))
         if learned:
             out.append(learned)
     d = result.dropouts

@@ -729,6 +729,12 @@ def test_headline_starts_with_the_words_for_teachers():
     assert head[0] == run.teacher_text
     assert "chưa đủ số ca để đánh giá" in head[0]  # three years: nothing held out yet
     assert warn.SAMPLE_NOTE not in head  # not marked as sample data
+    taught = pd.DataFrame({"school_code": ["LOCSON", "KHAC"], "years": [4, 3],
+                           "first_year": ["2019-2020", "2020-2021"],
+                           "last_year": ["2022-2023", "2022-2023"], "units": [800, 600]})
+    ranked = warn.WarningRun(**{**run.__dict__, "ranking": "model", "learned_from": taught})
+    assert ranked.headline()[-1] == ("Mô hình học từ số liệu của: LOCSON (2019-2020 đến "
+                                     "2022-2023, 4 năm); KHAC (2020-2021 đến 2022-2023, 3 năm).")
     marked = warn.WarningRun(**{**run.__dict__, "sample_data": True})
     assert marked.headline()[1] == warn.SAMPLE_NOTE and "không phải bằng chứng" in \
         warn.SAMPLE_NOTE
