@@ -40,7 +40,7 @@ READABLE_SUFFIXES = (*EXCEL_SUFFIXES, ".csv")
 #: Header rows are looked for among this many rows at the top of a sheet.
 HEADER_SEARCH_ROWS = 30
 MAX_COLUMNS = 150
-PERSONAL_NOTE = "không lưu: Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân"
+PERSONAL_NOTE = "không lưu (Nghị định 13/2023)"
 UNUSED_NOTE = "không dùng đến"
 
 TABLE_KINDS = ("pupils", "items", "interventions")
@@ -60,6 +60,36 @@ class HeaderMatch:
 
 def _tokens_contain(haystack: str, needle: str) -> bool:
     return f" {needle} " in f" {haystack} "
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def whose_column(text: object) -> str | None:
+    """Why a heading holds personal data of someone other than the pupil's record — a parent,
+    guardian, grandparent or other relative (``contract.RELATIVE_REASON``), or a citizen /
+    personal ID number (``contract.CITIZEN_ID_REASON``) — else None.
+
+    Relatives are matched as whole words with their diacritics ("bố", not "bỏ học" or "Bộ
+    GD&ĐT"); a heading typed without diacritics by the folded words, "bo"/"ong"/"ba" only as
+    the last word or before a word such as "ho", "ten", "ngay"."""
+    if _blank(text):
+        return None
+    raw = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", str(text))).lower()
+    key = C.fold(raw)
+    if any(_tokens_contain(key, w) for w in C.CITIZEN_ID_FOLDED):
+        return C.CITIZEN_ID_REASON
+    if any(_tokens_contain(key, w) for w in C.RELATIVE_FOLDED):
+        return C.RELATIVE_REASON
+    words = _WORDS.findall(raw)
+    if any(_tokens_contain(" ".join(words), w) for w in (*C.RELATIVE_WORDS, *C.RELATIVE_PHRASES)):
+        return C.RELATIVE_REASON
+    folded = [C.fold(w) for w in words]
+    for i, w in enumerate(words):  # "bo", "ong", "ba" typed without diacritics
+        if w.isascii() and w in C.RELATIVE_FOLDED_GUARDED and (
+                i == len(words) - 1 or folded[i + 1] in C.RELATIVE_FIELD_WORDS):
+            return C.RELATIVE_REASON
+    return None
 
 
 class HeaderMatcher:
@@ -92,12 +122,16 @@ class HeaderMatcher:
     def match(self, text: object) -> HeaderMatch | None:
         if _blank(text):
             return None
-        key = C.header_key(text)
-        if not key:
-            return None
-        found = self._seen.get(key)
+        # (by the text as written: "Ngày bỏ học" and "Ngày bố học" fold alike)
+        seen_key = text if isinstance(text, str) else (type(text), text)
+        found = self._seen.get(seen_key)
         if found is None:
-            found = self._seen[key] = self._match_key(key)
+            key = C.header_key(text)
+            if not key:
+                return None
+            whose = whose_column(text)
+            found = self._seen[seen_key] = (HeaderMatch("personal", reason=whose) if whose
+                                            else self._match_key(key))
         return found
 
     def _match_key(self, key: str) -> HeaderMatch:
@@ -1109,7 +1143,7 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
     for i, m in sorted(matches.items()):
         written = clean_text(texts[i])
         if m.status == "personal":
-            fr.notes.append(f"{where}: cột «{written}» {PERSONAL_NOTE} ({m.reason}).")
+            fr.notes.append(f"{where}: cột «{written}» {PERSONAL_NOTE}: {m.reason}.")
         elif m.status == "unused":
             fr.notes.append(f"{where}: cột «{written}» {UNUSED_NOTE}.")
         elif m.status == "column" and chosen.get(m.name) != i:

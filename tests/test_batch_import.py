@@ -99,7 +99,7 @@ def test_batch_import_writes_every_year_as_its_own_import(district: Path, tmp_pa
     assert f"{Y1}, Trường THCS Lộc Phát (mã LOCPHAT)" in out
     assert "Kiểm tra giữa các năm học" in out
     assert "ghi chú thường lệ về từng tệp" in out and "--details" in out
-    assert "không lưu: Nghị định 13/2023" not in out  # the routine notes only with --details
+    assert "không lưu (Nghị định 13/2023)" not in out  # the routine notes only with --details
     h = store.history(db)
     assert len(h) == 4 * 3  # pupils, school sheet, population per school year
     assert set(h["action"]) == {"import"} and h["active"].all()
@@ -203,7 +203,7 @@ def test_replace_rules_apply_per_school_year(folders: Path, tmp_path: Path,
     assert "--replace" in err and "Dữ liệu không bị thay đổi" in err
     assert _content(db) == before
     assert cli.main(["import", str(folders), "--replace", "--details", "--db", str(db)]) == 0
-    assert "không lưu: Nghị định 13/2023" in capsys.readouterr().out  # every note, asked for
+    assert "không lưu (Nghị định 13/2023)" in capsys.readouterr().out  # every note, asked for
     h = store.history(db)
     replaced = h[h["action"] == "replace"]
     assert set(zip(replaced["school_code"], replaced["school_year"], strict=True)) == {
