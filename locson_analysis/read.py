@@ -34,6 +34,7 @@ import pandas as pd
 
 from . import contract as C
 from .errors import Problem
+from .numbers import fmt_num
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 READABLE_SUFFIXES = (*EXCEL_SUFFIXES, ".csv")
@@ -426,12 +427,152 @@ class Grid:
 
     sheet: str | None
     rows: list[list[object]]
+    #: (row, column) indices of formula cells with no saved result (read as blank by both
+    #: readers): reported where they fall in a table's columns.
+    unsaved: set[tuple[int, int]] = field(default_factory=set)
 
 
 class FileProblem(Exception):
-    def __init__(self, message: str):
+    """A file that cannot be read; ``located``: (message, sheet, Excel row) of each problem
+    when there are several or they have a place (a cell outside the bounds)."""
+
+    def __init__(self, message: str,
+                 located: list[tuple[str, str | None, int | None]] | None = None):
         super().__init__(message)
         self.message = message
+        self.located = located or [(message, None, None)]
+
+
+#: Bounds of a workbook read (issue 12): its uncompressed size, and the rows and columns a
+#: sheet's cells holding data may reach.  Past them the file is refused with a message naming
+#: the cell, before any reader builds the sheet's grid (python-calamine builds it dense: one
+#: value in XFD1048576 asked for 512 GB and aborted the process).
+MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+MAX_ROWS = 100_000
+#: A cell reference beyond MAX_COLUMNS (column ET) or with a row number of six digits or more:
+#: checked in Python against MAX_ROWS.  (Any namespace prefix, either quote, "$" allowed.)
+_FAR_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*[\"']\$?((?:[A-Z]{3}|[F-Z][A-Z]|E[U-Z])"
+    rb"\$?\d+|[A-Z]{1,2}\$?[1-9]\d{5,})[\"']")
+_VALUE_IN_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is|f)\b")
+#: A formula cell with no saved result: <c r="B5"><f>…</f></c>, <f …/></c>, or <v></v>, <v/>.
+_UNSAVED_FORMULA = re.compile(
+    rb"<c\s[^>]*?\br=[\"']([A-Z]{1,3})(\d+)[\"'][^>]*>\s*"
+    rb"<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+
+
+def cell_ref(row: int, col: int) -> str:
+    """Excel's name of a cell from 1-based row and column: (1048576, 16384) → "XFD1048576"."""
+    return f"{_column_label(col - 1)}{row}"
+
+
+def _ref_position(ref: bytes) -> tuple[int, int]:
+    """(row, column), 1-based, of a cell reference such as b"XFD1048576" or b"$B$5"."""
+    text = ref.decode("ascii").replace("$", "")
+    letters = text.rstrip("0123456789")
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(text[len(letters):]), col
+
+
+def _far_cell(xml: bytes) -> tuple[int, int] | None:
+    """(row, column) of the first cell holding data beyond MAX_ROWS or MAX_COLUMNS, else None.
+    Cells that are only formatted (no value) are not data: a sheet formatted down to row
+    1,048,576 is fine."""
+    for m in _FAR_CELL.finditer(xml):
+        row, col = _ref_position(m.group(1))
+        if row <= MAX_ROWS and col <= MAX_COLUMNS:
+            continue
+        end = xml.find(b">", m.end())
+        if end < 0 or xml[end - 1:end] == b"/":
+            continue  # <c r="…" s="1"/>: formatted, empty
+        close = xml.find(b"c>", end)  # (</c> or </x:c>)
+        if _VALUE_IN_CELL.search(xml, end, close if close > 0 else len(xml)):
+            return row, col
+    return None
+
+
+def _unsaved_formulas(xml: bytes) -> set[tuple[int, int]]:
+    """(row index, column index), 0-based, of formula cells with no saved result."""
+    if not (b"</f></c>" in xml or b"/></c>" in xml or b"<v></v>" in xml or b"<v/>" in xml):
+        return set()
+    out = set()
+    for m in _UNSAVED_FORMULA.finditer(xml):
+        row, col = _ref_position(m.group(1) + m.group(2))
+        out.add((row - 1, col - 1))
+    return out
+
+
+_ATTR = re.compile(r"([\w:]+)\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _sheet_names(z: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Worksheet part ("xl/worksheets/sheet1.xml") → sheet name, from the workbook and its
+    relationships (small parts; read with regular expressions, no XML entity expansion)."""
+    import html
+
+    try:
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile, zlib.error):
+        return {}
+    target: dict[str, str] = {}
+    for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        a = dict(_ATTR.findall(tag))
+        t = a.get("Target", "").lstrip("/")
+        target[a.get("Id", "")] = t if t.startswith("xl/") else f"xl/{t}"
+    out = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        a = {k.split(":")[-1] if k.endswith(":id") else k: v for k, v in _ATTR.findall(tag)}
+        part = target.get(a.get("id", ""))
+        if part in names:
+            out[part] = html.unescape(a.get("name", ""))
+    return out
+
+
+@dataclass
+class _SheetScan:
+    """What the raw XML of a workbook's sheets says before a reader opens it."""
+
+    errors: bool = False  # error cells (#N/A): read with openpyxl, which keeps their text
+    unsaved: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # sheet → cells
+
+
+def _scan_workbook(z: zipfile.ZipFile, names: set[str], file_size: int) -> _SheetScan:
+    """Check the bounds (uncompressed size, the cells holding data) and find error cells and
+    formulas without a saved result.  Raises :class:`FileProblem` naming the cells."""
+    total = sum(i.file_size for i in z.infolist())
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise FileProblem(
+            f"tệp Excel quá lớn khi giải nén ({fmt_num(total / 1024 / 1024)} MB; giới hạn "
+            f"{fmt_num(MAX_UNCOMPRESSED_BYTES / 1024 / 1024)} MB, tệp trên đĩa "
+            f"{fmt_num(file_size / 1024)} KB) — tệp hỏng hoặc không phải danh sách của trường; "
+            "hãy mở bằng Excel, xoá các trang tính và ô thừa rồi lưu lại")
+    parts = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    sheet_of = _sheet_names(z, names)
+    scan = _SheetScan()
+    far: list[tuple[str, str | None, int | None]] = []
+    for part in parts:
+        xml = z.read(part)
+        sheet = sheet_of.get(part, part.rsplit("/", 1)[-1])
+        scan.errors = scan.errors or b't="e"' in xml or b"t='e'" in xml
+        found = _far_cell(xml)
+        if found is None and xml.count(b"<row") > MAX_ROWS:
+            found = (xml.count(b"<row"), 1)
+        if found is not None:
+            row, col = found
+            far.append((f"có dữ liệu ở ô {cell_ref(row, col)}, ngoài giới hạn đọc "
+                        f"({fmt_num(MAX_ROWS)} dòng, {MAX_COLUMNS} cột — đến cột "
+                        f"{_column_label(MAX_COLUMNS - 1)}); nếu ô đó không thuộc bảng hãy xoá "
+                        "nó (Ctrl+End trong Excel cho biết ô xa nhất) rồi lưu lại", sheet, row))
+        unsaved = _unsaved_formulas(xml)
+        if unsaved:
+            scan.unsaved[sheet] = unsaved
+        del xml
+    if far:
+        raise FileProblem(far[0][0], far)
+    return scan
 
 
 def _is_ole(data: bytes) -> bool:
@@ -461,8 +602,9 @@ def _excel_grids(data: bytes) -> list[Grid]:
             names = set(z.namelist())
             # python-calamine reads error cells (#N/A, #DIV/0!) as blanks; openpyxl as their text
             # ("#N/A"), which is what staff see and what messages must show.
-            errors = any(_has_error_cells(z, n) for n in names
-                         if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+            scan = _scan_workbook(z, names, len(data)) if "xl/workbook.xml" in names \
+                else _SheetScan()
+            errors = scan.errors
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise FileProblem("tệp Excel bị hỏng, không mở được — hãy mở bằng Excel, kiểm tra và lưu "
                           "lại, hoặc xuất lại tệp") from exc
@@ -471,17 +613,17 @@ def _excel_grids(data: bytes) -> list[Grid]:
                 "tệp PowerPoint" if "ppt/presentation.xml" in names else
                 "tệp nén, không phải Excel")
         raise FileProblem(f"đây là {what} bị đặt tên như tệp Excel; cần tệp Excel (.xlsx) hoặc CSV")
+    grids = None
     if not errors:
         try:
-            return _calamine_grids(data)
+            grids = _calamine_grids(data)
         except Exception:  # noqa: BLE001 - calamine refused it: openpyxl decides (and says why)
             pass
-    return _openpyxl_grids(data)
-
-
-def _has_error_cells(z: zipfile.ZipFile, name: str) -> bool:
-    xml = z.read(name)
-    return b't="e"' in xml or b"t='e'" in xml
+    if grids is None:
+        grids = _openpyxl_grids(data)
+    for g in grids:
+        g.unsaved = scan.unsaved.get(g.sheet or "", set())
+    return grids
 
 
 def _calamine_grids(data: bytes) -> list[Grid]:
@@ -1071,7 +1213,7 @@ def _read_file(path: str | Path) -> FileRead:
     try:
         grids = _csv_grids(data) if path.suffix.lower() == ".csv" else _excel_grids(data)
     except FileProblem as exc:
-        fr.problems.append(Problem(name, exc.message))
+        fr.problems += [Problem(name, msg, sheet, row) for msg, sheet, row in exc.located]
         return fr
     unrecognised: list[Grid] = []
     for grid in grids:
@@ -1246,6 +1388,8 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
         _items_frame(fr, grid, table, chosen, [(r + 1, rows[r]) for r in data])
     else:
         _records_frame(fr, grid, table, chosen, body, [r - start for r in data])
+    if grid.unsaved:
+        _report_unsaved_formulas(fr, grid, table, chosen, data)
     fr.tables.append(table)
     span = ("không có dòng dữ liệu" if not data else f"dòng {data[0] + 1}" if len(data) == 1
             else f"dòng {data[0] + 1}–{data[-1] + 1}")
@@ -1254,6 +1398,25 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
         or "bảng hai cột Nội dung | Giá trị")
     fr.notes.append(f"{where}: {what}, "
                     f"{len(data)} dòng ({span}).")
+
+
+def _report_unsaved_formulas(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int],
+                             data: list[int]) -> None:
+    """A formula cell of a column read with no saved result is a problem of its cell, not a
+    blank: the value Excel would show is unknown (the file was made by another program or
+    saved without calculating)."""
+    column_of = {i: name for name, i in chosen.items()}
+    rows = set(data)
+    for r, c in sorted(grid.unsaved):
+        name = column_of.get(c)
+        if name is None or r not in rows:
+            continue
+        header = table.headers.get(name) or name
+        table.bad_cells.add((r + 1, name))
+        fr.problems.append(Problem(
+            fr.name, f"ô {cell_ref(r + 1, c + 1)} có công thức nhưng tệp không lưu kết quả của "
+            "công thức (tệp do chương trình khác tạo hoặc chưa được tính lại), nên không biết "
+            "giá trị; hãy mở tệp bằng Excel, lưu lại rồi nhập lại", grid.sheet, r + 1, header))
 
 
 def _problem(fr: FileRead, grid: Grid, row: int, header: str, value: object, msg: str) -> Problem:
