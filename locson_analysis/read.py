@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
-from .errors import Problem
+from .errors import INVISIBLE, Problem, show_invisible
 from .numbers import fmt_num
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -1469,6 +1469,43 @@ def _parse_distinct(parser: object, uniques: list[object],
     return parsed, failed
 
 
+#: Columns whose cells are identifiers: cleaned of invisible characters and full-width forms
+#: before they are parsed or validated (one pupil, one class, one date however typed).
+IDENTIFIER_COLUMNS = ("pupil_id", "class_name")
+
+
+def clean_identifier(v: object) -> object:
+    """An identifier cell as it is meant: NFKC (full-width "６A1" → "6A1") without invisible
+    characters (zero-width spaces, direction marks…).  Other values are returned as they are."""
+    if type(v) is not str or v.isascii():
+        return v
+    return INVISIBLE.sub("", unicodedata.normalize("NFKC", v))
+
+
+def _clean_uniques(fr: FileRead, grid: Grid, header: str, uniques: list[object],
+                   codes: np.ndarray, excel_rows: np.ndarray) -> list[object]:
+    """The distinct cells of an identifier column cleaned (:func:`clean_identifier`); one note
+    per column when a cell was changed, showing the first such cell as it was written."""
+    cleaned = [clean_identifier(u) for u in uniques]
+    changed = [u for u, (a, b) in enumerate(zip(uniques, cleaned, strict=True)) if a != b]
+    if changed:
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        changed = [u for u in changed if counts[u]]
+    if changed:
+        # (what was removed or changed is named, never the value: it is a pupil's identifier)
+        found = sorted({show_invisible(ch) for u in changed for ch in INVISIBLE.findall(
+            str(uniques[u]))})
+        wide = any(INVISIBLE.sub("", str(uniques[u])) != cleaned[u] for u in changed)
+        what = ", ".join([*(f"ký tự ẩn {f}" for f in found),
+                          *(["chữ/số toàn độ rộng (như ６)"] if wide else [])])
+        rows = sorted(int(excel_rows[i]) for i in np.flatnonzero(np.isin(codes, changed)))
+        shown = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+        fr.notes.append(
+            f"{_where(fr, grid)}, cột «{header}»: đã làm sạch {fmt_num(len(rows))} ô trước khi "
+            f"kiểm tra — bỏ {what} (dòng {shown}).")
+    return cleaned
+
+
 def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int], body: _Body,
                    data: list[int]) -> None:
     """Parse the data rows (``data``: indices into ``body``), each column once per distinct
@@ -1495,6 +1532,8 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
             codes, uniques = body.codes[i][at], body.uniques[i]
         else:
             codes, uniques = np.full(len(at), -1, dtype=np.int64), []
+        if uniques and (name in IDENTIFIER_COLUMNS or kinds.get(name) == "date"):
+            uniques = _clean_uniques(fr, grid, table.headers[name], uniques, codes, excel_rows)
         parsed, failed = _parse_distinct(parser, uniques, as_date=kinds.get(name) == "date")
         out[name] = parsed[codes]
         if failed:
