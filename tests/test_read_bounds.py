@@ -168,3 +168,19 @@ def test_cell_ref_names_cells_as_excel_does() -> None:
     assert R.cell_ref(5, 150) == "ET5"
     wb = openpyxl.Workbook()
     assert wb.active.cell(7, 703).coordinate == R.cell_ref(7, 703)
+
+
+def test_every_problem_is_kept_beyond_the_200_shown(tmp_path: Path) -> None:
+    """The console shows 200 problems (cli: render(limit=200)); the exception keeps all of
+    them for a file of every problem (``--all-errors``)."""
+    rows = [pupil_row(f"HS{i:03d}", **{"Giới tính": "?"}) for i in range(260)]
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", rows)
+    with pytest.raises(ImportProblems) as exc:
+        read_year(f, today=TODAY)
+    problems = exc.value.problems
+    assert len(problems) == 260
+    assert sorted(p.row for p in problems) == list(range(8, 268))
+    full = exc.value.render()
+    assert "phát hiện 260 lỗi" in full and "  260. tệp ds.xlsx" in full
+    short = exc.value.render(limit=200)
+    assert "  200. tệp" in short and "  201." not in short and "… và 60 lỗi khác." in short
