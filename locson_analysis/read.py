@@ -476,26 +476,61 @@ def _ref_position(ref: bytes) -> tuple[int, int]:
     return int(text[len(letters):]), col
 
 
+#: One pass over a sheet as Excel and openpyxl write it (<row r="5"><c r="A5" …>): a cell in
+#: a column past ET, a row numbered 100000 or more, or any other way of writing a row or a cell
+#: (no "r" first, a namespace prefix), which sends the sheet to the slower, general check.
+_FAR_PLAIN = re.compile(
+    rb'<c r="((?:[A-Z]{3}|[F-Z][A-Z]|E[U-Z])\d+)"|<row r="([1-9]\d{5,})"'
+    rb'|<(?:c|row)(?:>| (?!r="))|<[A-Za-z_][\w.-]*:c[\s>]')
+_CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3}\d+)"')
+
+
+def _holds_value(xml: bytes, start: int, close_tag: bytes) -> bool:
+    """Whether the element whose start tag ends after ``start`` holds a value (<v>, <is> or
+    <f>) before ``close_tag``; a self-closing element holds none."""
+    end = xml.find(b">", start)
+    if end < 0 or xml[end - 1:end] == b"/":
+        return False
+    close = xml.find(close_tag, end)
+    return _VALUE_IN_CELL.search(xml, end, close if close > 0 else len(xml)) is not None
+
+
 def _far_cell(xml: bytes) -> tuple[int, int] | None:
     """(row, column) of the first cell holding data beyond MAX_ROWS or MAX_COLUMNS, else None.
     Cells that are only formatted (no value) are not data: a sheet formatted down to row
     1,048,576 is fine."""
+    for m in _FAR_PLAIN.finditer(xml):
+        if m.group(1):  # a cell past column ET
+            if _holds_value(xml, m.end(), b"c>"):
+                return _ref_position(m.group(1))
+        elif m.group(2):  # a row numbered 100000 or more
+            if int(m.group(2)) <= MAX_ROWS or not _holds_value(xml, m.end(), b"</row>"):
+                continue
+            stop = xml.find(b"</row>", m.end())
+            cell = _CELL_PLAIN.search(xml, m.end(), stop)
+            while cell and not _holds_value(xml, cell.end(), b"c>"):
+                cell = _CELL_PLAIN.search(xml, cell.end(), stop)
+            return _ref_position(cell.group(1)) if cell else (int(m.group(2)), 1)
+        else:
+            return _far_cell_general(xml)
+    return None
+
+
+def _far_cell_general(xml: bytes) -> tuple[int, int] | None:
+    """:func:`_far_cell` of a sheet written in any other way (rows or cells without their
+    number are counted: more rows than MAX_ROWS is past the bound)."""
     for m in _FAR_CELL.finditer(xml):
         row, col = _ref_position(m.group(1))
-        if row <= MAX_ROWS and col <= MAX_COLUMNS:
-            continue
-        end = xml.find(b">", m.end())
-        if end < 0 or xml[end - 1:end] == b"/":
-            continue  # <c r="…" s="1"/>: formatted, empty
-        close = xml.find(b"c>", end)  # (</c> or </x:c>)
-        if _VALUE_IN_CELL.search(xml, end, close if close > 0 else len(xml)):
+        if (row > MAX_ROWS or col > MAX_COLUMNS) and _holds_value(xml, m.end(), b"c>"):
             return row, col
-    return None
+    rows = len(re.findall(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]", xml))
+    return (rows, 1) if rows > MAX_ROWS else None
 
 
 def _unsaved_formulas(xml: bytes) -> set[tuple[int, int]]:
     """(row index, column index), 0-based, of formula cells with no saved result."""
-    if not (b"</f></c>" in xml or b"/></c>" in xml or b"<v></v>" in xml or b"<v/>" in xml):
+    if b"<f" not in xml or not (b"</f></c>" in xml or b"/></c>" in xml or b"<v></v>" in xml
+                                or b"<v/>" in xml):
         return set()
     out = set()
     for m in _UNSAVED_FORMULA.finditer(xml):
@@ -558,8 +593,6 @@ def _scan_workbook(z: zipfile.ZipFile, names: set[str], file_size: int) -> _Shee
         sheet = sheet_of.get(part, part.rsplit("/", 1)[-1])
         scan.errors = scan.errors or b't="e"' in xml or b"t='e'" in xml
         found = _far_cell(xml)
-        if found is None and xml.count(b"<row") > MAX_ROWS:
-            found = (xml.count(b"<row"), 1)
         if found is not None:
             row, col = found
             far.append((f"có dữ liệu ở ô {cell_ref(row, col)}, ngoài giới hạn đọc "
