@@ -1590,6 +1590,15 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
 def _finish_pupils(fr: FileRead, grid: Grid, table: Table, df: pd.DataFrame) -> pd.DataFrame:
     parts = [c for c in C.NAME_PART_HEADERS if c in df.columns]
     if parts:
+        # The pupil's own «Họ đệm» + «Tên» win over a column that only contains "họ tên"
+        # («Họ tên GVCN»): the full name is joined from the pupil's columns only.
+        loose = "full_name" in df.columns and len(parts) == 2 and \
+            MATCHERS["pupils"].match(table.headers["full_name"]).rank == 2  # type: ignore[union-attr]
+        if loose:
+            fr.notes.append(f"{_where(fr, grid)}: cột «{table.headers['full_name']}» "
+                            f"{UNUSED_NOTE} (họ tên học sinh ghép từ cột "
+                            f"«{table.headers['name_head']}» và «{table.headers['name_given']}»).")
+            del df["full_name"]
         if "full_name" not in df.columns and len(parts) == 2:
             df["full_name"] = [" ".join(x for x in (h, g) if isinstance(x, str)) or None
                                for h, g in zip(df["name_head"], df["name_given"], strict=True)]

@@ -160,3 +160,22 @@ def test_a_parents_columns_are_never_read_as_the_pupils(order: list[str],
     for heading in PARENT:
         assert f"cột «{heading}» {R.PERSONAL_NOTE}" in notes
         assert f"cột «{heading}» {R.UNUSED_NOTE}" not in notes
+
+
+def test_split_names_are_joined_from_the_pupils_columns_not_a_lookalike(tmp_path: Path) -> None:
+    """«Họ tên GVCN» contains "họ tên" but is not the pupil's: with «Họ đệm» + «Tên» present
+    the full name is joined from those, and the teacher's column is noted as unused."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    headers = ["Mã học sinh", "Họ tên GVCN", "Họ đệm", "Tên", "Ngày sinh", "Giới tính",
+               "Dân tộc", "Lớp", "Kết quả cuối năm"]
+    ws.append(headers)
+    ws.append(["HS001", "Võ Thị Giáo", "Nguyễn Văn", "An", datetime(2012, 3, 5), "Nam", "Kinh",
+               "6A1", "Lên lớp"])
+    path = tmp_path / "ds.xlsx"
+    wb.save(path)
+    fr = R.read_file(path)
+    assert not fr.problems
+    assert fr.tables[0].frame["full_name"].tolist() == ["Nguyễn Văn An"]
+    assert any(f"cột «Họ tên GVCN» {R.UNUSED_NOTE} (họ tên học sinh ghép từ cột «Họ đệm» và "
+               "«Tên»)" in n for n in fr.notes)
