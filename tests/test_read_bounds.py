@@ -184,3 +184,21 @@ def test_every_problem_is_kept_beyond_the_200_shown(tmp_path: Path) -> None:
     assert "phát hiện 260 lỗi" in full and "  260. tệp ds.xlsx" in full
     short = exc.value.render(limit=200)
     assert "  200. tệp" in short and "  201." not in short and "… và 60 lỗi khác." in short
+
+
+def test_the_declared_dimension_is_not_trusted(tmp_path: Path) -> None:
+    """A sheet declaring A1:XFD1048576 whose cells fill a small table is read by its cells."""
+    import re
+    import zipfile
+
+    f = write_pupils(year_dir(tmp_path) / "ds.xlsx", [pupil_row()])
+    with zipfile.ZipFile(f) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet], n = re.subn(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"',
+                              parts[sheet])
+    assert n == 1
+    with zipfile.ZipFile(f, "w") as z:
+        for name, b in parts.items():
+            z.writestr(name, b)
+    assert read_year(f, today=TODAY).pupils["pupil_id"].tolist() == ["HS001"]
