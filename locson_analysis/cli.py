@@ -597,7 +597,7 @@ def _fault_message(args: argparse.Namespace, exc: BaseException) -> str:
     from . import faults
 
     if isinstance(exc, faults.StepFailed):
-        return str(exc)
+        return f"Lỗi: {exc}"
     changed = getattr(args, "changed", False)
     if changed:
         outcome = "Dữ liệu đã được ghi vào cơ sở dữ liệu trước lỗi này (xem locson history)."
@@ -605,8 +605,7 @@ def _fault_message(args: argparse.Namespace, exc: BaseException) -> str:
         outcome = faults.UNKNOWN
     else:  # import fails here only before writing; the others never write the database
         outcome = faults.UNCHANGED
-    return f"Lỗi ở bước «{_STEP_OF.get(args.command, args.command)}»: {faults.reason(exc)}. " \
-        f"{outcome}"
+    return "Lỗi: " + faults.message(_STEP_OF.get(args.command, args.command), exc, outcome)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -69,4 +69,9 @@ class StepFailed(LocsonError):
     def __init__(self, step: str, exc: BaseException, outcome: str) -> None:
         self.step = step
         self.outcome = outcome
-        super().__init__(f"Lỗi ở bước «{step}»: {reason(exc)}. {outcome}")
+        super().__init__(message(step, exc, outcome))
+
+
+def message(step: str, exc: BaseException, outcome: str) -> str:
+    """«bước «…» không làm được: why. what the data became» (the CLI puts «Lỗi: » before)."""
+    return f"bước «{step}» không làm được: {reason(exc)}. {outcome}"

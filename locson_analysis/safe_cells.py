@@ -17,6 +17,7 @@ is left alone.
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 from typing import IO, Any
@@ -80,7 +81,9 @@ def restore_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path_or_buf: str | Path | IO[str], **kwargs: Any) -> None:
-    """``df.to_csv`` with every text cell neutralised."""
+    """``df.to_csv`` with every text cell neutralised and quoted: a carriage return inside a
+    text (which the csv module leaves unquoted) cannot start a line of its own."""
+    kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
     safe_frame(df).to_csv(path_or_buf, **kwargs)
 
 

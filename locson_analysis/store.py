@@ -416,7 +416,7 @@ def _transaction(con: duckdb.DuckDBPyConnection, db: Path | str, step: str,
             was = None
         outcome = {False: faults.UNCHANGED, None: faults.UNKNOWN}.get(
             was, "Phần dữ liệu đã được ghi vẫn còn: hãy xem bằng locson history.")
-        raise faults.StepFailed(step, exc, outcome) from exc
+        raise faults.StepFailed(f"{step} {db}", exc, outcome) from exc
 
 
 def _import_exists(db: Path | str, import_id: int) -> bool:
