@@ -365,7 +365,7 @@ def _year_arg(text: str) -> str:
     text = str(text).strip()
     if re.fullmatch(r"\d{4}-\d{4}", text) and parse_school_year(text) == text:
         return text
-    m = re.fullmatch(r"\s*(\d{4})\s*\D{1,3}\s*(\d{2}|\d{4})\s*", text)
+    m = re.fullmatch(r"(\d{4})(\s*\D{1,3}\s*(\d{2}|\d{4}))?", text)
     start = int(m.group(1)) if m else None
     example = f"{start}-{start + 1}" if start else "2024-2025"
     raise LocsonError(f"Năm học «{text}» không đúng dạng. Hãy ghi như {example}.")
