@@ -33,6 +33,7 @@ _BY_TEXT = [
     ("disk quota", errno.EDQUOT),
     ("file too large", errno.EFBIG),
     ("permission denied", errno.EACCES),
+    ("operation not permitted", errno.EPERM),
     ("read-only file system", errno.EROFS),
 ]
 

@@ -149,6 +149,9 @@ def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
             return duckdb.connect(str(db), read_only=read_only)
         except duckdb.IOException as exc:
+            if faults.is_machine_fault(exc):
+                raise faults.StepFailed(f"mở cơ sở dữ liệu {db}", exc, faults.UNCHANGED) \
+                    from exc
             if not _is_lock_error(exc):
                 raise LocsonError(f"Không mở được cơ sở dữ liệu {db}: {exc}") from exc
             if time.monotonic() >= deadline:
@@ -175,7 +178,11 @@ def connect(db: str | Path, read_only: bool = False,
     old_umask = None if read_only else os.umask(PRIVATE_UMASK)
     try:
         if not read_only:
-            db.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                db.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise faults.StepFailed(f"tạo thư mục {db.parent} cho cơ sở dữ liệu", exc,
+                                        faults.UNCHANGED) from exc
         con = _open(db, read_only)
     except BaseException:
         if old_umask is not None:
@@ -488,7 +495,7 @@ def import_group(con: duckdb.DuckDBPyConnection, import_id: int) -> list[tuple]:
     ``import_id`` belongs to: every kind of file one import wrote for one school year.
 
     Imports written before ``import_group`` was recorded: the kinds written with it (same
-    school, year and time, consecutive ids).
+    school, year and time, consecutive ids, kinds in the order an import writes them).
     """
     row = con.execute("SELECT school_code, school_year, imported_at, import_group FROM imports "
                       "WHERE import_id = ?", [import_id]).fetchone()
@@ -501,17 +508,17 @@ def import_group(con: duckdb.DuckDBPyConnection, import_id: int) -> list[tuple]:
     rows = con.execute("SELECT import_id, school_code, school_year, kind FROM imports "
                        "WHERE school_code = ? AND school_year = ? AND imported_at = ? "
                        "AND import_group IS NULL ORDER BY import_id", [code, year, at]).fetchall()
-    # the consecutive run around import_id in which no kind repeats
+    # one import wrote its kinds with consecutive ids in KINDS order (YearData.kinds): the
+    # run around import_id whose kinds keep rising in that order
+    order = {k: i for i, k in enumerate(KINDS)}
     pos = next(i for i, r in enumerate(rows) if r[0] == import_id)
     lo = hi = pos
-    kinds = {rows[pos][3]}
-    while lo > 0 and rows[lo - 1][0] == rows[lo][0] - 1 and rows[lo - 1][3] not in kinds:
+    while lo > 0 and rows[lo - 1][0] == rows[lo][0] - 1 \
+            and order[rows[lo - 1][3]] < order[rows[lo][3]]:
         lo -= 1
-        kinds.add(rows[lo][3])
-    while (hi + 1 < len(rows) and rows[hi + 1][0] == rows[hi][0] + 1
-           and rows[hi + 1][3] not in kinds):
+    while hi + 1 < len(rows) and rows[hi + 1][0] == rows[hi][0] + 1 \
+            and order[rows[hi + 1][3]] > order[rows[hi][3]]:
         hi += 1
-        kinds.add(rows[hi][3])
     return rows[lo:hi + 1]
 
 

@@ -284,8 +284,13 @@ def _read_only_folder(path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
-def test_read_only_output_folder(base_db: Path, tmp_path: Path) -> None:
+def test_read_only_output_folder(base_db: Path, district: Path, tmp_path: Path) -> None:
     with _read_only_folder(tmp_path / "ket_qua") as locked:
+        db = locked / "moi.duckdb"
+        r = _locson("import", str(district / "locson" / Y0), "--db", str(db))
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert (f"Lỗi: bước «mở cơ sở dữ liệu {db}» không làm được: không có quyền ghi. "
+                "Cơ sở dữ liệu không bị thay đổi.") in r.stderr, r.stderr
         for fmt in ("xlsx", "csv"):
             out = locked / f"chi_so.{fmt}"
             r = _locson("indicators", "--db", str(base_db), "--out", str(out))
@@ -331,3 +336,59 @@ def test_any_console_encoding(base_db: Path, tmp_path: Path, encoding: str) -> N
                        capture_output=True, env={**os.environ, **env}, cwd=config.PROJ_ROOT)
     assert r.returncode == 1
     assert "Lỗi: Chưa có cơ sở dữ liệu" in r.stderr.decode("utf-8")
+
+
+def test_all_errors_file_from_the_command(district: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    """More than 200 problems: the console shows 200 and says how to see all; --all-errors
+    writes every one of them."""
+    folder = Path(shutil.copytree(district / "locson" / Y0, tmp_path / Y0))
+    (xlsx,) = [f for f in folder.glob("*.xlsx") if not f.name.startswith(("Phổ", "So"))]
+    wb = openpyxl.load_workbook(xlsx)
+    ws = wb.active
+    top = next(r[0].row for r in ws.iter_rows() if r[0].value == "STT")
+    cols = [c.column for c in ws[top] if c.value in ("Ngày sinh", "Giới tính")]
+    assert len(cols) == 2
+    for r in range(top + 1, ws.max_row + 1):
+        for c in cols:
+            ws.cell(row=r, column=c, value="-xyz+1")
+    wb.save(xlsx)
+    db = tmp_path / "t.duckdb"
+    assert cli.main(["import", str(folder), "--db", str(db)]) == 2
+    err = capsys.readouterr().err
+    total = int(err.split("phát hiện ")[1].split(" lỗi")[0])
+    assert total > 200 and "  200. " in err and "  201. " not in err
+    assert "--all-errors TỆP" in err
+    out = tmp_path / "loi.csv"
+    assert cli.main(["import", str(folder), "--db", str(db), "--all-errors", str(out)]) == 2
+    assert f"Danh sách đầy đủ {total} lỗi: {out}" in capsys.readouterr().err
+    import pandas as pd
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(table) == total and table["STT"].tolist() == [str(i) for i in range(1, total + 1)]
+    assert set(table["Giá trị"]) == {"'-xyz+1"}  # (no live formula in the list either)
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_restore_brings_back_every_kind_of_the_import(tmp_path: Path, legacy: bool) -> None:
+    """Two imports of a year (list + school sheet each); restoring either id of the first
+    makes both its kinds active.  ``legacy``: a database written before imports recorded
+    their group (the kinds written together at the same time are found instead)."""
+    db = tmp_path / "t.duckdb"
+    first = store.write_year(db, year_data(Y0, [pupil("A1", 6)], school={"toilets": 2}))
+    second = store.write_year(db, year_data(Y0, [pupil("B1", 6)], school={"toilets": 9}),
+                              replace=True)
+    other = store.write_year(db, year_data(Y1, [pupil("A1", 7)], school={"toilets": 3}))
+    if legacy:
+        with duckdb.connect(str(db)) as con:
+            con.execute("UPDATE imports SET import_group = NULL")
+            con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    for restored, expected in [(first[1], first), (second[0], second), (first[0], first)]:
+        r = store.restore(db, restored)
+        assert r["import_ids"] == expected and r["kinds"] == ["pupils", "school"]
+        ds = store.load(db)
+        active = ds.imports.set_index(["school_year", "kind"])["import_id"]
+        assert [active[(Y0, "pupils")], active[(Y0, "school")]] == expected
+        assert [active[(Y1, "pupils")], active[(Y1, "school")]] == other  # untouched
+    y0 = ds.school[ds.school["school_year"] == Y0]
+    assert y0["value"].tolist() == [2.0]
