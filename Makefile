@@ -10,9 +10,10 @@ DB     ?= data/locson.duckdb
 .PHONY: setup db report report-all mid-year test lint lab bench bench-quick clean-outputs
 
 $(STAMP): pyproject.toml
+	@echo "Đang cài đặt môi trường Python (.venv) và các gói cần dùng — lần đầu mất vài phút…"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
 	@touch $(STAMP)
 
 setup: $(STAMP)

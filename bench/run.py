@@ -136,7 +136,9 @@ def bulk_store(db: Path, pupils: Any, school: Any, population: Any,
                 for c in cols)
             con.execute("BEGIN TRANSACTION")
             con.execute(
-                "INSERT INTO imports SELECT import_id, school_code, school_year, ?, now(), "
+                "INSERT INTO imports (import_id, school_code, school_year, kind, imported_at, "
+                "files, sha256, rows, replaced_import_id, action, notes) "
+                "SELECT import_id, school_code, school_year, ?, now(), "
                 "'[]', '', n, NULL, 'import', 'bench' FROM incoming_keys", [kind])
             con.execute(
                 f"INSERT INTO {store.TABLE_OF_KIND[kind]} (import_id, {', '.join(cols)}) "

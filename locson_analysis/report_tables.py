@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, contract
+from . import config, contract, safe_cells
 from . import present as P
 from .dataset import Dataset
 from .errors import LocsonError
@@ -808,6 +808,7 @@ def write_workbook(report: Report, path: Path | str) -> Path:
             longest = max([len(str(c))] + [len(str(v)) for v in table.data[c].tolist()[:200]])
             ws.column_dimensions[get_column_letter(j)].width = min(max(10, longest + 2), 60)
         ws.freeze_panes = "A4"
+    safe_cells.protect_workbook(wb)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

@@ -79,8 +79,8 @@ def report_dir(out_dir: Path, school_year: str, school_code: str | None = None) 
     """``out_dir/<year>`` for the default school (and a database of one school);
     ``out_dir/<school>/<year>`` for another school of a database that holds several."""
     if school_code and school_code != DEFAULT_SCHOOL:
-        return Path(out_dir) / school_code / school_year
-    return Path(out_dir) / school_year
+        return config.inside(out_dir, Path(out_dir) / school_code / school_year)
+    return config.inside(out_dir, Path(out_dir) / school_year)
 
 
 def report_school(ds: Dataset, school_code: str | None) -> tuple[str, str | None]:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from . import config, warn_model
+from . import config, safe_cells, warn_model
 from .contract import DEFAULT_SCHOOL, OUTCOME_LABELS, previous_year
 from .dataset import Dataset
 from .errors import LocsonError
@@ -212,8 +212,8 @@ def read_previous(out_dir: str | Path, school_year: str) -> pd.DataFrame | None:
     for year in (school_year, previous_year(school_year)):
         path = base / year / SNAPSHOT_NAME
         if path.exists():
-            return pd.read_csv(path, dtype={"pupil_id": str, "school_code": str,
-                                            "class_name": str})
+            return safe_cells.restore_frame(pd.read_csv(
+                path, dtype={"pupil_id": str, "school_code": str, "class_name": str}))
     return None
 
 
@@ -422,6 +422,7 @@ def write_excel(run: WarningRun, path: str | Path) -> Path:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.oddHeader.center.text = INTERNAL_MARK
         ws.evenHeader.center.text = INTERNAL_MARK
+    safe_cells.protect_workbook(wb)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
@@ -435,7 +436,7 @@ def write_snapshot(run: WarningRun, path: str | Path) -> Path:
     """The "lần trước" file: the listed pupils, read by the next official run to show changes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _snapshot(run).to_csv(path, index=False, encoding="utf-8")
+    safe_cells.write_csv(_snapshot(run), path, index=False, encoding="utf-8")
     return path
 
 
@@ -530,7 +531,7 @@ def run_warning(school_year: str, point: Point = "end", db: str | Path | None = 
     codes = schools.codes_in(ds.pupils, ds.school, ds.population)
     code = schools.choose_school(codes, school_code or None)
     if len(codes) > 1 and code != DEFAULT_SCHOOL:
-        out_dir = Path(out_dir) / code
+        out_dir = config.inside(out_dir, Path(out_dir) / code)
     year_dir = internal_dir(out_dir, school_year)
     check_year(ds.for_school(code).pupils, school_year, point)  # fail fast, before the notebook
     from . import run as runner  # papermill and nbconvert load slowly: only when needed

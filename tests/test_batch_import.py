@@ -226,12 +226,15 @@ def test_history_and_restore_per_folder_after_a_batch(folders: Path, tmp_path: P
     names = set(store.load(db, school_code="LOCSON", with_names=True).pupils["full_name"])
     assert "Tên Đã Sửa" in names
     assert cli.main(["restore", str(first_pupils), "--db", str(db)]) == 0
-    assert f"Đã khôi phục lần nhập số {first_pupils}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Đã khôi phục cả lần nhập chứa lần nhập số {first_pupils}" in out
+    assert f"danh sách học sinh (lần nhập số {first_pupils})" in out
     ds = store.load(db, with_names=True)
     assert "Tên Đã Sửa" not in set(ds.pupils["full_name"])
     active = ds.imports.set_index(["school_code", "school_year", "kind"])["import_id"]
     assert active[("LOCSON", Y1, "pupils")] == first_pupils
-    assert active[("LOCSON", Y1, "school")] == 14  # the other kinds stay as replaced
+    # the whole import comes back: its other kinds too, not the replacing import's
+    assert [active[("LOCSON", Y1, k)] for k in ("pupils", "school", "population")] == ids[3]
     assert active[("LOCPHAT", Y1, "pupils")] == ids[1][0]  # other folders untouched
 
 
