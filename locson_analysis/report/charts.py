@@ -33,7 +33,7 @@ TARGET_COLOUR = "#c62828"
 #: Figure width that fits A4 portrait between 15 mm margins (180 mm ≈ 7.1 in).
 A4_WIDTH_IN = 7.0
 #: Resolution of the PNG images in the notebook and the report (sharp on paper).
-DPI = 200
+DPI = 150
 #: Width in CSS pixels of one inch of figure on screen.
 SCREEN_DPI = 96
 ALT_ATTR = "locson_alt"
