@@ -135,7 +135,8 @@ def percent_axis(ax, axis: str = "y", cap: float | None = 1.0) -> None:
         def __call__(self, v: float, pos: int | None = None) -> str:
             if cap is not None and v > cap + 1e-12:
                 return ""
-            locs = sorted(self.locs) if len(self.locs) > 1 else [0.0, 0.01]
+            ticks = sorted(self.axis.get_majorticklocs()) if self.axis is not None else []
+            locs = ticks if len(ticks) > 1 else [0.0, 0.01]
             return fmt_pct(v, _decimals(locs[1] - locs[0]))
 
     target = ax.yaxis if axis == "y" else ax.xaxis
