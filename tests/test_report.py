@@ -468,3 +468,12 @@ def test_report_notebook_has_the_report_in_its_cells() -> None:
     assert "compute_all" not in code and "evaluate(" not in code
     assert code.count("T.load_report(") == 1
     assert nb.metadata["kernelspec"]["name"] == "locson"
+
+
+def test_export_has_a_place_for_a_print_banner(built: dict, tmp_path: Path) -> None:
+    """runner.export_html(banner=…) prints a line on every page (hidden on screen)."""
+    out = tmp_path / "b.html"
+    runner.export_html(built["full"].notebook, out, "t", banner="DỮ LIỆU MẪU <thử>")
+    html = out.read_text(encoding="utf-8")
+    assert '<div class="locson-banner">DỮ LIỆU MẪU &lt;thử&gt;</div>' in html
+    assert 'class="locson-banner"' not in _html(built["full"])  # none unless asked
