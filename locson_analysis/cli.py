@@ -390,7 +390,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     args.school = _school_arg(args)
     if args.all:
         results = run.run_all(
-            db=args.db, out_dir=args.out, mid_year=args.mid_year, school_code=args.school
+            db=args.db, out_dir=args.out, mid_year=args.mid_year, school_code=args.school,
+            notebook=args.notebook,
         )
     else:
         results = [
@@ -400,6 +401,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 out_dir=args.out,
                 mid_year=args.mid_year,
                 school_code=args.school,
+                notebook=args.notebook,
             )
         ]
     for r in results:
@@ -589,6 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mid-year", action="store_true", help="báo cáo giữa năm (sau học kỳ 1)")
     school_arg(sp)
     sp.add_argument("--out", type=Path, default=config.OUTPUTS_DIR, help="thư mục kết quả")
+    sp.add_argument("--notebook", type=Path, default=None, metavar="TỆP.ipynb",
+                    help="chạy bản sổ tay báo cáo đã sửa thay cho notebooks/annual_report.ipynb")
     db_arg(sp)
     sp.set_defaults(func=cmd_report)
 

@@ -11,9 +11,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from locson_analysis import cli, report_tables, safe_cells, store, warn
+from locson_analysis import cli, safe_cells, store, warn
 from locson_analysis.errors import ImportProblems, Problem
 from locson_analysis.indicators.equity import ETHNIC_GROUP_MIN
+from locson_analysis.report import tables as report_tables
 from tests.store_builders import pupil, year_data
 
 #: OWASP's starts, as a hostile or careless file would carry them.
