@@ -671,7 +671,11 @@ def parity_sentence(table: pd.DataFrame, year: str, safe: pd.DataFrame | None = 
             "bằng 1 là bình đẳng), trong ngoặc là số trường hợp trên số học sinh của mỗi "
             "nhóm. Chỉ số không tính khi một nhóm có dưới "
             f"{_parity_min()[0]} trường hợp hoặc dưới {_parity_min()[1]} học sinh: quá ít để "
-            "so sánh. " + "; ".join(parts) + ".")
+            "so sánh. " + _capital("; ".join(parts)) + ".")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _parity_min() -> tuple[int, int]:

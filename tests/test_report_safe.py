@@ -1,0 +1,172 @@
+"""Issue 11 in the report's tables (no notebook run): the planted identifiable pupil, changes
+that are never called "không đổi", tracking badges, parity with counts, section 6 and sources.
+
+The planted case: the only pupil in special circumstances drops out (tests/test_disclosure.py
+builds the same school).  Neither the report's HTML tables nor its Excel workbook may let a
+reader find them: no "1/1", and no hidden cell recoverable from the totals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from locson_analysis import config, disclosure, targets
+from locson_analysis import present as P
+from locson_analysis.report import tables as T
+from locson_analysis.report import text as X
+
+from . import builders as b
+
+YEAR = "2024-2025"
+
+
+def _school(special_drops_out: bool) -> list[dict]:
+    rows = []
+    for g in (6, 7, 9):
+        rows += b.pupils(8, YEAR, g) + b.pupils(7, YEAR, g, sex="F")
+    rows += b.pupils(6, YEAR, 8) + b.pupils(7, YEAR, 8, sex="F")
+    twin = {"sex": "F", "ethnicity": "Mạ", "poor": True}
+    rows.append(b.pupil(YEAR, 8, "dropped_out" if special_drops_out else "promoted",
+                        special_circumstances=True, leave_date="2025-02-10", **twin))
+    rows.append(b.pupil(YEAR, 8, "promoted" if special_drops_out else "dropped_out",
+                        leave_date="2025-02-10", **twin))
+    return rows
+
+
+def _report(special_drops_out: bool) -> T.Report:
+    ds = b.dataset(_school(special_drops_out))
+    return T.build_report(ds, YEAR, targets_file=config.TARGETS_FILE, school_code="LOCSON")
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("safe")
+    out = {}
+    for name, drops in (("a", True), ("b", False)):
+        rep = _report(drops)
+        xlsx = T.write_workbook(rep, root / f"{name}.xlsx")
+        out[name] = (rep, xlsx)
+    return out
+
+
+def _sheet_values(path: Path, sheet: str) -> list[tuple]:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path)[sheet]
+    return [tuple(r) for r in ws.iter_rows(min_row=2, values_only=True)]
+
+
+def test_the_planted_pupil_cannot_be_found_in_html_or_excel(worlds: dict) -> None:
+    rep_a, xlsx_a = worlds["a"]
+    rep_b, xlsx_b = worlds["b"]
+    for key in ("equity", "flow"):
+        html_a, html_b = rep_a.tables[key].to_html(), rep_b.tables[key].to_html()
+        assert "1/1" not in html_a
+        # a reader sees the same table whether X dropped out or the other pupil did
+        assert html_a == html_b, key
+        sheet = rep_a.tables[key].sheet
+        assert _sheet_values(xlsx_a, sheet) == _sheet_values(xlsx_b, sheet), key
+    assert X.parity(rep_a).data == X.parity(rep_b).data
+    # the special-circumstances row: every figure of the single pupil hidden
+    eq = rep_a.tables["equity"].data
+    row = eq[eq["Nhóm"] == "Hoàn cảnh đặc biệt"].iloc[0]
+    assert row["Số học sinh đầu năm"] == disclosure.HIDDEN_MARK
+    assert row["Bỏ học (tử số)"] == disclosure.HIDDEN_MARK
+    # and the reader's solver pins nothing down from what is shown
+    assert disclosure.disclosed(rep_a.safe_table) == []
+    # the school total stays: one dropout of 58 pupils (8·3 + 7·3 + 6 + 7 + 2 = 60 at start)
+    school = eq[eq["Nhóm theo"] == "Giới tính"]  # (sex rows exist: the table is not empty)
+    assert len(school) == 2
+    targets_html = rep_a.tables["targets"].to_html()
+    assert "1/60" in targets_html
+
+
+def test_the_world_differs_without_suppression() -> None:
+    """The test above can fail: the raw indicator table does tell the two worlds apart."""
+    a, bb = _report(True), _report(False)
+    raw = T.equity_table(a.table, YEAR).to_html()
+    assert raw != T.equity_table(bb.table, YEAR).to_html()
+
+
+def test_the_workbook_explains_the_dots(worlds: dict) -> None:
+    rep, xlsx = worlds["a"]
+    rows = _sheet_values(xlsx, "Công bằng")
+    assert rows[0][0] == disclosure.suppression_note(5) == rep.tables["equity"].note
+    assert disclosure.suppression_note(5) in rep.tables["equity"].to_html()
+
+
+@pytest.mark.parametrize(("value", "key", "expected"), [
+    (0.0025 - 0.0024, "dropout_rate", "+0,01 điểm %"),  # 0,24 % → 0,25 %: a change
+    (0.0, "dropout_rate", "không đổi"),
+    (0.004, "promotion_rate", "+0,4 điểm %"),
+    (0.0004, "promotion_rate", "+0,04 điểm %"),  # widened, not rounded to zero
+    (-3, "violence_incidents", "−3"),
+    (0.004, "pupils_per_hygienic_toilet", "+0,004"),
+    (-0.25, "pupils_per_hygienic_toilet", "−0,25"),
+])
+def test_changes_are_never_rounded_to_no_change(value: float, key: str, expected: str) -> None:
+    assert T.fmt_change(value, key) == expected
+
+
+def test_tracking_status_has_its_own_badge() -> None:
+    assert T.TRACKING == targets.TRACKING
+    badge = P.status_badge(targets.TRACKING)
+    assert "#0d47a1" in badge and ">Đang theo dõi<" in badge
+    assert P.status_badge("Đạt") != badge
+
+
+def test_parity_is_shown_with_counts_or_not_computed() -> None:
+    table = pd.DataFrame([
+        ("gender_parity_index_dropout_rate", "school", "Toàn trường", float("nan"), 0.01, 0.0,
+         "Không tính chỉ số"),
+        ("gender_parity_index_promotion_rate", "school", "Toàn trường", 0.99, 0.98, 0.99, ""),
+        ("dropout_rate", "sex", "Nữ", 4 / 400, 4, 400, ""),
+        ("dropout_rate", "sex", "Nam", 0.0, 0, 410, ""),
+        ("promotion_rate", "sex", "Nữ", 392 / 400, 392, 400, ""),
+        ("promotion_rate", "sex", "Nam", 406 / 410, 406, 410, ""),
+    ], columns=["indicator", "dimension", "group", "value", "numerator", "denominator", "note"])
+    table.insert(0, "school_year", YEAR)
+    table.insert(0, "school_code", "LOCSON")
+    safe = disclosure.suppress(table).table
+    text = T.parity_sentence(table, YEAR, safe)
+    assert "lên lớp: 0,99 (nữ 392/400, nam 406/410)" in text
+    # 4 girls and 0 boys: not computed, and the 4 (a small count) is not printed
+    # (no school row here: the 0 of the boys is not hidden, nothing to recover it from)
+    assert "Bỏ học: không tính (nữ …/400, nam 0/410)" in text
+    assert "dưới 5 trường hợp hoặc dưới 10 học sinh" in text
+
+
+def test_section_6_counts_real_import_warnings_and_leaves_routine_notes_out() -> None:
+    ds = b.dataset(_school(True))
+    notes = "\n".join([
+        f"Năm học {YEAR}: đọc 3 tệp.",
+        "Tệp «DS em Nguyễn Minh Nam.xlsx», trang tính «DSHS»: cột «Địa chỉ» không lưu "
+        "(Nghị định 13/2023): địa chỉ nơi ở.",
+        "Tệp «DS em Nguyễn Minh Nam.xlsx», trang tính «DSHS»: cột «Ghi chú» không dùng đến.",
+        "Tệp «DS em Nguyễn Minh Nam.xlsx», trang tính «DSHS»: danh sách học sinh, 60 dòng "
+        "(dòng 8–67).",
+        "Bỏ qua tệp «ghi chép.docx» (không phải tệp Excel .xlsx/.xlsm/.xls, bảng tính .ods "
+        "hoặc CSV).",
+        "Tệp «Số liệu.xlsx», trang tính «Số liệu», dòng 9: «Số nhà vệ sinh» để trống — coi là "
+        "chưa có số liệu.",
+        "Tệp «Số liệu.xlsx», trang tính «Số liệu», dòng 12: «Số vụ bạo lực» để trống — coi là "
+        "chưa có số liệu.",
+    ])
+    ds.imports = pd.DataFrame([
+        {"school_year": YEAR, "kind": k, "imported_at": pd.Timestamp("2025-06-02 08:30"),
+         "files": '["DS em Nguyễn Minh Nam.xlsx"]', "rows": 60, "notes": notes}
+        for k in ("pupils", "school", "interventions")])
+    counts = T.import_warnings(ds, YEAR)
+    assert counts == {
+        "Tệp trong thư mục năm học không đọc được nên bị bỏ qua": 1,
+        "Mục của số liệu nhà trường hoặc điều tra phổ cập để trống (coi là chưa có số liệu)": 2}
+    gaps = T.gaps_table(ds, ds.pupils.iloc[:0], YEAR).data
+    assert list(gaps["Loại"]) == ["Thiếu tệp", "Lưu ý khi nhập", "Lưu ý khi nhập"]
+    assert "Nguyễn" not in gaps.to_string()
+    sources = T.sources_table(ds, YEAR)
+    assert list(sources.shown["Loại số liệu"]) == ["Danh sách học sinh", "Số liệu nhà trường"]
+    assert list(sources.shown["Ngày nhập"]) == ["02/06/2025", "02/06/2025"]
+    assert "Nguyễn" not in sources.shown.to_string() + sources.data.to_string()
