@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -398,6 +399,10 @@ def test_explore_notebook_runs_on_the_database(built: dict, tmp_path: Path) -> N
     text = _without_images(json.dumps([o for o in outputs], ensure_ascii=False))
     assert "Năm học xem kỹ: 2025-2026" in text
     assert "hệ số hiệu quả" in text
+    # the cohort model runs on the linked flow rates: every base year usable, no cut-off
+    # error text (the aggregate rates refused 5 of 7 years on this sample)
+    assert "Theo mã học sinh (từng em)" in text and "Không dùng được vì" in text
+    assert "Hãy sửa các lỗi sau" not in text and "phát hiện" not in text
     assert "chỉ có một trường (LOCSON)" in text  # the district view says why it is thin
     ids = set(built["ds"].pupils["pupil_id"].astype(str))
     assert not [i for i in ids if i in text]
@@ -448,6 +453,9 @@ def test_cells_the_analyst_adds_reach_the_html(built: dict, tmp_path: Path) -> N
          "--db", str(built["db"]), "--out", str(out), "--notebook", str(copy)],
         capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    # the terminal: sample data said first; the unconfirmed recipient for the analyst
+    assert done.stdout.splitlines()[0] == f"*** {provenance.SAMPLE_MARK} ***"
+    assert "Cần kiểm tra trước khi gửi: Nơi nhận báo cáo của năm học 2025-2026" in done.stdout
     html = (out / "2025-2026" / "bao_cao_2025-2026.html").read_text(encoding="utf-8")
     assert "Phần thêm của tổ chuyên môn" in html
     alts = re.findall(r'<img\b[^>]*alt="([^"]+)"', html)
@@ -487,6 +495,7 @@ def test_export_has_a_place_for_a_print_banner(built: dict, tmp_path: Path) -> N
     runner.export_html(built["full"].notebook, out, "t", banner="DỮ LIỆU MẪU <thử>")
     html = out.read_text(encoding="utf-8")
     assert '<div class="locson-banner">DỮ LIỆU MẪU &lt;thử&gt;</div>' in html
+    assert '@top-center { content: "DỮ LIỆU MẪU \\3c thử\\3e ";' in html  # CSS-escaped
     out2 = tmp_path / "c.html"
     runner.export_html(built["full"].notebook, out2, "t")
     assert 'class="locson-banner"' not in out2.read_text(encoding="utf-8")  # none unless asked
@@ -509,8 +518,8 @@ def test_sample_data_is_marked_on_screen_in_print_in_excel_and_notebook(
     html = _html(paths)
     # the print banner (position fixed in @media print: every page) and the screen band
     assert f'<div class="locson-banner">{MARK}</div>' in html
-    css = html[html.index("@media print"):]
-    assert ".locson-banner { display: block; position: fixed;" in css
+    # in print: the page's top margin box, on every page (see test_print_banner_on_every_page)
+    assert f'@top-center {{ content: "{MARK}";' in html
     wb = load_workbook(paths.xlsx)
     for ws in wb.worksheets:
         assert str(ws["A1"].value).startswith(MARK), ws.title
@@ -583,5 +592,33 @@ def test_section_6_counts_only_what_the_reader_must_know(built: dict) -> None:
     assert "locson history" not in section
     assert "«dropouts_midyear_arrivals»" not in html and "MOET" not in html
     assert "GSO" not in html and "(GPI)" not in html
+    # mid-year arrivals who dropped out: counted in the GSO rate and said in words
+    assert "em chuyển đến trong năm học rồi bỏ học (đã tính trong tỷ lệ)" in html
     facilities = html[html.index("5. Cơ sở vật chất"):html.index("6. Những điều")]
     assert "Tổng kinh phí hỗ trợ học sinh" in facilities and "(đồng)" not in facilities
+
+
+def test_section_6_of_the_mid_year_report_names_the_missing_file(built: dict) -> None:
+    html = _html(built["mid"])
+    section = html[html.index("6. Những điều số liệu chưa cho biết"):
+                   html.index("Phụ lục 1. Định nghĩa các chỉ số")]
+    assert "Thiếu tệp" in section and "số liệu nhà trường năm học 2026-2027" in section
+    assert "Lưu ý khi nhập" not in section  # the sample's notes are all routine
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdftotext")),
+                    reason="chromium and pdftotext (poppler-utils) are needed to print")
+def test_print_banner_on_every_page(built: dict, tmp_path: Path) -> None:
+    """Printed by a browser, every page of the sample report carries the sample mark."""
+    import subprocess
+
+    pdf = tmp_path / "r.pdf"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", f"--print-to-pdf={pdf}",
+                    "--no-pdf-header-footer", built["full"].html.as_uri()],
+                   capture_output=True, timeout=180, check=True)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")[:-1]  # (pdftotext ends every page with a form feed)
+    assert len(pages) > 3
+    assert [p.count(MARK) for p in pages] == [1] * len(pages)

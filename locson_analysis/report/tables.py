@@ -275,6 +275,12 @@ def _school_value(table: pd.DataFrame, key: str, year: str) -> pd.Series | None:
     return None if t.empty else t.iloc[0]
 
 
+def _value(table: pd.DataFrame, key: str, year: str) -> object:
+    """The school's value of ``key`` in ``year`` (None when absent)."""
+    row = _school_value(table, key, year)
+    return None if row is None else row["value"]
+
+
 def _small(text: str) -> str:
     """A second, smaller line in a table cell (counts under a rate, change under a value)."""
     return f'<br><span style="color:#546e7a;font-size:90%">{P.esc(text)}</span>'
@@ -324,13 +330,16 @@ def _completion_lines(views: pd.DataFrame | None) -> list[tuple[str, str, dict]]
 
 
 def targets_table(evaluation: pd.DataFrame, phase: str | None,
-                  completion: pd.DataFrame | None = None) -> ReportTable:
+                  completion: pd.DataFrame | None = None,
+                  arrivals_dropped: object = None) -> ReportTable:
     """The plan's targets for the year, in the plan's numbering, first sheet of the workbook.
 
     A running year's targets show "Đang theo dõi" with the value so far; a change measured
     against something other than last year's full year says so (``previous_basis``).
     ``completion``: :func:`targets.completion_views` — the other completion definitions and
-    the grade-9 dropouts are shown beside the judged ratio (and as rows of the workbook)."""
+    the grade-9 dropouts are shown beside the judged ratio (and as rows of the workbook).
+    ``arrivals_dropped``: the year's ``dropouts_midyear_arrivals`` (said in the dropout row's
+    note: they are counted in the rate, by the GSO formula)."""
     rows, shown, fmts, change_fmts = [], [], [], []
     ev = evaluation.copy()
     if "number" in ev.columns:
@@ -338,6 +347,10 @@ def targets_table(evaluation: pd.DataFrame, phase: str | None,
     for _, r in ev.iterrows():
         key = str(r["indicator"])
         note = "" if P.is_missing(r.get("note")) else str(r.get("note"))
+        if key == "dropout_rate" and not P.is_missing(arrivals_dropped):
+            note = (note + " " if note else "") + (
+                f"Trong số học sinh bỏ học có {P.fmt_num(arrivals_dropped)} em chuyển đến trong "
+                "năm học rồi bỏ học (đã tính trong tỷ lệ).")
         num, den = r.get("numerator"), r.get("denominator")
         counts = ("" if P.is_missing(den) or unit_of(key) != "rate"
                   else f"{P.fmt_num(num)}/{P.fmt_num(den)}")
@@ -973,7 +986,8 @@ def build_report(ds: Dataset, school_year: str, mid_year: bool = False,
     threshold = _suppression_threshold()
     safe = disclosure.suppress(table[table["school_year"] == school_year], threshold)
     tables = {
-        "targets": targets_table(evaluation, phase, completion),
+        "targets": targets_table(evaluation, phase, completion,
+                                 _value(table, "dropouts_midyear_arrivals", school_year)),
         "flow": flow_table(safe.table, school_year),
         "equity": equity_table(safe.table, school_year),
         "facilities": facilities_table(table, school_year, previous),
