@@ -554,7 +554,9 @@ def test_mid_year_targets_are_tracked_not_judged(built: dict) -> None:
     assert ">Đang theo dõi</span>" in html
     assert ">Đạt</span>" not in html and ">Chưa đạt</span>" not in html
     assert "số liệu đến nay" in html
-    assert "so với: Học kỳ I năm học 2025-2026" in html
+    assert "«Năm học trước» là: Học kỳ I năm học 2025-2026." in html
+    assert "«Năm học trước» là: Cả năm học 2025-2026 (năm nay mới tính đến thời điểm nhập)." \
+        in html
 
 
 def test_completion_row_shows_the_other_definitions(built: dict) -> None:
@@ -592,8 +594,8 @@ def test_section_6_counts_only_what_the_reader_must_know(built: dict) -> None:
     assert "locson history" not in section
     assert "«dropouts_midyear_arrivals»" not in html and "MOET" not in html
     assert "GSO" not in html and "(GPI)" not in html
-    # mid-year arrivals who dropped out: counted in the GSO rate and said in words
-    assert "em chuyển đến trong năm học rồi bỏ học (đã tính trong tỷ lệ)" in html
+    # (this sample year has no mid-year arrival who dropped out: nothing said about them)
+    assert "em chuyển đến trong năm học rồi bỏ học" not in html
     facilities = html[html.index("5. Cơ sở vật chất"):html.index("6. Những điều")]
     assert "Tổng kinh phí hỗ trợ học sinh" in facilities and "(đồng)" not in facilities
 

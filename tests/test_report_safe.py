@@ -170,3 +170,17 @@ def test_section_6_counts_real_import_warnings_and_leaves_routine_notes_out() ->
     assert list(sources.shown["Loại số liệu"]) == ["Danh sách học sinh", "Số liệu nhà trường"]
     assert list(sources.shown["Ngày nhập"]) == ["02/06/2025", "02/06/2025"]
     assert "Nguyễn" not in sources.shown.to_string() + sources.data.to_string()
+
+
+def test_dropouts_among_mid_year_arrivals_are_counted_and_said() -> None:
+    """60 pupils at the start, 1 of them drops out; 2 arrive in November and 1 of those drops
+    out.  GSO formula: 2 dropouts ÷ 60 at the start = 3,33 %; the arrival is said in words."""
+    rows = _school(True)  # 60 at the start, the planted pupil drops out
+    rows.append(b.pupil(YEAR, 7, "dropped_out", entry_date="2024-11-04",
+                        leave_date="2025-03-01"))
+    rows.append(b.pupil(YEAR, 7, "promoted", entry_date="2024-11-04"))
+    rep = T.build_report(b.dataset(rows), YEAR, targets_file=config.TARGETS_FILE,
+                         school_code="LOCSON")
+    html = rep.tables["targets"].to_html()
+    assert "2/60" in html and "3,33 %" in html
+    assert "Trong số học sinh bỏ học có 1 em chuyển đến trong năm học rồi bỏ học" in html

@@ -309,8 +309,8 @@ def _basis_differs(r: pd.Series) -> bool:
 def _completion_lines(views: pd.DataFrame | None) -> list[tuple[str, str, dict]]:
     """(label, shown text, raw row) of each completion definition beside the judged one, and
     of the grade-9 dropouts."""
-    if views is None or views.empty:
-        return []
+    if views is None or views.empty or views["value"].isna().all():
+        return []  # (a running year: nothing to set beside the judged ratio yet)
     out = []
     for _, v in views.iterrows():
         if bool(v["judged"]):
@@ -347,7 +347,8 @@ def targets_table(evaluation: pd.DataFrame, phase: str | None,
     for _, r in ev.iterrows():
         key = str(r["indicator"])
         note = "" if P.is_missing(r.get("note")) else str(r.get("note"))
-        if key == "dropout_rate" and not P.is_missing(arrivals_dropped):
+        if key == "dropout_rate" and not P.is_missing(arrivals_dropped) \
+                and float(arrivals_dropped) > 0:  # type: ignore[arg-type]
             note = (note + " " if note else "") + (
                 f"Trong số học sinh bỏ học có {P.fmt_num(arrivals_dropped)} em chuyển đến trong "
                 "năm học rồi bỏ học (đã tính trong tỷ lệ).")
@@ -384,7 +385,7 @@ def targets_table(evaluation: pd.DataFrame, phase: str | None,
         extra = _completion_lines(completion) if key == COMPLETION_JUDGED else []
         others = ""
         if extra:
-            others = ("<br><b>Cách tính khác (tham khảo, không dùng để đánh giá):</b>"
+            others = ("<b>Cách tính khác (tham khảo, không dùng để đánh giá):</b>"
                       + "".join(f"<br>{P.esc(COMPLETION_SHORT.get(str(v['indicator']), label))}"
                                 f": {P.esc(text)}" for label, text, v in extra))
         for label, _text, v in extra:
@@ -403,8 +404,9 @@ def targets_table(evaluation: pd.DataFrame, phase: str | None,
         previous = P.esc(before)
         if before != P.MISSING and change != P.MISSING:
             previous += _small(change)
-        if _basis_differs(r):
-            previous += _small(f"so với: {basis}")
+        basis_note = ""
+        if _basis_differs(r):  # (in the notes: the previous-year column stays narrow)
+            basis_note = P.esc(f"«Năm học trước» là: {basis}.")
         shown.append({
             "Chỉ tiêu": (f"{number_text}. {target}" if number_text != P.MISSING
                          and target not in ("", P.MISSING) else target),
@@ -413,7 +415,7 @@ def targets_table(evaluation: pd.DataFrame, phase: str | None,
             "Mục tiêu": fmt_threshold(r.get("threshold"), r.get("direction"), key),
             "Đánh giá": P.status_badge(r.get("status")),
             "Năm học trước": previous,
-            "Ghi chú": P.esc(note) + others,
+            "Ghi chú": "<br>".join(x for x in (P.esc(note), basis_note, others) if x),
         })
     data = pd.DataFrame(rows)
     shown_df = pd.DataFrame(shown)
@@ -427,7 +429,7 @@ def targets_table(evaluation: pd.DataFrame, phase: str | None,
                                           "Thay đổi": change_fmts},
                        html_columns=("Đánh giá", "Kết quả", "Năm học trước", "Ghi chú"),
                        nowrap=("Mục tiêu", "Năm học trước"),
-                       col_css={"Chỉ tiêu": "min-width:11em", "Ghi chú": "min-width:12em",
+                       col_css={"Chỉ tiêu": "min-width:9em", "Ghi chú": "min-width:10em",
                                 "Chỉ số": "min-width:6em"})
 
 
