@@ -184,3 +184,19 @@ def test_dropouts_among_mid_year_arrivals_are_counted_and_said() -> None:
     html = rep.tables["targets"].to_html()
     assert "2/60" in html and "3,33 %" in html
     assert "Trong số học sinh bỏ học có 1 em chuyển đến trong năm học rồi bỏ học" in html
+
+
+def test_a_parity_index_built_from_hidden_counts_is_hidden_not_called_not_computed() -> None:
+    table = pd.DataFrame([
+        ("gender_parity_index_dropout_rate", "school", "Toàn trường", 2.0, 0.02, 0.01, ""),
+        ("dropout_rate", "school", "Toàn trường", 12 / 1000, 12, 1000, ""),
+        ("dropout_rate", "sex", "Nữ", 8 / 400, 8, 400, ""),
+        ("dropout_rate", "sex", "Nam", 4 / 600, 4, 600, ""),
+    ], columns=["indicator", "dimension", "group", "value", "numerator", "denominator", "note"])
+    table.insert(0, "school_year", YEAR)
+    table.insert(0, "school_code", "LOCSON")
+    safe = disclosure.suppress(table).table
+    text = T.parity_sentence(table, YEAR, safe)
+    # 4 boys (< 5) hidden, the 8 girls with them (8 = 12 − 4); the index 2,00 would tell
+    assert "Bỏ học: … (nữ …/400, nam …/600)" in text
+    assert "2,00" not in text and "không tính" not in text.split("so sánh;")[1]

@@ -675,8 +675,10 @@ def parity_sentence(table: pd.DataFrame, year: str, safe: pd.DataFrame | None = 
             den = mark if _hidden(c, "denominator") else P.fmt_num(c["denominator"])
             counts.append(f"{word} {num}/{den}")
         count_text = f" ({', '.join(counts)})" if counts else ""
-        if P.is_missing(r["value"]) or r["indicator"] in hidden_gpi:
+        if P.is_missing(r["value"]):
             value = "không tính"
+        elif r["indicator"] in hidden_gpi:  # it would give the hidden counts of girls and boys
+            value = disclosure.HIDDEN_MARK
         else:
             value = P.fmt_num(r["value"], 2)
         parts.append(f"{label}: {value}{count_text}")
@@ -686,7 +688,8 @@ def parity_sentence(table: pd.DataFrame, year: str, safe: pd.DataFrame | None = 
             "bằng 1 là bình đẳng), trong ngoặc là số trường hợp trên số học sinh của mỗi "
             "nhóm. Chỉ số không tính khi một nhóm có dưới "
             f"{_parity_min()[0]} trường hợp hoặc dưới {_parity_min()[1]} học sinh: quá ít để "
-            "so sánh. " + _capital("; ".join(parts)) + ".")
+            f"so sánh; «{disclosure.HIDDEN_MARK}» là số được ẩn (xem ghi chú trên bảng). "
+            + _capital("; ".join(parts)) + ".")
 
 
 def _capital(text: str) -> str:
