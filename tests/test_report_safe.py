@@ -200,3 +200,53 @@ def test_a_parity_index_built_from_hidden_counts_is_hidden_not_called_not_comput
     # 4 boys (< 5) hidden, the 8 girls with them (8 = 12 − 4); the index 2,00 would tell
     assert "Bỏ học: … (nữ …/400, nam …/600)" in text
     assert "2,00" not in text and "không tính" not in text.split("so sánh;")[1]
+
+
+# --- the planted pupil through the real report (database → papermill → HTML and Excel) --------
+
+NASTY_FILE = "DS 2024-2025 (em Nguyễn Minh Nam bỏ học 10-02).xlsx"
+
+
+@pytest.fixture(scope="module")
+def planted_reports(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from locson_analysis import store
+    from locson_analysis.dataset import SourceFile
+    from locson_analysis.report import annual
+
+    from . import store_builders as sb
+
+    root = tmp_path_factory.mktemp("planted")
+    out = {}
+    for name, drops in (("a", True), ("b", False)):
+        year = sb.year_data(YEAR, _school(drops))
+        year.files = [SourceFile(f"/tmp/{NASTY_FILE}", "pupils", "ab" * 32, "DS",
+                                 len(year.pupils))]
+        db = root / f"{name}.duckdb"
+        store.write_year(db, year)
+        out[name] = annual.run_report(YEAR, db, out_dir=root / name)
+    return out
+
+
+def _section(html: str, start: str, end: str) -> str:
+    return html[html.index(start):html.index(end)]
+
+
+def test_the_planted_pupil_cannot_be_found_in_the_real_report(planted_reports: dict) -> None:
+    from openpyxl import load_workbook
+
+    a, bb = planted_reports["a"], planted_reports["b"]
+    html_a = a.html.read_text(encoding="utf-8")
+    html_b = bb.html.read_text(encoding="utf-8")
+    assert "1/1" not in html_a
+    for start, end in (("3. Lên lớp", "4. Công bằng"), ("4. Công bằng", "5. Cơ sở vật chất")):
+        assert _section(html_a, start, end) == _section(html_b, start, end)
+    wa, wb = load_workbook(a.xlsx), load_workbook(bb.xlsx)
+    for sheet in ("Lưu chuyển theo khối", "Công bằng"):
+        rows_a = list(wa[sheet].iter_rows(values_only=True))
+        assert rows_a == list(wb[sheet].iter_rows(values_only=True)), sheet
+        assert not any(v == "1/1" for r in rows_a for v in r)
+    # the file name (it names a pupil) is nowhere in what leaves the school
+    for text in (html_a, *(str(v) for ws in wa.worksheets for r in ws.iter_rows(values_only=True)
+                           for v in r)):
+        assert "Nguyễn Minh Nam" not in text and ".xlsx" not in text
+    assert "Hoàn cảnh đặc biệt" in html_a  # the row is there, its figures hidden
