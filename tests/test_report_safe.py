@@ -8,6 +8,7 @@ reader find them: no "1/1", and no hidden cell recoverable from the totals.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -250,3 +251,38 @@ def test_the_planted_pupil_cannot_be_found_in_the_real_report(planted_reports: d
                            for v in r)):
         assert "Nguyễn Minh Nam" not in text and ".xlsx" not in text
     assert "Hoàn cảnh đặc biệt" in html_a  # the row is there, its figures hidden
+
+
+def test_section_6_advice_for_import_warnings_is_a_command_that_shows_them(
+        tmp_path: Path) -> None:
+    """A real import with a real warning (a file it cannot read); section 6 counts it, and the
+    command it advises, run as written from the project folder, prints that warning."""
+    import shlex
+    import subprocess
+    import sys
+
+    from locson_analysis import importer, store
+
+    from . import xlsx_builders as xb
+
+    year = "2024-2025"
+    folder = tmp_path / "data" / "raw" / year
+    folder.mkdir(parents=True)
+    xb.write_pupils(folder / "ds.xlsx", [xb.pupil_row(f"HS{i:03d}", cls="6A1")
+                                         for i in range(12)])
+    (folder / "ghi chep.docx").write_bytes(b"not a workbook")
+    db = tmp_path / "data" / "locson.duckdb"
+    store.write_year(db, importer.read_year(folder))
+    ds = store.load(db)
+    assert T.import_warnings(ds, year) == {
+        "Tệp trong thư mục năm học không đọc được nên bị bỏ qua": 1}
+    gaps = T.gaps_table(ds, ds.pupils.iloc[:0], year).data
+    advice = gaps[gaps["Loại"] == "Lưu ý khi nhập"]["Việc cần làm"].iloc[0]
+    command = re.search(r"(locson import \S+ --replace --db \S+)", advice).group(1)
+    args = shlex.split(command)[1:]
+    for _ in range(2):  # works again the second time (the scratch database exists then)
+        done = subprocess.run([sys.executable, "-m", "locson_analysis.cli", *args],
+                              cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Lưu ý: Bỏ qua tệp «ghi chep.docx»" in done.stdout
+    assert store.load(db).imports["import_id"].tolist() == ds.imports["import_id"].tolist()

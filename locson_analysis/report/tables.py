@@ -790,6 +790,11 @@ IMPORT_WARNINGS = (
      "Danh sách học sinh của năm học đã kết thúc vẫn ghi «Đang học»"),
     (re.compile(r"^Nhập cho mã trường"), "Mã trường khi nhập khác với dòng tiêu đề của tệp"),
 )
+#: Section 6's advice for import warnings: a command that prints every note of the year again
+#: (into a scratch database, so the database in use does not change), then how to fix.
+IMPORT_ADVICE_SHOW = ("Xem từng lưu ý (lệnh in lại mọi lưu ý, cơ sở dữ liệu đang dùng không đổi): "
+                      "locson import data/raw/{year} --replace --db outputs/internal/thu.duckdb")
+IMPORT_ADVICE_FIX = "— sửa tệp nếu cần rồi nhập lại: locson import data/raw/{year} --replace."
 #: Name of any other note that is not routine.
 OTHER_IMPORT_WARNING = "Lưu ý khác khi nhập dữ liệu"
 
@@ -825,11 +830,8 @@ def gaps_table(ds: Dataset, table: pd.DataFrame, year: str) -> ReportTable:
     for what, n in import_warnings(ds, year).items():
         rows.append({"Loại": "Lưu ý khi nhập", "Nội dung": f"{what} (năm học {year})",
                      "Số lượng": n,
-                     "Việc cần làm": f"Xem từng lưu ý: nhập lại các tệp của năm học vào một cơ "
-                                     f"sở dữ liệu thử, lệnh in lại mọi lưu ý mà không đổi dữ "
-                                     f"liệu đang dùng: locson import data/raw/{year} --db "
-                                     f"outputs/internal/thu.duckdb. Sửa tệp nếu cần rồi nhập "
-                                     f"lại: locson import data/raw/{year} --replace."})
+                     "Việc cần làm": f"{IMPORT_ADVICE_SHOW.format(year=year)} "
+                                     f"{IMPORT_ADVICE_FIX.format(year=year)}"})
     checks = ds.checks
     if len(checks):
         mine = checks[(checks["school_year"] == year) | (checks["next_year"] == year)]
