@@ -131,7 +131,8 @@ def test_html_has_no_code_prompts_or_stderr(built: dict, which: str) -> None:
     assert "jp-InputPrompt" not in body and "sns.lineplot" not in body
     assert "In&nbsp;[" not in body and "Out[" not in body and "Out&nbsp;[" not in body
     assert "application/vnd.jupyter.stderr" not in body
-    assert "store.load" not in body and "import " not in body
+    assert "store.load" not in body
+    assert not re.search(r"(?<!locson )import ", body)  # (section 6 advises `locson import`)
     assert "Traceback" not in body and "Warning" not in body
     # the analyst's note cell (tag remove-cell) is not part of the report
     assert "Ô này không xuất hiện trong báo cáo" not in html
@@ -605,6 +606,8 @@ def test_section_6_of_the_mid_year_report_names_the_missing_file(built: dict) ->
     section = html[html.index("6. Những điều số liệu chưa cho biết"):
                    html.index("Phụ lục 1. Định nghĩa các chỉ số")]
     assert "Thiếu tệp" in section and "số liệu nhà trường năm học 2026-2027" in section
+    assert "locson template --year 2026-2027" in section
+    assert "locson import data/raw/2026-2027/&lt;tên tệp&gt;.xlsx" in section
     assert "Lưu ý khi nhập" not in section  # the sample's notes are all routine
 
 

@@ -31,9 +31,15 @@ from ..schools import school_name
 
 EXPECTED_KINDS = ("pupils", "school", "population")
 KIND_HINT = {
-    "pupils": "Nhập danh sách học sinh của năm học (locson import).",
-    "school": "Nhập trang số liệu nhà trường (nhà vệ sinh, nước sạch, tư vấn tâm lý, …).",
-    "population": "Nhập số liệu điều tra phổ cập (số trẻ 11 tuổi trên địa bàn, …).",
+    "pupils": "Đặt danh sách học sinh vào data/raw/{year}/ rồi nhập riêng tệp đó: locson import "
+              "data/raw/{year}/<tên tệp>.xlsx (hoặc cả thư mục: locson import data/raw/{year} "
+              "--replace).",
+    "school": "Điền trang số liệu nhà trường (nhà vệ sinh, nước sạch, tư vấn tâm lý, …; mẫu: "
+              "locson template --year {year}), đặt vào data/raw/{year}/ rồi nhập riêng tệp đó: "
+              "locson import data/raw/{year}/<tên tệp>.xlsx.",
+    "population": "Điền số liệu điều tra phổ cập (số trẻ 11 tuổi trên địa bàn, …; mẫu: locson "
+                  "template --year {year}), đặt vào data/raw/{year}/ rồi nhập riêng tệp đó: "
+                  "locson import data/raw/{year}/<tên tệp>.xlsx.",
 }
 TREND_PREFIXES = (("dropout_rate", "Tỷ lệ học sinh bỏ học"),
                   ("completion", "Tỷ lệ hoàn thành chương trình THCS"),
@@ -771,7 +777,7 @@ def missing_files(ds: Dataset, year: str) -> list[str]:
     for kind in EXPECTED_KINDS:
         if kind not in have:
             out.append(f"Chưa nhập {contract.FILE_KINDS[kind]} năm học {year}. "
-                       f"{KIND_HINT[kind]}")
+                       f"{KIND_HINT[kind].format(year=year)}")
     return out
 
 
