@@ -406,6 +406,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         ]
     for r in results:
         print(f"Báo cáo: {r.html}")
+        for note in getattr(r, "notes", ()):
+            print(f"  Cần kiểm tra trước khi gửi: {note}")
     return 0
 
 

@@ -37,6 +37,8 @@ STATUS_COLOURS = {
     "Đạt": ("#1b5e20", "#e8f5e9"),
     "Chưa đạt": ("#b71c1c", "#ffebee"),
     NO_DATA: ("#455a64", "#eceff1"),
+    # a running year: the figure so far, no verdict (targets.TRACKING)
+    "Đang theo dõi": ("#0d47a1", "#e3f2fd"),
 }
 
 
@@ -52,7 +54,8 @@ def esc(text: object) -> str:
 
 
 def status_badge(status: object) -> str:
-    """A coloured label for a target's status ("Đạt", "Chưa đạt", "Chưa có số liệu")."""
+    """A coloured label for a target's status ("Đạt", "Chưa đạt", "Chưa có số liệu",
+    "Đang theo dõi")."""
     label = NO_DATA if is_missing(status) or not str(status) else str(status)
     fg, bg = STATUS_COLOURS.get(label, ("#263238", "#eceff1"))
     return (f'<span class="locson-badge" style="color:{fg};background:{bg};'

@@ -50,6 +50,11 @@ from locson_analysis.report import text as X
 C.set_theme()
 report = T.load_report(db_path, targets_file, school_year, mid_year, school_code)
 table, evaluation = report.table, report.evaluation  # the indicator table; the year's targets
+display(X.sample_banner(report))  # sample data: «DỮ LIỆU MẪU — …» before anything else
+
+# %% tags=["remove-cell"]
+# For the analyst only (not in the report): what to check before sending, e.g. the recipient.
+display(X.analyst_warning(report))
 
 # %%
 display(X.title_block(report))
@@ -59,7 +64,7 @@ display(X.title_block(report))
 
 # %%
 display(X.targets_intro(report))
-display(T.show(report, "targets"))
+display(T.show(report, "targets"), X.completion(report))
 
 # %% [markdown]
 # ## 2. Xu hướng từ năm học đầu tiên có số liệu
@@ -97,7 +102,8 @@ display(T.show(report, "flow"))
 #
 # Kết quả theo giới tính, dân tộc, hộ nghèo, hộ cận nghèo, khuyết tật và hoàn cảnh đặc biệt. Số
 # học sinh được ghi bên cạnh mỗi tỷ lệ: ở nhóm nhỏ, một em thay đổi cũng làm tỷ lệ thay đổi
-# nhiều, nên không đọc tỷ lệ của nhóm nhỏ như một xu hướng.
+# nhiều, nên không đọc tỷ lệ của nhóm nhỏ như một xu hướng. Nhóm dưới 10 học sinh không tính
+# tỷ lệ, chỉ nêu số đếm; ô nào đếm quá ít em để giữ kín được ghi «…» (xem ghi chú trên bảng).
 
 # %%
 display(T.show(report, "equity"), X.parity(report))
@@ -119,8 +125,10 @@ if not report.tables["gaps"].data.empty:
 # %% [markdown]
 # ## Phụ lục 1. Định nghĩa các chỉ số
 #
-# Nguồn: MOET/GSO — cách tính của Bộ Giáo dục và Đào tạo và Tổng cục Thống kê; UNESCO UIS —
-# Viện Thống kê UNESCO.
+# Nguồn: Bộ GD&ĐT — cách tính của Bộ Giáo dục và Đào tạo; Tổng cục Thống kê (nay là Cục Thống
+# kê); Viện Thống kê UNESCO (UIS). Tỷ lệ hoàn thành chương trình THCS được đánh giá theo cách
+# tính (a) của kế hoạch: học sinh hoàn thành chia cho học sinh lớp 9 cuối năm; các cách tính
+# khác được ghi bên cạnh để tham khảo (học sinh lớp 9 bỏ học không có trong mẫu số của (a)).
 
 # %%
 display(T.show(report, "definitions"))

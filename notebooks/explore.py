@@ -56,7 +56,7 @@ from pathlib import Path  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from IPython.display import HTML, display  # noqa: E402
+from IPython.display import HTML, Markdown, display  # noqa: E402
 
 from locson_analysis import config, district, indicators, schools, store  # noqa: E402
 from locson_analysis import present as P  # noqa: E402
@@ -224,29 +224,37 @@ display(HTML(P.table_html(counts.reset_index(), formats={c: "num" for c in count
 # %% [markdown]
 # ## Lưu chuyển theo phương pháp UNESCO (khóa học tái tạo)
 #
-# `flows.aggregate_from_pupils` đếm học sinh đầu năm, học sinh lưu ban và học sinh hoàn thành
-# theo khối; `flows.flow_rates` tính tỷ lệ lên lớp, lưu ban, bỏ học theo cách của UNESCO;
-# `flows.reconstructed_cohort` cho 1.000 học sinh vào lớp 6 đi qua các khối với các tỷ lệ đó.
+# `flows.best_flow_rates` tính tỷ lệ lên lớp, lưu ban, bỏ học theo khối cho mỗi năm gốc: khi
+# mọi học sinh có mã, tính từ hồ sơ nối theo mã (học sinh chuyển đến và chuyển đi được tách
+# riêng, vì phương pháp của UNESCO giả định một khóa học khép kín); khi không có mã, tính từ
+# số tổng hợp theo cách của UNESCO. `flows.cohort_by_year` cho 1.000 học sinh vào lớp 6 đi qua
+# các khối với tỷ lệ của từng năm gốc; năm nào không dùng được thì ghi rõ lý do bằng câu đầy đủ.
 
 # %%
 from locson_analysis import flows  # noqa: E402
-from locson_analysis.errors import LocsonError  # noqa: E402
 
-aggregate = flows.aggregate_from_pupils(ds.pupils)
-rates = flows.flow_rates(aggregate)
-# The method assumes no pupils arrive mid-course; where transfers in push a rate above 100 %
-# for a base year, the package says so and we look at the year before.
-for base_year in sorted(rates["school_year"].unique(), reverse=True):
-    base = rates[rates["school_year"] == base_year]
-    try:
-        cohort = flows.reconstructed_cohort(base)
-    except LocsonError as problem:
-        print(f"Năm gốc {base_year}: không dựng được mô hình — {str(problem).splitlines()[0]}")
-        continue
-    print(f"Năm gốc {base_year}: trong 1.000 học sinh vào lớp 6, "
-          f"{P.fmt_num(cohort.graduates)} em hoàn thành lớp 9, {P.fmt_num(cohort.dropouts)} em "
-          f"bỏ học; hệ số hiệu quả {P.fmt_pct(cohort.efficiency)}.")
-    break
+rates = flows.best_flow_rates(ds.pupils)
+cohorts = flows.cohort_by_year(rates)
+shown = pd.DataFrame({
+    "Năm gốc": cohorts["school_year"],
+    "Cách tính tỷ lệ": cohorts["method"],
+    "Hoàn thành lớp 9 (trên 1.000)": [P.fmt_num(v) for v in cohorts["graduates"]],
+    "Bỏ học (trên 1.000)": [P.fmt_num(v) for v in cohorts["dropouts"]],
+    "Hệ số hiệu quả": [P.fmt_pct(v) for v in cohorts["efficiency"]],
+    "Không dùng được vì": cohorts["reason"].fillna(""),
+})
+display(HTML(P.text_table(shown)))
+usable = cohorts[cohorts["usable"]]
+if len(usable):
+    latest = usable.iloc[0]
+    display(Markdown(
+        f"Năm gốc {latest['school_year']}: trong 1.000 học sinh vào lớp 6, "
+        f"{P.fmt_num(latest['graduates'])} em hoàn thành lớp 9, "
+        f"{P.fmt_num(latest['dropouts'])} em bỏ học; hệ số hiệu quả "
+        f"{P.fmt_pct(latest['efficiency'])}."))
+else:
+    display(Markdown("Chưa có năm gốc nào dựng được mô hình khóa học tái tạo (lý do ở bảng "
+                     "trên)."))
 
 # %% [markdown]
 # ## Toàn thành phố — các trường đặt cạnh nhau

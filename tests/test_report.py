@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -19,6 +20,7 @@ from locson_analysis import (
     config,
     crossyear,
     importer,
+    provenance,
     sample,
     store,
 )
@@ -36,7 +38,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     sample.write_sample(root / "sample", seed=2025)
     db = root / "locson.duckdb"
     for folder in sorted((root / "sample").iterdir()):
-        store.write_year(db, importer.read_year(folder))
+        store.write_year(db, importer.read_year(folder), origin=provenance.SAMPLE)
     store.replace_checks(db, crossyear.check_all(store.load(db).pupils))
     out = root / "outputs"
     full = run.run_report(None, db, out_dir=out)
@@ -98,7 +100,10 @@ def test_html_is_vietnamese_with_a_title(built: dict, which: str) -> None:
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
     assert "Trường THCS Lộc Sơn" in title and built[which].school_year in title
     assert ("giữa năm" in title) == (which == "mid")
-    assert "Kính gửi: Phòng Giáo dục và Đào tạo thành phố Bảo Lộc" in html
+    # the recipient comes from data/report.yaml: the plan's PGD up to 2024-2025, the configured
+    # body (here the shipped default) from 2025-2026
+    assert re.search(r"Kính gửi:<br/?>- Ủy ban nhân dân phường", html)
+    assert "Phòng Giáo dục và Đào tạo thành phố Bảo Lộc" not in html
 
 
 @pytest.mark.parametrize("which", ["full", "mid"])
@@ -126,7 +131,8 @@ def test_html_has_no_code_prompts_or_stderr(built: dict, which: str) -> None:
     assert "jp-InputPrompt" not in body and "sns.lineplot" not in body
     assert "In&nbsp;[" not in body and "Out[" not in body and "Out&nbsp;[" not in body
     assert "application/vnd.jupyter.stderr" not in body
-    assert "store.load" not in body and "import " not in body
+    assert "store.load" not in body
+    assert not re.search(r"(?<!locson )import ", body)  # (section 6 advises `locson import`)
     assert "Traceback" not in body and "Warning" not in body
     # the analyst's note cell (tag remove-cell) is not part of the report
     assert "Ô này không xuất hiện trong báo cáo" not in html
@@ -209,7 +215,9 @@ def test_sections_in_vietnamese(built: dict) -> None:
         assert heading in html
     assert "Khối 6" in html and "Dân tộc thiểu số" in html and "Hộ nghèo" in html
     assert re.search(r"\d,\d %", html)  # Vietnamese decimal comma before a spaced %
-    assert "DS_hoc_sinh_2025-2026.xlsx" in html  # the source files, by name
+    # the sources by kind and import date, never by file name
+    assert "DS_hoc_sinh_2025-2026.xlsx" not in html and ".xlsx" not in html
+    assert "Danh sách học sinh" in html and "nhật ký can thiệp" not in html.lower()
 
 
 def test_mid_year_report_says_what_is_not_known_yet(built: dict) -> None:
@@ -258,7 +266,12 @@ def test_workbook_holds_the_targets_table_first(built: dict) -> None:
     header = [c.value for c in ws[3]]
     assert header[:4] == ["Chỉ tiêu", "Nội dung chỉ tiêu trong kế hoạch", "Chỉ số", "Kết quả"]
     rows = list(ws.iter_rows(min_row=4, values_only=True))
-    assert [r[0] for r in rows] == ["Số 1", "Số 2", "Số 3", "Số 4", "Số 4", "Số 5"]
+    other = "(như trên — cách tính khác, không dùng để đánh giá)"
+    # the completion target's row is followed by its three other definitions and the grade-9
+    # dropouts (reference rows, not judged)
+    assert [r[0] for r in rows] == ["Số 1", "Số 2", "Số 3", "Số 4", *[other] * 4, "Số 4",
+                                    "Số 5"]
+    assert [r[6] for r in rows if r[0] == other] == [None] * 4  # no verdict on them
     dropout = next(r for r in rows if r[2] == "Tỷ lệ học sinh bỏ học")
     assert isinstance(dropout[3], int | float)  # numbers stay numbers in Excel
     value_cell = ws.cell(row=4 + rows.index(dropout), column=4)
@@ -387,6 +400,10 @@ def test_explore_notebook_runs_on_the_database(built: dict, tmp_path: Path) -> N
     text = _without_images(json.dumps([o for o in outputs], ensure_ascii=False))
     assert "Năm học xem kỹ: 2025-2026" in text
     assert "hệ số hiệu quả" in text
+    # the cohort model runs on the linked flow rates: every base year usable, no cut-off
+    # error text (the aggregate rates refused 5 of 7 years on this sample)
+    assert "Theo mã học sinh (từng em)" in text and "Không dùng được vì" in text
+    assert "Hãy sửa các lỗi sau" not in text and "phát hiện" not in text
     assert "chỉ có một trường (LOCSON)" in text  # the district view says why it is thin
     ids = set(built["ds"].pupils["pupil_id"].astype(str))
     assert not [i for i in ids if i in text]
@@ -437,6 +454,9 @@ def test_cells_the_analyst_adds_reach_the_html(built: dict, tmp_path: Path) -> N
          "--db", str(built["db"]), "--out", str(out), "--notebook", str(copy)],
         capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    # the terminal: sample data said first; the unconfirmed recipient for the analyst
+    assert done.stdout.splitlines()[0] == f"*** {provenance.SAMPLE_MARK} ***"
+    assert "Cần kiểm tra trước khi gửi: Nơi nhận báo cáo của năm học 2025-2026" in done.stdout
     html = (out / "2025-2026" / "bao_cao_2025-2026.html").read_text(encoding="utf-8")
     assert "Phần thêm của tổ chuyên môn" in html
     alts = re.findall(r'<img\b[^>]*alt="([^"]+)"', html)
@@ -476,4 +496,134 @@ def test_export_has_a_place_for_a_print_banner(built: dict, tmp_path: Path) -> N
     runner.export_html(built["full"].notebook, out, "t", banner="DỮ LIỆU MẪU <thử>")
     html = out.read_text(encoding="utf-8")
     assert '<div class="locson-banner">DỮ LIỆU MẪU &lt;thử&gt;</div>' in html
-    assert 'class="locson-banner"' not in _html(built["full"])  # none unless asked
+    assert '@top-center { content: "DỮ LIỆU MẪU \\3c thử\\3e ";' in html  # CSS-escaped
+    out2 = tmp_path / "c.html"
+    runner.export_html(built["full"].notebook, out2, "t")
+    assert 'class="locson-banner"' not in out2.read_text(encoding="utf-8")  # none unless asked
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11: sample mark, official blocks, verdicts, suppression, section 6
+# --------------------------------------------------------------------------------------------
+
+MARK = provenance.SAMPLE_MARK
+
+
+@pytest.mark.parametrize("which", ["full", "mid"])
+def test_sample_data_is_marked_on_screen_in_print_in_excel_and_notebook(
+        built: dict, which: str) -> None:
+    from openpyxl import load_workbook
+
+    paths = built[which]
+    assert paths.is_sample
+    html = _html(paths)
+    # the print banner (position fixed in @media print: every page) and the screen band
+    assert f'<div class="locson-banner">{MARK}</div>' in html
+    # in print: the page's top margin box, on every page (see test_print_banner_on_every_page)
+    assert f'@top-center {{ content: "{MARK}";' in html
+    wb = load_workbook(paths.xlsx)
+    for ws in wb.worksheets:
+        assert str(ws["A1"].value).startswith(MARK), ws.title
+    nb = nbformat.read(paths.notebook, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+               if o.get("output_type") in ("display_data", "execute_result", "stream")]
+    first = json.dumps(outputs[0], ensure_ascii=False)
+    assert MARK in first
+
+
+def test_official_document_blocks(built: dict) -> None:
+    from datetime import date
+
+    from locson_analysis import report_config
+
+    html = _html(built["full"])
+    doc = report_config.official_document("LOCSON", "2025-2026", date.today())
+    for text in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                 "TRƯỜNG THCS LỘC SƠN", "/BC-THCSLS", doc.place_date, "Nơi nhận:",
+                 "- Như trên;", "- Lưu: VT.", "HIỆU TRƯỞNG"):
+        assert text in html, text
+    assert doc.place_date.startswith("Lộc Sơn, ngày ")
+    # the unconfirmed recipient: a warning for the analyst, not a line of the PGD's report
+    assert not doc.confirmed and built["full"].notes == doc.notes
+    assert "chưa được nhà trường xác nhận" not in html
+    executed = built["full"].notebook.read_text(encoding="utf-8")
+    assert "chưa được nhà trường xác nhận" in executed
+
+
+def test_mid_year_targets_are_tracked_not_judged(built: dict) -> None:
+    html = _html(built["mid"])
+    assert ">Đang theo dõi</span>" in html
+    assert ">Đạt</span>" not in html and ">Chưa đạt</span>" not in html
+    assert "số liệu đến nay" in html
+    assert "«Năm học trước» là: Học kỳ I năm học 2025-2026." in html
+    assert "«Năm học trước» là: Cả năm học 2025-2026 (năm nay mới tính đến thời điểm nhập)." \
+        in html
+
+
+def test_completion_row_shows_the_other_definitions(built: dict) -> None:
+    from openpyxl import load_workbook
+
+    html = _html(built["full"])
+    assert "Cách tính khác (tham khảo, không dùng để đánh giá)" in html
+    assert "(b) khóa biểu kiến" in html and "Học sinh lớp 9 bỏ học trong năm" in html
+    assert "được đánh giá theo (a)" in html and "cho phép tối đa" in html
+    ws = load_workbook(built["full"].xlsx)["Chỉ tiêu"]
+    labels = [r[2] for r in ws.iter_rows(min_row=4, values_only=True)]
+    assert "Học sinh lớp 9 bỏ học trong năm" in labels
+
+
+def test_group_tables_hide_small_cells_with_the_note(built: dict) -> None:
+    from openpyxl import load_workbook
+
+    from locson_analysis import disclosure
+
+    html = _html(built["full"])
+    assert disclosure.suppression_note(5) in html
+    assert re.search(r"<td[^>]*>…[^<]*</td>", html)
+    wb = load_workbook(built["full"].xlsx)
+    ws = wb["Công bằng"]
+    assert ws["A2"].value == disclosure.suppression_note(5)
+    values = [v for r in ws.iter_rows(min_row=4, values_only=True) for v in r]
+    assert disclosure.HIDDEN_MARK in values
+
+
+def test_section_6_counts_only_what_the_reader_must_know(built: dict) -> None:
+    html = _html(built["full"])
+    section = html[html.index("6. Những điều số liệu chưa cho biết"):
+                   html.index("Phụ lục 1. Định nghĩa các chỉ số")]
+    assert "Cảnh báo khi nhập" not in section  # routine notes (rows read, columns not stored)
+    assert "locson history" not in section
+    assert "«dropouts_midyear_arrivals»" not in html and "MOET" not in html
+    assert "GSO" not in html and "(GPI)" not in html
+    # (this sample year has no mid-year arrival who dropped out: nothing said about them)
+    assert "em chuyển đến trong năm học rồi bỏ học" not in html
+    facilities = html[html.index("5. Cơ sở vật chất"):html.index("6. Những điều")]
+    assert "Tổng kinh phí hỗ trợ học sinh" in facilities and "(đồng)" not in facilities
+
+
+def test_section_6_of_the_mid_year_report_names_the_missing_file(built: dict) -> None:
+    html = _html(built["mid"])
+    section = html[html.index("6. Những điều số liệu chưa cho biết"):
+                   html.index("Phụ lục 1. Định nghĩa các chỉ số")]
+    assert "Thiếu tệp" in section and "số liệu nhà trường năm học 2026-2027" in section
+    assert "locson template --year 2026-2027" in section
+    assert "locson import data/raw/2026-2027/&lt;tên tệp&gt;.xlsx" in section
+    assert "Lưu ý khi nhập" not in section  # the sample's notes are all routine
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdftotext")),
+                    reason="chromium and pdftotext (poppler-utils) are needed to print")
+def test_print_banner_on_every_page(built: dict, tmp_path: Path) -> None:
+    """Printed by a browser, every page of the sample report carries the sample mark."""
+    import subprocess
+
+    pdf = tmp_path / "r.pdf"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", f"--print-to-pdf={pdf}",
+                    "--no-pdf-header-footer", built["full"].html.as_uri()],
+                   capture_output=True, timeout=180, check=True)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")[:-1]  # (pdftotext ends every page with a form feed)
+    assert len(pages) > 3
+    assert [p.count(MARK) for p in pages] == [1] * len(pages)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import config, schools, store
+from .. import config, provenance, schools, store
 from ..contract import DEFAULT_SCHOOL
 from ..dataset import Dataset
 from . import runner
@@ -30,6 +30,10 @@ class ReportPaths:
     html: Path
     notebook: Path
     xlsx: Path
+    #: the data are the synthetic sample (the report carries provenance.SAMPLE_MARK)
+    is_sample: bool = False
+    #: what the analyst must check before sending (Vietnamese; e.g. an unconfirmed recipient)
+    notes: tuple[str, ...] = ()
 
 
 def report_stem(school_year: str, mid_year: bool = False) -> str:
@@ -80,13 +84,18 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
               "targets_file": str(targets_file.resolve()), "mid_year": bool(mid_year),
               "school_code": code, "workbook_name": f"{stem}.xlsx"}
     title = T.report_title(year, mid_year, schools.school_name(code))
+    try:  # the official-document settings: a bad data/report.yaml fails before the run
+        notes = tuple(T.official_document(code, year).notes)
+    except Exception as exc:
+        raise step_error(STEP_READ, exc) from exc
+    banner = provenance.SAMPLE_MARK if ds.is_sample else ""
     done = runner.run_notebook(Path(notebook) if notebook else REPORT_NOTEBOOK, params,
-                               final_dir, stem, title)
+                               final_dir, stem, title, banner=banner)
     xlsx = final_dir / f"{stem}.xlsx"
     if xlsx not in done.extra:
         raise ReportStepError(STEP_EXCEL, "sổ tay không ghi bảng tính Excel (ô cuối cùng của "
                                           "annual_report.ipynb gọi tables.write_workbook).")
-    return ReportPaths(year, mid_year, done.html, done.notebook, xlsx)
+    return ReportPaths(year, mid_year, done.html, done.notebook, xlsx, ds.is_sample, notes)
 
 
 def run_all(db: Path, out_dir: Path = config.OUTPUTS_DIR, mid_year: bool = False,

@@ -175,15 +175,28 @@ def _html_exporter():  # compiling the templates costs ~0,1 s: once per process
     return exporter
 
 
+def css_string(text: str) -> str:
+    """``text`` as the body of a CSS string in double quotes, safe inside ``<style>``."""
+    out = []
+    for ch in text:
+        if ch in '"\\<>&' or ord(ch) < 32:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def export_html(executed: Path, target: Path, title: str, banner: str = "") -> None:
     """The executed notebook as one self-contained HTML file (no code, nothing fetched from the
-    Internet).  ``banner``: a line printed at the top of every page (empty: none)."""
+    Internet).  ``banner``: a line at the top of the screen and printed at the top of every
+    page, in the page's top margin (CSS ``@page`` margin box; empty: none)."""
     nb = for_export(nbformat.read(executed, as_version=4))
     nb.metadata["title"] = title
     with _quiet():
         body, _ = _html_exporter().from_notebook_node(
             nb, resources={"metadata": {"name": title}, "language_code": "vi",
-                           "locson_banner": banner})
+                           "locson_banner": banner,
+                           "locson_banner_css": css_string(banner)})
     Path(target).write_text(body, encoding="utf-8")
 
 

@@ -10,15 +10,8 @@ from __future__ import annotations
 from IPython.display import HTML, Markdown
 
 from .. import present as P
-from ..schools import school_name
 from . import tables as T
 from .tables import Report
-
-#: Who the report is sent to, and the closing lines (official-document layout).
-RECIPIENT = "Phòng Giáo dục và Đào tạo thành phố Bảo Lộc"
-MANAGING_OFFICE = "PHÒNG GD&ĐT THÀNH PHỐ BẢO LỘC"
-SIGNATORY = "HIỆU TRƯỞNG"
-RECEIVERS = ("Phòng GD&ĐT thành phố Bảo Lộc (báo cáo)", "Lưu: VT")
 
 
 def _md(text: str) -> Markdown:
@@ -30,42 +23,99 @@ def phase_text(report: Report) -> str:
 
 
 def sources_text(report: Report) -> str:
+    """The data used, by kind and import date — never a file name."""
     sources = report.tables["sources"].shown
-    return "; ".join(f"{r['Loại số liệu']}: {r['Tệp']} (nhập lúc {r['Thời điểm nhập']})"
+    return "; ".join(f"{r['Loại số liệu'].lower()} (nhập ngày {r['Ngày nhập']})"
                      for _, r in sources.iterrows()) or "không có"
 
 
+def sample_banner(report: Report) -> HTML:
+    """The first output of the report: on sample data, provenance.SAMPLE_MARK in a red band
+    (the print banner of every page is added by the exporter); else nothing."""
+    if not report.is_sample:
+        return HTML("")
+    return HTML(f'<div class="locson-sample" role="alert" style="border:2px solid #b71c1c;'
+                f'background:#ffebee;color:#b71c1c;font-weight:bold;text-align:center;'
+                f'padding:6px;margin-bottom:10px">{P.esc(report.sample_mark)}</div>')
+
+
+def analyst_notes(report: Report) -> list[str]:
+    """What the analyst must check before sending (never part of the report): e.g. the
+    recipient of the year not confirmed in data/report.yaml."""
+    return list(getattr(report.official, "notes", ()) or ())
+
+
+def analyst_warning(report: Report) -> HTML:
+    """:func:`analyst_notes` in a warning box (for a ``remove-cell`` cell of the notebook)."""
+    notes = analyst_notes(report)
+    return HTML("".join(P.note_box("Dành cho người lập báo cáo (không có trong báo cáo): "
+                                   + n, kind="warn") for n in notes))
+
+
 def title_block(report: Report) -> HTML:
-    """The report's first block: issuing school, title, recipient, date, kind, data used."""
+    """The report's first block, as Nghị định 30/2020/NĐ-CP lays it out: managing body and
+    school beside the national motto and tagline, document number beside place and date,
+    the title, «Kính gửi»; then the kind of report and the data used (by kind and date)."""
+    doc = report.official
     kind = "BÁO CÁO GIỮA NĂM HỌC" if report.mid_year else "BÁO CÁO NĂM HỌC"
     kind_text = ("giữa năm học (số liệu đến hết học kỳ I)" if report.mid_year
                  else "cả năm học")
-    school = P.esc(school_name(report.school_code).upper())
+    to = list(doc.to)
+    if len(to) == 1:
+        to_html = f"Kính gửi: {P.esc(to[0])}."
+    else:
+        items = "".join(f"<br>- {P.esc(t)}{'.' if i == len(to) - 1 else ';'}"
+                        for i, t in enumerate(to))
+        to_html = f"Kính gửi:{items}"
     out = f"""<div class="locson-titleblock">
-<p style="margin:0">{P.esc(MANAGING_OFFICE)}<br><b>{school}</b></p>
+<table class="locson-header" style="width:100%;border:none;border-collapse:collapse">
+<tr><td style="width:45%;text-align:center;vertical-align:top;border:none">
+{P.esc(doc.managing_body)}<br><b>{P.esc(doc.school)}</b><br>
+<span style="display:inline-block;border-top:1px solid #212121;width:40%"></span><br>
+{P.esc(doc.document_number)}</td>
+<td style="width:55%;text-align:center;vertical-align:top;border:none">
+<b>{P.esc(doc.motto)}</b><br><b>{P.esc(doc.tagline)}</b><br>
+<span style="display:inline-block;border-top:1px solid #212121;width:50%"></span><br>
+<i>{P.esc(doc.place_date)}</i></td></tr></table>
 <h1 style="text-align:center">{P.esc(kind)} {P.esc(report.school_year)}</h1>
 <p style="text-align:center"><b>Thực hiện Kế hoạch triển khai Chương trình hành động quốc gia
 vì trẻ em giai đoạn 2022–2030</b> ({P.esc(phase_text(report))})</p>
-<p style="text-align:center">Kính gửi: {P.esc(RECIPIENT)}</p>
-<p>Ngày lập báo cáo: {P.esc(report.made_on)}<br>
-Loại báo cáo: {kind_text}<br>
+<p style="text-align:center">{to_html}</p>
+<p>Loại báo cáo: {kind_text}<br>
 Số liệu dùng để lập báo cáo: {P.esc(sources_text(report))}.</p>
 </div>"""
     if report.mid_year:
-        out += P.note_box("Đây là báo cáo giữa năm: năm học chưa kết thúc. Các tỷ lệ cuối năm "
-                          "(lên lớp, ở lại lớp, hoàn thành chương trình THCS, phát triển toàn "
-                          "diện) chưa có số liệu; số học sinh bỏ học và chuyển đi là số đến thời "
-                          "điểm nhập dữ liệu.", kind="warn")
+        out += P.note_box("Đây là báo cáo giữa năm: năm học chưa kết thúc. Các chỉ tiêu ghi "
+                          "«Đang theo dõi» với số liệu đến nay, chưa đánh giá đạt hay chưa đạt. "
+                          "Các tỷ lệ cuối năm (lên lớp, ở lại lớp, hoàn thành chương trình THCS) "
+                          "chưa có số liệu; số học sinh bỏ học và chuyển đi là số đến thời "
+                          "điểm nhập dữ liệu; kết quả học kỳ I được so với học kỳ I năm học "
+                          "trước.", kind="warn")
     return HTML(out)
 
 
 def closing_block(report: Report) -> HTML:
-    """The report's last block: who receives it, the signature."""
-    receivers = "<br>".join(f"- {P.esc(r)};" if i < len(RECEIVERS) - 1 else f"- {P.esc(r)}."
-                            for i, r in enumerate(RECEIVERS))
-    return HTML(f'<p style="margin-top:24px"><i>Nơi nhận:</i><br>{receivers}</p>'
-                f'<p style="text-align:right;margin-right:40px"><b>{P.esc(SIGNATORY)}</b>'
-                f'<br><br><br></p>')
+    """The report's last block: «Nơi nhận» on the left, the signature on the right."""
+    doc = report.official
+    copies = "<br>".join(P.esc(c) for c in doc.copies)
+    name = f"<br><br><br><br><b>{P.esc(doc.signer_name)}</b>" if doc.signer_name \
+        else "<br><br><br><br>"
+    return HTML(f'<table class="locson-closing" style="width:100%;border:none;margin-top:24px">'
+                f'<tr><td style="width:50%;vertical-align:top;border:none;font-size:90%">'
+                f'<b><i>Nơi nhận:</i></b><br>{copies}</td>'
+                f'<td style="width:50%;text-align:center;vertical-align:top;border:none">'
+                f'<b>{P.esc(doc.signer_title)}</b><br><i>(Ký, ghi rõ họ tên và đóng dấu)</i>'
+                f'{name}</td></tr></table>')
+
+
+def completion(report: Report) -> Markdown:
+    """targets.completion_sentence: the judged completion ratio, the other definitions when
+    they disagree, the grade-9 dropouts and the non-completers the target allows."""
+    from .. import targets
+
+    if report.completion is None or report.completion_threshold is None:
+        return Markdown("")
+    return _md(targets.completion_sentence(report.completion, report.completion_threshold))
 
 
 def targets_text(report: Report) -> str:
@@ -108,7 +158,7 @@ def can_draw(series) -> bool:
 
 
 def parity(report: Report) -> Markdown:
-    return _md(T.parity_sentence(report.table, report.school_year))
+    return _md(T.parity_sentence(report.table, report.school_year, report.safe_table))
 
 
 def gaps_intro(report: Report) -> Markdown:
