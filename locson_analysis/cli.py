@@ -385,6 +385,20 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from . import run
 
+    if args.group is not None:
+        from . import group_report
+
+        if args.all or args.school:
+            raise LocsonError("--group lập một báo cáo cho cả nhóm trường của một năm học: không "
+                              "dùng cùng --all hay --school.")
+        year = args.year or group_report.default_year(args.db, args.mid_year)
+        paths = group_report.run_group_report(args.db, year, args.group,
+                                              mid_year=args.mid_year,
+                                              recipient=args.recipient, out_dir=args.out)
+        print(f"Báo cáo nhóm trường: {paths.html}")
+        print(f"  Sổ tay đã chạy: {paths.notebook}")
+        print(f"  Tệp Excel: {paths.xlsx}")
+        return 0
     if args.all:
         results = run.run_all(
             db=args.db, out_dir=args.out, mid_year=args.mid_year, school_code=args.school
@@ -563,6 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--all", action="store_true", help="mọi năm học trong cơ sở dữ liệu")
     sp.add_argument("--mid-year", action="store_true", help="báo cáo giữa năm (sau học kỳ 1)")
     school_arg(sp)
+    sp.add_argument("--group", nargs="?", const="all", metavar="NHÓM",
+                    help="báo cáo của cơ quan quản lý nhiều trường: tên nhóm trong "
+                         "data/schools.yaml, mã trường cách nhau dấu phẩy, hoặc bỏ trống (mọi "
+                         "trường); vào outputs/<nhóm>/<năm học>/")
+    sp.add_argument("--recipient", metavar="CƠ_QUAN",
+                    help="cơ quan nhận báo cáo nhóm trường («Kính gửi»)")
     sp.add_argument("--out", type=Path, default=config.OUTPUTS_DIR, help="thư mục kết quả")
     db_arg(sp)
     sp.set_defaults(func=cmd_report)

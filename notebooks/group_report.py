@@ -112,7 +112,7 @@ for key in report.rate_targets:
 # %%
 for key in report.rate_targets:
     series = group_report.trend_points(report, key)
-    if series["value"].notna().sum() == 0:
+    if series["value"].isna().all():
         continue
     fig, ax = plt.subplots(figsize=(7.5, 2.6))
     sns.lineplot(data=series, x="school_year", y="value", marker="o", ax=ax,
