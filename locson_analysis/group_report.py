@@ -30,6 +30,8 @@ GROUP_NOTEBOOK = config.NOTEBOOKS_DIR / "group_report.ipynb"
 #: The dot colour of each status in the charts of the schools' values.
 STATUS_PALETTE = {targets.MET: "#2e7d32", targets.NOT_MET: "#c62828", targets.TRACKING: "#1565c0",
                   targets.NO_VALUE: "#90a4ae", targets.OUTSIDE: "#90a4ae"}
+#: At most this many schools are named in one dot plot (the furthest from the target).
+CHART_SCHOOLS = 40
 #: Rate targets get a chart of the schools' values (dot per school) and a pooled trend.
 RATE_UNITS = ("rate",)
 
@@ -168,12 +170,39 @@ def trend_points(report: GroupReport, key: str) -> pd.DataFrame:
     return t[t["indicator"] == key].reset_index(drop=True)
 
 
-def school_points(report: GroupReport, key: str) -> pd.DataFrame:
-    """The schools' values of one target in the report's year (schools with a value, ordered
-    by value), with the threshold and status: the data of the target's dot plot."""
+def school_points(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> pd.DataFrame:
+    """The schools' values of one target in the report's year, the data of the target's dot
+    plot: the schools with a value, furthest from the target first (lowest value for a
+    "≥" target, highest for "<"), at most ``limit`` of them (the workbook has them all), with
+    the threshold, status and ``position`` (0, 1, … from the top of the chart)."""
     m = report.view.matrix
     pts = m[(m["indicator"] == key) & m["value"].notna()].copy()
-    return pts.sort_values(["value", "school"], kind="stable").reset_index(drop=True)
+    worst_first = not (len(pts) and pts["direction"].iloc[0] == "<")
+    pts = pts.sort_values(["value", "school"], ascending=[worst_first, True], kind="stable")
+    pts = pts.head(limit).reset_index(drop=True)
+    pts["position"] = np.arange(len(pts))
+    return pts
+
+
+def percent_digits(values: pd.Series) -> int:
+    """Decimals of a percent axis showing ``values`` (and the threshold): 2 for small rates
+    such as dropout (0,06 %), 1 for rates near 100 %."""
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    if v.empty:
+        return 0
+    span = float(v.max() - v.min())
+    return 2 if v.max() < 0.05 or span < 0.02 else (1 if span < 0.2 else 0)
+
+
+def chart_caption(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> str:
+    """Under the dot plot: how many schools are drawn of how many have a value."""
+    m = report.view.matrix
+    n = int(((m["indicator"] == key) & m["value"].notna()).sum())
+    shown = min(n, limit)
+    where = "" if shown == n else (f" — {fmt_num(shown)} trường xa chỉ tiêu nhất trong "
+                                   f"{fmt_num(n)} trường có số liệu (đủ các trường trong tệp "
+                                   "Excel, trang «Ma trận chỉ tiêu»)")
+    return f"{group._label(key)}, năm học {report.school_year}{where}. Đường đứt: chỉ tiêu."
 
 
 def chart_alt(report: GroupReport, key: str) -> str:

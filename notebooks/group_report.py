@@ -94,17 +94,19 @@ for key in report.rate_targets:
     points = group_report.school_points(report, key)
     if points.empty:
         continue
-    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.22 * len(points)))
-    sns.stripplot(data=points, x="value", y="school", hue="status", jitter=False, size=6,
-                  palette=group_report.STATUS_PALETTE, ax=ax)
-    ax.axvline(points["threshold"].iloc[0], color=present.TARGET_COLOUR, linestyle="--",
-               label="Chỉ tiêu")
-    present.percent_axis(ax, axis="x", cap=1.0)
+    fig, ax = plt.subplots(figsize=(7.5, 1.0 + 0.2 * len(points)))
+    sns.scatterplot(data=points, x="value", y="position", hue="status", s=40, ax=ax,
+                    palette=group_report.STATUS_PALETTE)
+    ax.axvline(points["threshold"].iloc[0], color=present.TARGET_COLOUR, linestyle="--")
+    ax.set_yticks(points["position"], labels=points["school"])
+    ax.set_ylim(len(points) - 0.5, -0.5)
+    present.percent_axis(ax, axis="x", cap=1.0, digits=group_report.percent_digits(
+        points[["value", "threshold"]].stack()))
     ax.set_xlabel(points["indicator_label"].iloc[0])
     ax.set_ylabel("")
-    ax.legend(title="", loc="lower left", fontsize=8)
-    fig.tight_layout()
-    display(HTML(present.chart_to_html(fig, group_report.chart_alt(report, key))))
+    ax.legend(title="", loc="best", fontsize=8)
+    display(HTML(present.chart_to_html(fig, group_report.chart_alt(report, key),
+                                       group_report.chart_caption(report, key))))
 
 # %% [markdown]
 # ## 4. Xu hướng của số liệu gộp
@@ -119,7 +121,10 @@ for key in report.rate_targets:
                  color=present.LINE_COLOUR, label="Số liệu gộp")
     sns.lineplot(data=series, x="school_year", y="threshold", ax=ax, drawstyle="steps-mid",
                  color=present.TARGET_COLOUR, linestyle="--", label="Chỉ tiêu")
-    present.percent_axis(ax, cap=1.0)
+    present.percent_axis(ax, cap=1.0, digits=group_report.percent_digits(
+        series[["value", "threshold"]].stack()))
+    if series["direction"].eq("<").any():
+        ax.set_ylim(bottom=0)
     ax.set_title(series["indicator_label"].iloc[0])
     ax.set_xlabel("")
     ax.set_ylabel("")
