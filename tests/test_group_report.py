@@ -83,7 +83,7 @@ def test_notebook_is_thin_and_records_its_parameters(made: group_report.GroupRep
     params = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert params and "ba-truong" in params[0].source
     src = Path("notebooks/group_report.py").read_text(encoding="utf-8")
-    assert "sns.stripplot" in src and "sns.lineplot" in src  # the charts are drawn in cells
+    assert "sns.scatterplot" in src and "sns.lineplot" in src  # the charts are drawn in cells
     assert ".sum(" not in src and "groupby" not in src  # no cell computes a figure
 
 
