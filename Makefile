@@ -7,15 +7,26 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DB     ?= data/locson.duckdb
 
-.PHONY: setup db report report-all mid-year test lint lab bench bench-quick clean-outputs
+.PHONY: git-filter setup db report report-all mid-year test lint lab bench bench-quick clean-outputs
 
 $(STAMP): pyproject.toml
+	@echo "Đang cài đặt môi trường Python (.venv) và các gói cần dùng — lần đầu mất vài phút…"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
 	@touch $(STAMP)
 
+# Notebook outputs (pupils' names, IDs) never reach git: the nbstripout filter named in the
+# committed .gitattributes empties every notebook's outputs when it is staged.
+git-filter:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git config filter.nbstripout.clean '"$(abspath $(BIN))/python" -m nbstripout --keep-id' && \
+	  git config filter.nbstripout.smudge cat && \
+	  git config filter.nbstripout.required true && \
+	  git config diff.ipynb.textconv '"$(abspath $(BIN))/python" -m nbstripout -t'; fi
+
 setup: $(STAMP)
+	@$(MAKE) --no-print-directory git-filter
 
 # Imports data/raw/<năm học>/ when staff files are there, else creates the synthetic sample;
 # a sample database is set aside (data/locson.mau.duckdb) once staff files are in data/raw/.

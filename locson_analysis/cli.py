@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import config
+from . import config, safe_cells
 from .contract import DEFAULT_SCHOOL, FILE_KINDS
 from .errors import ImportProblems, LocsonError
 
@@ -44,29 +45,16 @@ def _print_table(df, columns: dict[str, str]) -> None:  # noqa: ANN001 - a DataF
 
 
 def _refresh_checks(db: Path, schools: set[str] | None = None):  # noqa: ANN202 - a DataFrame
-    """Recompute the cross-year checks and store them; returns every school's findings.
+    """Recompute the cross-year checks and store them (one transaction); returns every
+    school's findings.
 
     With ``schools``, only those schools' checks are recomputed (over all their years) and the
     other schools' stored findings are kept: the checks compare a school's years with each
     other only, so importing one school into a province's database does not redo 150.
     """
-    import pandas as pd
-
     from . import crossyear, store
 
-    ds = store.load(db)
-    if schools is None:
-        checks = crossyear.check_all(ds.pupils)
-    else:
-        codes = ds.pupils["school_code"].astype(object)
-        fresh = crossyear.check_all(ds.pupils[codes.isin(schools).to_numpy()])
-        kept = ds.checks[~ds.checks["school_code"].isin(schools)][crossyear.COLUMNS]
-        checks = pd.concat([kept.astype(object), fresh.astype(object)], ignore_index=True) \
-            if len(kept) else fresh
-        checks = checks.sort_values(["school_code", "next_year", "check_name", "class_name",
-                                     "pupil_id"], ignore_index=True)
-    store.replace_checks(db, checks)
-    return checks
+    return store.refresh_checks(db, crossyear.check_all, schools)
 
 
 def _print_year(year, ids: list[int], db: Path) -> None:  # noqa: ANN001 - a YearData
@@ -135,20 +123,30 @@ def _print_years(years: list, ids: list[list[int]], db: Path, details: bool = Fa
     print("  Xem từng lần nhập: locson history")
 
 
+def _school_arg(args: argparse.Namespace) -> str | None:
+    """``--school`` as listed in data/schools.yaml (any case), or None when not given."""
+    from . import schools
+
+    return schools.check_code(args.school) if getattr(args, "school", None) else None
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from . import importer, provenance, store
+    from . import crossyear, importer, provenance, store
 
     origin = provenance.origin_of_paths(args.paths)
-    years = importer.read_years(args.paths, school_year=args.year, school_code=args.school)
-    ids = store.write_years(args.db, years, replace=args.replace, origin=origin)
+    years = importer.read_years(args.paths, school_year=args.year,
+                                school_code=_school_arg(args))
+    # the import and its schools' cross-year findings: one transaction
+    done = store.import_years(args.db, years, replace=args.replace,
+                              refresh=crossyear.check_all, origin=origin)
+    args.changed = True  # (what a later failure, e.g. of the console, must not deny)
     if origin == provenance.SAMPLE:
         print(provenance.SAMPLE_MARK)
     if len(years) == 1:
-        _print_year(years[0], ids[0], args.db)
+        _print_year(years[0], done.ids[0], args.db)
     else:
-        _print_years(years, ids, args.db, details=args.details)
-    checks = _refresh_checks(args.db, schools={y.school_code for y in years})
-    _print_crossyear(checks)
+        _print_years(years, done.ids, args.db, details=args.details)
+    _print_crossyear(done.checks)
     return 0
 
 
@@ -197,14 +195,15 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from . import store
+    from . import crossyear, store
 
-    r = store.restore(args.db, args.import_id)
-    print(
-        f"Đã khôi phục lần nhập số {args.import_id}: {FILE_KINDS[r['kind']]} năm học "
-        f"{r['school_year']} (trường {r['school_code']})."
-    )
-    _refresh_checks(args.db, schools={r["school_code"]})
+    r = store.restore(args.db, args.import_id, refresh=crossyear.check_all)
+    args.changed = True
+    kinds = ", ".join(f"{FILE_KINDS[k]} (lần nhập số {i})"
+                      for k, i in zip(r["kinds"], r["import_ids"], strict=True))
+    print(f"Đã khôi phục cả lần nhập chứa lần nhập số {args.import_id} của năm học "
+          f"{r['school_year']} (trường {r['school_code']}): {kinds}.")
+    _print_crossyear(r["checks"])
     return 0
 
 
@@ -302,12 +301,14 @@ def cmd_init(args: argparse.Namespace) -> int:
         sample.write_sample(source)
         provenance.mark_sample_dir(source)
         folders = sorted(d for d in source.glob("*") if d.is_dir() and parse_school_year(d.name))
-    years = importer.read_years(folders, school_code=args.school)
-    store.write_years(args.db, years, origin=origin)
+    from . import crossyear
+
+    years = importer.read_years(folders, school_code=_school_arg(args))
+    store.import_years(args.db, years, refresh=crossyear.check_all, origin=origin)
+    args.changed = True
     for y in years:
         n = len(y.pupils) if y.pupils is not None else 0
         print(f"  Đã nhập {y.school_year}: {n} học sinh, {len(y.files)} tệp")
-    _refresh_checks(args.db)
     print(f"Đã tạo cơ sở dữ liệu {args.db} từ {source}.")
     if origin == provenance.SAMPLE:
         print(f"{provenance.SAMPLE_MARK}. Để dùng dữ liệu của trường: đặt các tệp vào "
@@ -350,6 +351,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 def _school(ds, requested: str | None) -> str:  # noqa: ANN001 - a Dataset
     from . import schools
 
+    requested = schools.check_code(requested) if requested else None
     return schools.choose_school(schools.codes_in(ds.pupils, ds.school, ds.population), requested)
 
 
@@ -371,14 +373,14 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         if args.format == "xlsx" or out.suffix.lower() == ".xlsx":
-            table.to_excel(out, index=False, sheet_name="Chỉ số")
+            safe_cells.write_excel(table, out, sheet_name="Chỉ số")
         else:
-            table.to_csv(out, index=False, encoding="utf-8-sig")
+            safe_cells.write_csv(table, out, index=False, encoding="utf-8-sig")
         print(f"Đã ghi {len(table)} dòng chỉ số vào {out}.")
     elif args.format == "xlsx":
         raise LocsonError("Định dạng xlsx cần --out TỆP.xlsx.")
     else:
-        table.to_csv(sys.stdout, index=False)
+        safe_cells.write_csv(table, sys.stdout, index=False)
     return 0
 
 
@@ -399,9 +401,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"  Sổ tay đã chạy: {paths.notebook}")
         print(f"  Tệp Excel: {paths.xlsx}")
         return 0
+    args.school = _school_arg(args)
     if args.all:
         results = run.run_all(
-            db=args.db, out_dir=args.out, mid_year=args.mid_year, school_code=args.school
+            db=args.db, out_dir=args.out, mid_year=args.mid_year, school_code=args.school,
+            notebook=args.notebook,
         )
     else:
         results = [
@@ -411,6 +415,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 out_dir=args.out,
                 mid_year=args.mid_year,
                 school_code=args.school,
+                notebook=args.notebook,
             )
         ]
     for r in results:
@@ -418,11 +423,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _year_arg(text: str) -> str:
+    """A school year as typed: «2026-2027»; anything else (2026/2027, 2026) is refused with
+    the form to use, as ``report`` does."""
+    from .contract import parse_school_year
+
+    text = str(text).strip()
+    if re.fullmatch(r"\d{4}-\d{4}", text) and parse_school_year(text) == text:
+        return text
+    m = re.fullmatch(r"(\d{4})(\s*\D{1,3}\s*(\d{2}|\d{4}))?", text)
+    start = int(m.group(1)) if m else None
+    example = f"{start}-{start + 1}" if start else "2024-2025"
+    raise LocsonError(f"Năm học «{text}» không đúng dạng. Hãy ghi như {example}.")
+
+
 def cmd_warn(args: argparse.Namespace) -> int:
     from . import warn
 
+    year = _year_arg(args.year)
+    config.private_dir(config.INTERNAL_OUTPUTS_DIR)  # pupils' names: owner only
     paths = warn.run_warning(
-        args.year, args.point, db=args.db, capacity=args.capacity, school_code=args.school
+        year, args.point, db=args.db, capacity=args.capacity, school_code=_school_arg(args)
     )
     print("NỘI BỘ — không gửi ra ngoài trường.")
     for p in paths:
@@ -490,6 +511,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--details",
         action="store_true",
         help="khi nhập nhiều năm học: in cả các ghi chú thường lệ về từng tệp",
+    )
+    sp.add_argument(
+        "--all-errors",
+        metavar="TỆP",
+        help="khi có lỗi: ghi MỌI lỗi vào TỆP (.csv, .xlsx hoặc văn bản); màn hình chỉ in "
+        "200 lỗi đầu",
     )
     db_arg(sp)
     sp.set_defaults(func=cmd_import)
@@ -584,6 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--recipient", metavar="CƠ_QUAN",
                     help="cơ quan nhận báo cáo nhóm trường («Kính gửi»)")
     sp.add_argument("--out", type=Path, default=config.OUTPUTS_DIR, help="thư mục kết quả")
+    sp.add_argument("--notebook", type=Path, default=None, metavar="TỆP.ipynb",
+                    help="chạy bản sổ tay báo cáo đã sửa thay cho notebooks/annual_report.ipynb")
     db_arg(sp)
     sp.set_defaults(func=cmd_report)
 
@@ -623,16 +652,106 @@ def _sample_banner(args: argparse.Namespace) -> None:
         print(f"*** {provenance.SAMPLE_MARK} ***", file=sys.stderr if to_csv else sys.stdout)
 
 
+#: What each command does to the database, for the message of a failure of the machine.
+_WRITES_DB = {"import", "init", "restore"}
+#: The step a command was at, for that message (the store names its own steps).
+_STEP_OF = {
+    "import": "đọc tệp dữ liệu", "init": "tạo dữ liệu", "restore": "khôi phục lần nhập",
+    "report": "ghi báo cáo vào thư mục kết quả",
+    "warn": "ghi danh sách cảnh báo vào thư mục outputs/internal",
+    "indicators": "ghi bảng chỉ số", "sample": "ghi dữ liệu mẫu",
+    "history": "đọc cơ sở dữ liệu", "summary": "đọc cơ sở dữ liệu",
+    "checks": "đọc cơ sở dữ liệu",
+}
+
+
+def _console() -> None:
+    """Print Vietnamese on any console: output that is not UTF-8 (a file or pipe under a
+    Windows code page such as cp1258) is switched to UTF-8; a terminal that cannot be
+    switched shows an escape instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding in ("utf8", "utf8sig") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            if stream.isatty():
+                stream.reconfigure(errors="backslashreplace")
+            else:
+                stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+        except (OSError, ValueError):
+            continue
+
+
+def _write_all_errors(exc: ImportProblems, path: Path) -> None:
+    """Every problem of a failed import in ``path``: a table for .csv/.xlsx, text otherwise."""
+    import pandas as pd
+
+    if path.suffix.lower() in (".csv", ".xlsx"):
+        table = pd.DataFrame(
+            [{"STT": i, "Tệp": p.file, "Trang tính": p.sheet, "Dòng": p.row, "Cột": p.column,
+              "Giá trị": None if p.value is None else str(p.value), "Lỗi": p.message}
+             for i, p in enumerate(exc.problems, 1)])
+        if path.suffix.lower() == ".xlsx":
+            safe_cells.write_excel(table, path, sheet_name="Lỗi")
+        else:
+            safe_cells.write_csv(table, path, index=False, encoding="utf-8-sig")
+    else:
+        path.write_text(exc.render() + "\n", encoding="utf-8")
+
+
+def _fault_message(args: argparse.Namespace, exc: BaseException) -> str:
+    from . import faults
+
+    if isinstance(exc, faults.StepFailed):
+        return f"Lỗi: {exc}"
+    changed = getattr(args, "changed", False)
+    if changed:
+        outcome = "Dữ liệu đã được ghi vào cơ sở dữ liệu trước lỗi này (xem locson history)."
+    elif args.command in _WRITES_DB and args.command != "import":
+        outcome = faults.UNKNOWN
+    else:  # import fails here only before writing; the others never write the database
+        outcome = faults.UNCHANGED
+    return "Lỗi: " + faults.message(_STEP_OF.get(args.command, args.command), exc, outcome)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from . import faults
+
+    _console()
     args = build_parser().parse_args(argv)
     try:
         _sample_banner(args)
         return args.func(args)
+    except BrokenPipeError:
+        # the reader of our output stopped (locson history | head): end quietly
+        import os
+
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except ImportProblems as exc:
-        print(exc.render(limit=200), file=sys.stderr)
+        all_errors = getattr(args, "all_errors", None)
+        text = exc.render(limit=200)
+        if all_errors:
+            try:
+                _write_all_errors(exc, Path(all_errors))
+                text += f"\nDanh sách đầy đủ {len(exc.problems)} lỗi: {all_errors}"
+            except OSError as err:
+                text += f"\nKhông ghi được danh sách lỗi vào {all_errors}: {faults.reason(err)}."
+        elif len(exc.problems) > 200:
+            text += "\n  Xem đủ mọi lỗi: chạy lại lệnh với --all-errors TỆP (ví dụ loi.csv)."
+        print(text, file=sys.stderr)
         return 2
     except LocsonError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        duckdb = sys.modules.get("duckdb")  # (not imported for every command)
+        known = isinstance(exc, OSError) or (duckdb is not None and isinstance(exc, duckdb.Error))
+        if not known or not faults.is_machine_fault(exc):
+            raise
+        print(_fault_message(args, exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)

@@ -17,3 +17,27 @@ REPORT_CONFIG_FILE = DATA_DIR / "report.yaml"  # official-document settings, sup
 OUTPUTS_DIR = PROJ_ROOT / "outputs"
 INTERNAL_OUTPUTS_DIR = OUTPUTS_DIR / "internal"  # at-risk lists: never leave the school
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+
+
+def inside(root: str | Path, path: str | Path) -> Path:
+    """``path``, refused unless it lies inside ``root`` once both are resolved (so no ``..``
+    or symbolic link in a name built from user input leads out of an output folder)."""
+    from .errors import LocsonError
+
+    r, p = Path(root).resolve(), Path(path).resolve()
+    if p != r and r not in p.parents:
+        raise LocsonError(f"Đường dẫn {path} nằm ngoài thư mục kết quả {root}: không ghi ra "
+                          f"ngoài thư mục đó.")
+    return Path(path)
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create ``path`` (and missing parents) readable by the owner only; an existing folder
+    of ours is made owner-only too.  For folders that hold pupils' data (outputs/internal)."""
+    path = Path(path)
+    missing = [p for p in [path, *path.parents] if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(mode=0o700, exist_ok=True)
+    if hasattr(os, "getuid") and path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+    return path

@@ -112,6 +112,35 @@ PERSONAL_COLUMNS_NOT_STORED: tuple[tuple[str, str], ...] = (
     ("Nghề nghiệp", "thông tin cha/mẹ/người giám hộ"),
 )
 
+#: Whose data a heading names.  A heading naming a parent, guardian, grandparent or other
+#: relative — or a citizen's/personal ID number — holds someone's personal data that is not
+#: the pupil's own record: never mapped to a pupil column, never stored (read.HeaderMatcher).
+#: Words are matched as whole words of the heading in lower case with its diacritics
+#: ("bố" is a father, "bỏ học" and "Bộ GD&ĐT" are not).
+RELATIVE_WORDS = ("bố", "mẹ", "cha", "má", "ông", "bà", "dì", "bác", "cậu", "mợ",
+                  "thím", "dượng", "cô")
+RELATIVE_PHRASES = ("người giám hộ", "người đỡ đầu", "người nuôi dưỡng", "người bảo hộ",
+                    "người thân", "người liên hệ", "người chăm sóc", "phụ huynh", "chủ hộ",
+                    "anh chị", "anh trai", "chị gái", "em trai", "em gái", "họ hàng")
+#: The same words typed without diacritics (folded).  "bo", "ong" and "ba" also spell "bỏ",
+#: "Bộ", "ống", "ba" (three): typed without marks they count only as the last word of the
+#: heading or before a word of RELATIVE_FIELD_WORDS ("Ho ten bo", "Bo - ngay sinh").  "dì",
+#: "cậu", "bác" typed without marks ("di", "cau", "bac") are not recognised: "Ngày chuyển đi".
+RELATIVE_FOLDED = ("cha", "me", "nguoi giam ho", "nguoi do dau", "nguoi nuoi duong",
+                   "nguoi bao ho", "nguoi than", "nguoi lien he", "phu huynh", "chu ho",
+                   "ong ba", "bo me", "cha me", "anh chi", "anh trai", "chi gai", "em trai",
+                   "em gai", "ho hang", "nguoi cham soc")
+RELATIVE_FOLDED_GUARDED = ("bo", "ong", "ba")
+RELATIVE_FIELD_WORDS = frozenset(
+    ("ho", "ten", "va", "ngay", "sinh", "nam", "dan", "toc", "nghe", "nghiep", "so", "sdt",
+     "dien", "thoai", "ma", "dinh", "danh", "dia", "chi", "noi", "cccd", "cmnd", "cua", "hoac",
+     "me", "cha", "gioi", "tinh", "lop", "hs"))
+#: Citizen and personal identity numbers (folded, whole words): never a pupil's school code.
+CITIZEN_ID_FOLDED = ("can cuoc", "cccd", "cmnd", "cmtnd", "chung minh", "dinh danh cong dan",
+                     "dinh danh ca nhan", "ddcn", "ho chieu", "so dinh danh ca nhan")
+RELATIVE_REASON = "thông tin cha/mẹ/người giám hộ/người thân"
+CITIZEN_ID_REASON = "số định danh cá nhân/căn cước công dân"
+
 SEX_VALUES = {"nam": "M", "nu": "F", "n": "F"}
 SEX_LABELS = {"M": "Nam", "F": "Nữ"}
 

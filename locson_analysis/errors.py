@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+#: Characters that take no room on screen: zero-width spaces and joiners, the soft hyphen,
+#: direction marks and isolates, the byte-order mark, the Mongolian vowel separator.
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                       "\u2066-\u2069\ufeff]")
+
+
+def show_invisible(text: str) -> str:
+    """The text with each invisible character written out as ``\\u200b`` (for messages: a
+    value that looks right but is not)."""
+    return INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class LocsonError(Exception):
@@ -29,7 +41,8 @@ class Problem:
         if self.column:
             where.append(f"cột «{self.column}»")
         head = ", ".join(where)
-        val = "" if self.value is None else f" giá trị «{self.value}»:"
+        shown = show_invisible(self.value) if isinstance(self.value, str) else self.value
+        val = "" if self.value is None else f" giá trị «{shown}»:"
         return f"{head}:{val} {self.message}"
 
 

@@ -8,13 +8,16 @@ in one transaction (``store.write_year``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import InvalidStateError, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
 
@@ -390,17 +393,79 @@ def _map_folders(jobs: list[tuple], workers: int) -> list[tuple[str, object]]:
     # collections then leave them alone instead of writing to (and so copying) every page.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=workers - 1,
+        with _quiet_pool_races(), ProcessPoolExecutor(max_workers=workers - 1,
                                  mp_context=mp.get_context(method)) as pool:
             futures = [pool.submit(_read_chunk, c) for c in chunks]
             mine: dict[int, list[tuple[str, object]]] = {}
             for k in range(len(chunks) - 1, -1, -1):
                 if futures[k].cancel():  # not started by a worker: read it here
                     mine[k] = _read_chunk(chunks[k])
-            return [r for k, f in enumerate(futures)
-                    for r in (mine[k] if k in mine else f.result())]
+            for k, f in enumerate(futures):
+                if k not in mine:
+                    try:
+                        mine[k] = f.result()
+                    except BrokenProcessPool:
+                        # A worker died (killed, out of memory, a reader that aborted): every
+                        # chunk it had not finished is read again, folder by folder, each in a
+                        # process of its own, so that the file that kills a reader is named
+                        # and the other folders' problems are still listed.
+                        mine[k] = [_read_alone(job, method) for job in chunks[k]]
+            return [r for k in range(len(chunks)) for r in mine[k]]
     finally:
         gc.unfreeze()
+
+
+def _file_read_dies(path: Path) -> None:
+    """Read one file (the target of a process of its own: its exit code says how it ended)."""
+    R.read_file(path)
+
+
+def _read_alone(job: tuple, method: str) -> tuple[str, object]:
+    """:func:`_read_chunk` of one folder in a process of its own; when that process dies too,
+    each of its files is read alone and those whose reading kills the process are problems."""
+    ctx = mp.get_context(method)
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        try:
+            return pool.submit(_read_chunk, [job]).result()[0]
+        except BrokenProcessPool:
+            pass
+    folder = Path(job[0])
+    files = R.list_input_files(folder)[0] if folder.is_dir() else [folder]
+    problems = []
+    for f in files:
+        proc = ctx.Process(target=_file_read_dies, args=(f,))
+        proc.start()
+        proc.join()
+        if proc.exitcode != 0:
+            problems.append(Problem(f.name, _died(proc.exitcode)))
+    if not problems:  # (each file alone is read: the folder as a whole is the problem)
+        problems.append(Problem(folder.name, _died(None) + " khi đọc cả thư mục"))
+    return "problems", problems
+
+
+@contextlib.contextmanager
+def _quiet_pool_races() -> Iterator[None]:
+    """When a worker dies, the pool's manager thread may set an exception on a future this
+    process has just cancelled (to read it here) and fail with ``InvalidStateError`` — a race
+    in ``concurrent.futures`` that changes nothing; its English traceback is not shown."""
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not isinstance(args.exc_value, InvalidStateError):
+            previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
+def _died(code: int | None) -> str:
+    how = f" (mã thoát {code})" if code else ""
+    return (f"chương trình đọc tệp bị dừng đột ngột{how} — tệp có thể quá lớn, hỏng hoặc được "
+            "tạo cố ý để làm hỏng chương trình đọc; hãy mở tệp bằng Excel, kiểm tra, xoá "
+            "các ô và trang tính thừa rồi lưu lại; các thư mục khác vẫn được kiểm tra")
 
 
 def read_years(paths: Iterable[str | Path], school_year: str | None = None,

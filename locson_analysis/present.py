@@ -1,23 +1,15 @@
-"""Vietnamese formatting, the chart theme and HTML helpers for the notebooks and the report.
+"""Vietnamese formatting and HTML helpers (tables, notes, badges) for the notebooks and the report.
 
 Numbers are formatted with Babel for ``vi_VN`` (never the operating system's locale): a decimal
 comma, a dot between thousands, a space before ``%`` (``97,5 %``), dates as ``dd/mm/yyyy``.
 Rounding is half-up, as people round by hand (0,125 % → 0,13 %), not Babel's half-even.
 
-Charts follow one theme (:func:`set_theme`): DejaVu Sans (it has every Vietnamese letter),
-sizes readable on A4, percentage axes as percentages, count axes from zero, the target drawn
-and labelled.  :func:`chart_to_html` turns a figure into an ``<img>`` with alt text and the
-image embedded, so the exported report needs no other file.  These matplotlib charts serve the
-analyst's notebooks; the annual report draws the same charts as inline SVG (:mod:`svgchart`).
+Charts are drawn with seaborn through :mod:`locson_analysis.report.charts`.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
-import math
-import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
@@ -40,12 +32,6 @@ from .numbers import (  # noqa: F401 - re-exported for notebooks
     is_missing,
     today,
 )
-from .svgchart import nice_pct_step, pct_decimals, runs
-
-FONT = "DejaVu Sans"
-
-#: Figure width that fits A4 portrait between 15 mm margins (180 mm ≈ 7.1 in).
-A4_WIDTH_IN = 7.0
 
 STATUS_COLOURS = {
     "Đạt": ("#1b5e20", "#e8f5e9"),
@@ -53,8 +39,6 @@ STATUS_COLOURS = {
     NO_DATA: ("#455a64", "#eceff1"),
 }
 
-TARGET_COLOUR = "#c62828"
-LINE_COLOUR = "#1565c0"
 
 
 # Numbers, money and dates are formatted in :mod:`locson_analysis.numbers` (re-exported here,
@@ -183,179 +167,3 @@ def note_box(text: str, kind: str = "note") -> str:
     border = "#f9a825" if kind == "warn" else "#1565c0"
     return (f'<div class="locson-note" style="background:{colour};border-left:4px solid {border};'
             f'padding:6px 10px;margin:8px 0">{esc(text)}</div>')
-
-
-# --------------------------------------------------------------------------------------------
-# Charts
-# --------------------------------------------------------------------------------------------
-
-#: seaborn's "deep" palette, the colour cycle the charts have always used.
-PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
-           "#8c8c8c", "#ccb974", "#64b5cd")
-
-#: The theme as matplotlib settings: seaborn's "whitegrid" style and "notebook" context, with
-#: our sizes.  Written out so that drawing needs matplotlib only: importing seaborn (which
-#: imports scipy) cost the report ~0,5 s before the first chart.
-THEME_RC: dict[str, object] = {
-    # seaborn whitegrid
-    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.facecolor": "white",
-    "axes.grid": True, "axes.labelcolor": ".15", "figure.facecolor": "white",
-    "grid.color": ".8", "grid.linestyle": "-", "lines.solid_capstyle": "round",
-    "patch.edgecolor": "w", "patch.force_edgecolor": True, "text.color": ".15",
-    "xtick.bottom": False, "xtick.color": ".15", "xtick.direction": "out",
-    "xtick.top": False, "ytick.color": ".15", "ytick.direction": "out", "ytick.left": False,
-    "ytick.right": False,
-    # seaborn notebook context
-    "font.size": 12, "legend.title_fontsize": 12, "axes.linewidth": 1.25,
-    "grid.linewidth": 1, "lines.linewidth": 1.5, "lines.markersize": 6,
-    "patch.linewidth": 1, "xtick.major.width": 1.25, "ytick.major.width": 1.25,
-    "xtick.minor.width": 1, "ytick.minor.width": 1, "xtick.major.size": 6,
-    "ytick.major.size": 6, "xtick.minor.size": 4, "ytick.minor.size": 4,
-    # ours: DejaVu Sans pinned (every Vietnamese letter), sizes readable on A4
-    "font.family": "sans-serif",
-    "font.sans-serif": [FONT],
-    "figure.figsize": (A4_WIDTH_IN, 3.2),
-    "figure.dpi": 100,
-    "savefig.dpi": 150,
-    "axes.titlesize": 12,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.formatter.use_locale": False,
-}
-
-
-def set_theme() -> None:
-    """The chart theme for every notebook: DejaVu Sans pinned, sizes readable on A4."""
-    import matplotlib
-    from matplotlib import cycler
-
-    matplotlib.use("Agg", force=False)
-    matplotlib.rcParams.update(THEME_RC)
-    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=list(PALETTE))
-    # Fonts are found from matplotlib's own files; a missing-glyph warning would reach stderr.
-    warnings.filterwarnings("ignore", message="Glyph .* missing from")
-
-
-def new_figure(figsize: tuple[float, float] = (A4_WIDTH_IN, 3.3)):
-    """A figure drawn by Agg, outside pyplot (no global figure list, no GUI backend)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def percent_axis(ax, digits: int = 0, axis: str = "y", cap: float | None = None) -> None:
-    """Label an axis of fractions as Vietnamese percentages (0.975 → "97,5 %").
-
-    Ticks above ``cap`` (1.0 for a rate, which cannot pass 100 %) are left unlabelled.
-    """
-    from matplotlib.ticker import FuncFormatter
-
-    def label(v: float, _pos: int) -> str:
-        return "" if cap is not None and v > cap + 1e-12 else fmt_pct(v, digits)
-
-    formatter = FuncFormatter(label)
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
-
-
-def count_axis(ax, axis: str = "y") -> None:
-    """A count axis: from zero, whole numbers with a dot between thousands."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(MaxNLocator(integer=True))
-    target.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_num(v)))
-    if axis == "y":
-        ax.set_ylim(bottom=0)
-    else:
-        ax.set_xlim(left=0)
-
-
-def trend_chart(years: Sequence[str], values: Sequence[float], title: str, *,
-                unit: str = "pct", thresholds: Sequence[float] | None = None,
-                threshold_labels: Sequence[str | None] | None = None,
-                target_label: str = "Mục tiêu của kế hoạch", value_digits: int = 1,
-                ylabel: str | None = None):
-    """A line of one indicator by school year, with the target drawn as a labelled dashed line.
-
-    ``values`` are fractions when ``unit == "pct"`` (axis shown as percentages), counts
-    otherwise (axis from zero).  ``thresholds`` gives the target for each year (NaN where the
-    plan sets none), so a target that changes between phases is drawn as it was; each stretch
-    of the same target is labelled on the chart with ``threshold_labels`` of its first year.
-    """
-    years = [str(y) for y in years]
-    vals = [float("nan") if is_missing(v) else float(v) for v in values]
-    fig = new_figure((A4_WIDTH_IN, 3.3))
-    ax = fig.add_subplot()
-    xs = list(range(len(years)))
-    ax.plot(xs, vals, marker="o", color=LINE_COLOUR, linewidth=2, label="Kết quả", zorder=3)
-    for x, v in zip(xs, vals, strict=True):
-        if not math.isnan(v):
-            text = fmt_pct(v, value_digits) if unit == "pct" else fmt_num(v)
-            ax.annotate(text, (x, v), textcoords="offset points", xytext=(0, 8), ha="center",
-                        fontsize=8, color=LINE_COLOUR, zorder=4)
-    thr: list[float] = []
-    if thresholds is not None:
-        thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
-        labels = list(threshold_labels) if threshold_labels is not None else [None] * len(thr)
-        for n, (first, last, value) in enumerate(runs(thr)):
-            ax.hlines(value, first - 0.4, last + 0.4, colors=TARGET_COLOUR, linestyles="--",
-                      linewidth=1.6, label=target_label if n == 0 else None, zorder=2)
-            text = labels[first] if labels[first] else None
-            if text and last > first:  # room for a label on the line; the legend has all
-                ax.annotate(text, (first - 0.4, value), textcoords="offset points",
-                            xytext=(2, 3), ha="left", va="bottom", fontsize=8,
-                            color=TARGET_COLOUR, fontweight="bold", zorder=4)
-    ax.set_xticks(xs)
-    # "2019-\n2020": eight school years side by side stay readable at A4 width
-    ax.set_xticklabels([y.replace("-", "-\n", 1) if len(xs) > 5 else y for y in years],
-                       fontsize=8)
-    ax.set_xlim(-0.6, len(xs) - 0.4)
-    ax.set_title(title, loc="left")
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    finite = [v for v in vals + thr if not math.isnan(v)]
-    if unit == "pct":
-        from matplotlib.ticker import MultipleLocator
-
-        top = max(finite, default=1.0)
-        bottom = min(finite, default=0.0)
-        if bottom > 0.5:  # rates near 100 %: show the band that matters, up to 100 %
-            span = max(1.0 - bottom, 0.005)
-            lo, hi = max(0.0, bottom - span * 0.8), 1.0 + span * 0.3
-        else:
-            lo, hi = 0.0, max(top * 1.3, 0.001)
-        step = nice_pct_step(hi - lo)
-        ax.yaxis.set_major_locator(MultipleLocator(step))
-        ax.set_ylim(lo, hi)
-        percent_axis(ax, digits=pct_decimals(step), cap=1.0)
-    else:
-        count_axis(ax)
-        ax.set_ylim(0, max(max(finite, default=1.0) * 1.25, 1))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def chart_to_html(fig, alt: str, caption: str | None = None) -> str:
-    """The figure as an ``<img>`` with alt text and the PNG embedded (base64); closes ``fig``
-    when pyplot made it (figures of :func:`new_figure` are not in pyplot's list)."""
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fig.savefig(buf, format="png", bbox_inches="tight")
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is not None:
-        pyplot.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return (f'<figure class="locson-chart" style="margin:8px 0;break-inside:avoid">'
-            f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}" '
-            f'style="max-width:100%;height:auto">{cap}</figure>')

@@ -33,14 +33,15 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
-from .errors import Problem
+from .errors import INVISIBLE, Problem, show_invisible
+from .numbers import fmt_num
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 READABLE_SUFFIXES = (*EXCEL_SUFFIXES, ".csv")
 #: Header rows are looked for among this many rows at the top of a sheet.
 HEADER_SEARCH_ROWS = 30
 MAX_COLUMNS = 150
-PERSONAL_NOTE = "không lưu: Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân"
+PERSONAL_NOTE = "không lưu (Nghị định 13/2023)"
 UNUSED_NOTE = "không dùng đến"
 
 TABLE_KINDS = ("pupils", "items", "interventions")
@@ -60,6 +61,36 @@ class HeaderMatch:
 
 def _tokens_contain(haystack: str, needle: str) -> bool:
     return f" {needle} " in f" {haystack} "
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def whose_column(text: object) -> str | None:
+    """Why a heading holds personal data of someone other than the pupil's record — a parent,
+    guardian, grandparent or other relative (``contract.RELATIVE_REASON``), or a citizen /
+    personal ID number (``contract.CITIZEN_ID_REASON``) — else None.
+
+    Relatives are matched as whole words with their diacritics ("bố", not "bỏ học" or "Bộ
+    GD&ĐT"); a heading typed without diacritics by the folded words, "bo"/"ong"/"ba" only as
+    the last word or before a word such as "ho", "ten", "ngay"."""
+    if _blank(text):
+        return None
+    raw = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", str(text))).lower()
+    key = C.fold(raw)
+    if any(_tokens_contain(key, w) for w in C.CITIZEN_ID_FOLDED):
+        return C.CITIZEN_ID_REASON
+    if any(_tokens_contain(key, w) for w in C.RELATIVE_FOLDED):
+        return C.RELATIVE_REASON
+    words = _WORDS.findall(raw)
+    if any(_tokens_contain(" ".join(words), w) for w in (*C.RELATIVE_WORDS, *C.RELATIVE_PHRASES)):
+        return C.RELATIVE_REASON
+    folded = [C.fold(w) for w in words]
+    for i, w in enumerate(words):  # "bo", "ong", "ba" typed without diacritics
+        if w.isascii() and w in C.RELATIVE_FOLDED_GUARDED and (
+                i == len(words) - 1 or folded[i + 1] in C.RELATIVE_FIELD_WORDS):
+            return C.RELATIVE_REASON
+    return None
 
 
 class HeaderMatcher:
@@ -92,12 +123,16 @@ class HeaderMatcher:
     def match(self, text: object) -> HeaderMatch | None:
         if _blank(text):
             return None
-        key = C.header_key(text)
-        if not key:
-            return None
-        found = self._seen.get(key)
+        # (by the text as written: "Ngày bỏ học" and "Ngày bố học" fold alike)
+        seen_key = text if isinstance(text, str) else (type(text), text)
+        found = self._seen.get(seen_key)
         if found is None:
-            found = self._seen[key] = self._match_key(key)
+            key = C.header_key(text)
+            if not key:
+                return None
+            whose = whose_column(text)
+            found = self._seen[seen_key] = (HeaderMatch("personal", reason=whose) if whose
+                                            else self._match_key(key))
         return found
 
     def _match_key(self, key: str) -> HeaderMatch:
@@ -392,12 +427,185 @@ class Grid:
 
     sheet: str | None
     rows: list[list[object]]
+    #: (row, column) indices of formula cells with no saved result (read as blank by both
+    #: readers): reported where they fall in a table's columns.
+    unsaved: set[tuple[int, int]] = field(default_factory=set)
 
 
 class FileProblem(Exception):
-    def __init__(self, message: str):
+    """A file that cannot be read; ``located``: (message, sheet, Excel row) of each problem
+    when there are several or they have a place (a cell outside the bounds)."""
+
+    def __init__(self, message: str,
+                 located: list[tuple[str, str | None, int | None]] | None = None):
         super().__init__(message)
         self.message = message
+        self.located = located or [(message, None, None)]
+
+
+#: Bounds of a workbook read (issue 12): its uncompressed size, and the rows and columns a
+#: sheet's cells holding data may reach.  Past them the file is refused with a message naming
+#: the cell, before any reader builds the sheet's grid (python-calamine builds it dense: one
+#: value in XFD1048576 asked for 512 GB and aborted the process).
+MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
+MAX_ROWS = 100_000
+#: A cell reference beyond MAX_COLUMNS (column ET) or with a row number of six digits or more:
+#: checked in Python against MAX_ROWS.  (Any namespace prefix, either quote, "$" allowed.)
+_FAR_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*[\"']\$?((?:[A-Z]{3}|[F-Z][A-Z]|E[U-Z])"
+    rb"\$?\d+|[A-Z]{1,2}\$?[1-9]\d{5,})[\"']")
+_VALUE_IN_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is|f)\b")
+#: A formula cell with no saved result: <c r="B5"><f>…</f></c>, <f …/></c>, or <v></v>, <v/>.
+_UNSAVED_FORMULA = re.compile(
+    rb"<c\s[^>]*?\br=[\"']([A-Z]{1,3})(\d+)[\"'][^>]*>\s*"
+    rb"<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>")
+
+
+def cell_ref(row: int, col: int) -> str:
+    """Excel's name of a cell from 1-based row and column: (1048576, 16384) → "XFD1048576"."""
+    return f"{_column_label(col - 1)}{row}"
+
+
+def _ref_position(ref: bytes) -> tuple[int, int]:
+    """(row, column), 1-based, of a cell reference such as b"XFD1048576" or b"$B$5"."""
+    text = ref.decode("ascii").replace("$", "")
+    letters = text.rstrip("0123456789")
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(text[len(letters):]), col
+
+
+#: One pass over a sheet as Excel and openpyxl write it (<row r="5"><c r="A5" …>): a cell in
+#: a column past ET, a row numbered 100000 or more, or any other way of writing a row or a cell
+#: (no "r" first, a namespace prefix), which sends the sheet to the slower, general check.
+_FAR_PLAIN = re.compile(
+    rb'<c r="((?:[A-Z]{3}|[F-Z][A-Z]|E[U-Z])\d+)"|<row r="([1-9]\d{5,})"'
+    rb'|<(?:c|row)(?:>| (?!r="))|<[A-Za-z_][\w.-]*:c[\s>]')
+_CELL_PLAIN = re.compile(rb'<c r="([A-Z]{1,3}\d+)"')
+
+
+def _holds_value(xml: bytes, start: int, close_tag: bytes) -> bool:
+    """Whether the element whose start tag ends after ``start`` holds a value (<v>, <is> or
+    <f>) before ``close_tag``; a self-closing element holds none."""
+    end = xml.find(b">", start)
+    if end < 0 or xml[end - 1:end] == b"/":
+        return False
+    close = xml.find(close_tag, end)
+    return _VALUE_IN_CELL.search(xml, end, close if close > 0 else len(xml)) is not None
+
+
+def _far_cell(xml: bytes) -> tuple[int, int] | None:
+    """(row, column) of the first cell holding data beyond MAX_ROWS or MAX_COLUMNS, else None.
+    Cells that are only formatted (no value) are not data: a sheet formatted down to row
+    1,048,576 is fine."""
+    for m in _FAR_PLAIN.finditer(xml):
+        if m.group(1):  # a cell past column ET
+            if _holds_value(xml, m.end(), b"c>"):
+                return _ref_position(m.group(1))
+        elif m.group(2):  # a row numbered 100000 or more
+            if int(m.group(2)) <= MAX_ROWS or not _holds_value(xml, m.end(), b"</row>"):
+                continue
+            stop = xml.find(b"</row>", m.end())
+            cell = _CELL_PLAIN.search(xml, m.end(), stop)
+            while cell and not _holds_value(xml, cell.end(), b"c>"):
+                cell = _CELL_PLAIN.search(xml, cell.end(), stop)
+            return _ref_position(cell.group(1)) if cell else (int(m.group(2)), 1)
+        else:
+            return _far_cell_general(xml)
+    return None
+
+
+def _far_cell_general(xml: bytes) -> tuple[int, int] | None:
+    """:func:`_far_cell` of a sheet written in any other way (rows or cells without their
+    number are counted: more rows than MAX_ROWS is past the bound)."""
+    for m in _FAR_CELL.finditer(xml):
+        row, col = _ref_position(m.group(1))
+        if (row > MAX_ROWS or col > MAX_COLUMNS) and _holds_value(xml, m.end(), b"c>"):
+            return row, col
+    rows = len(re.findall(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]", xml))
+    return (rows, 1) if rows > MAX_ROWS else None
+
+
+def _unsaved_formulas(xml: bytes) -> set[tuple[int, int]]:
+    """(row index, column index), 0-based, of formula cells with no saved result."""
+    if b"<f" not in xml or not (b"</f></c>" in xml or b"/></c>" in xml or b"<v></v>" in xml
+                                or b"<v/>" in xml):
+        return set()
+    out = set()
+    for m in _UNSAVED_FORMULA.finditer(xml):
+        row, col = _ref_position(m.group(1) + m.group(2))
+        out.add((row - 1, col - 1))
+    return out
+
+
+_ATTR = re.compile(r"([\w:]+)\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _sheet_names(z: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Worksheet part ("xl/worksheets/sheet1.xml") → sheet name, from the workbook and its
+    relationships (small parts; read with regular expressions, no XML entity expansion)."""
+    import html
+
+    try:
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile, zlib.error):
+        return {}
+    target: dict[str, str] = {}
+    for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        a = dict(_ATTR.findall(tag))
+        t = a.get("Target", "").lstrip("/")
+        target[a.get("Id", "")] = t if t.startswith("xl/") else f"xl/{t}"
+    out = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        a = {k.split(":")[-1] if k.endswith(":id") else k: v for k, v in _ATTR.findall(tag)}
+        part = target.get(a.get("id", ""))
+        if part in names:
+            out[part] = html.unescape(a.get("name", ""))
+    return out
+
+
+@dataclass
+class _SheetScan:
+    """What the raw XML of a workbook's sheets says before a reader opens it."""
+
+    errors: bool = False  # error cells (#N/A): read with openpyxl, which keeps their text
+    unsaved: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # sheet → cells
+
+
+def _scan_workbook(z: zipfile.ZipFile, names: set[str], file_size: int) -> _SheetScan:
+    """Check the bounds (uncompressed size, the cells holding data) and find error cells and
+    formulas without a saved result.  Raises :class:`FileProblem` naming the cells."""
+    total = sum(i.file_size for i in z.infolist())
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise FileProblem(
+            f"tệp Excel quá lớn khi giải nén ({fmt_num(total / 1024 / 1024)} MB; giới hạn "
+            f"{fmt_num(MAX_UNCOMPRESSED_BYTES / 1024 / 1024)} MB, tệp trên đĩa "
+            f"{fmt_num(file_size / 1024)} KB) — tệp hỏng hoặc không phải danh sách của trường; "
+            "hãy mở bằng Excel, xoá các trang tính và ô thừa rồi lưu lại")
+    parts = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    sheet_of = _sheet_names(z, names)
+    scan = _SheetScan()
+    far: list[tuple[str, str | None, int | None]] = []
+    for part in parts:
+        xml = z.read(part)
+        sheet = sheet_of.get(part, part.rsplit("/", 1)[-1])
+        scan.errors = scan.errors or b't="e"' in xml or b"t='e'" in xml
+        found = _far_cell(xml)
+        if found is not None:
+            row, col = found
+            far.append((f"có dữ liệu ở ô {cell_ref(row, col)}, ngoài giới hạn đọc "
+                        f"({fmt_num(MAX_ROWS)} dòng, {MAX_COLUMNS} cột — đến cột "
+                        f"{_column_label(MAX_COLUMNS - 1)}); nếu ô đó không thuộc bảng hãy xoá "
+                        "nó (Ctrl+End trong Excel cho biết ô xa nhất) rồi lưu lại", sheet, row))
+        unsaved = _unsaved_formulas(xml)
+        if unsaved:
+            scan.unsaved[sheet] = unsaved
+        del xml
+    if far:
+        raise FileProblem(far[0][0], far)
+    return scan
 
 
 def _is_ole(data: bytes) -> bool:
@@ -457,8 +665,9 @@ def _excel_grids(data: bytes) -> list[Grid]:
                 return _opendocument_grids(z, data)
             # python-calamine reads error cells (#N/A, #DIV/0!) as blanks; openpyxl as their text
             # ("#N/A"), which is what staff see and what messages must show.
-            errors = any(_has_error_cells(z, n) for n in names
-                         if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+            scan = _scan_workbook(z, names, len(data)) if "xl/workbook.xml" in names \
+                else _SheetScan()
+            errors = scan.errors
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, KeyError) as exc:
         raise FileProblem("tệp Excel bị hỏng, không mở được — hãy mở bằng Excel, kiểm tra và lưu "
                           "lại, hoặc xuất lại tệp") from exc
@@ -467,17 +676,17 @@ def _excel_grids(data: bytes) -> list[Grid]:
                 "tệp PowerPoint" if "ppt/presentation.xml" in names else
                 "tệp nén, không phải Excel")
         raise FileProblem(f"đây là {what} bị đặt tên như tệp Excel; cần tệp Excel (.xlsx) hoặc CSV")
+    grids = None
     if not errors:
         try:
-            return _calamine_grids(data)
+            grids = _calamine_grids(data)
         except Exception:  # noqa: BLE001 - calamine refused it: openpyxl decides (and says why)
             pass
-    return _openpyxl_grids(data)
-
-
-def _has_error_cells(z: zipfile.ZipFile, name: str) -> bool:
-    xml = z.read(name)
-    return b't="e"' in xml or b"t='e'" in xml
+    if grids is None:
+        grids = _openpyxl_grids(data)
+    for g in grids:
+        g.unsaved = scan.unsaved.get(g.sheet or "", set())
+    return grids
 
 
 def _calamine_grids(data: bytes) -> list[Grid]:
@@ -1067,7 +1276,7 @@ def _read_file(path: str | Path) -> FileRead:
     try:
         grids = _csv_grids(data) if path.suffix.lower() == ".csv" else _excel_grids(data)
     except FileProblem as exc:
-        fr.problems.append(Problem(name, exc.message))
+        fr.problems += [Problem(name, msg, sheet, row) for msg, sheet, row in exc.located]
         return fr
     unrecognised: list[Grid] = []
     for grid in grids:
@@ -1139,7 +1348,7 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
     for i, m in sorted(matches.items()):
         written = clean_text(texts[i])
         if m.status == "personal":
-            fr.notes.append(f"{where}: cột «{written}» {PERSONAL_NOTE} ({m.reason}).")
+            fr.notes.append(f"{where}: cột «{written}» {PERSONAL_NOTE}: {m.reason}.")
         elif m.status == "unused":
             fr.notes.append(f"{where}: cột «{written}» {UNUSED_NOTE}.")
         elif m.status == "column" and chosen.get(m.name) != i:
@@ -1242,6 +1451,8 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
         _items_frame(fr, grid, table, chosen, [(r + 1, rows[r]) for r in data])
     else:
         _records_frame(fr, grid, table, chosen, body, [r - start for r in data])
+    if grid.unsaved:
+        _report_unsaved_formulas(fr, grid, table, chosen, data)
     fr.tables.append(table)
     span = ("không có dòng dữ liệu" if not data else f"dòng {data[0] + 1}" if len(data) == 1
             else f"dòng {data[0] + 1}–{data[-1] + 1}")
@@ -1250,6 +1461,25 @@ def _read_table(fr: FileRead, grid: Grid, kind: str, r: int, combined: bool,
         or "bảng hai cột Nội dung | Giá trị")
     fr.notes.append(f"{where}: {what}, "
                     f"{len(data)} dòng ({span}).")
+
+
+def _report_unsaved_formulas(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int],
+                             data: list[int]) -> None:
+    """A formula cell of a column read with no saved result is a problem of its cell, not a
+    blank: the value Excel would show is unknown (the file was made by another program or
+    saved without calculating)."""
+    column_of = {i: name for name, i in chosen.items()}
+    rows = set(data)
+    for r, c in sorted(grid.unsaved):
+        name = column_of.get(c)
+        if name is None or r not in rows:
+            continue
+        header = table.headers.get(name) or name
+        table.bad_cells.add((r + 1, name))
+        fr.problems.append(Problem(
+            fr.name, f"ô {cell_ref(r + 1, c + 1)} có công thức nhưng tệp không lưu kết quả của "
+            "công thức (tệp do chương trình khác tạo hoặc chưa được tính lại), nên không biết "
+            "giá trị; hãy mở tệp bằng Excel, lưu lại rồi nhập lại", grid.sheet, r + 1, header))
 
 
 def _problem(fr: FileRead, grid: Grid, row: int, header: str, value: object, msg: str) -> Problem:
@@ -1302,6 +1532,43 @@ def _parse_distinct(parser: object, uniques: list[object],
     return parsed, failed
 
 
+#: Columns whose cells are identifiers: cleaned of invisible characters and full-width forms
+#: before they are parsed or validated (one pupil, one class, one date however typed).
+IDENTIFIER_COLUMNS = ("pupil_id", "class_name")
+
+
+def clean_identifier(v: object) -> object:
+    """An identifier cell as it is meant: NFKC (full-width "６A1" → "6A1") without invisible
+    characters (zero-width spaces, direction marks…).  Other values are returned as they are."""
+    if type(v) is not str or v.isascii():
+        return v
+    return INVISIBLE.sub("", unicodedata.normalize("NFKC", v))
+
+
+def _clean_uniques(fr: FileRead, grid: Grid, header: str, uniques: list[object],
+                   codes: np.ndarray, excel_rows: np.ndarray) -> list[object]:
+    """The distinct cells of an identifier column cleaned (:func:`clean_identifier`); one note
+    per column when a cell was changed, showing the first such cell as it was written."""
+    cleaned = [clean_identifier(u) for u in uniques]
+    changed = [u for u, (a, b) in enumerate(zip(uniques, cleaned, strict=True)) if a != b]
+    if changed:
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        changed = [u for u in changed if counts[u]]
+    if changed:
+        # (what was removed or changed is named, never the value: it is a pupil's identifier)
+        found = sorted({show_invisible(ch) for u in changed for ch in INVISIBLE.findall(
+            str(uniques[u]))})
+        wide = any(INVISIBLE.sub("", str(uniques[u])) != cleaned[u] for u in changed)
+        what = ", ".join([*(f"ký tự ẩn {f}" for f in found),
+                          *(["chữ/số toàn độ rộng (như ６)"] if wide else [])])
+        rows = sorted(int(excel_rows[i]) for i in np.flatnonzero(np.isin(codes, changed)))
+        shown = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+        fr.notes.append(
+            f"{_where(fr, grid)}, cột «{header}»: đã làm sạch {fmt_num(len(rows))} ô trước khi "
+            f"kiểm tra — bỏ {what} (dòng {shown}).")
+    return cleaned
+
+
 def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int], body: _Body,
                    data: list[int]) -> None:
     """Parse the data rows (``data``: indices into ``body``), each column once per distinct
@@ -1328,6 +1595,8 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
             codes, uniques = body.codes[i][at], body.uniques[i]
         else:
             codes, uniques = np.full(len(at), -1, dtype=np.int64), []
+        if uniques and (name in IDENTIFIER_COLUMNS or kinds.get(name) == "date"):
+            uniques = _clean_uniques(fr, grid, table.headers[name], uniques, codes, excel_rows)
         parsed, failed = _parse_distinct(parser, uniques, as_date=kinds.get(name) == "date")
         out[name] = parsed[codes]
         if failed:
@@ -1351,6 +1620,15 @@ def _records_frame(fr: FileRead, grid: Grid, table: Table, chosen: dict[str, int
 def _finish_pupils(fr: FileRead, grid: Grid, table: Table, df: pd.DataFrame) -> pd.DataFrame:
     parts = [c for c in C.NAME_PART_HEADERS if c in df.columns]
     if parts:
+        # The pupil's own «Họ đệm» + «Tên» win over a column that only contains "họ tên"
+        # («Họ tên GVCN»): the full name is joined from the pupil's columns only.
+        loose = "full_name" in df.columns and len(parts) == 2 and \
+            MATCHERS["pupils"].match(table.headers["full_name"]).rank == 2  # type: ignore[union-attr]
+        if loose:
+            fr.notes.append(f"{_where(fr, grid)}: cột «{table.headers['full_name']}» "
+                            f"{UNUSED_NOTE} (họ tên học sinh ghép từ cột "
+                            f"«{table.headers['name_head']}» và «{table.headers['name_given']}»).")
+            del df["full_name"]
         if "full_name" not in df.columns and len(parts) == 2:
             df["full_name"] = [" ".join(x for x in (h, g) if isinstance(x, str)) or None
                                for h, g in zip(df["name_head"], df["name_given"], strict=True)]

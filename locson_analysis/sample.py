@@ -17,8 +17,26 @@ How the synthetic school behaves (default arguments)
   a few older, very few a year younger.  A handful of pupils transfer in during each year
   (``entry_date`` set, new ID); nobody arrives in grades 7–9 without an ``entry_date`` except
   in the first simulated year.
-* Dropout: ~1 % in 2019-2020 falling to ~0.1 % in 2025-2026 (0 or 1 pupil) and ~0.05 % after;
-  more likely for poor households, minorities, over-age pupils, weak results and many absences.
+* Dropout: ~1 % in 2019-2020 falling to ~0.1 % in 2025-2026 (0 or 1 pupil) and ~0.05 % after.
+  Who drops out is decided by a mechanism the data only partly show, so that a back-test on
+  the sample is a demonstration with realistic difficulty — and proves nothing about a model's
+  accuracy on a real school:
+
+  - a *visible* part: the risk rises with poverty, minority, special circumstances, over-age,
+    weak ability and absence proneness (moderate weights);
+  - *latent causes* no staff file records, drawn afresh each year (``DROPOUT_CAUSES``): a
+    family shock (~2 % of pupils a year; risk ×25), a household move (~1,5 %; ×20) and
+    disengagement (~4 %; ×25).  Most pupils hit by one do not drop out; most dropouts have one.
+  - What shows before leaving: only the semester the pupil leaves in.  Disengagement shows
+    *late*, as ~10 extra absences in that semester; other visible dropouts ~3; family shocks
+    and moves nothing.  Nothing is added to the semester before, so semester-1 absences do
+    not hand a mid-year model the answer; and each semester's absences are a separate draw
+    around the pupil's proneness (log-normal noise), not one rate for both.
+  - The recorded reason follows the cause (shock: hardship or work; move: following the
+    family or distance; disengagement: not liking school or weak results).
+    ``SampleYear.dropout_causes`` keeps each dropout's cause (``"visible"`` when none): the
+    truth a back-test never sees, for tests of the mechanism.
+
   Dropouts and transfers out have ``leave_date`` (September–May); dropouts have a reason.
 * Repetition ~1 % (grades 6–8, weak results); grade-9 completion 97–98.5 % of those finishing
   the year; every pupil not completing repeats grade 9 the next year.
@@ -108,6 +126,17 @@ DROPOUT_REASONS = ("Hoàn cảnh gia đình khó khăn", "Học yếu", "Đi là
                    "Không thích đi học", "Theo gia đình đi làm ăn xa")
 DROPOUT_REASON_WEIGHTS = (0.3, 0.25, 0.2, 0.1, 0.1, 0.05)
 
+# Latent causes of dropping out (see the module docstring): yearly chance that a pupil is hit,
+# how much it raises the dropout risk, and the reasons staff then record.
+DROPOUT_CAUSES = ("family_shock", "move", "disengagement")
+CAUSE_CHANCE = {"family_shock": 0.02, "move": 0.015, "disengagement": 0.04}
+CAUSE_RISK = {"family_shock": 25.0, "move": 20.0, "disengagement": 25.0}
+CAUSE_REASONS = {
+    "family_shock": (("Hoàn cảnh gia đình khó khăn", "Đi làm"), (0.7, 0.3)),
+    "move": (("Theo gia đình đi làm ăn xa", "Xa trường"), (0.7, 0.3)),
+    "disengagement": (("Không thích đi học", "Học yếu"), (0.5, 0.5)),
+}
+
 HAMLETS = ("Tổ 1", "Tổ 2", "Tổ 3", "Tổ 4", "Tổ 5", "Tổ 6", "Tổ 7", "Tổ 8", "Tổ 9", "Tổ 10",
            "Tổ 11", "Tổ 12")
 STREETS = ("Trần Phú", "Lê Hồng Phong", "Nguyễn Văn Cừ", "Phan Chu Trinh", "Lý Thường Kiệt",
@@ -164,6 +193,8 @@ class SampleYear:
     personal:   the extra personal columns staff files carry (pupil_id, father_name,
                 mother_name, address, national_id); written to files, never to be stored.
     anomalies:  planted cross-year inconsistencies starting in this year (see module doc).
+    dropout_causes: ``{pupil_id: cause}`` for this year's dropouts: one of
+                ``DROPOUT_CAUSES`` or ``"visible"`` (the truth a back-test never sees).
     """
 
     school_year: str
@@ -173,6 +204,7 @@ class SampleYear:
     personal: pd.DataFrame
     in_progress: bool = False
     anomalies: list[dict[str, str]] = field(default_factory=list)
+    dropout_causes: dict[str, str] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,8 +431,17 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
     outcome[transfer] = "transferred_out"
     left[transfer] = True
 
-    risk = np.exp(1.2 * poor + 0.6 * near_poor + 0.7 * minority + 0.6 * special
-                  + 0.9 * np.clip(over, 0, None) - 0.9 * ability + 0.25 * np.log(lam))
+    # Dropout: what the data show (poverty, age, weak results, absence proneness) explains
+    # part of it; latent causes the school's files never record explain the rest.
+    cause = np.full(n, "visible", dtype=object)
+    for name in DROPOUT_CAUSES:
+        hit = (cause == "visible") & (rng.random(n) < CAUSE_CHANCE[name])
+        cause[hit] = name
+    latent = np.ones(n)
+    for name in DROPOUT_CAUSES:
+        latent[cause == name] = CAUSE_RISK[name]
+    risk = latent * np.exp(0.7 * poor + 0.3 * near_poor + 0.4 * minority + 0.3 * special
+                           + 0.5 * np.clip(over, 0, None) - 0.5 * ability + 0.15 * np.log(lam))
     dropout = _pick(rng, np.where(left | arrived, 0.0, risk), _sround(rng, dropout_rate * n * part))
     outcome[dropout] = "dropped_out"
     left[dropout] = True
@@ -428,12 +469,25 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
     left_s1 = left & (leave < s2_start)  # no semester-2 data, no semester-1 results
     reason = np.full(n, None, dtype=object)
     is_drop = outcome == "dropped_out"
-    reason[is_drop] = _choose(rng, DROPOUT_REASONS, int(is_drop.sum()), DROPOUT_REASON_WEIGHTS)
+    cause = np.where(is_drop, cause, None)
+    visible = is_drop & (cause == "visible")
+    reason[visible] = _choose(rng, DROPOUT_REASONS, int(visible.sum()), DROPOUT_REASON_WEIGHTS)
+    for name in DROPOUT_CAUSES:
+        mask = is_drop & (cause == name)
+        labels, weights = CAUSE_REASONS[name]
+        reason[mask] = _choose(rng, labels, int(mask.sum()), weights)
 
-    # Absences: most pupils few, a tail with many; dropouts many before they leave.
-    lam_d = lam + np.where(is_drop, 12.0, 0.0)
-    abs1 = np.minimum(rng.poisson(lam_d), 60)
-    abs2 = np.minimum(rng.poisson(lam_d * 1.1), 60)
+    # Absences: most pupils few, a tail with many.  Each semester has its own draw around the
+    # pupil's proneness, so semester 1 does not copy semester 2.  Only the semester a dropout
+    # leaves in may show it: disengagement as many absences then (late), other visible
+    # dropouts a few; family shocks and moves show nothing beforehand.
+    noise1 = np.exp(rng.normal(0.0, 0.5, n))
+    noise2 = np.exp(rng.normal(0.0, 0.5, n))
+    late = np.where(cause == "disengagement", 10.0, np.where(cause == "visible", 3.0, 0.0))
+    in_s1 = left_s1 & is_drop
+    abs1 = np.minimum(rng.poisson(lam * noise1 + np.where(in_s1, late, 0.0)), 60)
+    abs2 = np.minimum(rng.poisson(lam * 1.1 * noise2 + np.where(is_drop & ~in_s1, late, 0.0)),
+                      60)
     passing = np.isin(outcome, ["promoted", "completed"])
     abs1 = np.where(passing, np.minimum(abs1, 40), abs1)
     abs2 = np.where(passing, np.minimum(abs2, contract.ABSENCE_LIMIT - abs1), abs2)
@@ -477,6 +531,7 @@ def _live_year(rng: np.random.Generator, roster: pd.DataFrame, start: int,
     out["outcome"] = outcome
     out["leave_date"] = leave
     out["dropout_reason"] = reason
+    out["_cause"] = cause
     return out
 
 
@@ -671,6 +726,9 @@ def generate(seed: int = 2025, first_year: str = "2019-2020", last_year: str = "
         school = None if prog else _school_items(rng, pupils, start, idx)
         population = _population_items(rng, pupils, start)
         sy = SampleYear(year, pupils, school, population, personal, in_progress=prog)
+        drops = lived["_cause"].notna().to_numpy()
+        sy.dropout_causes = dict(zip(lived.loc[drops, "pupil_id"].astype(str),
+                                     lived.loc[drops, "_cause"].astype(str), strict=True))
         result[year] = sy
         if idx == len(years) - 1:
             break

@@ -19,6 +19,9 @@ from . import config
 from .contract import DEFAULT_SCHOOL, SCHOOL_NAME, fold
 from .errors import LocsonError
 
+#: What a school code may hold: it names folders (outputs/<code>/…), so no "/", "..", space.
+CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
 
 @dataclass(frozen=True)
 class School:
@@ -49,12 +52,31 @@ def load_registry(path: str | Path | None = None) -> dict[str, School]:
             raise LocsonError(f"Tệp danh sách trường {path.name}: trường thứ {i} thiếu «code» "
                               "hoặc «name».")
         code = str(e["code"]).strip()
+        if not CODE_RE.fullmatch(code):
+            raise LocsonError(f"Tệp danh sách trường {path.name}: mã trường «{code}» chỉ được "
+                              "gồm chữ không dấu, chữ số, «_» hoặc «-» (không khoảng trắng, "
+                              "không «/»).")
         if code in out:
             raise LocsonError(f"Tệp danh sách trường {path.name}: mã trường {code} ghi hai lần.")
         others = e.get("other_names") or []
         out[code] = School(code, str(e["name"]).strip(),
                            tuple(str(n).strip() for n in others))
     return out
+
+
+def check_code(requested: str, registry: dict[str, School] | None = None) -> str:
+    """The listed code for a code a user typed or a file gave (``--school locson`` →
+    ``LOCSON``): it must be a code of ``data/schools.yaml``, compared without regard to case;
+    otherwise a :class:`LocsonError` listing the known codes.  Only such codes name folders."""
+    registry = registry if registry is not None else load_registry()
+    text = str(requested).strip()
+    by_folded = {c.casefold(): c for c in registry}
+    code = by_folded.get(text.casefold())
+    if code is None or not CODE_RE.fullmatch(code):
+        raise LocsonError(f"Mã trường «{requested}» không có trong danh sách trường "
+                          f"data/schools.yaml. Các mã trường đã biết: {', '.join(registry)}. "
+                          f"Nếu là trường mới, Phòng GD&ĐT thêm trường vào tệp đó trước.")
+    return code
 
 
 def school_name(code: str, registry: dict[str, School] | None = None) -> str:

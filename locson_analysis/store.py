@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import provenance
+from . import faults, provenance
 from .contract import PUPIL_COLUMNS
 from .dataset import Dataset, YearData
 from .errors import LocsonError
@@ -54,10 +57,10 @@ COLUMNS_OF_KIND = {"pupils": PUPIL_TABLE_COLUMNS, "school": ITEM_COLUMNS,
                    "population": ITEM_COLUMNS, "interventions": INTERVENTION_COLUMNS}
 VIEW_OF_KIND = {"pupils": "pupils", "school": "school_facts", "population": "population",
                 "interventions": "interventions"}
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: imports.import_group (restore a whole import)
 #: The columns of ``imports``, in table order.
 IMPORT_COLUMNS = ["import_id", "school_code", "school_year", "kind", "imported_at", "files",
-                  "sha256", "rows", "replaced_import_id", "action", "notes"]
+                  "sha256", "rows", "replaced_import_id", "action", "notes", "import_group"]
 
 
 def _ddl(table: str, cols: list[tuple[str, str]]) -> str:
@@ -76,6 +79,8 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS crossyear_checks (
         school_code VARCHAR, school_year VARCHAR, next_year VARCHAR, check_name VARCHAR,
         pupil_id VARCHAR, class_name VARCHAR, detail VARCHAR)""",
+    # version 2: the first import id of the import a row belongs to (NULL before)
+    "ALTER TABLE imports ADD COLUMN IF NOT EXISTS import_group INTEGER",
     *[_ddl(TABLE_OF_KIND[k], COLUMNS_OF_KIND[k]) for k in KINDS],
     *[f"""CREATE OR REPLACE VIEW {VIEW_OF_KIND[k]} AS
           SELECT r.* EXCLUDE (import_id) FROM {TABLE_OF_KIND[k]} r
@@ -98,27 +103,91 @@ def default_db() -> Path:
     return DEFAULT_DB
 
 
+#: How long an open waits for another program's lock to go before saying the database is busy
+#: (seconds; ``LOCSON_LOCK_WAIT``): two imports started together then run one after the other.
+LOCK_WAIT_SECONDS = float(os.environ.get("LOCSON_LOCK_WAIT", "3"))
+#: New database files (and DuckDB's write-ahead log) are readable by their owner only.
+PRIVATE_UMASK = 0o077
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def _other_program_writes(db: Path, read_only: bool) -> bool:
+    """Whether the program holding ``db`` writes (True) or only reads (False).
+
+    DuckDB readers share the file lock and a writer holds it alone: a reader refused means a
+    writer; a writer refused while a reader would be let in means one or more readers.
+    """
+    if read_only:
+        return True
+    try:
+        duckdb.connect(str(db), read_only=True).close()
+    except duckdb.Error:
+        return True
+    return False
+
+
+def busy_message(db: Path, writes: bool) -> str:
+    """The Vietnamese message for a database held by another program."""
+    if writes:
+        who = ("đang được một chương trình khác mở để ghi (ví dụ một lệnh locson import khác "
+               "đang chạy, hoặc một sổ tay Jupyter đang mở kết nối ghi)")
+    else:
+        who = ("đang được một chương trình khác mở để đọc (ví dụ một lệnh locson report hay "
+               "locson warn đang chạy, hoặc một sổ tay Jupyter đang mở kết nối đọc); khi có "
+               "chương trình đang đọc thì không ghi được")
+    return (f"Cơ sở dữ liệu {db} {who}. Hãy chờ lệnh đó xong, hoặc đóng chương trình đó (khởi "
+            f"động lại kernel của sổ tay), rồi chạy lại lệnh. Dữ liệu không bị thay đổi.")
+
+
+def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, waiting up to :data:`LOCK_WAIT_SECONDS` for another program's lock."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(db), read_only=read_only)
+        except duckdb.IOException as exc:
+            if faults.is_machine_fault(exc):
+                raise faults.StepFailed(f"mở cơ sở dữ liệu {db}", exc, faults.UNCHANGED) \
+                    from exc
+            if not _is_lock_error(exc):
+                raise LocsonError(f"Không mở được cơ sở dữ liệu {db}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(busy_message(db, _other_program_writes(db, read_only))) \
+                    from exc
+            time.sleep(0.1)
+
+
 @contextlib.contextmanager
-def connect(db: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the database; a lock held by another program becomes a clear Vietnamese error."""
+def connect(db: str | Path, read_only: bool = False,
+            create: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the database; a lock held by another program becomes a clear Vietnamese error.
+
+    ``create=False`` (or ``read_only``): a missing file is an error and nothing is created.
+    A file created here, and the write-ahead log of a writing connection, are readable by the
+    owner only (pupils' data).
+    """
     db = Path(db)
-    if read_only and not db.exists():
+    if (read_only or not create) and not db.exists():
         raise LocsonError(
             f"Chưa có cơ sở dữ liệu {db}. Hãy nhập dữ liệu trước: locson import <thư mục năm học> "
             f"(hoặc chạy make report để tạo dữ liệu mẫu)."
         )
-    db.parent.mkdir(parents=True, exist_ok=True)
+    old_umask = None if read_only else os.umask(PRIVATE_UMASK)
     try:
-        con = duckdb.connect(str(db), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseBusy(
-                f"Cơ sở dữ liệu {db} đang được một chương trình khác mở để ghi (ví dụ một lệnh "
-                f"locson import khác, hoặc một sổ tay Jupyter đang mở kết nối ghi). Hãy đóng "
-                f"chương trình đó hoặc khởi động lại kernel của sổ tay, rồi chạy lại lệnh. "
-                f"Dữ liệu không bị thay đổi."
-            ) from exc
-        raise LocsonError(f"Không mở được cơ sở dữ liệu {db}: {exc}") from exc
+        if not read_only:
+            try:
+                db.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise faults.StepFailed(f"tạo thư mục {db.parent} cho cơ sở dữ liệu", exc,
+                                        faults.UNCHANGED) from exc
+        con = _open(db, read_only)
+    except BaseException:
+        if old_umask is not None:
+            os.umask(old_umask)
+        raise
     try:
         with contextlib.suppress(duckdb.Error):  # (in Jupyter, setting it needs ipywidgets)
             con.execute("SET enable_progress_bar = false")  # it writes to stderr on big reads
@@ -129,7 +198,11 @@ def connect(db: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPy
                         [str(SCHEMA_VERSION)])
         yield con
     finally:
-        con.close()
+        try:
+            con.close()
+        finally:
+            if old_umask is not None:
+                os.umask(old_umask)
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -211,10 +284,41 @@ def write_years(db: str | Path, years: list[YearData], replace: bool = False,
     ``replace=True``; the replaced version is kept and can be restored.  Without it, every year
     that would be replaced is named in one :class:`YearExists` and nothing is written.  The
     same school and year twice in one call is an error.  On any error nothing is written.
+    :func:`import_years` does the same and refreshes the cross-year findings in the same
+    transaction.
 
     ``origin`` (:data:`provenance.FILES` or :data:`provenance.SAMPLE`) is where the data come
     from; a new database records it, and sample data never go into a database of real files
     nor the reverse (:class:`provenance.OriginMismatch`, nothing written).
+    """
+    return import_years(db, years, replace=replace, origin=origin).ids
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What :func:`import_years` wrote: per year its import ids, and every school's stored
+    cross-year findings after the refresh (None when no refresh was asked)."""
+
+    ids: list[list[int]]
+    checks: pd.DataFrame | None = None
+
+
+#: A cross-year refresh: the pupils of some schools (as :func:`load` gives them) → their
+#: findings (``crossyear.check_all``; the store does not import the checks, it runs them).
+Refresh = Callable[[pd.DataFrame], pd.DataFrame]
+
+STEP_WRITE = "ghi dữ liệu vào cơ sở dữ liệu"
+STEP_RESTORE = "khôi phục lần nhập"
+STEP_CHECKS = "ghi kết quả kiểm tra giữa các năm học"
+
+
+def import_years(db: str | Path, years: list[YearData], replace: bool = False,
+                 refresh: Refresh | None = None, origin: str = provenance.FILES) -> Imported:
+    """:func:`write_years`, and with ``refresh`` the imported schools' cross-year findings
+    recomputed and stored in the same transaction: the import and its findings are committed
+    together or not at all, and two imports (serialised by DuckDB's file lock) never lose each
+    other's findings.  A failure of the machine (disk full, no permission) is a
+    :class:`faults.StepFailed` saying whether the database changed (checked, not assumed).
     """
     from .contract import FILE_KINDS
     from .schools import school_name
@@ -255,17 +359,18 @@ def write_years(db: str | Path, years: list[YearData], replace: bool = False,
                 f"Cơ sở dữ liệu đã có dữ liệu của {len(clashes)} năm học trong lần nhập này:\n"
                 f"{listing}\nĐể thay thế, chạy lại với --replace (bản cũ vẫn được giữ và có thể "
                 f"khôi phục bằng locson restore). Dữ liệu không bị thay đổi.")
-        con.execute("BEGIN TRANSACTION")
-        try:
+        first_id = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports"
+                               ).fetchall()[0][0]
+        with _transaction(con, db, STEP_WRITE, lambda: _import_exists(db, first_id)):
             now = datetime.now().replace(microsecond=0)
-            next_id = con.execute(  # (fetchall: no unfinished result before register)
-                "SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
+            next_id = first_id
             ids: list[list[int]] = []
             records: list[list] = []
             rows_of: dict[str, list[tuple[int, YearData, pd.DataFrame]]] = {k: [] for k in KINDS}
             for y in years:
                 own: list[int] = []
                 notes = "\n".join(y.notes)
+                group = next_id  # every kind of this year's import: restored together
                 for kind in y.kinds():
                     df: pd.DataFrame = getattr(y, kind)
                     files = [f for f in y.files if f.kind == kind]
@@ -274,14 +379,15 @@ def write_years(db: str | Path, years: list[YearData], replace: bool = False,
                         next_id, y.school_code, y.school_year, kind, now,
                         json.dumps([Path(f.path).name for f in files], ensure_ascii=False),
                         ",".join(f.sha256 for f in files), len(df), old,
-                        "replace" if old is not None else "import", notes])
+                        "replace" if old is not None else "import", notes, group])
                     rows_of[kind].append((next_id, y, df))
                     own.append(next_id)
                     next_id += 1
                 ids.append(own)
             # one statement per table (executemany runs one statement per row: slow)
             incoming = pd.DataFrame(records, columns=IMPORT_COLUMNS).astype(
-                {"import_id": "int64", "rows": "int64", "replaced_import_id": "Int64"})
+                {"import_id": "int64", "rows": "int64", "replaced_import_id": "Int64",
+                 "import_group": "int64"})
             con.register("incoming_imports", incoming)
             try:
                 con.execute(f"INSERT INTO imports ({', '.join(IMPORT_COLUMNS)}) "
@@ -298,11 +404,80 @@ def write_years(db: str | Path, years: list[YearData], replace: bool = False,
             if recorded is None:  # (a database made before origins were recorded stays unknown)
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                             [provenance.ORIGIN_KEY, origin])
-            con.execute("COMMIT")
-        except BaseException:
+            checks = None if refresh is None else \
+                _refresh_within(con, {y.school_code for y in years}, refresh)
+    return Imported(ids, checks)
+
+
+@contextlib.contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection, db: Path | str, step: str,
+                 changed: Callable[[], bool | None]) -> Iterator[None]:
+    """BEGIN … COMMIT; on error ROLLBACK (which may itself fail once DuckDB has given the
+    transaction up, e.g. on a full disk).  A machine fault becomes :class:`faults.StepFailed`
+    whose message says whether the database changed — ``changed()``, asked after the
+    connection is closed, answers True, False or None (unknown)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
+        if isinstance(exc, LocsonError) or not faults.is_machine_fault(exc):
             raise
-    return ids
+        with contextlib.suppress(duckdb.Error):
+            con.close()
+        try:
+            was = changed()
+        except Exception:  # (the database may not open again until space is freed)
+            was = None
+        outcome = {False: faults.UNCHANGED, None: faults.UNKNOWN}.get(
+            was, "Phần dữ liệu đã được ghi vẫn còn: hãy xem bằng locson history.")
+        raise faults.StepFailed(f"{step} {db}", exc, outcome) from exc
+
+
+def _import_exists(db: Path | str, import_id: int) -> bool:
+    """Whether import ``import_id`` is in the file (asked after a failed write)."""
+    with connect(db, read_only=True) as con:
+        return bool(con.execute("SELECT count(*) FROM imports WHERE import_id = ?",
+                                [import_id]).fetchone()[0])
+
+
+def _school_where(schools: set[str] | None) -> tuple[str, list]:
+    if schools is None:
+        return "", []
+    return "WHERE list_contains(?, school_code)", [sorted(schools)]
+
+
+def _refresh_within(con: duckdb.DuckDBPyConnection, schools: set[str] | None,
+                    refresh: Refresh) -> pd.DataFrame:
+    """Recompute ``schools``' cross-year findings (all schools: None) inside the caller's
+    transaction and store them; the other schools' findings are kept.  Returns every school's
+    stored findings."""
+    from .crossyear import COLUMNS as cols
+
+    where, params = _school_where(schools)
+    select = _pupil_select(con, where, params, with_names=False)
+    pupils = _typed_pupils(con.execute(f"SELECT {select} FROM pupils {where}", params).df())
+    fresh = refresh(pupils)
+    con.execute(f"DELETE FROM crossyear_checks {where}", params)
+    if len(fresh):
+        con.register("incoming_checks", fresh[cols].astype(object))
+        try:
+            con.execute(f"INSERT INTO crossyear_checks ({', '.join(cols)}) "
+                        f"SELECT {', '.join(cols)} FROM incoming_checks")
+        finally:
+            con.unregister("incoming_checks")
+    return con.execute("SELECT * FROM crossyear_checks ORDER BY school_code, next_year, "
+                       "check_name, class_name, pupil_id").df()
+
+
+def refresh_checks(db: str | Path, refresh: Refresh,
+                   schools: set[str] | None = None) -> pd.DataFrame:
+    """Recompute and store the cross-year findings of ``schools`` (None: every school) in one
+    transaction; returns every school's stored findings."""
+    with connect(db, create=False) as con, _transaction(con, db, STEP_CHECKS, lambda: None):
+        return _refresh_within(con, schools, refresh)
 
 
 #: ``data_origin`` of a database filled before origins were recorded.
@@ -368,41 +543,75 @@ def history(db: str | Path) -> pd.DataFrame:
             ORDER BY i.import_id DESC""").df()
 
 
-def restore(db: str | Path, import_id: int) -> dict:
-    """Make an earlier import the active version of its year and kind again."""
-    with connect(db) as con:
-        row = con.execute(
-            "SELECT school_code, school_year, kind FROM imports WHERE import_id = ?",
-            [import_id]).fetchone()
-        if row is None:
+def import_group(con: duckdb.DuckDBPyConnection, import_id: int) -> list[tuple]:
+    """The rows ``(import_id, school_code, school_year, kind)`` of the whole import that
+    ``import_id`` belongs to: every kind of file one import wrote for one school year.
+
+    Imports written before ``import_group`` was recorded: the kinds written with it (same
+    school, year and time, consecutive ids, kinds in the order an import writes them).
+    """
+    row = con.execute("SELECT school_code, school_year, imported_at, import_group FROM imports "
+                      "WHERE import_id = ?", [import_id]).fetchone()
+    if row is None:
+        return []
+    code, year, at, group = row
+    if group is not None:
+        return con.execute("SELECT import_id, school_code, school_year, kind FROM imports "
+                           "WHERE import_group = ? ORDER BY import_id", [group]).fetchall()
+    rows = con.execute("SELECT import_id, school_code, school_year, kind FROM imports "
+                       "WHERE school_code = ? AND school_year = ? AND imported_at = ? "
+                       "AND import_group IS NULL ORDER BY import_id", [code, year, at]).fetchall()
+    # one import wrote its kinds with consecutive ids in KINDS order (YearData.kinds): the
+    # run around import_id whose kinds keep rising in that order
+    order = {k: i for i, k in enumerate(KINDS)}
+    pos = next(i for i, r in enumerate(rows) if r[0] == import_id)
+    lo = hi = pos
+    while lo > 0 and rows[lo - 1][0] == rows[lo][0] - 1 \
+            and order[rows[lo - 1][3]] < order[rows[lo][3]]:
+        lo -= 1
+    while hi + 1 < len(rows) and rows[hi + 1][0] == rows[hi][0] + 1 \
+            and order[rows[hi + 1][3]] > order[rows[hi][3]]:
+        hi += 1
+    return rows[lo:hi + 1]
+
+
+def restore(db: str | Path, import_id: int, refresh: Refresh | None = None) -> dict:
+    """Make an earlier import the active version again — the whole import: every kind of
+    file it wrote for its school year (pupil list, school sheet, population …), so no kind
+    stays newer than the others.  Kinds that import did not contain stay as they are.
+
+    With ``refresh`` the school's cross-year findings are recomputed in the same transaction.
+    A missing database is an error and no file is created.  Returns ``school_code``,
+    ``school_year``, ``kinds`` and ``import_ids`` (what became active) and ``checks``.
+    """
+    with connect(db, create=False) as con:
+        rows = import_group(con, import_id)
+        if not rows:
             raise LocsonError(f"Không có lần nhập số {import_id}. Xem danh sách: locson history.")
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute("INSERT OR REPLACE INTO active_imports VALUES (?, ?, ?, ?)",
-                        [*row, import_id])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return {"school_code": row[0], "school_year": row[1], "kind": row[2]}
+        code, year = rows[0][1], rows[0][2]
+        before = con.execute("SELECT kind, import_id FROM active_imports WHERE school_code = ? "
+                             "AND school_year = ?", [code, year]).fetchall()
+
+        def changed() -> bool:
+            with connect(db, read_only=True) as c:
+                return c.execute("SELECT kind, import_id FROM active_imports WHERE "
+                                 "school_code = ? AND school_year = ?",
+                                 [code, year]).fetchall() != before
+
+        with _transaction(con, db, STEP_RESTORE, changed):
+            for i, c, y, kind in rows:
+                con.execute("INSERT OR REPLACE INTO active_imports VALUES (?, ?, ?, ?)",
+                            [c, y, kind, i])
+            checks = None if refresh is None else _refresh_within(con, {code}, refresh)
+    return {"school_code": code, "school_year": year, "kind": rows[0][3],
+            "kinds": [r[3] for r in rows], "import_ids": [r[0] for r in rows],
+            "checks": checks}
 
 
 def replace_checks(db: str | Path, checks: pd.DataFrame) -> None:
-    """Store the cross-year findings (recomputed in full after every import)."""
-    from .crossyear import COLUMNS as cols
-
-    with connect(db) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute("DELETE FROM crossyear_checks")
-            if len(checks):
-                con.register("incoming", checks[cols])
-                con.execute(f"INSERT INTO crossyear_checks SELECT {', '.join(cols)} FROM incoming")
-                con.unregister("incoming")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    """Store the cross-year findings of every school (replacing all stored ones)."""
+    with connect(db, create=False) as con, _transaction(con, db, STEP_CHECKS, lambda: None):
+        _refresh_within(con, None, lambda _pupils: checks)
 
 
 def _typed_pupils(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,473 +1,63 @@
-"""Early warning of pupils at risk of dropping out (internal only).
+"""The internal early-warning run: list by class, changes since the last run, report files.
 
-The plan (III.2) asks the school to "regularly update data and classify pupils at risk of
-dropping out, so that each case gets a timely remedy".  This module gives three things:
+The top of the early warning (``warn_rules`` → ``warn_data`` → ``warn_model`` → ``warn``):
 
-* :func:`reconcile` — pupils whose records across consecutive years do not add up (hidden
-  dropouts, pupils who came back after leaving, grades that do not follow the outcome);
-* :func:`flag` — transparent rules from ``data/warning_rules.yaml`` applied after semester 1
-  (``point="mid"``) or at the end of the year (``point="end"``), each flag with its reasons in
-  plain Vietnamese;
-* :func:`run_warning` — the internal report (HTML + Excel) in ``outputs/internal/<year>/``.
-
-The ranking model and its honest back-test live in :mod:`locson_analysis.warn_model`.
+* :func:`build_run` — everything one run shows (flags by the rules of
+  :mod:`locson_analysis.warn_rules`, the back-test and ranking of
+  :mod:`locson_analysis.warn_model`, changes, interventions), no files written;
+* :func:`prepare` — what the notebook calls: load and compute; only an **official** run
+  (``official=True``, which only :func:`run_warning` — ``locson warn`` — passes) writes the Excel
+  list (:func:`write_excel`) and the "lần trước" snapshot (:func:`write_snapshot`).  An
+  interactive run of the notebook is an experiment: it writes nothing and never becomes the
+  baseline of the next official run;
+* :func:`run_warning` — runs the notebook and exports the internal report (HTML + Excel) to
+  ``outputs/internal/<year>/``.
 
 Everything here names children: results go to ``outputs/internal/`` only and are marked
-"NỘI BỘ — không gửi ra ngoài trường".  Context (poverty, ethnicity, disability, special
-circumstances) is shown beside the flags to route support and never changes a score.
+"NỘI BỘ — không gửi ra ngoài trường".
+
+The rule names (:func:`flag`, :func:`load_rules`, :class:`Rules`, :func:`reconcile`, …) are
+re-exported from :mod:`locson_analysis.warn_rules` for callers of this module.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
-from . import config, crossyear
-from .contract import DEFAULT_SCHOOL, OUTCOME_LABELS, previous_year, start_year
+from . import config, safe_cells, warn_model
+from .contract import DEFAULT_SCHOOL, OUTCOME_LABELS, previous_year
 from .dataset import Dataset
 from .errors import LocsonError
 from .numbers import fmt_num
-
-Point = Literal["mid", "end"]
-INTERNAL_MARK = "NỘI BỘ — không gửi ra ngoài trường"
-
-#: Result labels of both scales on one ladder (Circular 22 levels; the old Circular 58 scale
-#: mapped onto it: Giỏi → Tốt, Trung bình → Đạt, Yếu/Kém → Chưa đạt).
-RESULT_LEVEL: dict[str, int] = {"Tốt": 3, "Giỏi": 3, "Khá": 2, "Đạt": 1, "Trung bình": 1,
-                                "Chưa đạt": 0, "Yếu": 0, "Kém": 0}
-NOT_PASSED = frozenset({"Chưa đạt", "Yếu", "Kém"})
-LEFT = frozenset({"dropped_out", "transferred_out"})
-STAYING = frozenset({"promoted", "repeating", "not_completed"})
-
-RULE_KEYS = ("absences", "learning_not_passed", "conduct_not_passed", "result_fall",
-             "repeating", "over_age", "returned")
-#: Vietnamese names of the rules, for tables and the report.
-RULE_LABELS: dict[str, str] = {
-    "absences": "Nghỉ học nhiều",
-    "learning_not_passed": "Học tập Chưa đạt",
-    "conduct_not_passed": "Rèn luyện Chưa đạt",
-    "result_fall": "Kết quả giảm so với kỳ trước",
-    "repeating": "Ở lại lớp",
-    "over_age": "Quá tuổi so với khối lớp",
-    "returned": "Đã nghỉ rồi quay lại",
-}
-POINT_LABELS = {"mid": "giữa năm (sau học kỳ 1)", "end": "cuối năm"}
-TERM = {"mid": "HK1", "end": "cả năm"}
-MISSING_MARK = "thiếu số liệu"
-
-CONTEXT_COLUMNS = ("poor", "near_poor", "minority", "disability", "special_circumstances")
-CONTEXT_LABELS = {"poor": "Hộ nghèo", "near_poor": "Hộ cận nghèo", "minority": "Dân tộc",
-                  "disability": "Khuyết tật", "special_circumstances": "Hoàn cảnh đặc biệt"}
-
-
-# --------------------------------------------------------------------------------------------
-# Rules file
-# --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Rules:
-    """The warning rules (``data/warning_rules.yaml``); every number a school may tune."""
-
-    sessions_per_semester: int = 90
-    mid_point_date: str = "01-15"
-    flag_min_score: float = 2.0
-    weights: Mapping[str, float] = field(default_factory=lambda: {
-        "absences": 2.0, "learning_not_passed": 2.0, "conduct_not_passed": 1.0,
-        "result_fall": 1.0, "repeating": 2.0, "over_age": 1.0, "returned": 2.0})
-    absences_mid_min: int = 20
-    absences_end_min: int = 35
-    fall_min_levels: int = 1
-    over_age_min_years: int = 2
-    off_track_absence_share: float = 0.10
-
-    def mid_date(self, school_year: str) -> pd.Timestamp:
-        """The end of semester 1 of ``school_year`` (in the calendar year it ends)."""
-        return pd.Timestamp(f"{start_year(school_year) + 1}-{self.mid_point_date}")
-
-    def sessions(self, point: Point) -> int:
-        return self.sessions_per_semester * (1 if point == "mid" else 2)
-
-
-def _rules_error(path: Path, key: str, expected: str, value: object) -> LocsonError:
-    shown = "(không có)" if value is _ABSENT else f"«{value}»"
-    return LocsonError(
-        f"Tệp quy tắc cảnh báo {path}: khóa «{key}» phải là {expected}, nhận được {shown}. "
-        f"Hãy sửa tệp (xem chú thích trong tệp mẫu data/warning_rules.yaml) rồi chạy lại.")
-
-
-_ABSENT = object()
-
-
-def load_rules(path: str | Path | None = None) -> Rules:
-    """Read and check the rules file; a malformed file raises LocsonError naming the key."""
-    path = Path(path) if path else config.WARNING_RULES_FILE
-    if not path.exists():
-        raise LocsonError(f"Không tìm thấy tệp quy tắc cảnh báo {path}.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise LocsonError(f"Tệp quy tắc cảnh báo {path} không đọc được (lỗi cú pháp YAML): "
-                          f"{exc}") from exc
-    if not isinstance(raw, dict):
-        raise LocsonError(f"Tệp quy tắc cảnh báo {path} phải là một bảng khóa: giá trị.")
-
-    def get(key: str) -> Any:
-        node: Any = raw
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise _rules_error(path, key, "có mặt", _ABSENT)
-            node = node[part]
-        return node
-
-    def number(key: str, *, integer: bool = False, low: float = 0.0,
-               high: float = math.inf) -> float:
-        value = get(key)
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if ok and integer:
-            ok = float(value).is_integer()
-        if not ok or not (low <= float(value) <= high):
-            kind = "một số nguyên" if integer else "một số"
-            bound = f" từ {fmt_num(low)}" + ("" if high == math.inf else f" đến {fmt_num(high)}")
-            raise _rules_error(path, key, kind + bound, value)
-        return float(value)
-
-    known = {"sessions_per_semester", "mid_point_date", "flag_min_score", "rules", "off_track"}
-    for key in raw:
-        if key not in known:
-            raise _rules_error(path, str(key), "một trong " + ", ".join(sorted(known)),
-                               key)
-    rules_node = get("rules")
-    if not isinstance(rules_node, dict):
-        raise _rules_error(path, "rules", "một bảng các quy tắc", rules_node)
-    for key in rules_node:
-        if key not in RULE_KEYS:
-            raise _rules_error(path, f"rules.{key}", "một trong " + ", ".join(RULE_KEYS), key)
-    mid_date = str(get("mid_point_date"))
-    try:
-        pd.Timestamp(f"2000-{mid_date}")
-    except ValueError as exc:
-        raise _rules_error(path, "mid_point_date", "một ngày dạng tháng-ngày, ví dụ \"01-15\"",
-                           mid_date) from exc
-    return Rules(
-        sessions_per_semester=int(number("sessions_per_semester", integer=True, low=1)),
-        mid_point_date=mid_date,
-        flag_min_score=number("flag_min_score", low=0),
-        weights={k: number(f"rules.{k}.weight", low=0) for k in RULE_KEYS},
-        absences_mid_min=int(number("rules.absences.mid_min_sessions", integer=True, low=1)),
-        absences_end_min=int(number("rules.absences.end_min_sessions", integer=True, low=1)),
-        fall_min_levels=int(number("rules.result_fall.min_levels", integer=True, low=1, high=3)),
-        over_age_min_years=int(number("rules.over_age.min_years", integer=True, low=1)),
-        off_track_absence_share=number("off_track.absence_share", low=0, high=1),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------------
-
-def _pupils_of(data: Dataset | pd.DataFrame) -> pd.DataFrame:
-    return data.pupils if isinstance(data, Dataset) else data
-
-
-def _prepared(pupils: pd.DataFrame) -> pd.DataFrame:
-    """A working copy with plain dtypes (float NaN for numbers, object for labels)."""
-    if pupils.attrs.get("warn_prepared"):
-        return pupils
-    p = pupils.copy()
-    for col in ("absences_s1", "absences_s2", "grade"):
-        p[col] = pd.to_numeric(p[col], errors="coerce").astype(float)
-    for col in ("learning_s1", "conduct_s1", "learning_year", "conduct_year", "outcome",
-                "class_name", "full_name", "pupil_id", "ethnicity", "sex", "school_code",
-                "school_year"):
-        p[col] = p[col].astype(object).where(p[col].notna(), None)
-    for col in ("birth_date", "leave_date", "entry_date"):
-        p[col] = pd.to_datetime(p[col], errors="coerce")
-    for col in ("poor", "near_poor", "disability", "special_circumstances"):
-        p[col] = p[col].astype("boolean")
-    p.attrs["warn_prepared"] = True
-    return p
-
-
-def _level(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: RESULT_LEVEL.get(v, math.nan) if isinstance(v, str)
-                      else math.nan).astype(float)
-
-
-def _in_scope(year_rows: pd.DataFrame, school_year: str, point: Point, rules: Rules) -> pd.Series:
-    """Pupils still at school at the point (those who already left are not flagged)."""
-    outcome = year_rows["outcome"]
-    if point == "end":
-        return ~outcome.isin(LEFT | {"completed"})
-    left_before = year_rows["leave_date"].isna() | (
-        year_rows["leave_date"] <= rules.mid_date(school_year))
-    return ~(outcome.isin(LEFT) & left_before)
-
-
-# --------------------------------------------------------------------------------------------
-# Reconciliation across consecutive years
-# --------------------------------------------------------------------------------------------
-
-#: check → Vietnamese description (one list: :data:`locson_analysis.crossyear.CHECKS`).
-CHECK_LABELS: dict[str, str] = {k: v[0] for k, v in crossyear.CHECKS.items()}
-RECONCILE_COLUMNS = ["school_code", "school_year", "next_year", "check", "pupil_id",
-                     "full_name", "class_name", "detail"]
-
-
-def reconcile(pupils: pd.DataFrame) -> pd.DataFrame:
-    """Records that do not add up across consecutive years, with names (internal list).
-
-    The findings are :func:`locson_analysis.crossyear.check_all`'s (hidden dropouts, pupils
-    back after leaving — also after a gap year —, grades that do not follow the outcome,
-    changed birth date or sex); this adds the pupil's name for staff.
-    """
-    found = crossyear.check_all(pupils).rename(columns={"check_name": "check"})
-    names = (pupils.sort_values("school_year")
-             .drop_duplicates(["school_code", "pupil_id"], keep="last")
-             [["school_code", "pupil_id", "full_name"]])
-    out = found.merge(names, on=["school_code", "pupil_id"], how="left")
-    return out[RECONCILE_COLUMNS]
-
-
-def reconcile_counts(found_or_pupils: pd.DataFrame) -> pd.DataFrame:
-    """Counts by year pair and check (no names or IDs: this may go to the PGD report).
-
-    Accepts the output of :func:`reconcile` or a pupils table (reconciled first).
-    """
-    found = (found_or_pupils if "check" in found_or_pupils.columns
-             else reconcile(found_or_pupils))
-    cols = ["school_code", "school_year", "next_year", "check", "label", "count"]
-    if found.empty:
-        return pd.DataFrame(columns=cols)
-    c = (found.groupby(["school_code", "school_year", "next_year", "check"], as_index=False)
-         .size().rename(columns={"size": "count"}))
-    c["label"] = c["check"].map(CHECK_LABELS)
-    return c[cols]
-
-
-# --------------------------------------------------------------------------------------------
-# Rule inputs and flags
-# --------------------------------------------------------------------------------------------
-
-def rule_inputs(pupils: pd.DataFrame, school_year: str, point: Point,
-                rules: Rules | None = None) -> pd.DataFrame:
-    """The values every rule looks at, for the pupils at school in ``school_year`` at ``point``.
-
-    Columns (besides identity and context): ``absences`` (S1 at mid-year, S1 + S2 at the end;
-    NaN when missing), ``absence_share``, ``learning``, ``conduct`` (labels) and their
-    ``*_level`` (0–3), ``prev_learning``/``prev_conduct`` (the previous term), ``fall_levels``
-    (largest fall, learning or conduct), ``repeat_year`` (the year of a repeated grade: this
-    year at the end point, or last year), ``over_age_years``, ``returned_from`` (year and kind
-    of an earlier leaving) and the missing-data markers.  Shared by :func:`flag` and the model.
-    """
-    if point not in ("mid", "end"):
-        raise LocsonError(f"Thời điểm cảnh báo «{point}» không hợp lệ: chỉ dùng mid hoặc end.")
-    rules = rules or load_rules()
-    p = _prepared(pupils)
-    cur = p[p["school_year"] == school_year]
-    cur = cur[_in_scope(cur, school_year, point, rules)].copy()
-    prev_year = previous_year(school_year)
-    prev = p[p["school_year"] == prev_year][
-        ["school_code", "pupil_id", "grade", "learning_year", "conduct_year", "outcome"]
-    ].rename(columns={"grade": "prev_grade", "learning_year": "last_learning_year",
-                      "conduct_year": "last_conduct_year", "outcome": "prev_outcome"})
-    prev = prev.drop_duplicates(["school_code", "pupil_id"])
-    cur = cur.merge(prev, on=["school_code", "pupil_id"], how="left")
-
-    if point == "mid":
-        cur["absences"] = cur["absences_s1"]
-        cur["learning"], cur["conduct"] = cur["learning_s1"], cur["conduct_s1"]
-        cur["prev_learning"], cur["prev_conduct"] = cur["last_learning_year"], cur[
-            "last_conduct_year"]
-        prev_term = f"cả năm {prev_year}"
-    else:
-        cur["absences"] = cur["absences_s1"] + cur["absences_s2"]  # NaN if either is missing
-        cur["learning"], cur["conduct"] = cur["learning_year"], cur["conduct_year"]
-        cur["prev_learning"], cur["prev_conduct"] = cur["learning_s1"], cur["conduct_s1"]
-        prev_term = "HK1"
-    cur["prev_term"] = prev_term
-    cur["absence_share"] = cur["absences"] / rules.sessions(point)
-    for what in ("learning", "conduct"):
-        cur[f"{what}_level"] = _level(cur[what])
-        cur[f"prev_{what}_level"] = _level(cur[f"prev_{what}"])
-        cur[f"{what}_fall"] = (cur[f"prev_{what}_level"] - cur[f"{what}_level"]).clip(lower=0)
-    cur["fall_levels"] = cur[["learning_fall", "conduct_fall"]].max(axis=1).fillna(0.0)
-
-    repeat_this = (cur["outcome"] == "repeating") if point == "end" else pd.Series(
-        False, index=cur.index)
-    repeat_last = (cur["prev_outcome"] == "repeating") | (
-        cur["prev_grade"].notna() & (cur["prev_grade"] == cur["grade"]))
-    cur["repeat_year"] = None
-    cur.loc[repeat_last, "repeat_year"] = prev_year
-    cur.loc[repeat_this, "repeat_year"] = school_year
-
-    birth_year = cur["birth_date"].dt.year.astype(float)
-    cur["over_age_years"] = (start_year(school_year) - birth_year) - (cur["grade"] + 5)
-
-    cur["returned_from"] = _returned_from(p, cur, school_year)
-
-    cur["missing_absences"] = cur["absences"].isna()
-    cur["missing_learning"] = cur["learning_level"].isna()
-    cur["missing_conduct"] = cur["conduct_level"].isna()
-    cur["minority"] = cur["ethnicity"].map(
-        lambda e: None if e is None else str(e).strip().casefold() != "kinh").astype("boolean")
-    cur["point"] = point
-    return cur.reset_index(drop=True)
-
-
-def _returned_from(p: pd.DataFrame, cur: pd.DataFrame, school_year: str) -> pd.Series:
-    """Text naming an earlier leaving for pupils who came back (None otherwise)."""
-    keys = ["school_code", "pupil_id"]
-    earlier = p[p["school_year"] < school_year]
-    left = (earlier[earlier["outcome"].isin(LEFT)].sort_values("school_year")
-            .drop_duplicates(keys, keep="last")[[*keys, "school_year", "outcome"]]
-            .rename(columns={"school_year": "left_year", "outcome": "left_outcome"}))
-    seen = earlier[keys].drop_duplicates().assign(seen=True)
-    prev_year = previous_year(school_year)
-    in_prev = earlier[earlier["school_year"] == prev_year][keys].drop_duplicates().assign(
-        in_prev=True)
-    m = (cur[keys].merge(left, on=keys, how="left").merge(seen, on=keys, how="left")
-         .merge(in_prev, on=keys, how="left"))
-    out: list[str | None] = []
-    for left_year, left_outcome, was_seen, was_prev in zip(
-            m["left_year"], m["left_outcome"], m["seen"], m["in_prev"], strict=True):
-        if isinstance(left_year, str):
-            verb = "bỏ học" if left_outcome == "dropped_out" else "chuyển đi"
-            out.append(f"đã {verb} năm học {left_year}, nay học lại")
-        elif pd.notna(was_seen) and pd.isna(was_prev):
-            out.append(f"không có tên năm học {prev_year}, nay học lại")
-        else:
-            out.append(None)
-    return pd.Series(out, index=cur.index, dtype=object)
-
-
-def _rule_hits(x: pd.DataFrame, point: Point, rules: Rules) -> pd.DataFrame:
-    limit = rules.absences_mid_min if point == "mid" else rules.absences_end_min
-    hits = pd.DataFrame(index=x.index)
-    hits["absences"] = x["absences"].ge(limit).fillna(False)
-    hits["learning_not_passed"] = x["learning"].isin(NOT_PASSED)
-    hits["conduct_not_passed"] = x["conduct"].isin(NOT_PASSED)
-    hits["result_fall"] = x["fall_levels"].ge(rules.fall_min_levels)
-    hits["repeating"] = x["repeat_year"].notna()
-    hits["over_age"] = x["over_age_years"].ge(rules.over_age_min_years).fillna(False)
-    hits["returned"] = x["returned_from"].notna()
-    return hits.astype(bool)
-
-
-def rule_score(x: pd.DataFrame, point: Point, rules: Rules) -> pd.Series:
-    """The weighted number of rules hit, for rows of :func:`rule_inputs`."""
-    hits = _rule_hits(x, point, rules)
-    return sum((hits[k] * float(rules.weights[k]) for k in RULE_KEYS),
-               start=pd.Series(0.0, index=x.index))
-
-
-def _reasons(r: pd.Series, hits: pd.Series, point: Point) -> list[str]:
-    term = TERM[point]
-    out: list[str] = []
-    if hits["absences"]:
-        out.append(f"nghỉ {int(r['absences'])} buổi {term}")
-    if hits["learning_not_passed"]:
-        out.append(f"học tập {term} {r['learning']}")
-    if hits["conduct_not_passed"]:
-        out.append(f"rèn luyện {term} {r['conduct']}")
-    if hits["result_fall"]:
-        for what, name in (("learning", "học tập"), ("conduct", "rèn luyện")):
-            fall = r[f"{what}_fall"]
-            if not pd.isna(fall) and fall >= 1 and fall == r["fall_levels"]:
-                out.append(f"{name} giảm từ {r[f'prev_{what}']} ({r['prev_term']}) xuống "
-                           f"{r[what]} ({term})")
-    if hits["repeating"]:
-        when = "năm học này" if r["repeat_year"] == r["school_year"] else (
-            f"năm học {r['repeat_year']}")
-        out.append(f"ở lại lớp {when}")
-    if hits["over_age"]:
-        out.append(f"quá tuổi {int(r['over_age_years'])} năm so với khối {int(r['grade'])}")
-    if hits["returned"]:
-        out.append(str(r["returned_from"]))
-    return out
-
-
-def _missing(r: pd.Series, point: Point) -> list[str]:
-    term = TERM[point]
-    out: list[str] = []
-    if r["missing_absences"]:
-        out.append(f"chưa có số buổi nghỉ {term}")
-    if r["missing_learning"] and r["missing_conduct"]:
-        out.append(f"chưa có kết quả {term}")
-    elif r["missing_learning"]:
-        out.append(f"chưa có kết quả học tập {term}")
-    elif r["missing_conduct"]:
-        out.append(f"chưa có kết quả rèn luyện {term}")
-    return out
-
-
-def _context_text(r: pd.Series) -> str:
-    parts = []
-    for col in CONTEXT_COLUMNS:
-        if col in r and r[col] is not pd.NA and not pd.isna(r[col]) and bool(r[col]):
-            parts.append(f"Dân tộc {r['ethnicity']}" if col == "minority"
-                         else CONTEXT_LABELS[col])
-    return "; ".join(parts)
-
-
-FLAG_COLUMNS = [
-    "school_code", "school_year", "point", "class_name", "grade", "pupil_id", "full_name",
-    "sex", "listed", "flagged", "score", "reasons", "data_status", "missing",
-    *[f"rule_{k}" for k in RULE_KEYS],
-    "absences", "absence_share", "learning", "conduct",
-    "context", "poor", "near_poor", "ethnicity", "minority", "disability",
-    "special_circumstances",
-]
-
-
-def flag(data: Dataset | pd.DataFrame, school_year: str, point: Point,
-         rules: Rules | None = None) -> pd.DataFrame:
-    """Apply the warning rules to every pupil at school in ``school_year`` at ``point``.
-
-    ``point="mid"`` uses semester-1 absences and results (and last year's year results for the
-    fall); ``point="end"`` uses the whole year's.  One row per pupil still at school (pupils
-    who already dropped out or transferred out, and grade-9 pupils who completed at the end
-    point, are left out), sorted with the listed pupils first:
-
-    * ``score``: the sum of the weights of the rules hit; ``flagged``: score ≥
-      ``rules.flag_min_score``; ``rule_<key>``: which rules were hit;
-    * ``reasons``: the rules hit in plain Vietnamese with their values, then what is missing
-      ("nghỉ 23 buổi HK1; học tập HK1 Chưa đạt"; "chưa có kết quả HK1");
-    * ``data_status``: "thiếu số liệu" when absences or results are missing; such pupils are
-      ``listed`` for checking whatever their score (missing is never taken as low risk);
-    * context (``poor``, ``near_poor``, ``ethnicity``/``minority``, ``disability``,
-      ``special_circumstances`` and the text ``context``) to route support — it never enters
-      the score.
-    """
-    rules = rules or load_rules()
-    x = rule_inputs(_pupils_of(data), school_year, point, rules)
-    if x.empty:
-        return pd.DataFrame(columns=FLAG_COLUMNS)
-    hits = _rule_hits(x, point, rules)
-    x["score"] = rule_score(x, point, rules)
-    x["flagged"] = x["score"] >= rules.flag_min_score
-    reasons, missing = [], []
-    for i, r in x.iterrows():
-        reasons.append(_reasons(r, hits.loc[i], point))
-        missing.append(_missing(r, point))
-    x["missing"] = ["; ".join(m) for m in missing]
-    x["reasons"] = ["; ".join(a + m) for a, m in zip(reasons, missing, strict=True)]
-    x["data_status"] = [MISSING_MARK if m else "" for m in missing]
-    x["listed"] = x["flagged"] | (x["data_status"] == MISSING_MARK)
-    for k in RULE_KEYS:
-        x[f"rule_{k}"] = hits[k]
-    x["context"] = x.apply(_context_text, axis=1)
-    x["grade"] = x["grade"].astype("Int64")
-    out = x[FLAG_COLUMNS].sort_values(
-        ["listed", "score", "class_name", "full_name"], ascending=[False, False, True, True],
-        ignore_index=True)
-    return out
-
+from .warn_rules import (  # noqa: F401  (re-exported: the public names of the early warning)
+    CHECK_LABELS,
+    CONTEXT_LABELS,
+    FLAG_COLUMNS,
+    INTERNAL_MARK,
+    LEFT,
+    MISSING_MARK,
+    NOT_PASSED,
+    POINT_LABELS,
+    RECONCILE_COLUMNS,
+    RESULT_LEVEL,
+    RULE_KEYS,
+    RULE_LABELS,
+    STAYING,
+    Point,
+    Rules,
+    _prepared,
+    flag,
+    load_rules,
+    reconcile,
+    reconcile_counts,
+    rule_inputs,
+    rule_score,
+)
 
 # --------------------------------------------------------------------------------------------
 # The internal run: list by class, changes since the last run, interventions, back-test
@@ -502,6 +92,9 @@ class WarningRun:
     earlier:        pupils flagged at the end of the previous year and what became of them
     reconciled:     records that do not add up across years (:func:`reconcile`)
     backtest:       the back-test (``warn_model.BacktestResult``) and ``backtest_text``
+    teacher_text:   one sentence with numbers from the held-out years, or "too few cases"
+    learned_from:   which schools' years the model learned from (None: no model)
+    sample_data:    the data are the synthetic sample: figures demonstrate, prove nothing
     """
 
     school_year: str
@@ -517,6 +110,10 @@ class WarningRun:
     reconciled: pd.DataFrame
     backtest: Any
     backtest_text: list[str]
+    school_code: str = DEFAULT_SCHOOL
+    teacher_text: str = ""
+    learned_from: pd.DataFrame | None = None
+    sample_data: bool = False
 
     def list_columns(self) -> list[str]:
         """The columns of the list staff read (explanations only when the model ranks)."""
@@ -541,7 +138,10 @@ class WarningRun:
         n_res = int((self.changes["change"] == CHANGE_RESOLVED).sum()) if len(
             self.changes) else 0
         no_action = int(self.listed["no_action"].sum()) if n_listed else 0
-        out = [f"Năm học {self.school_year}, thời điểm {POINT_LABELS[self.point]}: "
+        out = [self.teacher_text] if self.teacher_text else []
+        if self.sample_data:
+            out.append(SAMPLE_NOTE)
+        out += [f"Năm học {self.school_year}, thời điểm {POINT_LABELS[self.point]}: "
                f"{fmt_num(n_listed)} trên {fmt_num(n_all)} học sinh đang học cần được quan "
                f"tâm ({fmt_num(n_listed - n_missing)} em chạm quy tắc cảnh báo, "
                f"{fmt_num(n_missing)} em thiếu số liệu cần kiểm tra)."]
@@ -552,11 +152,31 @@ class WarningRun:
             out.append("Đây là lần chạy đầu tiên: chưa có danh sách trước để so sánh.")
         out.append(f"{fmt_num(no_action)} em trong danh sách chưa có ghi nhận can thiệp nào "
                    f"trong năm học này.")
-        order = ("mô hình xếp hạng (đã kiểm chứng tốt hơn quy tắc)" if self.ranking == "model"
+        order = ("mô hình xếp hạng (đã kiểm chứng tốt hơn quy tắc và các cách đơn giản hơn)"
+                 if self.ranking == "model"
                  else "điểm quy tắc")
         out.append(f"Thứ tự ưu tiên theo {order}; {self.capacity} em đầu là số em nhà trường "
                    f"có thể theo dõi sát.")
+        if self.ranking == "model":
+            learned = warn_model.learned_text(self.learned_from)
+            if learned:
+                out.append(learned)
         return out
+
+
+SAMPLE_NOTE = ("Đây là số liệu mẫu (tổng hợp), không phải số liệu thật của trường: các con số "
+               "kiểm chứng chỉ minh họa cách làm, không phải bằng chứng về độ chính xác của "
+               "cảnh báo.")
+
+
+def _is_sample(ds: Dataset) -> bool:
+    """True when the imports say the data came from ``locson sample`` (synthetic files)."""
+    imports = ds.imports
+    if imports is None or imports.empty:
+        return False
+    text = " ".join(str(v) for c in ("files", "notes") if c in imports.columns
+                    for v in imports[c].dropna())
+    return "mẫu" in text.casefold() or "sample" in text.casefold()
 
 
 def _fmt_date(value: object) -> str:
@@ -592,8 +212,8 @@ def read_previous(out_dir: str | Path, school_year: str) -> pd.DataFrame | None:
     for year in (school_year, previous_year(school_year)):
         path = base / year / SNAPSHOT_NAME
         if path.exists():
-            return pd.read_csv(path, dtype={"pupil_id": str, "school_code": str,
-                                            "class_name": str})
+            return safe_cells.restore_frame(pd.read_csv(
+                path, dtype={"pupil_id": str, "school_code": str, "class_name": str}))
     return None
 
 
@@ -666,24 +286,43 @@ def check_year(pupils: pd.DataFrame, school_year: str, point: Point) -> None:
                           f"locson warn --year {school_year} --point mid.")
 
 
+def target_school(pupils: pd.DataFrame, school_code: str | None = None) -> str:
+    """The school whose pupils a run lists: ``school_code``, else the choice of
+    :func:`locson_analysis.schools.choose_school` among the schools in ``pupils``."""
+    from . import schools
+
+    return schools.choose_school(schools.codes_in(pupils), school_code or None)
+
+
 def build_run(ds: Dataset, school_year: str, point: Point, capacity: int = 30,
               rules: Rules | None = None, previous: pd.DataFrame | None = None,
-              previous_label: str | None = None, seed: int = 0) -> WarningRun:
-    """Everything one run shows, computed from the data (no files written)."""
-    from . import warn_model
+              previous_label: str | None = None, seed: int = 0,
+              school_code: str | None = None) -> WarningRun:
+    """Everything one run shows, computed from the data (no files written).
 
+    ``ds`` may hold several schools: the pupils of ``school_code`` (default:
+    :func:`target_school`) are flagged and ranked; every school's earlier years teach the model.
+    The rules, the back-test figures and the fairness checks are this school's.
+    """
     rules = rules or load_rules()
-    p = _prepared(ds.pupils)
-    check_year(p, school_year, point)
+    p_all = _prepared(ds.pupils)
+    code = target_school(p_all, school_code)
     # As the school saw it then: later years (if any) play no part in this run.
-    p = p[p["school_year"] <= school_year]
+    p_all = p_all[p_all["school_year"] <= school_year]
+    p = p_all[p_all["school_code"] == code]
+    p.attrs["warn_prepared"] = True
+    check_year(p, school_year, point)
     flags = flag(p, school_year, point, rules)
-    bt = warn_model.backtest(p, capacity=capacity, seed=seed, rules=rules)
+    bt = warn_model.backtest(p_all, capacity=capacity, seed=seed, rules=rules, school_code=code)
     ranking: Literal["model", "rules"] = "rules"
     scored = None
+    learned = bt.learned_from.get(point)
     if bt.use_model.get(point):
-        scored = warn_model.score_year(p, school_year, point, rules, seed=seed)
+        scored = warn_model.score_year(p_all, school_year, point, rules, seed=seed,
+                                       school_code=code)
         ranking = "model" if scored is not None else "rules"
+        if scored is not None:
+            learned = scored.attrs.get("learned_from", learned)
     if scored is not None:
         flags = flags.merge(scored, on=["school_code", "pupil_id"], how="left")
         order = flags["model_probability"].fillna(-1.0)
@@ -719,7 +358,9 @@ def build_run(ds: Dataset, school_year: str, point: Point, capacity: int = 30,
         school_year=school_year, point=point, capacity=capacity,
         run_at=pd.Timestamp.now().floor("s"), ranking=ranking, flags=flags, listed=listed,
         changes=changes, previous_run=previous_label, earlier=earlier,
-        reconciled=reconcile(p), backtest=bt, backtest_text=warn_model.describe(bt))
+        reconciled=reconcile(p), backtest=bt, backtest_text=warn_model.describe(bt),
+        school_code=code, teacher_text=warn_model.teacher_sentence(bt, point),
+        learned_from=learned, sample_data=_is_sample(ds))
 
 
 def _snapshot(run: WarningRun) -> pd.DataFrame:
@@ -781,6 +422,7 @@ def write_excel(run: WarningRun, path: str | Path) -> Path:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.oddHeader.center.text = INTERNAL_MARK
         ws.evenHeader.center.text = INTERNAL_MARK
+    safe_cells.protect_workbook(wb)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
@@ -790,22 +432,34 @@ def file_stem(school_year: str, point: Point) -> str:
     return f"canh_bao_{school_year}_{'giua_nam' if point == 'mid' else 'cuoi_nam'}"
 
 
+def write_snapshot(run: WarningRun, path: str | Path) -> Path:
+    """The "lần trước" file: the listed pupils, read by the next official run to show changes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe_cells.write_csv(_snapshot(run), path, index=False, encoding="utf-8")
+    return path
+
+
 def prepare(db_path: str | Path | None, school_year: str, point: Point, capacity: int = 30,
             output_dir: str | Path = config.INTERNAL_OUTPUTS_DIR,
             rules_path: str | Path | None = None, seed: int = 0,
-            school_code: str | None = None) -> WarningRun:
-    """What the notebook calls: load, compute, write the Excel list and the flag snapshot.
+            school_code: str | None = None, official: bool = False) -> WarningRun:
+    """What the notebook calls: load and compute; an official run also writes its files.
 
-    ``school_code`` keeps one school of a database that holds several (default: all rows).
+    Every school of the database is loaded (their earlier years may teach the model);
+    ``school_code`` is the school listed (default: :func:`target_school`).  The previous
+    official run's list (``<output_dir>/<year>/canh_bao_lan_truoc.csv``, or last year's) is
+    read so the report shows what changed.
 
-    The previous run's list (``outputs/internal/<year>/canh_bao_lan_truoc.csv``, or last
-    year's) is read before being replaced, so the report shows what changed.
+    ``official=True`` (passed only by :func:`run_warning`, i.e. ``locson warn``) writes the Excel
+    list and replaces the "lần trước" snapshot.  Otherwise — the notebook run by hand — nothing
+    is written: an experiment never becomes the baseline of the next official run.
     """
     from . import store
 
     year_dir = internal_dir(output_dir, school_year)
     rules = load_rules(rules_path)
-    ds = store.load(db_path, school_code=school_code or None, with_names=True)
+    ds = store.load(db_path, with_names=True)
     previous = read_previous(output_dir, school_year)
     label = None
     if previous is not None and len(previous):
@@ -814,10 +468,11 @@ def prepare(db_path: str | Path | None, school_year: str, point: Point, capacity
                  f"{POINT_LABELS.get(str(previous['point'].iloc[0]), '')}")
     elif previous is not None:
         label = "danh sách trống"
-    run = build_run(ds, school_year, point, capacity, rules, previous, label, seed)
-    year_dir.mkdir(parents=True, exist_ok=True)
-    write_excel(run, year_dir / f"{file_stem(school_year, point)}.xlsx")
-    _snapshot(run).to_csv(year_dir / SNAPSHOT_NAME, index=False, encoding="utf-8")
+    run = build_run(ds, school_year, point, capacity, rules, previous, label, seed,
+                    school_code=school_code or None)
+    if official:
+        write_excel(run, year_dir / f"{file_stem(school_year, point)}.xlsx")
+        write_snapshot(run, year_dir / SNAPSHOT_NAME)
     return run
 
 
@@ -876,7 +531,7 @@ def run_warning(school_year: str, point: Point = "end", db: str | Path | None = 
     codes = schools.codes_in(ds.pupils, ds.school, ds.population)
     code = schools.choose_school(codes, school_code or None)
     if len(codes) > 1 and code != DEFAULT_SCHOOL:
-        out_dir = Path(out_dir) / code
+        out_dir = config.inside(out_dir, Path(out_dir) / code)
     year_dir = internal_dir(out_dir, school_year)
     check_year(ds.for_school(code).pupils, school_year, point)  # fail fast, before the notebook
     from . import run as runner  # papermill and nbconvert load slowly: only when needed
@@ -886,7 +541,7 @@ def run_warning(school_year: str, point: Point = "end", db: str | Path | None = 
     nb_path = year_dir / f"{stem}.ipynb"
     params = {"school_year": school_year, "point": point, "capacity": int(capacity),
               "db_path": str(db.resolve()), "output_dir": str(Path(out_dir).resolve()),
-              "school_code": code}
+              "school_code": code, "official": True}
     with tempfile.TemporaryDirectory(dir=year_dir, prefix=".tmp_") as tmp:
         executed = Path(tmp) / f"{stem}.ipynb"
         runner.execute_notebook(WARNING_NOTEBOOK, executed, params)

@@ -1,24 +1,33 @@
-"""A ranking model on top of the warning rules, and an honest, time-ordered back-test.
+"""A ranking model on top of the warning rules, and a back-test whose protocol is fixed in advance.
 
-Dropout at one school is rare (a few a year, falling to none), far too rare to learn from.  The
-model therefore learns the broader outcome **off track** — dropped out (recorded, or vanished
-without a recorded outcome), repeated or did not complete, learning result Chưa đạt (old scale
-Yếu/Kém) for the year, or missed more than ``off_track.absence_share`` of the sessions:
+Above :mod:`locson_analysis.warn_rules` and :mod:`locson_analysis.warn_data`; below the internal
+run (:mod:`locson_analysis.warn`).  The protocol is ``docs/early-warning.md``:
 
-* for a flag at the **end** of year *y*: off track during year *y + 1*;
-* for a flag at **mid**-year *y* (after semester 1): off track by the end of year *y*
-  (absences counted over semester 2 only, since semester 1 is what the flag already sees).
+* **Outcome.** Every figure is about the plan's outcome, ``dropout`` (dropped out, or did not
+  come back without a recorded transfer or completion, within 12 months of the warning point).
+  The model learns the training proxy ``proxy`` ("off track"), named as such wherever it shows.
+* **Folds.** For each point, the years whose outcome is known are taken in order; each year *t*
+  with at least :data:`MIN_EARLIER_YEARS` earlier years to learn from is a fold: methods are
+  fitted on the years before *t* (every school in the data teaches) and rank year *t* of the
+  school being evaluated, ``capacity`` pupils per school and year.
+* **Held out.** The last ``evaluation.held_out_years`` years are held out: they are reported and
+  never used for a choice.  The choice (model or rules; which single feature) uses the earlier
+  folds only.
+* **Methods, same point, same outcome, same capacity**: the rules (``rule_score``), the model,
+  last year's list (the end-of-year rule score of the year before) and the single strongest
+  feature alone (chosen on the training years).
+* **Decision.** The model orders the list only if, on the selection folds, it found more
+  dropouts in the top ``capacity`` than the rules *and* every baseline, with at least
+  ``evaluation.min_events`` events behind that; and the held-out years hold at least
+  ``min_events`` events to report on.  Otherwise the list is ordered by the rules and the
+  report says why ("chưa đủ số ca để đánh giá" when the held-out years are too thin).  The
+  held-out gate depends on the number of events only, never on who they are or how they were
+  ranked.
 
 Features are the rule inputs only (absences, results, fall, repeating, over-age, returned,
 missing data) — never ethnicity, poverty, disability or sex.  The model is a standardised
 logistic regression with balanced class weights; its probabilities are corrected back to the
-training base rate (prior shift), so the Brier score is fair.
-
-:func:`backtest` trains on the years before *t* and scores year *t*, for every *t* with at least
-two earlier labelled years, and compares the model with the rules alone and with "flagged last
-year".  The model is used only if it beats the rules on average (higher PR-AUC **and** a
-recall within the top ``capacity`` pupils no lower); otherwise the report says so and ranks by
-the rules.
+training base rate (prior shift).
 """
 
 from __future__ import annotations
@@ -30,22 +39,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss
+from sklearn.metrics import average_precision_score
 from sklearn.preprocessing import StandardScaler
 
 from .contract import next_year, previous_year
 from .numbers import fmt_num, fmt_pct
-from .warn import (
-    NOT_PASSED,
-    STAYING,
-    Point,
-    Rules,
-    _prepared,
-    load_rules,
-    reconcile,
-    rule_inputs,
-    rule_score,
-)
+from .warn_data import units
+from .warn_rules import Point, Rules, _prepared, load_rules, reconcile
 
 FEATURES = ("absences", "absences_missing", "learning_level", "conduct_level",
             "results_missing", "fall_levels", "repeating", "over_age_years", "returned")
@@ -62,84 +62,18 @@ FEATURE_LABELS = {
     "over_age_years": "tuổi so với khối lớp",
     "returned": "đã nghỉ rồi quay lại",
 }
+METHODS = ("rules", "model", "last_year", "single_feature")
 METHOD_LABELS = {"model": "Mô hình xếp hạng", "rules": "Quy tắc",
-                 "last_year": "Danh sách năm trước"}
+                 "last_year": "Danh sách năm trước", "single_feature": "Chỉ một đặc điểm"}
+BASELINES = ("rules", "last_year", "single_feature")
+PHASE_LABELS = {"selection": "Các năm dùng để chọn", "held_out": "Các năm giữ lại để kiểm tra"}
 MIN_EARLIER_YEARS = 2
 CALIBRATION_BINS = (0.0, 0.05, 0.1, 0.2, 0.4, 1.0)
 
 
 # --------------------------------------------------------------------------------------------
-# Units: one row per pupil, year and point, with features and the off-track label
+# Features and the model
 # --------------------------------------------------------------------------------------------
-
-def _off_track(rows: pd.DataFrame, rules: Rules, rest_of_year: bool = False) -> pd.Series:
-    """1.0/0.0 for a finished year's records; NaN when unknown (in progress, transferred).
-
-    ``rest_of_year`` (the mid-year label) counts semester-2 absences only, against the
-    semester's sessions: semester-1 absences are what the mid-year flag already sees, so
-    counting them again would make the label partly a copy of a feature.
-    """
-    if rest_of_year:
-        absences, sessions = rows["absences_s2"], rules.sessions("mid")
-    else:
-        absences, sessions = rows["absences_s1"] + rows["absences_s2"], rules.sessions("end")
-    off = (rows["outcome"].isin({"dropped_out", "repeating", "not_completed"})
-           | rows["learning_year"].isin(NOT_PASSED)
-           | (absences > rules.off_track_absence_share * sessions).fillna(False))
-    label = off.astype(float)
-    if rows["outcome"].eq("in_progress").any():
-        # A year in progress: nothing is known yet (counting only the dropouts already
-        # recorded would make every pupil of that year look off track).
-        return pd.Series(math.nan, index=rows.index)
-    unknown = rows["outcome"].eq("transferred_out") | rows["outcome"].isna()
-    return label.mask(unknown)
-
-
-def units(pupils: pd.DataFrame, point: Point, rules: Rules | None = None) -> pd.DataFrame:
-    """Rule inputs, rule score and label for every year present, at ``point``.
-
-    ``label`` is NaN where the outcome is not known yet (the year after has no data, is in
-    progress, or the pupil transferred out).  ``dropout`` marks the units whose off-track
-    outcome was a dropout (recorded, or a hidden one: absent next year although promoted,
-    repeating or not completed).
-    """
-    rules = rules or load_rules()
-    p = _prepared(pupils)
-    years = sorted(p["school_year"].dropna().unique())
-    frames = []
-    for year in years:
-        x = rule_inputs(p, year, point, rules)
-        if x.empty:
-            continue
-        x["rule_score"] = rule_score(x, point, rules)
-        if point == "mid":
-            own = p[p["school_year"] == year].drop_duplicates(["school_code", "pupil_id"])
-            key = x[["school_code", "pupil_id"]].merge(own, on=["school_code", "pupil_id"],
-                                                        how="left")
-            x["label"] = _off_track(key, rules, rest_of_year=True).to_numpy()
-            x["dropout"] = key["outcome"].eq("dropped_out").to_numpy()
-        else:
-            nxt = next_year(year)
-            later = p[p["school_year"] == nxt].drop_duplicates(["school_code", "pupil_id"])
-            if later.empty or later["outcome"].eq("in_progress").any():
-                x["label"], x["dropout"] = math.nan, False
-            else:
-                key = x[["school_code", "pupil_id", "outcome"]].merge(
-                    later, on=["school_code", "pupil_id"], how="left", suffixes=("_now", ""),
-                    indicator=True)
-                label = _off_track(key, rules)
-                hidden = key["_merge"].eq("left_only") & key["outcome_now"].isin(STAYING)
-                label = label.mask(key["_merge"].eq("left_only"), math.nan)
-                label = label.mask(hidden, 1.0)
-                x["label"] = label.to_numpy()
-                x["dropout"] = (hidden | key["outcome"].eq("dropped_out")).to_numpy()
-        frames.append(x)
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    out["dropout"] = out["dropout"].astype(bool)
-    return out
-
 
 def feature_frame(x: pd.DataFrame) -> pd.DataFrame:
     """The model's features from rule inputs (NaN kept; imputed by the model)."""
@@ -229,31 +163,29 @@ class RiskModel:
         return out
 
 
-def _single_score_calibrator(score: pd.Series, y: pd.Series, seed: int):
-    """Probability from one score (rules, last year) fitted on the training years."""
-    s = score.to_numpy(dtype=float).reshape(-1, 1)
-    if y.nunique() < 2:
-        rate = float(y.mean())
-        return lambda new: np.full(len(new), rate)
-    lr = LogisticRegression(max_iter=1000, random_state=seed).fit(s, y.astype(int))
-    return lambda new: lr.predict_proba(np.asarray(new, dtype=float).reshape(-1, 1))[:, 1]
-
-
 # --------------------------------------------------------------------------------------------
 # Metrics
 # --------------------------------------------------------------------------------------------
 
-def hits_at(score: np.ndarray, y: np.ndarray, k: int) -> float:
-    """Expected number of positives in the top ``k``, ties at the cut-off shared fairly."""
+def top_share(score: np.ndarray, k: int) -> np.ndarray:
+    """Each row's share of a place in the top ``k``: 1 above the cut-off, 0 below, and the
+    free places shared equally among the rows tied at the cut-off (no arbitrary tie-break)."""
+    score = np.asarray(score, dtype=float)
     k = min(k, len(score))
+    share = np.zeros(len(score))
     if k <= 0:
-        return 0.0
-    order = np.sort(score)[::-1]
-    cut = order[k - 1]
+        return share
+    cut = np.sort(score)[::-1][k - 1]
     above = score > cut
     tied = score == cut
-    slots = k - int(above.sum())
-    return float(y[above].sum() + slots * y[tied].sum() / tied.sum())
+    share[above] = 1.0
+    share[tied] = (k - int(above.sum())) / int(tied.sum())
+    return share
+
+
+def hits_at(score: np.ndarray, y: np.ndarray, k: int) -> float:
+    """Expected number of positives in the top ``k``, ties at the cut-off shared fairly."""
+    return float((top_share(score, k) * np.asarray(y, dtype=float)).sum())
 
 
 def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -269,19 +201,6 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
     return (lo, hi)
 
 
-def _metrics(score: np.ndarray, prob: np.ndarray, y: np.ndarray, k: int) -> dict[str, float]:
-    pos = int(y.sum())
-    k_eff = min(k, len(y))
-    hit = hits_at(score, y, k)
-    return {
-        "n": len(y), "positives": pos,
-        "recall_at_k": hit / pos if pos else math.nan,
-        "precision_at_k": hit / k_eff if k_eff else math.nan,
-        "average_precision": average_precision_score(y, score) if 0 < pos < len(y) else math.nan,
-        "brier": brier_score_loss(y, prob) if len(y) else math.nan,
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # Back-test
 # --------------------------------------------------------------------------------------------
@@ -290,200 +209,370 @@ def _metrics(score: np.ndarray, prob: np.ndarray, y: np.ndarray, k: int) -> dict
 class BacktestResult:
     """Everything the internal report says about how well the warnings worked in the past.
 
-    metrics:     point, school_year, method, n, positives, recall_at_k, precision_at_k,
-                 average_precision (PR-AUC), brier
-    summary:     the mean of each metric over the test years, by point and method
-    calibration: point, method, bin, n, mean_predicted, observed, ci_low, ci_high
-    fairness:    point, method, dimension, group, positives, caught, recall, ci_low, ci_high, note
+    metrics:     point, phase ("selection" | "held_out"), school_year, method, outcome
+                 ("dropout" | "proxy"), n, events, hits (expected, ties shared), recall_at_k,
+                 precision_at_k, average_precision — one row per fold, method and outcome
+    summary:     the same pooled over each phase's years (recall = hits / events), with a
+                 bootstrap 95 % interval (``ci_low``, ``ci_high``) over the events
+    folds:       point → {"selection": [years], "held_out": [years]}
+    chosen:      point → "model" | "rules": the choice, made on the selection years only
+    enough:      point → the held-out years hold at least ``rules.min_events`` dropouts
+    use_model:   point → chosen == "model" and enough
+    single_feature: point → the feature the single-feature baseline used (last fold)
+    learned_from: point → which schools' years the model of the last fold learned from
+    calibration: the model's proxy probabilities against the observed proxy
+    fairness:    per school: share of events caught by group (Wilson interval)
     dropouts:    every dropout in the data and whether/how early it was flagged
     predictions: one row per test pupil (internal: pupil IDs)
-    use_model:   point → True when the model beat the rules (criterion in the module docstring)
     verdict:     point → the decision in Vietnamese
     """
 
     capacity: int
     seed: int
     rules: Rules
+    school_code: str | None
     metrics: pd.DataFrame
     summary: pd.DataFrame
+    folds: dict[str, dict[str, list[str]]]
+    chosen: dict[str, str]
+    enough: dict[str, bool]
+    use_model: dict[str, bool]
+    single_feature: dict[str, str]
+    learned_from: dict[str, pd.DataFrame]
     calibration: pd.DataFrame
     fairness: pd.DataFrame
     dropouts: pd.DataFrame
     predictions: pd.DataFrame
-    use_model: dict[str, bool]
     verdict: dict[str, str]
-    coefficients: dict[str, pd.DataFrame]
+    coefficients: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def _last_year_scores(pupils: pd.DataFrame, rules: Rules,
-                      end_units: pd.DataFrame | None = None) -> pd.DataFrame:
-    end = end_units if end_units is not None else units(pupils, "end", rules)
-    if end.empty:
-        return pd.DataFrame(columns=["school_code", "pupil_id", "school_year", "last_year_score"])
-    out = end[["school_code", "pupil_id", "school_year", "rule_score"]].copy()
+METRIC_COLUMNS = ["point", "phase", "school_year", "method", "outcome", "n", "events", "hits",
+                  "recall_at_k", "precision_at_k", "average_precision"]
+SUMMARY_COLUMNS = ["point", "phase", "method", "outcome", "years", "n", "events", "hits",
+                   "recall_at_k", "ci_low", "ci_high"]
+
+
+def _last_year_scores(end_units: pd.DataFrame) -> pd.DataFrame:
+    """Last year's list as a score: the end-of-year rule score of the year before."""
+    cols = ["school_code", "pupil_id", "school_year", "last_year_score"]
+    if end_units.empty:
+        return pd.DataFrame(columns=cols)
+    out = end_units[["school_code", "pupil_id", "school_year", "rule_score"]].copy()
     out["school_year"] = out["school_year"].map(next_year)
-    return out.rename(columns={"rule_score": "last_year_score"})
+    return out.rename(columns={"rule_score": "last_year_score"}).drop_duplicates(
+        ["school_code", "pupil_id", "school_year"])
+
+
+def strongest_feature(train: pd.DataFrame) -> tuple[str, float]:
+    """The one feature (and its direction, +1 or −1) that ranks the training years' proxy best
+    by average precision; ``("absences", 1.0)`` when the proxy has only one class."""
+    y = train["proxy"].to_numpy(dtype=float)
+    if len(y) == 0 or y.min() == y.max():
+        return "absences", 1.0
+    f = feature_frame(train)
+    best, best_ap = ("absences", 1.0), -1.0
+    for name in FEATURES:
+        v = f[name].fillna(f[name].median()).fillna(0.0).to_numpy(dtype=float)
+        for sign in (1.0, -1.0):
+            ap = average_precision_score(y, sign * v)
+            if ap > best_ap + 1e-12:
+                best, best_ap = (name, sign), ap
+    return best
+
+
+def single_feature_score(train: pd.DataFrame, test: pd.DataFrame,
+                         feature: str, sign: float) -> np.ndarray:
+    """``test``'s value of ``feature`` (missing: the training median), oriented by ``sign``."""
+    median = feature_frame(train)[feature].median()
+    v = feature_frame(test)[feature].fillna(median if pd.notna(median) else 0.0)
+    return sign * v.to_numpy(dtype=float)
+
+
+def _top_by_school(schools: pd.Series, score: np.ndarray, k: int) -> np.ndarray:
+    """Top-``k`` shares within each school (each school ranks its own pupils)."""
+    share = np.zeros(len(score))
+    for idx in schools.reset_index(drop=True).groupby(schools.to_numpy()).indices.values():
+        share[idx] = top_share(score[idx], k)
+    return share
+
+
+def _fold_metrics(test: pd.DataFrame, method: str, share: np.ndarray, score: np.ndarray,
+                  point: str, phase: str, year: str) -> list[dict[str, Any]]:
+    rows = []
+    for outcome in ("dropout", "proxy"):
+        y = test[outcome].to_numpy(dtype=float)
+        known = ~np.isnan(y)
+        yk, sk = y[known], share[known]
+        events = int(yk.sum())
+        hits = float((sk * yk).sum())
+        slots = float(sk.sum())
+        ap = (average_precision_score(yk, score[known]) if 0 < events < len(yk)
+              else math.nan)
+        rows.append({"point": point, "phase": phase, "school_year": year, "method": method,
+                     "outcome": outcome, "n": int(known.sum()), "events": events, "hits": hits,
+                     "recall_at_k": hits / events if events else math.nan,
+                     "precision_at_k": hits / slots if slots else math.nan,
+                     "average_precision": ap})
+    return rows
+
+
+def learned_from(train: pd.DataFrame) -> pd.DataFrame:
+    """Which schools' years a model learned from (one row per school)."""
+    cols = ["school_code", "years", "first_year", "last_year", "units"]
+    if train.empty:
+        return pd.DataFrame(columns=cols)
+    g = train.groupby("school_code")["school_year"]
+    out = pd.DataFrame({"years": g.nunique(), "first_year": g.min(), "last_year": g.max(),
+                        "units": g.size()}).reset_index()
+    return out[cols]
 
 
 def backtest(pupils: pd.DataFrame, capacity: int = 30, seed: int = 0,
-             rules: Rules | None = None,
-             points: tuple[Point, ...] = ("mid", "end")) -> BacktestResult:
-    """Time-ordered back-test of the model, the rules alone and "flagged last year".
+             rules: Rules | None = None, points: tuple[Point, ...] = ("mid", "end"),
+             school_code: str | None = None) -> BacktestResult:
+    """The back-test of the protocol (module docstring): folds, choice, held-out figures.
 
-    For each point and each year *t* with labels and at least two earlier labelled years:
-    train on the years before *t*, score *t*, and measure recall and precision within the top
-    ``capacity`` pupils, PR-AUC (average precision) and the Brier score.  Same inputs and seed
-    give the same numbers.
+    ``pupils`` may hold several schools: all of them teach the model; ``school_code`` is the
+    school whose pupils are ranked and counted (None: every school, each ranked separately,
+    figures pooled).  Same inputs and seed give the same numbers.
     """
     rules = rules or load_rules()
     pupils = _prepared(pupils)
     all_units = {pt: units(pupils, pt, rules) for pt in set(points) | {"end"}}
-    last = _last_year_scores(pupils, rules, all_units["end"])
-    metric_rows, preds, coefs = [], [], {}
+    last = _last_year_scores(all_units["end"])
+    metric_rows: list[dict[str, Any]] = []
+    preds: list[pd.DataFrame] = []
+    coefs: dict[str, pd.DataFrame] = {}
+    folds: dict[str, dict[str, list[str]]] = {}
+    single: dict[str, str] = {}
+    taught: dict[str, pd.DataFrame] = {}
     for point in points:
+        folds[point] = {"selection": [], "held_out": []}
         u = all_units[point]
         if u.empty:
             continue
         u = u.merge(last, on=["school_code", "pupil_id", "school_year"], how="left")
         u["last_year_score"] = u["last_year_score"].fillna(0.0)
-        labelled = u[u["label"].notna()]
-        years = sorted(labelled["school_year"].unique())
-        for i, t in enumerate(years):
-            if i < MIN_EARLIER_YEARS:
+        target = u if school_code is None else u[u["school_code"] == school_code]
+        eval_years = sorted(target.loc[target["dropout"].notna(), "school_year"].unique())
+        held = set(eval_years[-rules.held_out_years:])
+        teach = u[u["proxy"].notna()]
+        for t in eval_years:
+            train = teach[teach["school_year"] < t]
+            if train["school_year"].nunique() < MIN_EARLIER_YEARS:
                 continue
-            train = labelled[labelled["school_year"] < t]
-            test = labelled[labelled["school_year"] == t].reset_index(drop=True)
-            y_train, y = train["label"].astype(int), test["label"].to_numpy(dtype=int)
-            scores: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            if y_train.nunique() == 2:
-                model = RiskModel(seed=seed).fit(train, y_train)
-                p_model = model.predict(test)
-                scores["model"] = (p_model, p_model)
+            phase = "held_out" if t in held else "selection"
+            folds[point][phase].append(t)
+            test = target[(target["school_year"] == t)
+                          & target["dropout"].notna()].reset_index(drop=True)
+            feature, sign = strongest_feature(train)
+            single[point] = feature
+            scores = {"rules": test["rule_score"].to_numpy(dtype=float),
+                      "last_year": test["last_year_score"].to_numpy(dtype=float),
+                      "single_feature": single_feature_score(train, test, feature, sign)}
+            if train["proxy"].nunique() == 2:
+                model = RiskModel(seed=seed).fit(train, train["proxy"].astype(int))
+                scores["model"] = model.predict(test)
+                test["prob_model"] = scores["model"]
                 coefs[point] = model.coefficients()
-            cal = _single_score_calibrator(train["rule_score"], y_train, seed)
-            scores["rules"] = (test["rule_score"].to_numpy(float), cal(test["rule_score"]))
-            cal_last = _single_score_calibrator(train["last_year_score"], y_train, seed)
-            scores["last_year"] = (test["last_year_score"].to_numpy(float),
-                                   cal_last(test["last_year_score"]))
-            for method, (score, prob) in scores.items():
-                metric_rows.append({"point": point, "school_year": t, "method": method,
-                                    **_metrics(score, prob, y, capacity)})
-                test[f"score_{method}"] = score
-                test[f"prob_{method}"] = prob
-                test[f"top_{method}"] = _top_mask(score, capacity)
-            preds.append(test)
-    metrics = pd.DataFrame(metric_rows, columns=[
-        "point", "school_year", "method", "n", "positives", "recall_at_k", "precision_at_k",
-        "average_precision", "brier"])
+                taught[point] = learned_from(train)
+            for method in METHODS:
+                if method not in scores:
+                    continue
+                share = _top_by_school(test["school_code"], scores[method], capacity)
+                test[f"score_{method}"] = scores[method]
+                test[f"top_{method}"] = share
+                metric_rows += _fold_metrics(test, method, share, scores[method], point,
+                                             phase, t)
+            preds.append(test.assign(phase=phase, single_feature=feature))
+    metrics = pd.DataFrame(metric_rows, columns=METRIC_COLUMNS)
     predictions = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame()
-    summary = _summary(metrics)
-    use_model, verdict = {}, {}
+    summary = _summary(metrics, predictions, rules.bootstrap_samples, seed)
+    chosen, enough, use_model, verdict = {}, {}, {}, {}
     for point in points:
-        use_model[point], verdict[point] = _decide(summary, point, capacity)
+        chosen[point], why = choose(summary, point, rules)
+        held_events = _events(summary, point, "held_out")
+        enough[point] = held_events >= rules.min_events
+        use_model[point] = chosen[point] == "model" and enough[point]
+        verdict[point] = _verdict(point, why, summary, rules, capacity, enough[point],
+                                  held_events, folds[point])
+    target_pupils = pupils if school_code is None else pupils[pupils["school_code"] == school_code]
     return BacktestResult(
-        capacity=capacity, seed=seed, rules=rules, metrics=metrics, summary=summary,
-        calibration=_calibration(predictions), fairness=_fairness(predictions, rules),
-        dropouts=_dropouts(pupils, all_units, predictions, rules),
-        predictions=predictions, use_model=use_model, verdict=verdict, coefficients=coefs)
+        capacity=capacity, seed=seed, rules=rules, school_code=school_code, metrics=metrics,
+        summary=summary, folds=folds, chosen=chosen, enough=enough, use_model=use_model,
+        single_feature=single, learned_from=taught, calibration=_calibration(predictions),
+        fairness=_fairness(predictions, rules),
+        dropouts=_dropouts(target_pupils, all_units, predictions, rules),
+        predictions=predictions, verdict=verdict, coefficients=coefs)
 
 
-def _top_mask(score: np.ndarray, k: int) -> np.ndarray:
-    """The top ``k`` by score; ties at the cut-off broken by position (stable, reproducible)."""
-    order = np.argsort(-score, kind="stable")
-    mask = np.zeros(len(score), dtype=bool)
-    mask[order[:k]] = True
-    return mask
+def bootstrap_recall(caught: np.ndarray, samples: int, seed: int) -> tuple[float, float]:
+    """95 % percentile interval of the recall, resampling the events with replacement.
+
+    ``caught``: each event's share of a place in the top ``capacity`` (0–1)."""
+    caught = np.asarray(caught, dtype=float)
+    if len(caught) == 0:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    means = caught[rng.integers(0, len(caught), size=(samples, len(caught)))].mean(axis=1)
+    return (float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5)))
 
 
-def _summary(metrics: pd.DataFrame) -> pd.DataFrame:
+def _summary(metrics: pd.DataFrame, pred: pd.DataFrame, samples: int,
+             seed: int) -> pd.DataFrame:
     if metrics.empty:
-        return pd.DataFrame(columns=["point", "method", "years", "n", "positives", "recall_at_k",
-                                     "precision_at_k", "average_precision", "brier"])
-    return metrics.groupby(["point", "method"], as_index=False).agg(
-        years=("school_year", "nunique"), n=("n", "sum"), positives=("positives", "sum"),
-        recall_at_k=("recall_at_k", "mean"), precision_at_k=("precision_at_k", "mean"),
-        average_precision=("average_precision", "mean"), brier=("brier", "mean"))
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    s = metrics.groupby(["point", "phase", "method", "outcome"], as_index=False).agg(
+        years=("school_year", "nunique"), n=("n", "sum"), events=("events", "sum"),
+        hits=("hits", "sum"))
+    s["recall_at_k"] = [h / e if e else math.nan for h, e in zip(s["hits"], s["events"],
+                                                                  strict=True)]
+    lows, highs = [], []
+    for r in s.itertuples():
+        part = pred[(pred["point"] == r.point) & (pred["phase"] == r.phase)]
+        col = f"top_{r.method}"
+        if col not in part:
+            lows.append(math.nan)
+            highs.append(math.nan)
+            continue
+        y = part[r.outcome]
+        lo, hi = bootstrap_recall(part.loc[y == 1, col].to_numpy(dtype=float), samples, seed)
+        lows.append(lo)
+        highs.append(hi)
+    s["ci_low"], s["ci_high"] = lows, highs
+    return s[SUMMARY_COLUMNS]
 
 
-def _decide(summary: pd.DataFrame, point: str, capacity: int) -> tuple[bool, str]:
+def _row(summary: pd.DataFrame, point: str, phase: str, method: str,
+         outcome: str = "dropout") -> pd.Series | None:
+    s = summary[(summary["point"] == point) & (summary["phase"] == phase)
+                & (summary["method"] == method) & (summary["outcome"] == outcome)]
+    return None if s.empty else s.iloc[0]
+
+
+def _events(summary: pd.DataFrame, point: str, phase: str) -> int:
+    r = _row(summary, point, phase, "rules")
+    return 0 if r is None else int(r["events"])
+
+
+def choose(summary: pd.DataFrame, point: str, rules: Rules) -> tuple[str, str]:
+    """``("model" | "rules", why)`` from the selection folds only (never the held-out years).
+
+    ``why``: "no_folds", "no_model", "too_few" (fewer than ``rules.min_events`` dropouts in the
+    selection years), "better" or "not_better".
+    """
+    sel = summary[(summary["point"] == point) & (summary["phase"] == "selection")
+                  & (summary["outcome"] == "dropout")].set_index("method")
+    if "rules" not in sel.index:
+        return "rules", "no_folds"
+    if "model" not in sel.index:
+        return "rules", "no_model"
+    if int(sel.loc["rules", "events"]) < rules.min_events:
+        return "rules", "too_few"
+    best = max(sel.loc[b, "recall_at_k"] for b in BASELINES if b in sel.index)
+    if sel.loc["model", "recall_at_k"] > best:
+        return "model", "better"
+    return "rules", "not_better"
+
+
+def _verdict(point: str, why: str, summary: pd.DataFrame, rules: Rules, capacity: int,
+             enough: bool, held_events: int, folds: dict[str, list[str]]) -> str:
     when = "giữa năm" if point == "mid" else "cuối năm"
-    s = summary[summary["point"] == point].set_index("method")
-    if "rules" not in s.index:
-        return False, (f"Cảnh báo {when}: chưa đủ số liệu để kiểm chứng (cần ít nhất "
-                       f"{MIN_EARLIER_YEARS} năm học trước năm kiểm tra); dùng quy tắc.")
-    if "model" not in s.index:
-        return False, (f"Cảnh báo {when}: chưa huấn luyện được mô hình (các năm trước không có "
-                       f"đủ cả học sinh chệch hướng và không chệch hướng); dùng quy tắc.")
-    m, r = s.loc["model"], s.loc["rules"]
-    better_ap = m["average_precision"] > r["average_precision"]
-    not_worse_recall = m["recall_at_k"] >= r["recall_at_k"]
-    numbers = (f"PR-AUC trung bình {fmt_num(m['average_precision'], 2)} so với "
-               f"{fmt_num(r['average_precision'], 2)}; trong {capacity} em xếp đầu, phát hiện "
-               f"{fmt_pct(m['recall_at_k'])} so với {fmt_pct(r['recall_at_k'])}")
-    if better_ap and not_worse_recall:
-        return True, (f"Cảnh báo {when}: mô hình xếp hạng tốt hơn quy tắc khi kiểm chứng trên "
-                      f"{int(m['years'])} năm học ({numbers}). Danh sách được sắp xếp theo mô "
-                      f"hình; lý do vẫn là các quy tắc.")
-    return False, (f"Cảnh báo {when}: mô hình xếp hạng KHÔNG tốt hơn quy tắc khi kiểm chứng trên "
-                   f"{int(m['years'])} năm học ({numbers}). Nhà trường dùng quy tắc để sắp xếp "
-                   f"danh sách.")
+    sel_years = ", ".join(folds["selection"]) or "không có"
+    if why == "no_folds":
+        text = (f"Cảnh báo {when}: chưa có năm học nào để chọn (cần ít nhất {MIN_EARLIER_YEARS} "
+                f"năm học trước năm kiểm tra và kết cục đã biết); dùng quy tắc.")
+    elif why == "no_model":
+        text = (f"Cảnh báo {when}: chưa huấn luyện được mô hình (các năm trước không có đủ cả "
+                f"học sinh chệch hướng và không chệch hướng); dùng quy tắc.")
+    elif why == "too_few":
+        text = (f"Cảnh báo {when}: các năm dùng để chọn ({sel_years}) chỉ có "
+                f"{fmt_num(_events(summary, point, 'selection'))} em bỏ học hoặc không trở lại "
+                f"trường — dưới {rules.min_events} ca, không đủ để chọn mô hình; dùng quy tắc.")
+    else:
+        sel = {m: _row(summary, point, "selection", m) for m in METHODS}
+        parts = [f"{METHOD_LABELS[m].lower()} {fmt_pct(r['recall_at_k'])}"
+                 for m, r in sel.items() if r is not None]
+        figures = (f"trong {capacity} em xếp đầu mỗi năm, các năm {sel_years} "
+                   f"({fmt_num(_events(summary, point, 'selection'))} ca): " + "; ".join(parts))
+        if why == "better":
+            text = (f"Cảnh báo {when}: mô hình tìm ra nhiều em bỏ học hơn quy tắc và mọi cách "
+                    f"đơn giản hơn ở các năm dùng để chọn ({figures}).")
+        else:
+            text = (f"Cảnh báo {when}: mô hình KHÔNG tìm ra nhiều em bỏ học hơn mọi cách đơn giản "
+                    f"hơn ở các năm dùng để chọn ({figures}); dùng quy tắc.")
+    if why == "better":
+        if enough:
+            text += " Danh sách được sắp xếp theo mô hình; lý do vẫn là các quy tắc."
+        else:
+            text += (f" Nhưng các năm giữ lại để kiểm tra chỉ có {fmt_num(held_events)} ca "
+                     f"(cần ít nhất {rules.min_events}): chưa đủ số ca để đánh giá, nên danh "
+                     f"sách được sắp xếp theo quy tắc.")
+    return text
 
 
 def _calibration(pred: pd.DataFrame) -> pd.DataFrame:
-    cols = ["point", "method", "bin", "n", "mean_predicted", "observed", "ci_low", "ci_high"]
-    if pred.empty:
+    """The model's probabilities of the training proxy against the observed proxy."""
+    cols = ["point", "method", "outcome", "bin", "n", "mean_predicted", "observed", "ci_low",
+            "ci_high"]
+    if pred.empty or "prob_model" not in pred:
         return pd.DataFrame(columns=cols)
     rows = []
     edges = list(CALIBRATION_BINS)
     for point, g in pred.groupby("point"):
-        for method in METHOD_LABELS:
-            col = f"prob_{method}"
-            if col not in g or g[col].isna().all():
-                continue
-            d = g[g[col].notna()]
-            bins = pd.cut(d[col], edges, include_lowest=True, labels=False)
-            for b, part in d.groupby(bins):
-                lo, hi = wilson(part["label"].sum(), len(part))
-                left, right = edges[int(b)], edges[int(b) + 1]
-                rows.append({"point": point, "method": method,
-                             "bin": f"{fmt_pct(left, 0)}–{fmt_pct(right, 0)}", "n": len(part),
-                             "mean_predicted": part[col].mean(),
-                             "observed": part["label"].mean(), "ci_low": lo, "ci_high": hi})
+        d = g[g["prob_model"].notna() & g["proxy"].notna()]
+        bins = pd.cut(d["prob_model"], edges, include_lowest=True, labels=False)
+        for b, part in d.groupby(bins):
+            lo, hi = wilson(part["proxy"].sum(), len(part))
+            left, right = edges[int(b)], edges[int(b) + 1]
+            rows.append({"point": point, "method": "model", "outcome": "proxy",
+                         "bin": f"{fmt_pct(left, 0)}–{fmt_pct(right, 0)}", "n": len(part),
+                         "mean_predicted": part["prob_model"].mean(),
+                         "observed": part["proxy"].mean(), "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows, columns=cols)
+
+
+FAIRNESS_COLUMNS = ["school_code", "point", "outcome", "method", "dimension", "group", "events",
+                    "caught", "recall", "ci_low", "ci_high", "note"]
 
 
 def _fairness(pred: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    cols = ["point", "method", "dimension", "group", "positives", "caught", "recall", "ci_low",
-            "ci_high", "note"]
+    """Per school: the share of events caught in each group (rules: flagged; model: in the top
+    ``capacity``), on the plan's outcome and on the proxy, with a Wilson interval."""
     if pred.empty:
-        return pd.DataFrame(columns=cols)
-    pos = pred[pred["label"] == 1].copy()
-    pos["caught_rules"] = pos["rule_score"] >= rules.flag_min_score
-    if "top_model" in pos:
-        pos["caught_model"] = pos["top_model"].fillna(False).astype(bool)
-    groups = {
-        "sex": pos["sex"].map({"M": "Nam", "F": "Nữ"}),
-        "minority": pos["minority"].map({True: "Dân tộc thiểu số", False: "Kinh"}),
-        "poor": pos["poor"].map({True: "Hộ nghèo", False: "Không thuộc hộ nghèo"}),
-    }
+        return pd.DataFrame(columns=FAIRNESS_COLUMNS)
     rows = []
-    for point, g in pos.groupby("point"):
-        for method in ("rules", "model"):
-            col = f"caught_{method}"
-            if col not in g or (method == "model" and g["prob_model"].isna().all()):
-                continue
-            for dim, labels in groups.items():
-                lab = labels.loc[g.index]
-                for group in sorted(lab.dropna().unique()):
-                    part = g[lab == group]
-                    n, caught = len(part), int(part[col].sum())
-                    lo, hi = wilson(caught, n)
-                    note = "rất ít trường hợp: chỉ để tham khảo" if n < 10 else ""
-                    rows.append({"point": point, "method": method, "dimension": dim,
-                                 "group": group, "positives": n, "caught": caught,
-                                 "recall": caught / n if n else math.nan, "ci_low": lo,
-                                 "ci_high": hi, "note": note})
-    return pd.DataFrame(rows, columns=cols)
+    for outcome in ("dropout", "proxy"):
+        pos = pred[pred[outcome] == 1].copy()
+        if pos.empty:
+            continue
+        pos["caught_rules"] = (pos["rule_score"] >= rules.flag_min_score).astype(float)
+        if "top_model" in pos:
+            pos["caught_model"] = pos["top_model"].astype(float)
+        groups = {
+            "sex": pos["sex"].map({"M": "Nam", "F": "Nữ"}),
+            "minority": pos["minority"].map({True: "Dân tộc thiểu số", False: "Kinh"}),
+            "poor": pos["poor"].map({True: "Hộ nghèo", False: "Không thuộc hộ nghèo"}),
+        }
+        for (school, point), g in pos.groupby(["school_code", "point"]):
+            for method in ("rules", "model"):
+                col = f"caught_{method}"
+                if col not in g or g[col].isna().all():
+                    continue
+                for dim, labels in groups.items():
+                    lab = labels.loc[g.index]
+                    for group in sorted(lab.dropna().unique()):
+                        part = g[lab == group]
+                        n, caught = len(part), float(part[col].sum())
+                        lo, hi = wilson(caught, n)
+                        note = "rất ít trường hợp: chỉ để tham khảo" if n < 10 else ""
+                        rows.append({"school_code": school, "point": point, "outcome": outcome,
+                                     "method": method, "dimension": dim, "group": group,
+                                     "events": n, "caught": caught,
+                                     "recall": caught / n if n else math.nan, "ci_low": lo,
+                                     "ci_high": hi, "note": note})
+    return pd.DataFrame(rows, columns=FAIRNESS_COLUMNS)
 
 
 def _dropouts(pupils: pd.DataFrame, all_units: dict[str, pd.DataFrame], pred: pd.DataFrame,
@@ -531,8 +620,8 @@ def _dropouts(pupils: pd.DataFrame, all_units: dict[str, pd.DataFrame], pred: pd
         mp = lookup(end_pred, c["school_code"], c["end_year"], c["pupil_id"])
         f_end = None if end is None else bool(end["rule_score"] >= rules.flag_min_score)
         f_mid = None if mid is None else bool(mid["rule_score"] >= rules.flag_min_score)
-        m_top = None if mp is None or "top_model" not in mp or pd.isna(mp.get("prob_model")) \
-            else bool(mp["top_model"])
+        m_top = None if mp is None or "top_model" not in mp or pd.isna(mp.get("top_model")) \
+            else bool(mp["top_model"] >= 0.5)
         if f_end:
             earliest = f"cuối năm học {c['end_year']} (trước khi bỏ học)"
         elif f_mid:
@@ -553,29 +642,78 @@ def _dropouts(pupils: pd.DataFrame, all_units: dict[str, pd.DataFrame], pred: pd
 
 
 # --------------------------------------------------------------------------------------------
-# Scoring the current year, and the words for a vice-principal
+# Scoring the current year, and the words for teachers and a vice-principal
 # --------------------------------------------------------------------------------------------
 
 def score_year(pupils: pd.DataFrame, school_year: str, point: Point,
-               rules: Rules | None = None, seed: int = 0) -> pd.DataFrame | None:
-    """Model probability and explanation for each pupil of ``school_year`` at ``point``.
+               rules: Rules | None = None, seed: int = 0,
+               school_code: str | None = None) -> pd.DataFrame | None:
+    """Model probability (of the training proxy) and explanation for each pupil of
+    ``school_year`` at ``point`` (of ``school_code`` only, when given).
 
-    Trained on every earlier labelled unit; None when there is not enough to train on.
+    Trained on every earlier year with a known proxy, of every school in ``pupils``; the
+    frame's ``attrs["learned_from"]`` says which schools' years.  None when there is not
+    enough to train on.
     """
     rules = rules or load_rules()
     u = units(pupils, point, rules)
     if u.empty:
         return None
-    train = u[(u["school_year"] < school_year) & u["label"].notna()]
-    if train["label"].nunique() < 2 or train["school_year"].nunique() < MIN_EARLIER_YEARS:
+    train = u[(u["school_year"] < school_year) & u["proxy"].notna()]
+    if train["proxy"].nunique() < 2 or train["school_year"].nunique() < MIN_EARLIER_YEARS:
         return None
-    model = RiskModel(seed=seed).fit(train, train["label"].astype(int))
-    x = u[u["school_year"] == school_year].reset_index(drop=True)
+    model = RiskModel(seed=seed).fit(train, train["proxy"].astype(int))
+    x = u[u["school_year"] == school_year]
+    if school_code is not None:
+        x = x[x["school_code"] == school_code]
+    x = x.reset_index(drop=True)
     if x.empty:
         return None
-    return pd.DataFrame({"school_code": x["school_code"], "pupil_id": x["pupil_id"],
-                         "model_probability": model.predict(x),
-                         "model_explanation": model.explain(x)})
+    out = pd.DataFrame({"school_code": x["school_code"], "pupil_id": x["pupil_id"],
+                        "model_probability": model.predict(x),
+                        "model_explanation": model.explain(x)})
+    out.attrs["learned_from"] = learned_from(train)
+    return out
+
+
+def _when(point: str) -> str:
+    return "giữa năm (sau học kỳ 1)" if point == "mid" else "cuối năm"
+
+
+def _count(x: float) -> str:
+    return fmt_num(x) if float(x).is_integer() else fmt_num(x, 1)
+
+
+def teacher_sentence(result: BacktestResult, point: str) -> str:
+    """One sentence with numbers for teachers: what the held-out years showed, or that there
+    are too few cases to say (Vietnamese)."""
+    held = result.folds.get(point, {}).get("held_out", [])
+    k = result.capacity
+    if not held:
+        return (f"Chưa có năm học nào đủ số liệu để kiểm chứng cảnh báo {_when(point)}: chưa đủ "
+                f"số ca để đánh giá, nên danh sách được xếp theo quy tắc.")
+    method = "model" if result.use_model.get(point) else "rules"
+    r = _row(result.summary, point, "held_out", method)
+    events = 0 if r is None else int(r["events"])
+    years = f"{len(held)} năm học gần nhất ({', '.join(held)})"
+    if events < result.rules.min_events or r is None:
+        return (f"Trong {years} chỉ có {fmt_num(events)} em bỏ học hoặc không trở lại trường "
+                f"trong vòng 12 tháng sau thời điểm cảnh báo {_when(point)}: chưa đủ số ca để "
+                f"đánh giá (cần ít nhất {result.rules.min_events}), nên danh sách được xếp theo "
+                f"quy tắc.")
+    by = "mô hình" if method == "model" else "quy tắc"
+    return (f"Trong {years}, {k} em đầu danh sách mỗi năm (xếp theo {by}, cảnh báo "
+            f"{_when(point)}) có {_count(r['hits'])} trong {fmt_num(events)} em sau đó bỏ học "
+            f"hoặc không trở lại trường trong vòng 12 tháng.")
+
+
+def learned_text(frame: pd.DataFrame | None) -> str:
+    """"Mô hình học từ số liệu của: …" from :func:`learned_from` ("" when there is none)."""
+    if frame is None or frame.empty:
+        return ""
+    parts = [f"{r.school_code} ({r.first_year} đến {r.last_year}, {fmt_num(r.years)} năm)"
+             for r in frame.itertuples()]
+    return "Mô hình học từ số liệu của: " + "; ".join(parts) + "."
 
 
 def describe(result: BacktestResult) -> list[str]:
@@ -583,58 +721,88 @@ def describe(result: BacktestResult) -> list[str]:
     out: list[str] = []
     k = result.capacity
     for point, verdict in result.verdict.items():
-        when = "giữa năm (sau học kỳ 1)" if point == "mid" else "cuối năm"
-        target = ("đến cuối năm học đó" if point == "mid" else "trong năm học sau")
-        s = result.summary[result.summary["point"] == point].set_index("method")
-        m = result.metrics[result.metrics["point"] == point]
-        if "rules" in s.index:
-            years = sorted(m["school_year"].unique())
-            r = s.loc["rules"]
-            line = (f"Cảnh báo {when}: kiểm chứng trên {len(years)} năm học ({', '.join(years)})"
-                    f", mỗi năm chỉ dùng số liệu các năm trước. Có tổng cộng "
-                    f"{fmt_num(r['positives'])} trường hợp chệch hướng {target} (bỏ học, ở lại "
-                    f"lớp, học tập Chưa đạt hoặc nghỉ quá "
-                    f"{fmt_pct(result.rules.off_track_absence_share, 0)} số buổi"
-                    f"{' học kỳ 2' if point == 'mid' else ''}) trong "
-                    f"{fmt_num(r['n'])} lượt học sinh. Trong {k} em xếp đầu danh sách mỗi năm, "
-                    f"quy tắc tìm ra trung bình {fmt_pct(r['recall_at_k'])} các em này")
-            extra = [f"{METHOD_LABELS[x].lower()}: {fmt_pct(s.loc[x, 'recall_at_k'])}"
-                     for x in ("model", "last_year") if x in s.index]
-            line += (" (" + "; ".join(extra) + ")." if extra else ".")
-            out.append(line)
+        f = result.folds.get(point, {"selection": [], "held_out": []})
+        chosen_years = ", ".join(f["selection"]) or "không có"
+        out.append(f"Cảnh báo {_when(point)}: kết cục được đánh giá là học sinh "
+                   f"{OUTCOME_TEXT}. Các năm dùng để chọn: {chosen_years}"
+                   f"; các năm giữ lại để kiểm tra (không dùng cho lựa chọn nào): "
+                   f"{', '.join(f['held_out']) or 'không có'}.")
+        parts = []
+        for m in METHODS:
+            r = _row(result.summary, point, "held_out", m)
+            if r is None or not r["events"]:
+                continue
+            label = METHOD_LABELS[m].lower()
+            if m == "single_feature" and point in result.single_feature:
+                label += f" ({FEATURE_LABELS[result.single_feature[point]]})"
+            parts.append(f"{label}: {_count(r['hits'])}/{fmt_num(r['events'])} em "
+                         f"({fmt_pct(r['recall_at_k'])}, khoảng tin cậy "
+                         f"{fmt_pct(r['ci_low'])}–{fmt_pct(r['ci_high'])})")
+        if parts:
+            out.append(f"Ở các năm giữ lại, trong {k} em xếp đầu mỗi năm: " + "; ".join(parts)
+                       + ".")
+        proxy = _row(result.summary, point, "held_out", "rules", "proxy")
+        model_proxy = _row(result.summary, point, "held_out", "model", "proxy")
+        if proxy is not None and proxy["events"]:
+            line = (f"Để đối chiếu, trên nhãn thay thế «chệch hướng» (chỉ dùng để huấn luyện mô "
+                    f"hình, không phải bỏ học; {fmt_num(proxy['events'])} em): quy tắc "
+                    f"{fmt_pct(proxy['recall_at_k'])}")
+            if model_proxy is not None:
+                line += f", mô hình {fmt_pct(model_proxy['recall_at_k'])}"
+            out.append(line + ".")
         out.append(verdict)
-        out.extend(_caveats(s, when))
+        learned = learned_text(result.learned_from.get(point))
+        if learned:
+            out.append(learned)
     d = result.dropouts
     if len(d):
         seen = int(d["flagged_end_before"].fillna(False).astype(bool).sum()
                    + (~d["flagged_end_before"].fillna(False).astype(bool)
                       & d["flagged_mid"].fillna(False).astype(bool)).sum())
         out.append(f"Trong {fmt_num(len(d))} trường hợp bỏ học (kể cả không có tên năm sau) có "
-                   f"trong số liệu, {fmt_num(seen)} em đã được cảnh báo trước khi nghỉ. Số trường "
-                   f"hợp rất ít nên các tỉ lệ trên chỉ mang tính tham khảo.")
+                   f"trong số liệu, {fmt_num(seen)} em đã được quy tắc cảnh báo trước khi nghỉ.")
     else:
         out.append("Không có trường hợp bỏ học nào trong số liệu để đối chiếu.")
     return out
 
 
-def _caveats(s: pd.DataFrame, when: str) -> list[str]:
-    """Honest remarks: small margins, and a simpler list doing as well."""
-    if "rules" not in s.index or "model" not in s.index:
-        return []
-    out = []
-    gap = abs(s.loc["model", "recall_at_k"] - s.loc["rules", "recall_at_k"])
-    if gap < 0.05:
-        out.append(f"Lưu ý ({when}): chênh lệch giữa mô hình và quy tắc nhỏ (dưới 5 điểm %), "
-                   f"có thể chỉ do ngẫu nhiên.")
-    if "last_year" in s.index:
-        best = max(s.loc["model", "recall_at_k"], s.loc["rules", "recall_at_k"])
-        if s.loc["last_year", "recall_at_k"] >= best:
-            out.append(f"Lưu ý ({when}): chỉ cần xem lại danh sách năm trước cũng tìm ra nhiều "
-                       f"em chệch hướng như vậy; cả quy tắc và mô hình đều còn yếu, cần thầy cô "
-                       f"bổ sung hiểu biết của mình về từng em.")
-    return out
+OUTCOME_TEXT = "bỏ học (có ghi nhận) hoặc không trở lại năm sau mà không có ghi nhận chuyển " \
+               "trường hay hoàn thành, trong vòng 12 tháng sau thời điểm cảnh báo"
 
 
 def result_dict(result: BacktestResult) -> dict[str, Any]:
     """The headline numbers (for logs and the final report)."""
-    return {"summary": result.summary.to_dict("records"), "use_model": result.use_model}
+    return {"summary": result.summary.to_dict("records"), "chosen": result.chosen,
+            "enough": result.enough, "use_model": result.use_model}
+
+
+OUTCOME_SHORT = {"dropout": "Bỏ học / không trở lại (kết cục thật)",
+                 "proxy": "Chệch hướng (nhãn thay thế)"}
+SUMMARY_TABLE_FORMATS = {"Số ca": "num", "Số lượt học sinh": "num", "Tìm ra": "num1",
+                         "Tỉ lệ phát hiện": "pct", "Từ": "pct", "Đến": "pct"}
+
+
+def summary_table(result: BacktestResult, point: str) -> pd.DataFrame:
+    """The back-test figures of ``point`` with Vietnamese headers: held-out years first, the
+    plan's outcome before the proxy (arranges :attr:`BacktestResult.summary`, computes
+    nothing)."""
+    s = result.summary[result.summary["point"] == point].copy()
+    if s.empty:
+        return pd.DataFrame()
+    folds = result.folds.get(point, {})
+    s["_phase"] = s["phase"].map({"held_out": 0, "selection": 1})
+    s["_outcome"] = s["outcome"].map({"dropout": 0, "proxy": 1})
+    s["_method"] = s["method"].map({m: i for i, m in enumerate(METHODS)})
+    s = s.sort_values(["_phase", "_outcome", "_method"], ignore_index=True)
+    method = s["method"].map(METHOD_LABELS)
+    if point in result.single_feature:
+        method = method.mask(s["method"].eq("single_feature"),
+                             f"Chỉ một đặc điểm ({FEATURE_LABELS[result.single_feature[point]]})")
+    return pd.DataFrame({
+        "Giai đoạn": s["phase"].map(PHASE_LABELS),
+        "Năm học": s["phase"].map(lambda ph: ", ".join(folds.get(ph, []))),
+        "Kết cục": s["outcome"].map(OUTCOME_SHORT),
+        "Cách xếp hạng": method,
+        "Số lượt học sinh": s["n"], "Số ca": s["events"], "Tìm ra": s["hits"],
+        "Tỉ lệ phát hiện": s["recall_at_k"], "Từ": s["ci_low"], "Đến": s["ci_high"],
+    })

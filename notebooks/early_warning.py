@@ -21,6 +21,10 @@
 # `locson warn --year 2025-2026 --point mid` (hoặc `--point end`); lệnh đó chạy sổ tay này bằng
 # papermill rồi xuất tệp HTML không có mã lệnh và tệp Excel vào `outputs/internal/<năm học>/`.
 #
+# Chạy sổ tay bằng tay (Jupyter) là **chạy thử**: không ghi tệp nào, không thay danh sách
+# chính thức và không thành "lần trước" của lần chạy `locson warn` tiếp theo. Chỉ lệnh
+# `locson warn` (tham số `official = True`) mới ghi vào `outputs/internal/`.
+#
 # Tài liệu có tên học sinh: **không gửi ra ngoài trường**, không đưa vào git. Sổ tay chỉ gọi
 # `locson_analysis.warn`; không thêm phép tính vào đây. Ô này không xuất hiện trong báo cáo.
 
@@ -30,7 +34,8 @@ point: str = "end"  # Thời điểm: "mid" (sau học kỳ 1) hoặc "end" (cu�
 capacity: int = 30  # Số học sinh nhà trường có thể theo dõi sát
 db_path: str = ""  # Tệp cơ sở dữ liệu; để trống là data/locson.duckdb
 output_dir: str = ""  # Thư mục nội bộ; để trống là outputs/internal
-school_code: str = ""  # Mã trường; để trống là mọi học sinh trong cơ sở dữ liệu
+school_code: str = ""  # Mã trường được lập danh sách; để trống là trường mặc định
+official: bool = False  # True chỉ khi lệnh locson warn chạy (ghi danh sách chính thức)
 
 # %%
 import warnings
@@ -44,7 +49,8 @@ from locson_analysis import present as P  # noqa: E402
 from locson_analysis import warn_model as WM  # noqa: E402
 
 run = warn.prepare(db_path or None, school_year, point, capacity,
-                   output_dir or config.INTERNAL_OUTPUTS_DIR, school_code=school_code or None)
+                   output_dir or config.INTERNAL_OUTPUTS_DIR, school_code=school_code or None,
+                   official=official)
 
 
 def show(html: str) -> None:
@@ -56,6 +62,9 @@ show(f'<div class="locson-internal"><b>{warn.INTERNAL_MARK}</b></div>'
      f"<p>Trường THCS Lộc Sơn — năm học {run.school_year} — "
      f"{warn.POINT_LABELS[run.point]} — lập ngày {P.fmt_date(run.run_at)}</p>")
 show("".join(P.paragraph(s) for s in run.headline()))
+if not official:
+    show(P.note_box("Chạy thử: sổ tay này không ghi tệp nào và không thay danh sách chính thức. "
+                    "Danh sách chính thức chỉ do lệnh locson warn lập.", kind="warn"))
 
 # %% [markdown]
 # ## Cách đọc danh sách
@@ -132,26 +141,23 @@ else:
 
 # %%
 show("<h2>Cảnh báo có đáng tin không? Kiểm chứng trên các năm trước</h2>")
+show(P.paragraph("Cách kiểm chứng được cố định trước khi xem kết quả (docs/early-warning.md): "
+                 "kết cục là em bỏ học hoặc không trở lại trường trong vòng 12 tháng sau thời "
+                 "điểm cảnh báo; mọi lựa chọn (mô hình hay quy tắc) chỉ dựa trên các năm cũ; các "
+                 "năm gần nhất được giữ lại, chỉ để báo cáo. Trên số liệu mẫu (tổng hợp, "
+                 "locson sample), các con số dưới đây chỉ minh họa cách làm, không phải bằng "
+                 "chứng về độ chính xác của cảnh báo."))
 show("".join(P.paragraph(s) for s in run.backtest_text))
 bt = run.backtest
-if not bt.summary.empty:
-    summary = bt.summary.assign(
-        point=bt.summary["point"].map(warn.POINT_LABELS),
-        method=bt.summary["method"].map(WM.METHOD_LABELS))
-    show(P.table_html(summary[["point", "method", "years", "positives", "recall_at_k",
-                               "precision_at_k", "average_precision", "brier"]].rename(columns={
-        "point": "Thời điểm", "method": "Cách xếp hạng", "years": "Số năm kiểm chứng",
-        "positives": "Số em chệch hướng",
-        "recall_at_k": f"Tỉ lệ phát hiện trong {run.capacity} em đầu",
-        "precision_at_k": f"Tỉ lệ đúng trong {run.capacity} em đầu",
-        "average_precision": "PR-AUC", "brier": "Sai số xác suất (Brier)"}),
-        formats={f"Tỉ lệ phát hiện trong {run.capacity} em đầu": "pct",
-                 f"Tỉ lệ đúng trong {run.capacity} em đầu": "pct",
-                 "PR-AUC": "num2", "Sai số xác suất (Brier)": "num2",
-                 "Số năm kiểm chứng": "num", "Số em chệch hướng": "num"}))
-    show(P.paragraph("Tỉ lệ phát hiện: trong số học sinh thực sự chệch hướng, bao nhiêu em đã "
-                     "nằm trong nhóm được xếp đầu. PR-AUC: chất lượng xếp hạng trên toàn "
-                     "trường (1 là hoàn hảo). Sai số Brier: càng nhỏ càng tốt."))
+table = WM.summary_table(bt, run.point)
+if table.empty:
+    show(P.paragraph("Chưa đủ số liệu để kiểm chứng."))
+else:
+    show(P.table_html(table, formats=WM.SUMMARY_TABLE_FORMATS))
+    show(P.paragraph(f"Tỉ lệ phát hiện: trong số em thật sự bỏ học (hoặc không trở lại trường), "
+                     f"bao nhiêu em nằm trong {run.capacity} em xếp đầu mỗi năm. Khoảng tin cậy "
+                     f"95 % (lấy mẫu lại các ca) rộng khi số ca ít. Các dòng «chệch hướng» dùng "
+                     f"nhãn thay thế để huấn luyện mô hình, không phải bỏ học."))
 
 # %%
 show("<h3>Từng trường hợp bỏ học: có được cảnh báo kịp thời không?</h3>")
@@ -176,21 +182,23 @@ show("<h3>Cảnh báo có công bằng giữa các nhóm không?</h3>")
 if bt.fairness.empty:
     show(P.paragraph("Chưa đủ số liệu để so sánh giữa các nhóm."))
 else:
-    show(P.paragraph("Tỉ lệ học sinh chệch hướng được cảnh báo, theo nhóm. Khoảng tin cậy 95 % "
-                     "(Wilson) rộng khi số em ít: khi đó khác biệt giữa các nhóm chưa nói lên "
-                     "điều gì chắc chắn."))
+    show(P.paragraph("Tỉ lệ các ca được cảnh báo, theo nhóm, tính riêng cho trường này — trên "
+                     "kết cục thật (bỏ học) và trên nhãn thay thế «chệch hướng». Khoảng tin "
+                     "cậy 95 % (Wilson) rộng khi số em ít: khi đó khác biệt giữa các nhóm "
+                     "chưa nói lên điều gì chắc chắn."))
     fair = bt.fairness[bt.fairness["point"] == run.point].assign(
-        method=lambda d: d["method"].map(WM.METHOD_LABELS))
-    show(P.table_html(fair[["method", "group", "positives", "caught", "recall", "ci_low",
-                            "ci_high", "note"]].rename(columns={
-        "method": "Cách cảnh báo", "group": "Nhóm", "positives": "Số em chệch hướng",
+        method=lambda d: d["method"].map(WM.METHOD_LABELS),
+        outcome=lambda d: d["outcome"].map(WM.OUTCOME_SHORT))
+    show(P.table_html(fair[["outcome", "method", "group", "events", "caught", "recall",
+                            "ci_low", "ci_high", "note"]].rename(columns={
+        "outcome": "Kết cục", "method": "Cách cảnh báo", "group": "Nhóm", "events": "Số ca",
         "caught": "Được cảnh báo", "recall": "Tỉ lệ", "ci_low": "Từ", "ci_high": "Đến",
         "note": "Ghi chú"}),
-        formats={"Tỉ lệ": "pct", "Từ": "pct", "Đến": "pct", "Số em chệch hướng": "num",
-                 "Được cảnh báo": "num"}))
+        formats={"Tỉ lệ": "pct", "Từ": "pct", "Đến": "pct", "Số ca": "num",
+                 "Được cảnh báo": "num1"}))
 
 # %%
-show("<h3>Xác suất dự báo so với thực tế</h3>")
+show("<h3>Xác suất dự báo của mô hình so với thực tế (nhãn thay thế «chệch hướng»)</h3>")
 cal = bt.calibration[bt.calibration["point"] == run.point]
 if cal.empty:
     show(P.paragraph("Chưa đủ số liệu."))

@@ -1,16 +1,19 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: jupytext,kernelspec,title,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (locson)
 #     language: python
-#     name: python3
-#   title: Khám phá số liệu — Trường THCS Lộc Sơn
+#     name: locson
+#   title: "Kh\xE1m ph\xE1 s\u1ED1 li\u1EC7u \u2014 Tr\u01B0\u1EDDng THCS L\u1ED9c S\u01A1\
+#     n"
 # ---
 
 # %% [markdown]
@@ -57,10 +60,11 @@ from IPython.display import HTML, display  # noqa: E402
 
 from locson_analysis import config, district, indicators, schools, store  # noqa: E402
 from locson_analysis import present as P  # noqa: E402
-from locson_analysis import report_tables as RT  # noqa: E402
 from locson_analysis.dataset import Dataset  # noqa: E402
+from locson_analysis.report import charts as C  # noqa: E402
+from locson_analysis.report import tables as RT  # noqa: E402
 
-P.set_theme()
+C.set_theme()
 db = Path(db_path) if db_path else config.DEFAULT_DB
 all_schools = store.load(db)  # read-only copy; the file is closed again when this returns
 school_codes = schools.codes_in(all_schools.pupils, all_schools.school, all_schools.population)
@@ -169,27 +173,33 @@ display(HTML(P.table_html(
 # %% [markdown]
 # ## Biểu đồ
 #
-# Theo chủ đề chung (`present.set_theme`): trục tỷ lệ ghi phần trăm có dấu phẩy thập phân,
+# Theo chủ đề chung (`report.charts.set_theme`): trục tỷ lệ ghi phần trăm có dấu phẩy thập phân,
 # trục số lượng bắt đầu từ 0.
 
 # %%
-fig = P.trend_chart(dropout["school_year"], dropout["value"], "Tỷ lệ học sinh bỏ học",
-                    value_digits=2)
-display(HTML(P.chart_to_html(fig, alt="Tỷ lệ học sinh bỏ học theo năm học")))
+dropout_series = dropout.reset_index(drop=True)
+fig, ax = plt.subplots()
+sns.lineplot(x=range(len(dropout_series)), y=dropout_series["value"], marker="o",
+             color=C.LINE_COLOUR, label="Kết quả", ax=ax)
+C.trend_look(ax, dropout_series.assign(threshold=float("nan"), target_label=None, phase=None),
+             title="Tỷ lệ học sinh bỏ học", digits=2,
+             alt_text="Tỷ lệ học sinh bỏ học theo năm học")
+plt.show()
 
 # %%
 grade_rates = table[(table["indicator"] == "repetition_rate") & (table["dimension"] == "grade")
                     & table["value"].notna()]
-fig, ax = plt.subplots(figsize=(P.A4_WIDTH_IN, 3.4))
+fig, ax = plt.subplots(figsize=(C.A4_WIDTH_IN, 3.4))
 sns.lineplot(data=grade_rates, x="school_year", y="value", hue="group", marker="o", ax=ax)
-P.percent_axis(ax, digits=1)
 ax.set_ylim(bottom=0)
+C.percent_axis(ax)
 ax.set_title("Tỷ lệ học sinh ở lại lớp theo khối", loc="left")
 ax.set_xlabel("Năm học")
 ax.set_ylabel("")
 ax.legend(title="", frameon=False)
 fig.autofmt_xdate()
-display(HTML(P.chart_to_html(fig, alt="Tỷ lệ học sinh ở lại lớp theo khối, các năm học")))
+C.alt(fig, "Tỷ lệ học sinh ở lại lớp theo khối, các năm học")
+plt.show()
 
 # %% [markdown]
 # ## Một câu hỏi mới
@@ -272,7 +282,7 @@ display(HTML(P.table_html(
 
 # %%
 district_keys = list(district.DISTRICT_KEYS)
-fig, axes = plt.subplots(len(district_keys), 1, figsize=(P.A4_WIDTH_IN, 1.2 + 0.45 * len(side)))
+fig, axes = plt.subplots(len(district_keys), 1, figsize=(C.A4_WIDTH_IN, 1.2 + 0.45 * len(side)))
 for ax, key in zip(axes, district_keys):
     part = side[side["indicator"] == key]
     sns.barplot(data=part, y="school", x="value", hue="pooled", dodge=False, ax=ax,
@@ -291,10 +301,10 @@ for ax, key in zip(axes, district_keys):
                         (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                         va="center", fontsize=8)
     ax.set_xlim(0, min(1.0, max(top * 1.25, 0.005)) if key == "dropout_rate" else 1.0)
-    P.percent_axis(ax, digits=2 if key == "dropout_rate" else 0, axis="x", cap=1.0)
+    C.percent_axis(ax, axis="x")
     ax.set_title(title, loc="left", fontsize=10)
     ax.set_xlabel("")
     ax.set_ylabel("")
 fig.tight_layout()
-display(HTML(P.chart_to_html(
-    fig, alt=f"Các tỷ lệ chính của từng trường và toàn thành phố, năm học {district_year}")))
+C.alt(fig, f"Các tỷ lệ chính của từng trường và toàn thành phố, năm học {district_year}")
+plt.show()

@@ -99,7 +99,7 @@ def test_batch_import_writes_every_year_as_its_own_import(district: Path, tmp_pa
     assert f"{Y1}, Trường THCS Lộc Phát (mã LOCPHAT)" in out
     assert "Kiểm tra giữa các năm học" in out
     assert "ghi chú thường lệ về từng tệp" in out and "--details" in out
-    assert "không lưu: Nghị định 13/2023" not in out  # the routine notes only with --details
+    assert "không lưu (Nghị định 13/2023)" not in out  # the routine notes only with --details
     h = store.history(db)
     assert len(h) == 4 * 3  # pupils, school sheet, population per school year
     assert set(h["action"]) == {"import"} and h["active"].all()
@@ -203,7 +203,7 @@ def test_replace_rules_apply_per_school_year(folders: Path, tmp_path: Path,
     assert "--replace" in err and "Dữ liệu không bị thay đổi" in err
     assert _content(db) == before
     assert cli.main(["import", str(folders), "--replace", "--details", "--db", str(db)]) == 0
-    assert "không lưu: Nghị định 13/2023" in capsys.readouterr().out  # every note, asked for
+    assert "không lưu (Nghị định 13/2023)" in capsys.readouterr().out  # every note, asked for
     h = store.history(db)
     replaced = h[h["action"] == "replace"]
     assert set(zip(replaced["school_code"], replaced["school_year"], strict=True)) == {
@@ -226,12 +226,15 @@ def test_history_and_restore_per_folder_after_a_batch(folders: Path, tmp_path: P
     names = set(store.load(db, school_code="LOCSON", with_names=True).pupils["full_name"])
     assert "Tên Đã Sửa" in names
     assert cli.main(["restore", str(first_pupils), "--db", str(db)]) == 0
-    assert f"Đã khôi phục lần nhập số {first_pupils}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Đã khôi phục cả lần nhập chứa lần nhập số {first_pupils}" in out
+    assert f"danh sách học sinh (lần nhập số {first_pupils})" in out
     ds = store.load(db, with_names=True)
     assert "Tên Đã Sửa" not in set(ds.pupils["full_name"])
     active = ds.imports.set_index(["school_code", "school_year", "kind"])["import_id"]
     assert active[("LOCSON", Y1, "pupils")] == first_pupils
-    assert active[("LOCSON", Y1, "school")] == 14  # the other kinds stay as replaced
+    # the whole import comes back: its other kinds too, not the replacing import's
+    assert [active[("LOCSON", Y1, k)] for k in ("pupils", "school", "population")] == ids[3]
     assert active[("LOCPHAT", Y1, "pupils")] == ids[1][0]  # other folders untouched
 
 
@@ -360,3 +363,34 @@ def test_whole_year_checks_of_a_batch_are_those_of_each_folder_alone(
     with pytest.raises(ImportProblems) as exc:
         importer.read_years([folders], workers=1)
     assert exc.value.problems == alone
+
+
+def test_a_worker_that_dies_is_that_files_problem_and_the_rest_are_listed(
+        folders: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that kills its process (as python-calamine aborting on a huge sheet did): the
+    file is named, and the other folders' problems are still listed.  The fault is injected
+    into the real reader: in a worker process (never this one) reading «chet.xlsx» exits."""
+    import os
+
+    from locson_analysis import read as R
+
+    here = os.getpid()
+    real = R.read_file
+
+    def read_file(path: object) -> object:
+        if Path(str(path)).name == "chet.xlsx" and os.getpid() != here:
+            os._exit(9)
+        return real(path)
+
+    monkeypatch.setattr(R, "read_file", read_file)
+    deadly = folders / "locphat" / Y0  # the first folder: the first chunk, a worker's
+    shutil.copy(sorted(deadly.glob("*.xlsx"))[0], deadly / "chet.xlsx")
+    broken = next(f for f in (folders / "locson" / Y1).glob("*.xlsx")
+                  if "Danh" in f.name or "DS" in f.name)
+    _break_cell(broken, "Giới tính", "Không rõ")
+    with pytest.raises(ImportProblems) as exc:
+        importer.read_years([folders], workers=2)
+    text = str(exc.value)
+    assert f"tệp {deadly / 'chet.xlsx'}: chương trình đọc tệp bị dừng đột ngột (mã thoát 9)" \
+        in text
+    assert f"tệp {broken}" in text and "giá trị «Không rõ»" in text

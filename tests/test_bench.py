@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench import run as bench
 
-HEADLINE_KEYS = {"report_floor_ratio", "national_indicators_seconds",
+HEADLINE_KEYS = {"report_floor_ratio", "report_stack_floor_ratio", "national_indicators_seconds",
                  "national_indicators_peak_gb", "csv_rows_per_second", "xlsx_rows_per_second",
                  "machine", "date", "sizes", "targets", "growth"}
 
@@ -32,6 +32,7 @@ def test_toy_bench_writes_the_json(tmp_path: Path) -> None:
     assert results["national_indicators_seconds"] > 0
     assert results["csv_rows_per_second"] > 0 and results["xlsx_rows_per_second"] > 0
     assert results["report_floor_ratio"] is None  # report skipped at the toy size
+    assert results["report_stack_floor_ratio"] is None
     assert results["growth"]["indicators"]["slope"] is not None
     assert "| toy |" in lines[-2]  # the table is printed
 
@@ -53,8 +54,9 @@ def test_report_task_on_a_database_of_several_schools(tmp_path: Path) -> None:
     (tmp_path / "report").mkdir()
     rep = bench.task_report(gen["db"], year, repeats=1, tmp=str(tmp_path / "report"),
                             school_code=bench.school_codes(bench.SIZES["toy"])[0])
-    assert rep["report_floor_ratio"] > 0 and rep["chart_floor_ratio"] > 0
-    assert {"load_and_build_report_in_runner", "papermill_report_notebook",
-            "nbconvert_export", "excel_workbook"} <= set(rep["breakdown_seconds"])
+    assert rep["report_floor_ratio"] > 0 and rep["report_stack_floor_ratio"] > 0
+    assert len(rep["stack_floor_runs"]) == len(rep["report_runs"]) == 1
+    assert {"choose_school_and_year", "papermill_report_notebook",
+            "nbconvert_export"} <= set(rep["breakdown_seconds"])
     assert rep["notebook_cell_seconds"]
     assert list((tmp_path / "report" / "outputs").rglob("bao_cao_*.html"))

@@ -109,35 +109,48 @@ class TestHtml:
 
 
 class TestCharts:
-    def test_chart_to_html_has_alt_and_embedded_png(self) -> None:
+    """The one chart helper (report.charts): seaborn theme, Vietnamese axes on 1-2-5 ticks."""
+
+    def test_theme_pins_dejavu_sans(self) -> None:
         import matplotlib.pyplot as plt
 
-        P.set_theme()
-        assert plt.rcParams["font.sans-serif"][0] == "DejaVu Sans"
-        fig = P.trend_chart(["2022-2023", "2023-2024", "2024-2025"], [0.0, 0.00125, 0.0006],
-                            "Tỷ lệ bỏ học", thresholds=[0.0006] * 3,
-                            threshold_labels=["Mục tiêu < 0,06 %"] * 3)
-        ax = fig.axes[0]
-        assert ax.get_ylim()[0] == 0
-        fig.canvas.draw()
-        labels = [t.get_text() for t in ax.get_yticklabels()]
-        assert all(lbl.endswith(" %") for lbl in labels if lbl)
-        assert any("," in lbl for lbl in labels)  # decimal comma
-        texts = [t.get_text() for t in ax.texts]
-        assert "Mục tiêu < 0,06 %" in texts  # the target is labelled on the chart
-        legend = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert legend == ["Kết quả", "Mục tiêu của kế hoạch"]
-        out = P.chart_to_html(fig, alt='Tỷ lệ bỏ học "theo năm"')
-        assert out.count("<img ") == 1
-        assert 'alt="Tỷ lệ bỏ học &quot;theo năm&quot;"' in out
-        assert 'src="data:image/png;base64,' in out
-        assert plt.get_fignums() == []  # closed
+        from locson_analysis.report import charts as C
 
-    def test_count_axis_starts_at_zero(self) -> None:
-        P.set_theme()
-        fig = P.trend_chart(["2023-2024", "2024-2025"], [40, 42], "Số buổi", unit="count")
-        assert fig.axes[0].get_ylim()[0] == 0
-        P.chart_to_html(fig, alt="x")
+        C.set_theme()
+        assert plt.rcParams["font.sans-serif"][0] == "DejaVu Sans"
+
+    def test_count_axis_from_zero_with_thousands_dot(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from locson_analysis.report import charts as C
+
+        C.set_theme()
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 4800])
+        C.count_axis(ax)
+        fig.canvas.draw()
+        assert ax.get_ylim()[0] == 0
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert "1.000" in labels and "4.000" in labels  # 1-2-5 steps: every 1.000
+        plt.close(fig)
+
+    def test_percent_axis_decimals_follow_the_step(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from locson_analysis.report import charts as C
+
+        C.set_theme()
+        fig, ax = plt.subplots()
+        ax.set_ylim(0.97, 1.01)
+        C.percent_axis(ax)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert labels == ["97 %", "98 %", "99 %", "100 %"]  # nothing above 100 %
+        ax.set_ylim(0, 0.004)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        assert "0,1 %" in labels and "0,0 %" in labels
+        plt.close(fig)
 
 
 class TestTextTable:

@@ -151,7 +151,7 @@ def test_realistic_year_reads_every_kind(tmp_path: Path) -> None:
     assert kinds == [("interventions", "nhat ky.xlsx", 2), ("population", "so lieu.xlsx", 4),
                      ("pupils", "Danh sach HS.xlsx", 5), ("school", "so lieu.xlsx", 9)]
     notes = "\n".join(y.notes)
-    assert ("cột «Họ tên cha» không lưu: Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân"
+    assert ("cột «Họ tên cha» không lưu (Nghị định 13/2023): thông tin cha/mẹ/người giám hộ"
             in notes)
     assert "cột «Địa chỉ thường trú» không lưu" in notes
     assert "cột «Sở thích» không dùng đến" in notes

@@ -6,9 +6,9 @@ finished year and the mid-year report of the year in progress); the tests read w
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
-import os
 import re
 from pathlib import Path
 
@@ -19,14 +19,13 @@ from locson_analysis import (
     config,
     crossyear,
     importer,
-    report_html,
-    report_tables,
-    report_view,
-    run,
     sample,
     store,
 )
 from locson_analysis.errors import LocsonError
+from locson_analysis.report import annual as run
+from locson_analysis.report import runner
+from locson_analysis.report import tables as report_tables
 
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
 
@@ -122,7 +121,9 @@ def test_html_has_no_outside_reference(built: dict, which: str) -> None:
 def test_html_has_no_code_prompts_or_stderr(built: dict, which: str) -> None:
     html = _html(built[which])
     body = _without_images(re.sub(r"<style.*?</style>", "", html, flags=re.S))
-    assert 'class="jp-InputArea' not in body and "jp-InputPrompt" not in body
+    # markdown cells are part of the report; no code cell shows its input
+    assert "jp-CodeMirrorEditor" not in body and 'class="highlight' not in body
+    assert "jp-InputPrompt" not in body and "sns.lineplot" not in body
     assert "In&nbsp;[" not in body and "Out[" not in body and "Out&nbsp;[" not in body
     assert "application/vnd.jupyter.stderr" not in body
     assert "store.load" not in body and "import " not in body
@@ -133,7 +134,8 @@ def test_html_has_no_code_prompts_or_stderr(built: dict, which: str) -> None:
 
 def test_targets_table_in_the_plans_numbering(built: dict) -> None:
     html = _html(built["full"])
-    assert "1. Kết quả thực hiện các chỉ tiêu của kế hoạch (giai đoạn 2025-2030)" in html
+    assert "1. Kết quả thực hiện các chỉ tiêu của kế hoạch" in html
+    assert "Năm học 2025-2026 thuộc giai đoạn 2025-2030 của kế hoạch" in html
     for n in range(1, 6):
         assert f">Số {n}. " in html
     # 2025-2030 numbering: completion and dropout are target 4, psychological support 5
@@ -143,20 +145,57 @@ def test_targets_table_in_the_plans_numbering(built: dict) -> None:
 
 
 @pytest.mark.parametrize("which", ["full", "mid"])
-def test_every_chart_is_an_inline_svg_with_alt_text(built: dict, which: str) -> None:
+def test_every_chart_is_a_sharp_image_with_alt_text(built: dict, which: str) -> None:
     html = _html(built[which])
-    charts = re.findall(r"<svg\b[^>]*>.*?</svg>", html, re.S)
-    assert len(charts) >= 3
-    for svg in charts:
-        opening = svg[:svg.index(">") + 1]
-        assert 'role="img"' in opening
-        alt = re.search(r'aria-label="([^"]+)"', opening).group(1)
+    images = re.findall(r"<img\b[^>]*>", html)
+    assert len(images) == 3  # one trend chart per target followed (dropout, completion, intake)
+    for img in images:
+        assert 'src="data:image/png;base64,' in img  # embedded, nothing fetched
+        alt = re.search(r'alt="([^"]+)"', img).group(1)
         assert len(alt) > 30 and alt.startswith("Biểu đồ đường: ")
-        assert re.search(r"<title>[^<]+</title>", svg)
-        assert f"<desc>{alt}</desc>" in svg  # the same text for every screen reader
-        assert re.search(r"\d,\d+ %</text>", svg)  # points labelled in Vietnamese notation
-    assert "Tỷ lệ học sinh bỏ học" in " ".join(charts)
-    assert "<img" not in html  # nothing but the SVG charts is drawn
+        width = int(re.search(r'width="(\d+)"', img).group(1))
+        data = base64.b64decode(re.search(r"base64,([^\"]+)", img).group(1))
+        pixels = int.from_bytes(data[16:20], "big")
+        assert pixels >= width * 1.5  # ≥ 1,5 image pixels per CSS pixel (≥ 150 dpi on A4)
+    assert "Biểu đồ đường: Tỷ lệ học sinh bỏ học" in html
+
+
+def test_trend_chart_labels_every_phase_target_and_its_points() -> None:
+    """The helper the notebook calls: a target per phase, each labelled (the 2025–2030 one
+    too), the points labelled in Vietnamese, no two labels overlapping."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    from locson_analysis.report import charts as C
+
+    C.set_theme()
+    series = pd.DataFrame({
+        "school_year": ["2022-2023", "2023-2024", "2024-2025", "2025-2026"],
+        "value": [0.0037, 0.0024, 0.0025, 0.0],
+        "threshold": [0.0006, 0.0006, 0.0006, 0.0003],
+        "target_label": ["Mục tiêu < 0,06 %"] * 3 + ["Mục tiêu < 0,03 %"],
+        "phase": ["2022-2025"] * 3 + ["2025-2030"]})
+    fig, ax = plt.subplots()
+    sns.lineplot(x=range(4), y=series["value"], marker="o", ax=ax)
+    C.trend_look(ax, series, title="Tỷ lệ học sinh bỏ học", digits=2, alt_text="Biểu đồ x")
+    fig.canvas.draw()
+    texts = [t for t in ax.texts if t.get_visible()]
+    shown = [t.get_text() for t in texts]
+    assert "Mục tiêu < 0,06 % (2022–2025)" in shown
+    assert "Mục tiêu < 0,03 % (2025–2030)" in shown
+    assert "0,37 %" in shown and "0,00 %" in shown
+    boxes = [t.get_window_extent() for t in texts]
+    assert not [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert ticks and all(re.fullmatch(r"\d+(,\d+)? %", t) for t in ticks)
+    assert C.alt_of(fig) == "Biểu đồ x"
+    data, meta = C.figure_png(fig)
+    assert meta["alt"] == "Biểu đồ x" and meta["width"] > 500 and data
+    plt.close(fig)
 
 
 def test_sections_in_vietnamese(built: dict) -> None:
@@ -340,7 +379,7 @@ def test_explore_notebook_runs_on_the_database(built: dict, tmp_path: Path) -> N
     import papermill as pm
 
     out = tmp_path / "explore.ipynb"
-    run.execute_notebook(config.NOTEBOOKS_DIR / "explore.ipynb", out,
+    runner.execute_notebook(config.NOTEBOOKS_DIR / "explore.ipynb", out,
                          {"db_path": str(built["db"])})
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
@@ -355,94 +394,86 @@ def test_explore_notebook_runs_on_the_database(built: dict, tmp_path: Path) -> N
 
 
 # --------------------------------------------------------------------------------------------
-# Built once: the runner hands the report to the notebook; stand-alone it builds it itself
+# What the analyst adds is what the PGD gets
 # --------------------------------------------------------------------------------------------
 
-def _html_outputs(path: Path) -> list[str]:
-    nb = nbformat.read(path, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    # pandas Styler names each table's CSS with a random id (T_1a2b3): the same for comparing
-    return [re.sub(r"T_[0-9a-f]{5}", "T_", o["data"]["text/html"])
-            for o in outputs if "text/html" in o.get("data", {})]
+ANALYST_CELLS = [
+    ("# %% [markdown]\n## Phần thêm của tổ chuyên môn", "markdown"),
+    ("fig, ax = plt.subplots()\n"
+     "sns.barplot(x=['Khối 6', 'Khối 7'], y=[3, 5], ax=ax)\n"
+     "ax.set_title('Số buổi sinh hoạt chuyên đề')\n"
+     "plt.show()", "code"),
+    ("fig, ax = plt.subplots()\n"
+     "sns.lineplot(x=[1, 2, 3], y=[2, 1, 3], ax=ax)\n"
+     "ax.set_title('Biểu đồ để ở cuối ô')\n"
+     "ax", "code"),
+    ("import pandas as pd\n"
+     "pd.DataFrame({'Hoạt động': ['Ngoại khóa'], 'Số buổi': [12]})", "code"),
+    ("Markdown('Nhận xét **thêm** của nhà trường: số buổi tăng.')", "code"),
+]
 
 
-def test_report_notebook_stand_alone_shows_the_same_report(built: dict, tmp_path: Path) -> None:
-    """Without report_file (JupyterLab), the notebook reads the database and renders the
-    report itself: the same HTML the runner handed it."""
-    out = tmp_path / "annual_report.ipynb"
-    run.execute_notebook(run.REPORT_NOTEBOOK, out,
-                         {"db_path": str(built["db"]), "school_year": "2025-2026"})
-    alone = _html_outputs(out)
-    runner = _html_outputs(built["full"].notebook)
-    assert "BÁO CÁO NĂM HỌC 2025-2026" in alone[0]
-    assert len(alone) == len(report_html.SECTIONS)
-    assert alone == runner
-
-
-def test_runner_passes_the_rendered_report_and_removes_it(built: dict) -> None:
-    nb = nbformat.read(built["full"].notebook, as_version=4)
-    assert nb.metadata["papermill"]["parameters"]["report_file"].endswith(".report.json")
-    assert not list(built["out"].rglob("*.report.json"))  # the temporary folder is gone
-
-
-def test_a_saved_report_is_for_one_year(built: dict, tmp_path: Path) -> None:
-    report = report_tables.build_report(built["ds"], "2025-2026")
-    rendered = report_html.render(report)
-    path = report_html.save(rendered, tmp_path / "r.json")
-    again = report_view.load(path, "2025-2026")
-    assert again.title == report.title
-    assert [k for k, _ in again.sections] == [k for k, _ in report_html.SECTIONS]
-    assert again.html() == "".join(s["html"] for s in rendered["sections"])
-    with pytest.raises(LocsonError, match="không phải năm học 2024-2025"):
-        report_view.load(path, "2024-2025")
-    (tmp_path / "other.json").write_text('{"a": 1}', encoding="utf-8")
-    with pytest.raises(LocsonError, match="không phải là báo cáo đã dựng"):
-        report_view.load(tmp_path / "other.json")
-
-
-def test_the_notebook_kernel_needs_neither_pandas_nor_matplotlib(built: dict,
-                                                                 tmp_path: Path) -> None:
-    """Given report_file, what the notebook imports reads JSON and displays HTML, nothing else:
-    pandas, matplotlib and DuckDB stay out of the kernel."""
+def test_cells_the_analyst_adds_reach_the_html(built: dict, tmp_path: Path) -> None:
+    """A copy of the report notebook with a seaborn chart ended by plt.show(), one left as the
+    cell's last expression, a DataFrame and a Markdown(...), run by `locson report --notebook`:
+    all four appear in the HTML, with no "<Figure …>" text and no stderr."""
     import subprocess
     import sys
 
-    report = report_tables.build_report(built["ds"], "2025-2026")
-    path = report_html.save(report_html.render(report), tmp_path / "r.json")
-    code = ("import sys\nfrom locson_analysis.report_view import open_report\n"
-            f"r = open_report({str(path)!r}, school_year='2025-2026')\nr.display()\n"
-            "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib', 'duckdb', 'babel', "
-            "'seaborn', 'scipy') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
-    # displayed: outside a kernel, IPython prints each HTML object's repr
-    assert done.stdout.count("HTML object") == len(report_html.SECTIONS)
+    nb = nbformat.read(run.REPORT_NOTEBOOK, as_version=4)
+    for source, kind in ANALYST_CELLS:
+        if kind == "markdown":
+            nb.cells.append(nbformat.v4.new_markdown_cell(source.split("\n", 1)[1]))
+        else:
+            nb.cells.append(nbformat.v4.new_code_cell(source))
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import sys\nprint('lỗi riêng', file=sys.stderr)\nimport warnings\n"
+        "warnings.warn('cảnh báo riêng')"))
+    copy = tmp_path / "ban_sua.ipynb"
+    nbformat.write(nb, copy)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "locson_analysis.cli", "report", "--year", "2025-2026",
+         "--db", str(built["db"]), "--out", str(out), "--notebook", str(copy)],
+        capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    html = (out / "2025-2026" / "bao_cao_2025-2026.html").read_text(encoding="utf-8")
+    assert "Phần thêm của tổ chuyên môn" in html
+    alts = re.findall(r'<img\b[^>]*alt="([^"]+)"', html)
+    assert "Biểu đồ: Số buổi sinh hoạt chuyên đề" in alts
+    assert "Biểu đồ: Biểu đồ để ở cuối ô" in alts
+    assert len(alts) == 5
+    assert "Ngoại khóa" in html and "<strong>thêm</strong>" in html
+    assert "<Figure" not in html and "&lt;Figure" not in html and "&lt;Axes" not in html
+    assert "lỗi riêng" not in html and "cảnh báo riêng" not in html
+    # the executed copy kept beside it shows the working, stderr included
+    executed = (out / "2025-2026" / "bao_cao_2025-2026.ipynb").read_text(encoding="utf-8")
+    assert "lỗi riêng" in executed and "sns.barplot" in executed
 
 
-def test_drawing_needs_neither_seaborn_nor_scipy() -> None:
-    """The chart theme is matplotlib settings: seaborn (and scipy under it) stay unimported."""
-    import subprocess
-    import sys
-
-    code = ("import sys\nfrom locson_analysis import present as P\nP.set_theme()\n"
-            "fig = P.trend_chart(['2023-2024', '2024-2025'], [0.01, 0.02], 'x')\n"
-            "P.chart_to_html(fig, alt='x')\n"
-            "print(sorted(m for m in ('seaborn', 'scipy', 'matplotlib.pyplot') "
-            "if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+def test_a_missing_notebook_copy_is_named(built: dict, tmp_path: Path) -> None:
+    with pytest.raises(LocsonError, match="khong_co.ipynb"):
+        run.run_report("2025-2026", built["db"], out_dir=tmp_path,
+                       notebook=tmp_path / "khong_co.ipynb")
 
 
-def test_a_started_kernel_is_stopped_and_reaped(tmp_path: Path) -> None:
-    """StartedKernel.stop kills the kernel's process group and reaps it (no process left)."""
-    kernel = run.StartedKernel(tmp_path)
-    process = kernel.manager.provisioner.process
-    pid = process.pid
-    kernel.stop()
-    assert process.poll() is not None  # exited and reaped
-    assert not kernel.manager.has_kernel
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+def test_report_notebook_has_the_report_in_its_cells() -> None:
+    """Sections as markdown headings; seaborn drawn in a cell; nothing computed there."""
+    nb = nbformat.read(run.REPORT_NOTEBOOK, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for n in range(1, 7):
+        assert re.search(rf"^## {n}\. ", markdown, re.M)
+    assert "sns.lineplot(" in code and "plt.show()" in code
+    assert "compute_all" not in code and "evaluate(" not in code
+    assert code.count("T.load_report(") == 1
+    assert nb.metadata["kernelspec"]["name"] == "locson"
+
+
+def test_export_has_a_place_for_a_print_banner(built: dict, tmp_path: Path) -> None:
+    """runner.export_html(banner=…) prints a line on every page (hidden on screen)."""
+    out = tmp_path / "b.html"
+    runner.export_html(built["full"].notebook, out, "t", banner="DỮ LIỆU MẪU <thử>")
+    html = out.read_text(encoding="utf-8")
+    assert '<div class="locson-banner">DỮ LIỆU MẪU &lt;thử&gt;</div>' in html
+    assert 'class="locson-banner"' not in _html(built["full"])  # none unless asked

@@ -232,8 +232,15 @@ def test_cli_school_choice(two_schools: dict, capsys: pytest.CaptureFixture) -> 
         {"LOCPHAT"}
     both = _indicators_csv(capsys, "--db", db, "--all-schools", "--pooled")
     assert set(both["school_code"]) == {"LOCPHAT", "LOCSON", "TOÀN THÀNH PHỐ"}
-    assert cli.main(["indicators", "--db", db, "--school", "XYZ"]) == 1
-    assert "không có trường mã «XYZ»" in capsys.readouterr().err
+    assert cli.main(["indicators", "--db", db, "--school", "LOCTHANH"]) == 1  # listed, absent
+    assert "không có trường mã «LOCTHANH»" in capsys.readouterr().err
+    assert cli.main(["indicators", "--db", db, "--school", "XYZ"]) == 1  # not listed
+    err = capsys.readouterr().err
+    assert "«XYZ» không có trong danh sách trường data/schools.yaml" in err
+    assert "LOCSON, LOCPHAT, LOCTHANH" in err
+    # any case is the listed code
+    assert set(_indicators_csv(capsys, "--db", db, "--school", "locphat")["school_code"]) == \
+        {"LOCPHAT"}
 
 
 def test_cli_several_schools_without_the_default(tmp_path: Path, two_schools: dict,

@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from locson_analysis import config, sample, store, warn, warn_model
+from locson_analysis import config, sample, store, warn, warn_data, warn_model
 from locson_analysis.dataset import Dataset, YearData
 from locson_analysis.errors import LocsonError
 from tests.store_builders import pupil, pupils_frame
@@ -296,7 +296,7 @@ def test_returned_and_gap_year_flags():
 # Labels, metrics, model, back-test
 # --------------------------------------------------------------------------------------------
 
-def test_off_track_labels_for_the_end_point():
+def test_both_outcomes_at_the_end_point_by_hand():
     y1 = roster("2022-2023", [pupil(x, 6, **good()) for x in "ABCDE"])
     y2 = roster("2023-2024", [
         pupil("A", 7, **good()),
@@ -305,14 +305,40 @@ def test_off_track_labels_for_the_end_point():
         pupil("D", 7, "transferred_out", leave_date="2024-02-02", **good()),
         # E is missing: a hidden dropout
     ])
-    u = warn_model.units(history(y1, y2), "end", RULES).set_index("pupil_id")
+    u = warn_data.units(history(y1, y2), "end", RULES).set_index("pupil_id")
     first = u[u["school_year"] == "2022-2023"]
-    assert first.loc["A", "label"] == 0.0
-    assert first.loc["B", "label"] == 1.0 and first.loc["B", "dropout"]
-    assert first.loc["C", "label"] == 1.0 and not first.loc["C", "dropout"]
-    assert math.isnan(first.loc["D", "label"])
-    assert first.loc["E", "label"] == 1.0 and first.loc["E", "dropout"]
-    assert u[u["school_year"] == "2023-2024"]["label"].isna().all()  # no next year yet
+    # the plan's outcome: dropped out, or did not come back (no recorded transfer/completion)
+    assert first["dropout"].to_dict() == {"A": 0.0, "B": 1.0, "C": 0.0, "D": pytest.approx(
+        math.nan, nan_ok=True), "E": 1.0}
+    # the training proxy: off track (C missed too many sessions, but did not drop out)
+    assert first.loc["C", "proxy"] == 1.0 and first.loc["B", "proxy"] == 1.0
+    assert first.loc["A", "proxy"] == 0.0 and math.isnan(first.loc["D", "proxy"])
+    assert u[u["school_year"] == "2023-2024"][["dropout", "proxy"]].isna().all().all()
+
+
+def test_dropout_within_twelve_months_of_the_mid_point_by_hand():
+    # mid point of 2022-2023: 15/01/2023; the window ends 15/01/2024
+    y1 = roster("2022-2023", [
+        pupil("A", 6, **good()),
+        pupil("F", 6, "dropped_out", leave_date="2023-03-01", **good(learning_year=None,
+                                                                      conduct_year=None)),
+        pupil("L", 6, "dropped_out", leave_date="2022-11-01", **good(
+            learning_s1=None, conduct_s1=None, learning_year=None, conduct_year=None)),
+        pupil("G", 6, **good()), pupil("H", 6, **good()), pupil("E", 6, **good()),
+        pupil("T", 9, "completed", **good()),
+    ])
+    y2 = roster("2023-2024", [
+        pupil("A", 7, **good()),
+        pupil("G", 7, "dropped_out", leave_date="2023-12-01", **good()),  # within 12 months
+        pupil("H", 7, "dropped_out", leave_date="2024-03-01", **good()),  # after
+    ])
+    u = warn_data.units(history(y1, y2), "mid", RULES).set_index("pupil_id")
+    first = u[u["school_year"] == "2022-2023"]
+    assert "L" not in first.index  # left before the point: not warned about
+    assert first["dropout"].to_dict() == {"A": 0.0, "F": 1.0, "G": 1.0, "H": 0.0, "E": 1.0,
+                                          "T": 0.0}
+    # the proxy is about the rest of the year only: G and H were fine in 2022-2023
+    assert first.loc["G", "proxy"] == 0.0 and first.loc["F", "proxy"] == 1.0
 
 
 def test_hits_at_shares_ties_and_wilson_is_honest_for_small_numbers():
@@ -338,30 +364,164 @@ def test_backtest_is_reproducible_and_time_ordered(small_school: pd.DataFrame):
     a = warn_model.backtest(small_school, capacity=10, seed=3, rules=RULES)
     b = warn_model.backtest(small_school, capacity=10, seed=3, rules=RULES)
     pd.testing.assert_frame_equal(a.metrics, b.metrics)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
     pd.testing.assert_frame_equal(a.dropouts, b.dropouts)
     pd.testing.assert_frame_equal(a.fairness, b.fairness)
-    assert a.verdict == b.verdict
+    assert a.verdict == b.verdict and a.chosen == b.chosen
     years = sorted(small_school["school_year"].unique())
-    for _point, g in a.metrics.groupby("point"):
+    for point, g in a.metrics.groupby("point"):
         # every test year has at least two earlier years to learn from
         assert min(g["school_year"]) >= years[2]
-        assert set(g["method"]) <= {"model", "rules", "last_year"}
+        assert set(g["method"]) == set(warn_model.METHODS)
+        assert set(g["outcome"]) == {"dropout", "proxy"}
+        # the held-out years are the most recent ones with a known outcome, after every
+        # selection year
+        folds = a.folds[point]
+        assert len(folds["held_out"]) == RULES.held_out_years
+        assert max(folds["selection"]) < min(folds["held_out"])
+        assert set(g[g["phase"] == "held_out"]["school_year"]) == set(folds["held_out"])
     assert a.metrics["recall_at_k"].dropna().between(0, 1).all()
-    assert a.metrics["brier"].dropna().between(0, 1).all()
     assert set(a.use_model) == {"mid", "end"}
     text = " ".join(warn_model.describe(a))
-    assert "kiểm chứng" in text and "quy tắc" in text
+    assert "giữ lại để kiểm tra" in text and "quy tắc" in text and "nhãn thay thế" in text
     # every recorded dropout in the data is in the timeliness table
     recorded = small_school[small_school["outcome"] == "dropped_out"]
     assert len(a.dropouts[a.dropouts["kind"] == "Bỏ học (có ghi nhận)"]) == len(recorded)
     assert set(a.fairness["dimension"]) <= {"sex", "minority", "poor"}
     assert (a.fairness["ci_low"] <= a.fairness["recall"]).all()
+    # the held-out recall is hits / events, with an interval around it
+    s = a.summary[(a.summary["phase"] == "held_out") & (a.summary["events"] > 0)]
+    assert (s["recall_at_k"] == s["hits"] / s["events"]).all()
+    assert ((s["ci_low"] <= s["recall_at_k"] + 1e-12)
+            & (s["recall_at_k"] <= s["ci_high"] + 1e-12)).all()
+
+
+def _perturb_recent_outcomes(pupils: pd.DataFrame, years: list[str]) -> pd.DataFrame:
+    """Turn a third of the promoted pupils of ``years`` into dropouts (held-out outcomes)."""
+    p = pupils.copy()
+    for year in years:
+        rows = p.index[(p["school_year"] == year) & (p["outcome"] == "promoted")]
+        hit = rows[::3]
+        p.loc[hit, "outcome"] = "dropped_out"
+        p.loc[hit, "leave_date"] = pd.Timestamp(f"{year[5:]}-03-01")
+    return p
+
+
+def test_held_out_outcomes_never_change_the_choice(small_school: pd.DataFrame):
+    rules = warn.Rules(min_events=1)  # let the comparison itself decide, not the event count
+    base = warn_model.backtest(small_school, capacity=10, seed=0, rules=rules)
+    years = sorted(small_school["school_year"].unique())
+    # the last two finished years hold every held-out outcome (at both points) and no
+    # selection outcome
+    assert years[-2] > max(base.folds["mid"]["selection"] + base.folds["end"]["selection"])
+    changed = warn_model.backtest(_perturb_recent_outcomes(small_school, years[-2:]),
+                                  capacity=10, seed=0, rules=rules)
+    assert changed.folds == base.folds
+    assert changed.chosen == base.chosen
+    sel = base.metrics[base.metrics["phase"] == "selection"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        changed.metrics[changed.metrics["phase"] == "selection"].reset_index(drop=True), sel)
+    # … while the held-out figures did change: the perturbation reached them
+    held = "held_out"
+    assert (changed.summary[changed.summary["phase"] == held]["events"].sum()
+            > base.summary[base.summary["phase"] == held]["events"].sum())
+
+
+def test_choice_compares_the_model_with_every_baseline_on_earlier_years_only():
+    def summary(model: float, single: float, events: int = 12) -> pd.DataFrame:
+        rows = []
+        for method, recall in (("model", model), ("rules", 0.40), ("last_year", 0.45),
+                               ("single_feature", single)):
+            rows.append({"point": "end", "phase": "selection", "method": method,
+                         "outcome": "dropout", "events": events, "recall_at_k": recall})
+            # held-out rows that would say the opposite: never looked at
+            rows.append({"point": "end", "phase": "held_out", "method": method,
+                         "outcome": "dropout", "events": 50, "recall_at_k": 1 - recall})
+        return pd.DataFrame(rows)
+
+    rules = warn.Rules()
+    assert warn_model.choose(summary(0.50, 0.55), "end", rules) == ("rules", "not_better")
+    assert warn_model.choose(summary(0.50, 0.45), "end", rules) == ("model", "better")
+    assert warn_model.choose(summary(0.45, 0.30), "end", rules) == ("rules", "not_better")
+    assert warn_model.choose(summary(0.50, 0.45, events=9), "end", rules) == ("rules",
+                                                                               "too_few")
+    s = summary(0.50, 0.45)
+    assert warn_model.choose(s[s["method"] != "model"], "end", rules) == ("rules", "no_model")
+    assert warn_model.choose(s.iloc[0:0], "end", rules) == ("rules", "no_folds")
+
+
+def test_baselines_by_hand_on_a_small_case():
+    # last year's list: the end-of-year rule score of the year before, per pupil
+    y1 = roster("2022-2023", [pupil("A", 6, **good(learning_year="Chưa đạt")),
+                              pupil("B", 6, **good()), pupil("C", 6, **good())])
+    y2 = roster("2023-2024", [pupil(x, 7, **good()) for x in "ABC"])
+    end = warn_data.units(history(y1, y2), "end", RULES)
+    last = warn_model._last_year_scores(end)
+    assert set(last["school_year"]) == {"2023-2024", "2024-2025"}  # shifted one year on
+    last = last[last["school_year"] == "2023-2024"].set_index("pupil_id")
+    # learning Chưa đạt (weight 2) and a fall from Khá in HK1 (weight 1)
+    assert last.loc["A", "last_year_score"] == 3.0
+    assert last.loc["B", "last_year_score"] == 0.0
+
+    # the single strongest feature, chosen and oriented on the training years
+    def frame(absences, learning, proxy):
+        n = len(proxy)
+        return pd.DataFrame({"absences": absences, "learning_level": learning,
+                             "conduct_level": [3.0] * n, "fall_levels": [0.0] * n,
+                             "repeat_year": [None] * n, "over_age_years": [0.0] * n,
+                             "returned_from": [None] * n, "proxy": proxy})
+
+    by_absences = frame([30.0, 2.0, 25.0, 1.0], [2.0, 2.0, 2.0, 2.0], [1, 0, 1, 0])
+    assert warn_model.strongest_feature(by_absences) == ("absences", 1.0)
+    by_learning = frame([3.0, 3.0, 3.0, 3.0], [0.0, 3.0, 0.0, 2.0], [1, 0, 1, 0])
+    assert warn_model.strongest_feature(by_learning) == ("learning_level", -1.0)
+    test = frame([5.0, None, 3.0, 2.0], [1.0] * 4, [0, 0, 0, 0])
+    # a missing value takes the training median (2.0 + 30.0 + 25.0 + 1.0 → 13.5)
+    np.testing.assert_allclose(
+        warn_model.single_feature_score(by_absences, test, "absences", 1.0),
+        [5.0, 13.5, 3.0, 2.0])
+
+    # recall among the top k, the same for every method: events A and C of four pupils
+    test = pd.DataFrame({"school_code": ["S"] * 4, "dropout": [1.0, 0.0, 1.0, 0.0],
+                         "proxy": [1.0, 1.0, 1.0, 0.0]})
+    last_year = np.array([2.0, 0.0, 0.0, 2.0])  # A and D were on last year's list
+    feature = np.array([5.0, 1.0, 3.0, 2.0])   # A and C have the most absences
+    tied = np.array([1.0, 1.0, 1.0, 0.0])      # three tied for two places
+    for score, hits in ((last_year, 1.0), (feature, 2.0), (tied, 4 / 3)):
+        share = warn_model._top_by_school(test["school_code"], score, 2)
+        row = warn_model._fold_metrics(test, "x", share, score, "end", "held_out", "y")[0]
+        assert row["events"] == 2 and row["hits"] == pytest.approx(hits)
+        assert row["recall_at_k"] == pytest.approx(hits / 2)
+        assert row["precision_at_k"] == pytest.approx(hits / 2)
+
+
+def test_each_school_ranks_its_own_pupils():
+    schools = pd.Series(["S", "S", "T", "T"])
+    share = warn_model._top_by_school(schools, np.array([4.0, 3.0, 2.0, 1.0]), 1)
+    assert share.tolist() == [1.0, 0.0, 1.0, 0.0]
+
+
+def test_other_schools_teach_the_model_but_only_one_school_is_ranked():
+    kw = {"first_year": "2019-2020", "last_year": "2024-2025", "in_progress": False,
+          "entrants_per_year": 20}
+    both = pd.concat([sample.to_dataset(sample.generate(seed=5, **kw)).pupils,
+                      sample.to_dataset(sample.generate(seed=5, school_code="KHAC",
+                                                        **kw)).pupils], ignore_index=True)
+    bt = warn_model.backtest(both, capacity=5, seed=0, rules=RULES, points=("end",),
+                             school_code="LOCSON")
+    assert set(bt.predictions["school_code"]) == {"LOCSON"}
+    assert set(bt.learned_from["end"]["school_code"]) == {"LOCSON", "KHAC"}
+    assert set(bt.fairness["school_code"]) <= {"LOCSON"}
+    assert "KHAC" in " ".join(warn_model.describe(bt))
+    scored = warn_model.score_year(both, "2024-2025", "end", RULES, school_code="LOCSON")
+    assert scored is not None and set(scored["school_code"]) == {"LOCSON"}
+    assert set(scored.attrs["learned_from"]["school_code"]) == {"LOCSON", "KHAC"}
 
 
 def test_model_uses_rule_inputs_only_and_explains_in_vietnamese(small_school: pd.DataFrame):
-    u = warn_model.units(small_school, "mid", RULES)
-    train = u[u["label"].notna()]
-    model = warn_model.RiskModel(seed=0).fit(train, train["label"].astype(int))
+    u = warn_data.units(small_school, "mid", RULES)
+    train = u[u["proxy"].notna()]
+    model = warn_model.RiskModel(seed=0).fit(train, train["proxy"].astype(int))
     coef = model.coefficients()
     assert set(coef["feature"]) == set(warn_model.FEATURES)
     assert not {"poor", "near_poor", "minority", "ethnicity", "sex", "disability"} & set(
@@ -369,31 +529,36 @@ def test_model_uses_rule_inputs_only_and_explains_in_vietnamese(small_school: pd
     p = model.predict(train)
     assert ((p > 0) & (p < 1)).all()
     # prior correction: mean predicted probability is near the base rate, not near 50 %
-    assert abs(p.mean() - train["label"].mean()) < 0.1
+    assert abs(p.mean() - train["proxy"].mean()) < 0.1
     worst = train.assign(p=p).sort_values("p", ascending=False).head(3)
     texts = model.explain(worst)
     assert all(t and "(+" in t for t in texts)
     assert len(texts[0].split("; ")) <= 2
 
 
-def test_model_is_used_only_when_it_beats_the_rules():
-    summary = pd.DataFrame([
-        {"point": "end", "method": "model", "years": 3, "average_precision": 0.30,
-         "recall_at_k": 0.40},
-        {"point": "end", "method": "rules", "years": 3, "average_precision": 0.20,
-         "recall_at_k": 0.45},
-    ])
-    use, text = warn_model._decide(summary, "end", 30)
-    assert not use and "KHÔNG tốt hơn quy tắc" in text
-    summary.loc[1, "recall_at_k"] = 0.40
-    use, text = warn_model._decide(summary, "end", 30)
-    assert use and "tốt hơn quy tắc" in text
-    use, text = warn_model._decide(summary.iloc[0:0], "end", 30)
-    assert not use and "chưa đủ số liệu" in text
-    last = pd.DataFrame([{"point": "end", "method": "last_year", "years": 3,
-                          "average_precision": 0.1, "recall_at_k": 0.5}])
-    notes = warn_model._caveats(pd.concat([summary, last]).set_index("method"), "cuối năm")
-    assert len(notes) == 2 and "nhỏ" in notes[0] and "danh sách năm trước" in notes[1]
+def test_words_for_teachers_give_held_out_numbers_or_say_too_few(small_school: pd.DataFrame):
+    strict = warn_model.backtest(small_school, capacity=10, seed=0, rules=RULES)
+    held = strict.summary[(strict.summary["phase"] == "held_out")
+                          & (strict.summary["method"] == "rules")
+                          & (strict.summary["outcome"] == "dropout")].set_index("point")
+    for point in ("mid", "end"):
+        text = warn_model.teacher_sentence(strict, point)
+        events = int(held.loc[point, "events"])
+        assert f"{len(strict.folds[point]['held_out'])} năm học gần nhất" in text
+        if events < RULES.min_events:
+            assert "chưa đủ số ca để đánh giá" in text and f"chỉ có {events} em" in text
+            assert not strict.use_model[point]
+    loose = warn_model.backtest(small_school, capacity=10, seed=0,
+                                rules=warn.Rules(min_events=1))
+    for point in ("mid", "end"):
+        method = "model" if loose.use_model[point] else "rules"
+        r = loose.summary[(loose.summary["phase"] == "held_out")
+                          & (loose.summary["method"] == method)
+                          & (loose.summary["outcome"] == "dropout")].iloc[0]
+        text = warn_model.teacher_sentence(loose, point)
+        if r["events"] >= 1:
+            assert "10 em đầu danh sách mỗi năm" in text
+            assert f"trong {int(r['events'])} em sau đó bỏ học" in text
 
 
 # --------------------------------------------------------------------------------------------
@@ -519,6 +684,62 @@ def test_run_warning_writes_marked_internal_outputs_only(tmp_path: Path):
     assert not list(year_dir.glob("*cuoi_nam*"))
 
 
+def _tree(folder: Path) -> dict[str, tuple[int, bytes]]:
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_interactive_notebook_run_is_an_experiment(tmp_path: Path):
+    s = sample.generate(seed=7, first_year="2020-2021", last_year="2024-2025",
+                        in_progress=True, entrants_per_year=25)
+    db = tmp_path / "t.duckdb"
+    _write_db(db, sample.to_dataset(s).pupils.drop(columns=["source_file", "source_row"]), None)
+    out = tmp_path / "outputs" / "internal"
+    # an official run leaves the list and the "lần trước" file
+    run = warn.prepare(db, "2024-2025", "mid", 10, out, official=True)
+    year_dir = out / "2024-2025"
+    assert sorted(p.name for p in year_dir.iterdir()) == sorted(
+        [f"{warn.file_stem('2024-2025', 'mid')}.xlsx", warn.SNAPSHOT_NAME])
+    official = _tree(out)
+    shipped = _tree(config.INTERNAL_OUTPUTS_DIR)
+    # the notebook run by hand (papermill, no "official" parameter): reads, writes nothing
+    from locson_analysis import run as runner
+
+    executed = tmp_path / "scratch" / "thu.ipynb"
+    executed.parent.mkdir()
+    runner.execute_notebook(warn.WARNING_NOTEBOOK, executed,
+                            {"school_year": "2024-2025", "point": "mid", "capacity": 10,
+                             "db_path": str(db), "output_dir": str(out)})
+    assert _tree(out) == official
+    assert _tree(config.INTERNAL_OUTPUTS_DIR) == shipped
+    text = executed.read_text(encoding="utf-8")
+    assert "Chạy thử" in text and "So với lần chạy trước" in text
+    # … and the next official run still compares itself with the official one
+    again = warn.prepare(db, "2024-2025", "mid", 10, out)
+    assert again.previous_run is not None and again.changes.empty
+    assert len(run.listed) == len(again.listed)
+    assert _tree(out) == official
+
+
+def test_headline_starts_with_the_words_for_teachers():
+    run = warn.build_run(dataset(school()), "2024-2025", "mid", capacity=3, rules=RULES)
+    head = run.headline()
+    assert head[0] == run.teacher_text
+    assert "chưa đủ số ca để đánh giá" in head[0]  # three years: nothing held out yet
+    assert warn.SAMPLE_NOTE not in head  # not marked as sample data
+    taught = pd.DataFrame({"school_code": ["LOCSON", "KHAC"], "years": [4, 3],
+                           "first_year": ["2019-2020", "2020-2021"],
+                           "last_year": ["2022-2023", "2022-2023"], "units": [800, 600]})
+    ranked = warn.WarningRun(**{**run.__dict__, "ranking": "model", "learned_from": taught})
+    assert ranked.headline()[-1] == ("Mô hình học từ số liệu của: LOCSON (2019-2020 đến "
+                                     "2022-2023, 4 năm); KHAC (2020-2021 đến 2022-2023, 3 năm).")
+    marked = warn.WarningRun(**{**run.__dict__, "sample_data": True})
+    assert marked.headline()[1] == warn.SAMPLE_NOTE and "không phải bằng chứng" in \
+        warn.SAMPLE_NOTE
+
+
 def test_notebook_pair_is_in_sync_has_parameters_and_no_outputs():
     import jupytext
     import nbformat
@@ -543,3 +764,19 @@ def test_mark_internal_adds_the_on_screen_mark_only_when_missing():
     again = warn._mark_internal(shown)
     assert again.count('class="locson-internal"') == 1
     assert again.count('class="locson-internal-fixed"') == 1
+
+
+def test_early_warning_layers_import_downwards_only():
+    import ast
+
+    layers = ["warn_rules", "warn_data", "warn_model", "warn"]
+    for i, name in enumerate(layers):
+        tree = ast.parse((Path(warn.__file__).parent / f"{name}.py").read_text(encoding="utf-8"))
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported.add(node.module or "")
+                imported.update(a.name for a in node.names if node.module is None)
+        higher = set(layers[i + 1:])
+        assert not imported & higher, f"{name} imports {imported & higher}"
+        assert name == "warn" or "warn" not in imported

@@ -2,9 +2,13 @@
 
 Nothing here computes an indicator: every number comes from ``indicators.compute_all`` and
 ``targets.evaluate``.  This module chooses rows and columns, Vietnamese headings and formats,
-and writes the same tables to Excel.  ``report_html`` lays them out as the report's HTML
-(shown by the notebook ``annual_report.ipynb``); the runner (``run.py``) writes the workbook.
-No table holds a row per pupil.
+and writes the same tables to Excel.  The notebook ``annual_report.ipynb`` shows them section by
+section (:func:`show`) and writes the workbook (:func:`write_workbook`).  No table holds a row
+per pupil.
+
+Hooks for what a table needs before it is shown or written (e.g. small-cell suppression):
+:data:`TABLE_HOOKS` maps a table key to functions ``ReportTable -> ReportTable`` applied by
+:func:`build_report` to that table, in order.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, contract
-from . import present as P
-from .dataset import Dataset
-from .errors import LocsonError
-from .schools import school_name
+from .. import config, contract, safe_cells
+from .. import present as P
+from ..dataset import Dataset
+from ..errors import LocsonError
+from ..schools import school_name
 
 EXPECTED_KINDS = ("pupils", "school", "population")
 KIND_HINT = {
@@ -42,6 +46,10 @@ EQUITY_DIMENSIONS = (("sex", "Giới tính"), ("minority", "Dân tộc"), ("ethn
                      ("special_circumstances", "Hoàn cảnh đặc biệt"))
 #: Rates this small are shown with two decimals (0,13 %), so a target of 0,06 % can be read.
 SMALL_RATE_KEYS = ("dropout_rate",)
+#: Table key → functions applied to that table (in order) once the report is built, before it is
+#: shown or written to Excel; e.g. ``TABLE_HOOKS["equity"].append(suppress_small_cells)``.
+#: A hook returns the table to use (it may return a new :class:`ReportTable`).
+TABLE_HOOKS: dict[str, list] = {}
 EXCEL_FORMATS = {"pct": "0.0%", "pct2": "0.00%", "num": "#,##0", "num1": "#,##0.0",
                  "num2": "#,##0.00", "money": '#,##0 "đ"', "pp": "+0.0%;-0.0%;0.0%",
                  "pp2": "+0.00%;-0.00%;0.00%", "signed": "+#,##0;-#,##0;0"}
@@ -155,7 +163,7 @@ def _sheet(name: str) -> str:
 
 
 def _indicators():  # imported late: indicators is a sibling that may load heavy modules
-    from . import indicators
+    from .. import indicators
 
     return indicators
 
@@ -573,7 +581,7 @@ def missing_files(ds: Dataset, year: str) -> list[str]:
 
 def gaps_table(ds: Dataset, table: pd.DataFrame, year: str) -> ReportTable:
     """What the data does not tell: missing files, import notes and cross-year findings, counted."""
-    from . import crossyear
+    from .. import crossyear
 
     rows = []
     for line in missing_files(ds, year):
@@ -686,7 +694,7 @@ def build_report(ds: Dataset, school_year: str, mid_year: bool = False,
                  targets_file: Path | str | None = None,
                  school_code: str | None = None) -> Report:
     """Arrange every table, series and sentence of the report for ``school_year``."""
-    from . import targets as targets_mod
+    from .. import targets as targets_mod
 
     indicators = _indicators()
     school_code = school_code or (ds.pupils["school_code"].iloc[0] if len(ds.pupils)
@@ -742,6 +750,10 @@ def build_report(ds: Dataset, school_year: str, mid_year: bool = False,
             warnings.simplefilter("ignore")
             outlook = targets_mod.outlook(known, targets, phase, school_code=school_code)
         tables["outlook"] = outlook_table(outlook, phase)
+    for key, hooks in TABLE_HOOKS.items():
+        for hook in hooks:
+            if key in tables:
+                tables[key] = hook(tables[key])
     return Report(
         school_year=school_year, school_code=school_code, mid_year=mid_year,
         title=report_title(school_year, mid_year, school_name(school_code)),
@@ -751,6 +763,33 @@ def build_report(ds: Dataset, school_year: str, mid_year: bool = False,
         missing_files=missing_files(ds, school_year), years=trend_years,
         enrolment=None if start is None else start["value"],
     )
+
+
+def load_report(db_path: Path | str = "", targets_file: Path | str = "", school_year: str = "",
+                mid_year: bool = False, school_code: str = "") -> Report:
+    """The one call of the report notebook: read the database (never a pupil's name), choose
+    the school and the year, compute every indicator and evaluate the targets
+    (``store.load`` → ``indicators.compute_all`` → ``targets.evaluate``), arrange the report.
+
+    Empty arguments mean the defaults: ``data/locson.duckdb``, ``data/targets.yaml``, the latest
+    ended year (mid-year: the latest running year), Lộc Sơn or the database's only school.
+    ``report.table`` is the indicator table, ``report.evaluation`` the year's targets."""
+    from .. import schools, store
+
+    ds = store.load(Path(db_path) if db_path else config.DEFAULT_DB, with_names=False)
+    codes = schools.codes_in(ds.pupils, ds.school, ds.population)
+    code = schools.choose_school(codes, school_code or None)
+    year = resolve_report_year(ds.for_school(code), school_year or None, mid_year)
+    return build_report(ds, year, mid_year=mid_year,
+                        targets_file=Path(targets_file) if targets_file else None,
+                        school_code=code)
+
+
+def show(report: Report, key: str, caption: str | None = None):
+    """A table of the report for the notebook (an IPython HTML object)."""
+    from IPython.display import HTML
+
+    return HTML(report.tables[key].to_html(caption))
 
 
 # --------------------------------------------------------------------------------------------
@@ -808,6 +847,7 @@ def write_workbook(report: Report, path: Path | str) -> Path:
             longest = max([len(str(c))] + [len(str(v)) for v in table.data[c].tolist()[:200]])
             ws.column_dimensions[get_column_letter(j)].width = min(max(10, longest + 2), 60)
         ws.freeze_panes = "A4"
+    safe_cells.protect_workbook(wb)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

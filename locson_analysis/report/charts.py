@@ -1,0 +1,318 @@
+"""The one chart helper: seaborn on matplotlib, with the look of every chart of the workbook.
+
+The notebooks draw with seaborn in their own cells; this module only gives the shared look:
+
+* :func:`set_theme` — seaborn's "whitegrid" theme with DejaVu Sans (every Vietnamese letter),
+  sizes readable on A4, and figures shown as sharp PNG (:data:`DPI`) carrying their alt text, so
+  that a chart reaches the exported HTML exactly as JupyterLab shows it (``plt.show()``, a figure
+  or axes left as the cell's last expression, ``display(fig)``).
+* :func:`percent_axis`, :func:`count_axis` — Vietnamese numbers (``97,5 %``, ``1.234``) on 1-2-5
+  ticks.
+* :func:`target_lines` — the plan's target of each phase as a dashed red line, each labelled.
+* :func:`label_points` — each point's value in Vietnamese, labels never overlapping.
+* :func:`alt` — the text read out in place of the chart (every chart has one: without it, the
+  chart's titles are used).
+* :func:`trend_look` — all of the above for a report trend chart (one indicator by school year).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import warnings
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ..numbers import fmt_num, fmt_pct, is_missing
+
+FONT = "DejaVu Sans"
+LINE_COLOUR = "#1565c0"
+TARGET_COLOUR = "#c62828"
+#: Figure width that fits A4 portrait between 15 mm margins (180 mm ≈ 7.1 in).
+A4_WIDTH_IN = 7.0
+#: Resolution of the PNG images in the notebook and the report (sharp on paper).
+DPI = 150
+#: Width in CSS pixels of one inch of figure on screen.
+SCREEN_DPI = 96
+ALT_ATTR = "locson_alt"
+
+RC: dict[str, object] = {
+    "font.family": "sans-serif", "font.sans-serif": [FONT, "Noto Sans", "Arial"],
+    "figure.figsize": (A4_WIDTH_IN, 3.3),
+    "axes.titlesize": 12, "axes.titleweight": "bold", "axes.labelsize": 10,
+    "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9,
+    "axes.spines.top": False, "axes.spines.right": False,
+    "axes.formatter.use_locale": False, "savefig.dpi": DPI,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Theme and display
+# --------------------------------------------------------------------------------------------
+
+def set_theme() -> None:
+    """seaborn's theme for every chart; in a notebook, figures are shown as PNG with alt text."""
+    import matplotlib.pyplot as plt  # noqa: F401 - activates the notebook's inline backend first
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", font=FONT, rc=RC)
+    warnings.filterwarnings("ignore", message="Glyph .* missing from")
+    _register_png()
+
+
+def _register_png() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    if hasattr(shell, "kernel"):  # a Jupyter kernel: pick the inline backend now, so that its
+        shell.run_line_magic("matplotlib", "inline")  # set-up does not replace ours later
+    formatters = shell.display_formatter.formatters
+    for mime in ("image/svg+xml", "image/jpeg", "application/pdf", "image/png"):
+        if mime in formatters:
+            formatters[mime].pop(Figure, None)
+    formatters["image/png"].for_type(Figure, figure_png)
+
+
+def alt(fig_or_ax, text: str) -> None:
+    """Attach the alt text (read out in place of the chart) to a figure or to an axes' figure."""
+    fig = getattr(fig_or_ax, "figure", fig_or_ax)
+    setattr(fig, ALT_ATTR, " ".join(str(text).split()))
+
+
+def alt_of(fig) -> str:
+    """The figure's alt text: the one attached by :func:`alt`, else built from its titles."""
+    text = getattr(fig, ALT_ATTR, None)
+    if text:
+        return text
+    titles = [t for t in ([fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else [])
+              + [ax.get_title() or ax.get_title(loc="left") for ax in fig.axes] if t]
+    return "Biểu đồ" + (": " + "; ".join(titles) if titles else "")
+
+
+def figure_png(fig) -> tuple[str, dict]:
+    """A figure as base64 PNG at :data:`DPI` with its metadata (alt text, size on screen):
+    IPython's PNG formatter for figures once :func:`set_theme` has run."""
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.canvas.print_figure(buf, format="png", dpi=DPI, bbox_inches="tight",
+                                facecolor="white")
+    data = buf.getvalue()
+    width = int.from_bytes(data[16:20], "big")  # the PNG header's IHDR
+    return (base64.b64encode(data).decode("ascii"),
+            {"alt": alt_of(fig), "width": round(width * SCREEN_DPI / DPI)})
+
+
+# --------------------------------------------------------------------------------------------
+# Axes
+# --------------------------------------------------------------------------------------------
+
+def _ticks(nbins: int = 6, integer: bool = False):
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins=nbins, steps=[1, 2, 5, 10], integer=integer)
+
+
+def _decimals(step: float) -> int:
+    text = f"{step * 100:.4f}".rstrip("0").rstrip(".")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def percent_axis(ax, axis: str = "y", cap: float | None = 1.0) -> None:
+    """Fractions shown as Vietnamese percentages on 1-2-5 ticks (0,975 → "97,5 %"), with as many
+    decimals as the tick step needs; ticks above ``cap`` (a rate cannot pass 100 %) unlabelled."""
+    from matplotlib.ticker import Formatter
+
+    class Percent(Formatter):
+        def __call__(self, v: float, pos: int | None = None) -> str:
+            if cap is not None and v > cap + 1e-12:
+                return ""
+            ticks = sorted(self.axis.get_majorticklocs()) if self.axis is not None else []
+            locs = ticks if len(ticks) > 1 else [0.0, 0.01]
+            return fmt_pct(v, _decimals(locs[1] - locs[0]))
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(_ticks())
+    target.set_major_formatter(Percent())
+
+
+def count_axis(ax, axis: str = "y") -> None:
+    """A count axis from zero: whole numbers on 1-2-5 ticks, a dot between thousands."""
+    from matplotlib.ticker import FuncFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(_ticks(integer=True))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_num(v)))
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(0, None)
+
+
+def rate_limits(values: Sequence[float]) -> tuple[float, float]:
+    """The y range of a rate chart: near 100 % zoomed on the top, else from zero."""
+    finite = [v for v in values if not math.isnan(v)]
+    top, bottom = max(finite, default=1.0), min(finite, default=0.0)
+    if bottom > 0.5:
+        span = max(1.0 - bottom, 0.005)
+        return max(0.0, bottom - span * 0.8), 1.0 + span * 0.3
+    return 0.0, max(top * 1.3, 0.001)
+
+
+# --------------------------------------------------------------------------------------------
+# Labels that never overlap
+# --------------------------------------------------------------------------------------------
+
+def _free(bbox, placed: list, area) -> bool:
+    return (bbox.x0 >= area.x0 and bbox.x1 <= area.x1 and bbox.y0 >= area.y0
+            and bbox.y1 <= area.y1 and not any(bbox.overlaps(p) for p in placed))
+
+
+def _place(ax, text: str, xy: tuple[float, float], offsets: Sequence[tuple], placed: list,
+           **style) -> bool:
+    """Try each (dx, dy, ha, va) offset in points; keep the first label that overlaps nothing."""
+    renderer = ax.figure.canvas.get_renderer()
+    area = ax.get_window_extent(renderer)
+    for dx, dy, ha, va in offsets:
+        t = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                        annotation_clip=False, **style)
+        box = t.get_window_extent(renderer).expanded(1.04, 1.1)
+        if _free(box, placed, area):
+            placed.append(box)
+            return True
+        t.remove()
+    return False
+
+
+def _marker_boxes(ax, xs: Sequence[float], ys: Sequence[float], radius: float = 5.0) -> list:
+    from matplotlib.transforms import Bbox
+
+    out = []
+    for x, y in zip(xs, ys, strict=True):
+        if math.isnan(y):
+            continue
+        px, py = ax.transData.transform((x, y))
+        out.append(Bbox.from_extents(px - radius, py - radius, px + radius, py + radius))
+    return out
+
+
+def runs(values: Sequence[float], labels: Sequence[object] | None = None
+         ) -> list[tuple[int, int, float]]:
+    """(first index, last index, value) of each run of equal, non-missing values (and equal
+    ``labels``: the same target in two phases makes two runs)."""
+    found: list[tuple[int, int, float]] = []
+    labels = list(labels) if labels is not None else [None] * len(values)
+    for i, v in enumerate(values):
+        if math.isnan(v):
+            continue
+        if found and found[-1][1] == i - 1 and found[-1][2] == v \
+                and labels[i] == labels[found[-1][0]]:
+            found[-1] = (found[-1][0], i, v)
+        else:
+            found.append((i, i, v))
+    return found
+
+
+def target_lines(ax, thresholds: Sequence[object], labels: Sequence[str | None],
+                 legend: str = "Mục tiêu của kế hoạch", placed: list | None = None) -> list:
+    """Each stretch of the same target (one per phase) as a dashed red line over its years
+    (x = 0, 1, …), labelled with ``labels`` of its first year — a one-year stretch too."""
+    thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
+    placed = [] if placed is None else placed
+    segments = runs(thr, labels)
+    for n, (first, last, value) in enumerate(segments):
+        ax.hlines(value, first - 0.4, last + 0.4, colors=TARGET_COLOUR, linestyles="--",
+                  linewidth=1.6, label=legend if n == 0 else None, zorder=2)
+    for first, last, value in segments:
+        text = labels[first] if first < len(labels) else None
+        if not text:
+            continue
+        left, right = (first - 0.4, value), (last + 0.4, value)
+        style = {"fontsize": 8, "color": TARGET_COLOUR, "fontweight": "bold"}
+        for dy in (3, 14, 25, 36, 47):  # on the line, else higher, either end
+            if _place(ax, text, left, [(2, dy, "left", "bottom"), (2, -dy, "left", "top")],
+                      placed, **style) or \
+                    _place(ax, text, right, [(-2, dy, "right", "bottom"),
+                                             (-2, -dy, "right", "top")], placed, **style):
+                break
+    return placed
+
+
+def label_points(ax, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str],
+                 placed: list | None = None) -> list:
+    """Each point's text above it, else below, right or left: never over another label or a
+    marker; a label with no room is left out (the value is in the sentence and the tables)."""
+    placed = list(placed or [])
+    markers = _marker_boxes(ax, xs, ys)
+    blocked = placed + markers
+    for x, y, text in zip(xs, ys, texts, strict=True):
+        if math.isnan(y):
+            continue
+        _place(ax, text, (x, y), [(0, 6, "center", "bottom"), (0, -6, "center", "top"),
+                                  (7, 0, "left", "center"), (-7, 0, "right", "center"),
+                                  (7, 7, "left", "bottom"), (-7, 7, "right", "bottom"),
+                                  (0, 17, "center", "bottom")],
+               blocked, fontsize=8, color=LINE_COLOUR)
+    return blocked
+
+
+# --------------------------------------------------------------------------------------------
+# The report's trend chart
+# --------------------------------------------------------------------------------------------
+
+def trend_alt(series: pd.DataFrame, label: str, sentence: str) -> str:
+    years = series["school_year"].tolist()
+    return (f"Biểu đồ đường: {label} theo năm học từ {years[0]} đến {years[-1]}, đường nét đứt "
+            f"màu đỏ là mục tiêu của từng giai đoạn. {sentence}")
+
+
+def target_text(series: pd.DataFrame) -> list[str | None]:
+    """Each year's target label with its phase: "Mục tiêu < 0,06 % (2022–2025)"."""
+    out: list[str | None] = []
+    for _, r in series.iterrows():
+        label = r.get("target_label")
+        phase = r.get("phase")
+        if is_missing(label) or not label:
+            out.append(None)
+        else:
+            phase_text = "" if is_missing(phase) or not phase else \
+                f" ({str(phase).replace('-', '–')})"
+            out.append(f"{label}{phase_text}")
+    return out
+
+
+def trend_look(ax, series: pd.DataFrame, *, title: str, alt_text: str, percent: bool = True,
+               digits: int = 1, target_legend: str = "Mục tiêu của kế hoạch") -> None:
+    """Finish a trend chart drawn on ``ax`` (values at x = 0, 1, … for ``series``' years): the
+    years on the x axis, Vietnamese axis, the target of each phase labelled, each point labelled,
+    a legend under the chart, the title and the alt text."""
+    years = [str(y) for y in series["school_year"]]
+    vals = [float("nan") if is_missing(v) else float(v) for v in series["value"]]
+    thr = [float("nan") if is_missing(v) else float(v) for v in series["threshold"]]
+    xs = list(range(len(years)))
+    ax.set_xticks(xs)
+    ax.set_xticklabels([y.replace("-", "-\n", 1) if len(xs) > 5 else y for y in years],
+                       fontsize=8)
+    ax.set_xlim(-0.6, len(xs) - 0.4)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(title, loc="left")
+    if percent:
+        ax.set_ylim(*rate_limits(vals + thr))
+        percent_axis(ax)
+    else:
+        ax.set_ylim(0, max([v for v in vals + thr if not math.isnan(v)] or [1.0]) * 1.25)
+        count_axis(ax)
+    fig = ax.figure
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.3)
+    # the points' labels first (a value matters more), then each target's where there is room
+    texts = [fmt_pct(v, digits) if percent else fmt_num(v) for v in vals]
+    placed = label_points(ax, xs, vals, texts)
+    target_lines(ax, thr, target_text(series), legend=target_legend, placed=placed)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
+    alt(fig, alt_text)
