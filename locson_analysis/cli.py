@@ -388,15 +388,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import run
 
     if args.group is not None:
-        from . import group_report
+        from .report import group
 
         if args.all or args.school:
             raise LocsonError("--group lập một báo cáo cho cả nhóm trường của một năm học: không "
                               "dùng cùng --all hay --school.")
-        year = args.year or group_report.default_year(args.db, args.mid_year)
-        paths = group_report.run_group_report(args.db, year, args.group,
-                                              mid_year=args.mid_year,
-                                              recipient=args.recipient, out_dir=args.out)
+        paths = group.run_group_report(args.db, args.year, args.group, mid_year=args.mid_year,
+                                       recipient=args.recipient, out_dir=args.out,
+                                       notebook=args.notebook)
         print(f"Báo cáo nhóm trường: {paths.html}")
         print(f"  Sổ tay đã chạy: {paths.notebook}")
         print(f"  Tệp Excel: {paths.xlsx}")
@@ -612,7 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="cơ quan nhận báo cáo nhóm trường («Kính gửi»)")
     sp.add_argument("--out", type=Path, default=config.OUTPUTS_DIR, help="thư mục kết quả")
     sp.add_argument("--notebook", type=Path, default=None, metavar="TỆP.ipynb",
-                    help="chạy bản sổ tay báo cáo đã sửa thay cho notebooks/annual_report.ipynb")
+                    help="chạy bản sổ tay báo cáo đã sửa thay cho notebooks/annual_report.ipynb "
+                         "(với --group: notebooks/group_report.ipynb)")
     db_arg(sp)
     sp.set_defaults(func=cmd_report)
 

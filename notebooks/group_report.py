@@ -33,31 +33,28 @@ schools: str = "all"  # "all", tên nhóm trong data/schools.yaml, hoặc mã tr
 recipient: str = ""  # Cơ quan nhận báo cáo («Kính gửi»); để trống là theo data/report.yaml
 targets_file: str = ""  # Tệp chỉ tiêu; để trống là data/targets.yaml
 schools_file: str = ""  # Danh sách trường và nhóm; để trống là data/schools.yaml
-work_dir: str = ""  # Thư mục ghi tệp Excel; để trống là không ghi
-stem: str = ""  # Tên tệp (không đuôi) của tệp Excel
+work_dir: str = ""  # Thư mục tạm của lệnh locson report (tệp Excel ghi vào đây); trống: không ghi
+workbook_name: str = "bao_cao_nhom.xlsx"  # Tên tệp Excel các bảng của báo cáo
 
-# %% tags=["remove-cell"]
-from pathlib import Path
-
+# %%
 import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import HTML, Markdown, display
 
-from locson_analysis import config, group_report, present
+from locson_analysis import config
+from locson_analysis.report import charts as C
+from locson_analysis.report import group as G
 
-db = Path(db_path) if db_path else config.DEFAULT_DB
-year = school_year or group_report.default_year(db, mid_year)
-report = group_report.build(db, year, schools, mid_year=mid_year, recipient=recipient or None,
-                            targets_file=targets_file or None,
-                            schools_file=schools_file or None)
-if work_dir:
-    group_report.write_workbook(report, Path(work_dir) / f"{stem or 'bao_cao_nhom'}.xlsx")
-present.set_theme()
-view = report.view
+C.set_theme()
+db = db_path or config.DEFAULT_DB
+report = G.build(db, school_year or G.default_year(db, mid_year), schools, mid_year=mid_year,
+                 recipient=recipient or None, targets_file=targets_file or None,
+                 schools_file=schools_file or None)
+view = report.view  # the group's tables: matrix, pooled, furthest, equity, completeness …
 
 # %%
-display(HTML(group_report.header_html(report)))
-display(Markdown("\n\n".join(group_report.summary_sentences(report))))
+display(HTML(G.header_html(report)))
+display(Markdown("\n\n".join(G.summary_sentences(report))))
 
 # %% [markdown]
 # ## 1. Chỉ tiêu của từng trường
@@ -67,7 +64,7 @@ display(Markdown("\n\n".join(group_report.summary_sentences(report))))
 # đang diễn ra được «theo dõi», chưa đánh giá đạt hay chưa đạt.
 
 # %%
-display(HTML(group_report.show(report, "matrix")))
+display(HTML(G.show(report, "matrix")))
 
 # %% [markdown]
 # ## 2. Số liệu gộp của nhóm trường
@@ -76,13 +73,13 @@ display(HTML(group_report.show(report, "matrix")))
 # tỷ lệ các trường). Trường chưa có số liệu không được tính và được nêu tên trong ghi chú.
 
 # %%
-display(HTML(group_report.show(report, "pooled")))
+display(HTML(G.show(report, "pooled")))
 
 # %% [markdown]
 # ### Định nghĩa các chỉ số
 
 # %%
-display(HTML(group_report.show(report, "definitions")))
+display(HTML(G.show(report, "definitions")))
 
 # %% [markdown]
 # ## 3. Các trường so với chỉ tiêu
@@ -91,46 +88,41 @@ display(HTML(group_report.show(report, "definitions")))
 
 # %%
 for key in report.rate_targets:
-    points = group_report.school_points(report, key)
+    points = G.school_points(report, key)
     if points.empty:
         continue
-    fig, ax = plt.subplots(figsize=(7.5, 1.0 + 0.2 * len(points)))
+    display(Markdown(G.chart_caption(report, key)))
+    fig, ax = plt.subplots(figsize=(C.A4_WIDTH_IN, 1.0 + 0.2 * len(points)))
     sns.scatterplot(data=points, x="value", y="position", hue="status", s=40, ax=ax,
-                    palette=group_report.STATUS_PALETTE)
-    ax.axvline(points["threshold"].iloc[0], color=present.TARGET_COLOUR, linestyle="--")
+                    palette=G.STATUS_PALETTE)
+    ax.axvline(points["threshold"].iloc[0], color=C.TARGET_COLOUR, linestyle="--",
+               label="Chỉ tiêu")
     ax.set_yticks(points["position"], labels=points["school"])
     ax.set_ylim(len(points) - 0.5, -0.5)
-    present.percent_axis(ax, axis="x", cap=1.0, digits=group_report.percent_digits(
-        points[["value", "threshold"]].stack()))
+    C.percent_axis(ax, axis="x")
     ax.set_xlabel(points["indicator_label"].iloc[0])
     ax.set_ylabel("")
     ax.legend(title="", loc="best", fontsize=8)
-    display(HTML(present.chart_to_html(fig, group_report.chart_alt(report, key),
-                                       group_report.chart_caption(report, key))))
+    C.alt(fig, G.chart_alt(report, key))
+    plt.show()
 
 # %% [markdown]
 # ## 4. Xu hướng của số liệu gộp
+#
+# Số liệu gộp của nhóm trường qua các năm học; đường nét đứt màu đỏ là chỉ tiêu của kế hoạch.
 
 # %%
 for key in report.rate_targets:
-    series = group_report.trend_points(report, key)
+    series = G.trend_points(report, key)
     if series["value"].isna().all():
         continue
-    fig, ax = plt.subplots(figsize=(7.5, 2.6))
-    sns.lineplot(data=series, x="school_year", y="value", marker="o", ax=ax,
-                 color=present.LINE_COLOUR, label="Số liệu gộp")
-    sns.lineplot(data=series, x="school_year", y="threshold", ax=ax, drawstyle="steps-mid",
-                 color=present.TARGET_COLOUR, linestyle="--", label="Chỉ tiêu")
-    present.percent_axis(ax, cap=1.0, digits=group_report.percent_digits(
-        series[["value", "threshold"]].stack()))
-    if series["direction"].eq("<").any():
-        ax.set_ylim(bottom=0)
-    ax.set_title(series["indicator_label"].iloc[0])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    fig.tight_layout()
-    display(HTML(present.chart_to_html(
-        fig, f"{series['indicator_label'].iloc[0]}: số liệu gộp qua các năm học")))
+    fig, ax = plt.subplots()
+    sns.lineplot(x=range(len(series)), y=series["value"], marker="o", markersize=7,
+                 linewidth=2, color=C.LINE_COLOUR, label="Số liệu gộp", ax=ax)
+    C.trend_look(ax, series, title=series["indicator_label"].iloc[0],
+                 digits=2 if G.percent_digits(series["value"]) == 2 else 1,
+                 alt_text=G.trend_alt(series))
+    plt.show()
 
 # %% [markdown]
 # ## 5. Các trường xa chỉ tiêu nhất
@@ -139,7 +131,7 @@ for key in report.rate_targets:
 
 # %%
 display(Markdown("\n\n".join(f"- {s}" for s in view.sentences["sentence"] if s)))
-display(HTML(group_report.show(report, "furthest")))
+display(HTML(G.show(report, "furthest")))
 
 # %% [markdown]
 # ## 6. Công bằng giữa các nhóm học sinh (gộp các trường)
@@ -149,24 +141,29 @@ display(HTML(group_report.show(report, "furthest")))
 # Báo cáo không nêu số liệu theo nhóm của từng trường.
 
 # %%
-display(HTML(group_report.show(report, "equity")))
-display(Markdown(group_report.disclosure.suppression_note(view.threshold)))
+display(HTML(G.show(report, "equity")))
+display(Markdown(G.suppression_text(report)))
 
 # %% [markdown]
 # ## 7. Tình hình gửi số liệu
 
 # %%
 display(Markdown("\n\n".join(f"- {s}" for s in view.completeness_sentences)))
-display(HTML(group_report.show(report, "completeness")))
+display(HTML(G.show(report, "completeness")))
 
 # %% [markdown]
 # ### Phát hiện khi đối chiếu với năm học trước (số trường hợp theo trường)
 
 # %%
 if len(view.findings):
-    display(HTML(group_report.show(report, "findings")))
+    display(HTML(G.show(report, "findings")))
 else:
     display(Markdown("Không có phát hiện nào."))
 
 # %%
-display(HTML(group_report.closing_html(report)))
+display(HTML(G.closing_html(report)))
+
+# %% tags=["remove-cell"]
+# The report's tables in Excel, beside the HTML (only when run by `locson report --group`).
+if work_dir:
+    G.write_workbook(report, f"{work_dir}/{workbook_name}")

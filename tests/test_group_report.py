@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from locson_analysis import cli, disclosure, group_report, store
+from locson_analysis import cli, disclosure, store
+from locson_analysis.report import group as group_report
 from tests.builders import pupil
 from tests.test_group import SCHOOLS_YAML, Y1, _rows, _year
 from tests.test_group import db as _db  # noqa: F401  (the crafted database fixture)

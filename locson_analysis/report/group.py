@@ -4,7 +4,8 @@
 header (``data/report.yaml``), the tables as a reader sees them (Vietnamese headers, Vietnamese
 numbers, hidden cells as «…»), the sentences, the data of each chart and the Excel sheets.
 Everything is computed by :mod:`group`; here it is only arranged.  :func:`run_group_report`
-executes the notebook with papermill and exports offline HTML with nbconvert into
+executes the notebook with papermill and exports offline HTML with nbconvert
+(:func:`runner.run_notebook`) into
 ``outputs/<nhóm>/<năm học>/`` (HTML, executed notebook, Excel workbook written by the notebook).
 
 No pupil-level row reaches any part: the view holds counts per school and pooled rates only,
@@ -13,9 +14,6 @@ and the equity table has passed :func:`disclosure.suppress`.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,8 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config, disclosure, group, indicators, provenance, report_config, store, targets
-from .numbers import NO_DATA, fmt_date, fmt_num, fmt_pct
+from .. import config, disclosure, group, indicators, provenance, report_config, store, targets
+from ..errors import LocsonError
+from ..numbers import NO_DATA, fmt_date, fmt_num, fmt_pct
+from . import runner
 
 GROUP_NOTEBOOK = config.NOTEBOOKS_DIR / "group_report.ipynb"
 #: The dot colour of each status in the charts of the schools' values.
@@ -203,6 +203,23 @@ def chart_caption(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> 
                                    f"{fmt_num(n)} trường có số liệu (đủ các trường trong tệp "
                                    "Excel, trang «Ma trận chỉ tiêu»)")
     return f"{group._label(key)}, năm học {report.school_year}{where}. Đường đứt: chỉ tiêu."
+
+
+def trend_alt(series: pd.DataFrame) -> str:
+    """The alt text of a pooled trend chart: its values year by year."""
+    label = series["indicator_label"].iloc[0]
+    values = "; ".join(f"{y}: {_pct(v)}" for y, v in zip(series["school_year"],
+                                                          series["value"], strict=True))
+    return (f"Biểu đồ đường: {label} gộp các trường theo năm học ({values}); đường nét đứt màu "
+            f"đỏ là chỉ tiêu.")
+
+
+def suppression_text(report: GroupReport) -> str:
+    """The note under the equity table (empty when nothing is hidden)."""
+    e = report.view.equity
+    if e.empty or not e["hidden_value"].astype(bool).any():
+        return ""
+    return disclosure.suppression_note(report.view.threshold)
 
 
 def chart_alt(report: GroupReport, key: str) -> str:
@@ -396,51 +413,41 @@ def report_stem(school_year: str, mid_year: bool = False) -> str:
     return f"bao_cao_nhom_{school_year}" + ("_giua_nam" if mid_year else "")
 
 
-def run_group_report(db: str | Path, school_year: str, schools: str | None = None, *,
-                     mid_year: bool = False, recipient: str | None = None,
-                     out_dir: str | Path = config.OUTPUTS_DIR,
+def run_group_report(db: str | Path, school_year: str | None = None,
+                     schools: str | None = None, *, mid_year: bool = False,
+                     recipient: str | None = None, out_dir: str | Path = config.OUTPUTS_DIR,
                      targets_file: str | Path = config.TARGETS_FILE,
                      schools_file: str | Path | None = None,
-                     notebook: Path = GROUP_NOTEBOOK) -> GroupReportPaths:
-    """Run ``notebooks/group_report.ipynb`` (papermill) and export it (nbconvert, the report's
-    offline template) into ``out_dir/<nhóm>/<năm học>/``; the notebook writes the workbook.
-    Written to a temporary folder first, moved into place only when all three files exist."""
-    from . import run
-
+                     notebook: Path | None = None) -> GroupReportPaths:
+    """Run ``notebooks/group_report.ipynb`` with papermill and export it with nbconvert (the
+    report's offline template, :func:`runner.run_notebook`) into ``out_dir/<nhóm>/<năm học>/``:
+    HTML, executed notebook, and the Excel workbook the notebook writes.  ``school_year`` None:
+    :func:`default_year`.  Nothing is replaced unless every step succeeded."""
     db = Path(db)
-    stem = report_stem(school_year, mid_year)
-    final_dir = Path(out_dir) / folder_name(schools) / school_year
-    final_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=final_dir))
+    if notebook is not None and not Path(notebook).is_file():
+        raise runner.ReportStepError(runner.STEP_READ, f"không có tệp sổ tay {notebook}.")
     try:
-        params = {"school_year": school_year, "mid_year": bool(mid_year),
-                  "db_path": str(db.resolve()), "schools": schools or "all",
-                  "recipient": recipient or "",
-                  "targets_file": str(Path(targets_file).resolve()),
-                  "schools_file": str(Path(schools_file).resolve()) if schools_file else "",
-                  "work_dir": str(tmp), "stem": stem}
-        executed = tmp / f"{stem}.ipynb"
-        run.execute_notebook(notebook, executed, params)
-        title = f"Báo cáo nhóm trường {school_year}"
-        try:
-            import nbformat
-            nb = nbformat.read(executed, as_version=4)
-            title = nb.metadata.get("locson_title", title)
-        except Exception:  # the title is cosmetic
-            pass
-        try:
-            run.export_html(executed, tmp / f"{stem}.html", title)
-        except Exception as exc:
-            raise run._step(run.STEP_HTML, exc) from exc
-        if not (tmp / f"{stem}.xlsx").exists():
-            raise run.ReportStepError(run.STEP_EXCEL, "sổ tay không ghi tệp Excel.")
-        paths = GroupReportPaths(final_dir / f"{stem}.html", final_dir / f"{stem}.ipynb",
-                                 final_dir / f"{stem}.xlsx")
-        for p in (paths.notebook, paths.xlsx, paths.html):
-            os.replace(tmp / p.name, p)
-        return paths
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not db.is_file():
+            raise LocsonError(f"Không có tệp cơ sở dữ liệu {db}.")
+        year = school_year or default_year(db, mid_year)
+        sample = store.data_origin(db) == provenance.SAMPLE
+    except Exception as exc:
+        raise runner.step_error(runner.STEP_READ, exc) from exc
+    stem = report_stem(year, mid_year)
+    params = {"school_year": year, "mid_year": bool(mid_year), "db_path": str(db.resolve()),
+              "schools": schools or "all", "recipient": recipient or "",
+              "targets_file": str(Path(targets_file).resolve()),
+              "schools_file": str(Path(schools_file).resolve()) if schools_file else "",
+              "workbook_name": f"{stem}.xlsx"}
+    title = (f"Báo cáo nhóm trường — {'giữa năm học' if mid_year else 'năm học'} {year}")
+    done = runner.run_notebook(Path(notebook) if notebook else GROUP_NOTEBOOK, params,
+                               Path(out_dir) / folder_name(schools) / year, stem, title,
+                               banner=provenance.SAMPLE_MARK if sample else "")
+    xlsx = done.html.parent / f"{stem}.xlsx"
+    if xlsx not in done.extra:
+        raise runner.ReportStepError(runner.STEP_EXCEL, "sổ tay không ghi bảng tính Excel (ô "
+                                                        "cuối của group_report.ipynb).")
+    return GroupReportPaths(done.html, done.notebook, xlsx)
 
 
 # --- what the notebook displays -----------------------------------------------------------------
@@ -466,7 +473,7 @@ def default_year(db: str | Path, mid_year: bool = False) -> str:
 
 def show(report: GroupReport, key: str) -> str:
     """One of ``report.tables`` as an HTML table (text already formatted)."""
-    from .present import text_table
+    from ..present import text_table
 
     frame = report.tables[key]
     right = [c for c in frame.columns if c in ("Giá trị gộp", "Tử số", "Mẫu số", "Tỷ lệ",
@@ -477,7 +484,7 @@ def show(report: GroupReport, key: str) -> str:
 
 def header_html(report: GroupReport) -> str:
     """The official-document title block (Nghị định 30/2020/NĐ-CP) and the sample mark."""
-    from .present import esc, note_box
+    from ..present import esc, note_box
 
     h = report.header
     to = ("Kính gửi: " + esc(h["to"][0]) + ".") if len(h["to"]) == 1 else (
@@ -500,7 +507,7 @@ def header_html(report: GroupReport) -> str:
 
 
 def closing_html(report: GroupReport) -> str:
-    from .present import esc
+    from ..present import esc
 
     copies = "<br>".join(esc(c) for c in report.header["copies"])
     return ('<table style="width:100%;border:none;margin-top:24px"><tr>'
