@@ -339,20 +339,13 @@ def target_matrix(table: pd.DataFrame, plan: targets.Targets, school_year: str,
                 & table["school_year"].isin(years).to_numpy()
                 & table["indicator"].isin(keys).to_numpy()
                 & table["school_code"].isin(codes).to_numpy()]
-    by_school = dict(tuple(sub.groupby("school_code", sort=False)))
-    frames = []
-    for code in codes:
-        rows = by_school.get(code, sub.iloc[:0])
-        running_here = (code, school_year) in running
-        ev = targets.evaluate(rows, plan, school_year, school_code=code,
-                              in_progress=running_here).drop(columns="in_progress",
-                                                              errors="ignore")
-        ev.insert(0, "school_code", code)
-        ev.insert(1, "school", _school_label(code, registry))
-        ev.insert(2, "in_progress", running_here)
-        ev["indicator_label"] = ev["indicator"].map(_label)
-        frames.append(ev)
-    out = pd.concat(frames, ignore_index=True)
+    running_codes = {c for c in codes if (c, school_year) in running}
+    out = targets.evaluate_schools(sub, plan, school_year, codes, running_codes).drop(
+        columns="in_progress")
+    out.insert(1, "school", out["school_code"].map(
+        {c: _school_label(c, registry) for c in codes}))
+    out.insert(2, "in_progress", out["school_code"].isin(running_codes))
+    out["indicator_label"] = out["indicator"].map(_label)
     return out[MATRIX_COLUMNS]
 
 

@@ -245,6 +245,25 @@ def test_matrix_status_is_passed_through_from_evaluate(db: Path, view: group.Gro
         np.testing.assert_array_equal(mine["value"], ev["value"])
 
 
+@pytest.mark.parametrize("year", [Y0, Y1, "2019-2020"])
+def test_evaluate_schools_equals_evaluate_school_by_school(db: Path, year: str) -> None:
+    """targets.evaluate_schools (one pass, what the matrix uses) gives, school by school,
+    exactly the frame of targets.evaluate — a year outside the plan, an ended year, a running
+    school and a school without rows included."""
+    table = group.indicator_table(db)
+    plan = targets.load_targets()
+    codes = ["AN", "BINH", "CUONG", "DUNG"]
+    running = {"CUONG"} if year == Y1 else set()
+    many = targets.evaluate_schools(table, plan, year, codes, running)
+    assert list(dict.fromkeys(many["school_code"])) == codes
+    for code in codes:
+        one = targets.evaluate(table, plan, year, school_code=code,
+                               in_progress=code in running)
+        mine = many[many["school_code"] == code].drop(columns="school_code").reset_index(
+            drop=True)
+        pd.testing.assert_frame_equal(mine, one, check_exact=True, obj=code)
+
+
 def test_status_matrix_is_wide(view: group.GroupView) -> None:
     wide = group.status_matrix(view.matrix)
     assert list(wide.index) == ["Trường THCS An", "Trường THCS Bình", "Trường THCS Cường"]
