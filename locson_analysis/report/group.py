@@ -24,14 +24,13 @@ import pandas as pd
 from .. import config, disclosure, group, indicators, provenance, report_config, store, targets
 from ..errors import LocsonError
 from ..numbers import NO_DATA, fmt_date, fmt_num, fmt_pct
-from . import runner
 
 GROUP_NOTEBOOK = config.NOTEBOOKS_DIR / "group_report.ipynb"
 #: The dot colour of each status in the charts of the schools' values.
 STATUS_PALETTE = {targets.MET: "#2e7d32", targets.NOT_MET: "#c62828", targets.TRACKING: "#1565c0",
                   targets.NO_VALUE: "#90a4ae", targets.OUTSIDE: "#90a4ae"}
 #: At most this many schools are named in one dot plot (the furthest from the target).
-CHART_SCHOOLS = 40
+CHART_SCHOOLS = 30
 #: Rate targets get a chart of the schools' values (dot per school) and a pooled trend.
 RATE_UNITS = ("rate",)
 
@@ -423,6 +422,8 @@ def run_group_report(db: str | Path, school_year: str | None = None,
     report's offline template, :func:`runner.run_notebook`) into ``out_dir/<nhóm>/<năm học>/``:
     HTML, executed notebook, and the Excel workbook the notebook writes.  ``school_year`` None:
     :func:`default_year`.  Nothing is replaced unless every step succeeded."""
+    from . import runner  # (not at the top: nbformat costs the notebook's kernel ~1,8 s)
+
     db = Path(db)
     if notebook is not None and not Path(notebook).is_file():
         raise runner.ReportStepError(runner.STEP_READ, f"không có tệp sổ tay {notebook}.")
