@@ -181,3 +181,20 @@ def test_the_planted_pupil_cannot_be_found(planted: tuple[Path, Path], tmp_path:
     assert re.search(r"Hoàn cảnh đặc biệt(?: …){4}", text)
     # no note in either file names the group's size
     assert "n = 1" not in everything and "nữ 1/" not in everything
+
+
+def test_sample_data_is_marked_in_the_html_and_the_workbook(tmp_path: Path,
+                                                           schools_file: Path) -> None:
+    from locson_analysis import provenance
+
+    path = tmp_path / "mau.duckdb"
+    rows = _rows(20, Y1, 6, "promoted", "A", 1) + _rows(10, Y1, 9, "completed", "A", 30)
+    store.write_years(path, [_year(Y1, "AN", rows, {"toilets": 4, "toilets_hygienic": 4,
+                                                    "psych_service": 1})],
+                      origin=provenance.SAMPLE)
+    paths = group_report.run_group_report(path, Y1, "AN", schools_file=schools_file,
+                                          out_dir=tmp_path / "out")  # one school's code
+    assert paths.html.parent.parts[-2:] == ("AN", Y1)
+    assert provenance.SAMPLE_MARK in _text(paths.html.read_text(encoding="utf-8"))
+    sheets = _cells(paths.xlsx)
+    assert all(rows[1][0] == provenance.SAMPLE_MARK for rows in sheets.values())

@@ -24,6 +24,7 @@ import pandas as pd
 from .. import config, disclosure, group, indicators, provenance, report_config, store, targets
 from ..errors import LocsonError
 from ..numbers import NO_DATA, fmt_date, fmt_num, fmt_pct
+from ..schools import load_groups, load_registry
 
 GROUP_NOTEBOOK = config.NOTEBOOKS_DIR / "group_report.ipynb"
 #: The dot colour of each status in the charts of the schools' values.
@@ -315,6 +316,9 @@ def build(db: str | Path, school_year: str, schools: str | list[str] | None = No
     threshold = report_config.suppression_threshold(settings_file)
     if isinstance(schools, str):
         schools = selection(schools)
+    if isinstance(schools, str) and schools not in load_groups(schools_file) \
+            and schools in load_registry(schools_file):
+        schools = [schools]  # one school's code
     view = group.group_view(db, school_year, schools, mid_year=mid_year, recipient=recipient,
                             targets_file=targets_file, schools_file=schools_file,
                             suppress=threshold, engine=engine)
