@@ -12,7 +12,8 @@
 #     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
-#   title: Báo cáo nhóm trường — chỉ tiêu vì trẻ em
+#   title: "B\xE1o c\xE1o nh\xF3m tr\u01B0\u1EDDng \u2014 ch\u1EC9 ti\xEAu v\xEC tr\u1EBB\
+#     \ em"
 # ---
 
 # %% [markdown] tags=["remove-cell"]
