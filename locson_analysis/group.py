@@ -643,14 +643,15 @@ def pooled_trend(pooled: pd.DataFrame, plan: targets.Targets, label: str,
         columns="_k").reset_index(drop=True)
 
 
-def group_view(db: str | Path, school_year: str, schools: str | Iterable[str] | None = None,
+def group_view(db: str | Path, school_year: str,
+               schools: str | Iterable[str] | Group | None = None,
                *, mid_year: bool = False, label: str | None = None,
                recipient: str | None = None, targets_file: str | Path | None = None,
                schools_file: str | Path | None = None, suppress: int | None = None,
                table: pd.DataFrame | None = None, engine: str = "sql",
                furthest_limit: int | None = None) -> GroupView:
     """The group report's tables for ``school_year`` and the schools ``schools`` (a group name of
-    ``data/schools.yaml``, ``"all"``/None, or a list of codes).
+    ``data/schools.yaml``, ``"all"``/None, a list of codes, or a resolved :class:`Group`).
 
     ``mid_year``: a report on a year in progress (schools still «đang học» are expected); in a
     full-year report they are listed as not having sent their end-of-year results.
@@ -662,7 +663,8 @@ def group_view(db: str | Path, school_year: str, schools: str | Iterable[str] | 
     db = Path(db)
     facts = _facts(db, school_year)
     present = sorted(set(facts.pairs["school_code"]))
-    group = resolve_group(schools, present, schools_file)
+    group = schools if isinstance(schools, Group) else resolve_group(schools, present,
+                                                                      schools_file)
     registry = load_registry(schools_file)
     years = sorted(set(facts.pairs["school_year"]))
     if school_year not in years:

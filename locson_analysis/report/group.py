@@ -14,6 +14,7 @@ and the equity table has passed :func:`disclosure.suppress`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -53,10 +54,12 @@ class GroupReport:
         return self.view.school_year
 
 
+@functools.lru_cache(maxsize=65536)
 def _pct(x: object) -> str:
     return fmt_pct(x, 1, missing=NO_DATA)
 
 
+@functools.lru_cache(maxsize=65536)
 def _cnt(x: object) -> str:
     return fmt_num(x, 0, missing="—")
 
@@ -316,9 +319,12 @@ def build(db: str | Path, school_year: str, schools: str | list[str] | None = No
     threshold = report_config.suppression_threshold(settings_file)
     if isinstance(schools, str):
         schools = selection(schools)
-    if isinstance(schools, str) and schools not in load_groups(schools_file) \
-            and schools in load_registry(schools_file):
-        schools = [schools]  # one school's code
+    if isinstance(schools, str):  # a group's name (read once here), else one school's code
+        groups = load_groups(schools_file)
+        if schools in groups:
+            schools = groups[schools]
+        elif schools in load_registry(schools_file):
+            schools = [schools]
     view = group.group_view(db, school_year, schools, mid_year=mid_year, recipient=recipient,
                             targets_file=targets_file, schools_file=schools_file,
                             suppress=threshold, engine=engine)
