@@ -110,13 +110,16 @@ def test_workbook_with_hand_counts_and_hidden_cells(made: group_report.GroupRepo
 
 
 def test_cli_group_report_with_codes(db: Path, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+                                     capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # --out relative to the user's folder, not the notebook's
     rc = cli.main(["report", "--group", "AN,BINH", "--year", Y1, "--db", str(db),
-                   "--out", str(tmp_path), "--recipient", "Sở Giáo dục và Đào tạo tỉnh X"])
+                   "--out", "ra", "--recipient", "Sở Giáo dục và Đào tạo tỉnh X"])
     assert rc == 0
     out = capsys.readouterr().out
-    html = tmp_path / "AN-BINH" / Y1 / f"bao_cao_nhom_{Y1}.html"
+    html = tmp_path / "ra" / "AN-BINH" / Y1 / f"bao_cao_nhom_{Y1}.html"
     assert str(html) in out and html.is_file()
+    assert (html.parent / f"bao_cao_nhom_{Y1}.xlsx").is_file()
     text = _text(html.read_text(encoding="utf-8"))
     assert "Kính gửi: Sở Giáo dục và Đào tạo tỉnh X." in text
     assert "Báo cáo gồm 2 trường" in text
@@ -198,3 +201,14 @@ def test_sample_data_is_marked_in_the_html_and_the_workbook(tmp_path: Path,
     assert provenance.SAMPLE_MARK in _text(paths.html.read_text(encoding="utf-8"))
     sheets = _cells(paths.xlsx)
     assert all(rows[1][0] == provenance.SAMPLE_MARK for rows in sheets.values())
+
+
+def test_default_year_is_the_latest_ended_or_running(tmp_path: Path) -> None:
+    """A running year with a dropout already recorded has not ended."""
+    path = tmp_path / "y.duckdb"
+    store.write_years(path, [
+        _year("2023-2024", "AN", _rows(12, "2023-2024", 6, "promoted", "A", 1)),
+        _year(Y1, "AN", _rows(11, Y1, 7, "in_progress", "A", 1)
+              + _rows(1, Y1, 7, "dropped_out", "A", 12))])
+    assert group_report.default_year(path) == "2023-2024"
+    assert group_report.default_year(path, mid_year=True) == Y1

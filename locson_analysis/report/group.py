@@ -469,11 +469,11 @@ def default_year(db: str | Path, mid_year: bool = False) -> str:
     with store.connect(db, read_only=True) as con:
         years = [r[0] for r in con.execute(
             "SELECT DISTINCT school_year FROM active_imports ORDER BY 1").fetchall()]
-        running = {r[0] for r in con.execute(
-            "SELECT DISTINCT school_year FROM pupils WHERE outcome = 'in_progress'").fetchall()}
-        ended = {r[0] for r in con.execute(
-            "SELECT DISTINCT school_year FROM pupils WHERE outcome <> 'in_progress'"
-        ).fetchall()}
+        # per school and year: running when a pupil is still «đang học», else ended
+        pairs = con.execute("SELECT school_year, bool_or(outcome = 'in_progress') FROM pupils "
+                            "GROUP BY school_code, school_year").fetchall()
+    running = {y for y, r in pairs if r}
+    ended = {y for y, r in pairs if not r}
     pool = [y for y in years if (y in running if mid_year else y in ended)]
     if not pool:
         from .errors import LocsonError
