@@ -131,7 +131,7 @@ for key in report.rate_targets:
 # Tính bằng số học sinh (số trẻ, số nhà vệ sinh …) còn thiếu để trường đạt chỉ tiêu.
 
 # %%
-display(Markdown("\n\n".join(f"- {s}" for s in view.sentences["sentence"] if s)))
+display(Markdown(G.target_lines(report)))
 display(HTML(G.show(report, "furthest")))
 
 # %% [markdown]

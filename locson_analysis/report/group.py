@@ -26,6 +26,7 @@ from .. import config, disclosure, group, indicators, provenance, report_config,
 from ..errors import LocsonError
 from ..numbers import NO_DATA, fmt_date, fmt_num, fmt_pct
 from ..schools import load_groups, load_registry
+from .tables import SMALL_RATE_KEYS
 
 GROUP_NOTEBOOK = config.NOTEBOOKS_DIR / "group_report.ipynb"
 #: The dot colour of each status in the charts of the schools' values.
@@ -69,7 +70,7 @@ def _value_text(value: object, key: str) -> str:
     if unit == "yesno":
         return NO_DATA if pd.isna(value) else ("Có" if float(value) >= 1 else "Không")
     if unit in ("rate",):
-        return _pct(value)
+        return fmt_pct(value, 2, missing=NO_DATA) if key in SMALL_RATE_KEYS else _pct(value)
     return fmt_num(value, 2, missing=NO_DATA, trim=True)
 
 
@@ -525,6 +526,17 @@ def closing_html(report: GroupReport) -> str:
             f'<td style="border:none;vertical-align:top"><b><i>Nơi nhận:</i></b><br>{copies}'
             '</td><td style="text-align:center;border:none"><b>THỦ TRƯỞNG CƠ QUAN</b><br>'
             '<i>(Ký, ghi rõ họ tên, đóng dấu)</i></td></tr></table>')
+
+
+def target_lines(report: GroupReport) -> str:
+    """One Markdown line per target: its number and name, then the group's sentence (how
+    many schools miss it, by how many pupils, the furthest named)."""
+    from ..present import esc
+
+    s = report.view.sentences
+    return "\n".join(f"- **{esc(_target_name(n, lab))}**: {esc(text)}"
+                     for n, lab, text in zip(s["number"], s["indicator_label"], s["sentence"],
+                                             strict=True) if text)
 
 
 def summary_sentences(report: GroupReport) -> list[str]:
