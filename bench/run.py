@@ -42,6 +42,7 @@ SEED = 2025
 
 # Targets (the issue "Fast at every scale a user meets").
 TARGET_REPORT_FLOOR_RATIO = 1.5
+TARGET_GROUP_REPORT_RATIO = 2.0
 TARGET_NATIONAL_SECONDS = 10.0
 TARGET_NATIONAL_GB = 12.0
 TARGET_CSV_ROWS_PER_SECOND = 50_000
@@ -546,9 +547,69 @@ def _report_breakdown(db: Path, school_year: str, tmp: Path, school_code: str | 
     return steps, cells[:4]
 
 
+def _bench_schools_file(db: Path, path: Path) -> Path:
+    """A schools file naming the bench database's schools, with one group of them all (the
+    synthetic province), so that the group report covers exactly those schools."""
+    from locson_analysis import store
+
+    with store.connect(db, read_only=True) as con:
+        codes = [r[0] for r in con.execute(
+            "SELECT DISTINCT school_code FROM active_imports ORDER BY 1").fetchall()]
+    path.write_text("schools:\n" + "".join(f"  - code: {c}\n    name: THCS {c}\n" for c in codes)
+                    + "groups:\n  tinh:\n    name: Tỉnh tổng hợp (bench)\n    schools: ["
+                    + ", ".join(codes) + "]\n", encoding="utf-8")
+    return path
+
+
+def task_group_report(db: str, school_year: str, repeats: int, tmp: str) -> dict:
+    """The group report (issue 14) end to end for every school of ``db`` (``locson report
+    --group``: papermill runs notebooks/group_report.ipynb, which reads the database with
+    ``compute_sql``, pools, draws one chart per rate target and a trend each, writes the
+    workbook; nbconvert exports), against the same stack floor as the annual report
+    (:data:`STACK_FLOOR_CELL`, same runner), interleaved; the median of ``repeats``."""
+    import nbformat
+
+    from locson_analysis.report import group, runner
+
+    tmp_p = Path(tmp)
+    stack = _stack_floor_notebook(tmp_p / "stack_floor.ipynb")
+    schools_file = _bench_schools_file(Path(db), tmp_p / "schools.yaml")
+
+    def floor() -> float:
+        t = time.perf_counter()
+        runner.run_notebook(stack, {"school_year": school_year}, tmp_p / "floor_out",
+                            stack.stem, "floor")
+        return time.perf_counter() - t
+
+    last: list = []
+
+    def report() -> float:
+        t = time.perf_counter()
+        last[:] = [group.run_group_report(Path(db), school_year, "tinh",
+                                          schools_file=schools_file,
+                                          out_dir=tmp_p / "outputs")]
+        return time.perf_counter() - t
+
+    floor()  # warm-up: first imports of papermill / nbconvert / jinja templates
+    stacks, reports = [], []
+    for _ in range(repeats):
+        stacks.append(floor())
+        reports.append(report())
+    st, r = _median(stacks), _median(reports)
+    nb = nbformat.read(last[0].notebook, as_version=4)
+    cells = sorted((((c.source.strip().splitlines() or [""])[0][:60],
+                     float(c.metadata.get("papermill", {}).get("duration") or 0.0))
+                    for c in nb.cells if c.cell_type == "code"), key=lambda c: -c[1])
+    return {"school_year": school_year, "group_report_seconds": r,
+            "stack_floor_seconds": st, "group_report_stack_floor_ratio": r / st,
+            "group_report_runs": reports, "stack_floor_runs": stacks,
+            "html_bytes": last[0].html.stat().st_size, "notebook_cell_seconds": cells[:4]}
+
+
 TASKS = {"generate": task_generate, "generate_national": task_generate_national,
          "import": task_import, "indicators": task_indicators,
-         "indicators_pandas": task_indicators_pandas, "report": task_report}
+         "indicators_pandas": task_indicators_pandas, "report": task_report,
+         "group_report": task_group_report}
 
 
 def worker_main(task: str, args_json: str) -> None:
@@ -691,6 +752,13 @@ def run_bench(sizes: list[str], quick: bool = False, out: Path = DEFAULT_OUT,
                 entry["report"] = run_worker("report", timeout, db=gen["db"],
                                              school_year=sz.years[-1], repeats=repeats,
                                              tmp=str(rtmp), school_code=school_codes(sz)[0])
+            if report and name == "province":
+                log(f"[{name}] báo cáo nhóm trường / group report vs stack floor ({repeats}×) …")
+                gtmp = root / "group_report"
+                gtmp.mkdir(parents=True, exist_ok=True)
+                entry["group_report"] = run_worker("group_report", timeout, db=gen["db"],
+                                                   school_year=sz.years[-1], repeats=repeats,
+                                                   tmp=str(gtmp))
             if not keep_data:
                 shutil.rmtree(root, ignore_errors=True)
     finally:
@@ -721,6 +789,8 @@ def summarise(results: dict) -> None:
     rep = (sizes.get("school") or sizes.get("toy") or {}).get("report") or {}
     results["report_floor_ratio"] = rep.get("report_floor_ratio")  # reference only
     results["report_stack_floor_ratio"] = rep.get("report_stack_floor_ratio")
+    grp = (sizes.get("province") or {}).get("group_report") or {}
+    results["group_report_stack_floor_ratio"] = grp.get("group_report_stack_floor_ratio")
     # the headline: one school year of the whole country, from the database file to the full
     # indicator table, with the fast path (compute_sql); the pandas path's numbers beside it
     nat = (sizes.get("country") or {}).get("indicators") or {}
@@ -770,6 +840,10 @@ def summarise(results: dict) -> None:
     results["targets"] = [
         {"target": f"report ≤ {TARGET_REPORT_FLOOR_RATIO} × stack floor", "measured": r,
          "met": None if r is None else r <= TARGET_REPORT_FLOOR_RATIO},
+        {"target": f"group report, province ≤ {TARGET_GROUP_REPORT_RATIO} × stack floor",
+         "measured": results["group_report_stack_floor_ratio"],
+         "met": None if results["group_report_stack_floor_ratio"] is None
+         else results["group_report_stack_floor_ratio"] <= TARGET_GROUP_REPORT_RATIO},
         {"target": f"national indicators, database → table ≤ {TARGET_NATIONAL_SECONDS:.0f} s",
          "measured": ns,
          "met": None if ns is None else ns <= TARGET_NATIONAL_SECONDS},
@@ -847,6 +921,16 @@ def format_table(results: dict) -> str:
                 f"«{first}» {secs:.2f} s" for first, secs in cells))
     elif rep:
         lines.append(f"\nReport: error — {rep['error']}")
+    grp = (results["sizes"].get("province") or {}).get("group_report") or {}
+    if grp and "error" not in grp:
+        lines.append(f"Group report (province, every school, {grp['school_year']}): "
+                     f"{grp['group_report_seconds']:.1f} s end to end vs stack floor "
+                     f"{grp['stack_floor_seconds']:.1f} s → ratio "
+                     f"{grp['group_report_stack_floor_ratio']:.2f}; slowest cells: "
+                     + "; ".join(f"«{first}» {secs:.2f} s"
+                                 for first, secs in grp.get("notebook_cell_seconds") or []))
+    elif grp:
+        lines.append(f"\nGroup report: error — {grp['error']}")
     lines += ["", "| Target | Measured | |", "|---|---:|---|"]
     for t in results["targets"]:
         m = t["measured"]

@@ -387,6 +387,19 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from . import run
 
+    if args.group is not None:
+        from .report import group
+
+        if args.all or args.school:
+            raise LocsonError("--group lập một báo cáo cho cả nhóm trường của một năm học: không "
+                              "dùng cùng --all hay --school.")
+        paths = group.run_group_report(args.db, args.year, args.group, mid_year=args.mid_year,
+                                       recipient=args.recipient, out_dir=args.out,
+                                       notebook=args.notebook)
+        print(f"Báo cáo nhóm trường: {paths.html}")
+        print(f"  Sổ tay đã chạy: {paths.notebook}")
+        print(f"  Tệp Excel: {paths.xlsx}")
+        return 0
     args.school = _school_arg(args)
     if args.all:
         results = run.run_all(
@@ -592,9 +605,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--all", action="store_true", help="mọi năm học trong cơ sở dữ liệu")
     sp.add_argument("--mid-year", action="store_true", help="báo cáo giữa năm (sau học kỳ 1)")
     school_arg(sp)
+    sp.add_argument("--group", nargs="?", const="all", metavar="NHÓM",
+                    help="báo cáo của cơ quan quản lý nhiều trường: tên nhóm trong "
+                         "data/schools.yaml, mã trường cách nhau dấu phẩy, hoặc bỏ trống (mọi "
+                         "trường); vào outputs/<nhóm>/<năm học>/")
+    sp.add_argument("--recipient", metavar="CƠ_QUAN",
+                    help="cơ quan nhận báo cáo nhóm trường («Kính gửi»)")
     sp.add_argument("--out", type=Path, default=config.OUTPUTS_DIR, help="thư mục kết quả")
     sp.add_argument("--notebook", type=Path, default=None, metavar="TỆP.ipynb",
-                    help="chạy bản sổ tay báo cáo đã sửa thay cho notebooks/annual_report.ipynb")
+                    help="chạy bản sổ tay báo cáo đã sửa thay cho notebooks/annual_report.ipynb "
+                         "(với --group: notebooks/group_report.ipynb)")
     db_arg(sp)
     sp.set_defaults(func=cmd_report)
 

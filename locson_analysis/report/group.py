@@ -1,0 +1,552 @@
+"""The group report (issue 14): what ``notebooks/group_report.ipynb`` shows, and its runner.
+
+:func:`build` turns :func:`group.group_view` into the report's parts: the official-document
+header (``data/report.yaml``), the tables as a reader sees them (Vietnamese headers, Vietnamese
+numbers, hidden cells as «…»), the sentences, the data of each chart and the Excel sheets.
+Everything is computed by :mod:`group`; here it is only arranged.  :func:`run_group_report`
+executes the notebook with papermill and exports offline HTML with nbconvert
+(:func:`runner.run_notebook`) into
+``outputs/<nhóm>/<năm học>/`` (HTML, executed notebook, Excel workbook written by the notebook).
+
+No pupil-level row reaches any part: the view holds counts per school and pooled rates only,
+and the equity table has passed :func:`disclosure.suppress`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import config, disclosure, group, indicators, provenance, report_config, store, targets
+from ..errors import LocsonError
+from ..numbers import NO_DATA, fmt_date, fmt_num, fmt_pct
+from ..schools import load_groups, load_registry
+from .tables import SMALL_RATE_KEYS
+
+GROUP_NOTEBOOK = config.NOTEBOOKS_DIR / "group_report.ipynb"
+#: The dot colour of each status in the charts of the schools' values.
+STATUS_PALETTE = {targets.MET: "#2e7d32", targets.NOT_MET: "#c62828", targets.TRACKING: "#1565c0",
+                  targets.NO_VALUE: "#90a4ae", targets.OUTSIDE: "#90a4ae"}
+#: At most this many schools are named in one dot plot (the furthest from the target).
+CHART_SCHOOLS = 30
+#: Rate targets get a chart of the schools' values (dot per school) and a pooled trend.
+RATE_UNITS = ("rate",)
+
+
+@dataclass
+class GroupReport:
+    """The parts of one group report."""
+
+    view: group.GroupView
+    title: str
+    header: dict  # motto, tagline, issuer, place_date, to (list), notes (list)
+    sample: bool
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # as shown (strings)
+    sheets: dict[str, pd.DataFrame] = field(default_factory=dict)  # Excel (numbers, «…»)
+    rate_targets: list[str] = field(default_factory=list)  # indicator keys with charts
+
+    @property
+    def school_year(self) -> str:
+        return self.view.school_year
+
+
+@functools.lru_cache(maxsize=65536)
+def _pct(x: object) -> str:
+    return fmt_pct(x, 1, missing=NO_DATA)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cnt(x: object) -> str:
+    return fmt_num(x, 0, missing="—")
+
+
+def _value_text(value: object, key: str) -> str:
+    unit = indicators.INDICATORS[key].unit if key in indicators.INDICATORS else "rate"
+    if unit == "yesno":
+        return NO_DATA if pd.isna(value) else ("Có" if float(value) >= 1 else "Không")
+    if unit in ("rate",):
+        return fmt_pct(value, 2, missing=NO_DATA) if key in SMALL_RATE_KEYS else _pct(value)
+    return fmt_num(value, 2, missing=NO_DATA, trim=True)
+
+
+def _target_name(number: object, label: str) -> str:
+    return f"{int(number)}. {label}" if not pd.isna(number) else label
+
+
+def matrix_table(view: group.GroupView) -> pd.DataFrame:
+    """Schools × targets: «status (value)» in each cell."""
+    m = view.matrix.copy()
+    m["cell"] = [f"{s} ({_value_text(v, k)})" if not pd.isna(v) else str(s)
+                 for s, v, k in zip(m["status"], m["value"], m["indicator"], strict=True)]
+    wide = group.status_matrix(m, "cell")
+    wide.index.name = "Trường"
+    return wide.reset_index()
+
+
+def pooled_table(view: group.GroupView) -> pd.DataFrame:
+    p = view.pooled
+    return pd.DataFrame({
+        "Chỉ tiêu": [_target_name(n, lab) for n, lab in zip(p["number"], p["indicator_label"],
+                                                              strict=True)],
+        "Giá trị gộp": [_value_text(v, k) for v, k in zip(p["value"], p["indicator"],
+                                                          strict=True)],
+        "Tử số": p["numerator"].map(_cnt), "Mẫu số": p["denominator"].map(_cnt),
+        "Số trường có số liệu": [f"{_cnt(a)}/{_cnt(b)}" for a, b in zip(
+            p["schools"], p["schools_selected"], strict=True)],
+        "Chỉ tiêu đặt ra": p["target_text"], "Đánh giá": p["status"], "Ghi chú": p["note"],
+    })
+
+
+def definitions_table(view: group.GroupView) -> pd.DataFrame:
+    p = view.pooled.drop_duplicates("indicator")
+    return pd.DataFrame({"Chỉ số": p["indicator_label"], "Định nghĩa": p["definition_vi"],
+                         "Tử số": p["numerator_vi"], "Mẫu số": p["denominator_vi"],
+                         "Nguồn": p["source"]})
+
+
+def equity_table(view: group.GroupView) -> pd.DataFrame:
+    e = view.equity
+    hidden = e["hidden_value"].astype(bool)
+
+    def show(col: str, fmt: object) -> list[str]:
+        flag = e[f"hidden_{col}"].astype(bool) if col != "value" else hidden
+        return [disclosure.HIDDEN_MARK if h else fmt(v)  # type: ignore[operator]
+                for v, h in zip(e[col], flag, strict=True)]
+
+    parity = e["indicator"].str.startswith("gender_parity_index_")
+    value = [disclosure.HIDDEN_MARK if h else (fmt_num(v, 2, missing=NO_DATA) if p
+                                                  else _pct(v))
+             for v, h, p in zip(e["value"], hidden, parity, strict=True)]
+    return pd.DataFrame({
+        "Chỉ số": e["indicator_label"], "Nhóm": e["dimension_label"],
+        "Nhóm học sinh": np.where(parity, "Nữ so với nam", e["group"]),
+        "Tỷ lệ": value,
+        "Tử số": np.where(parity, "", show("numerator", _cnt)),
+        "Mẫu số": np.where(parity, "", show("denominator", _cnt)),
+        "Số trường": [disclosure.HIDDEN_MARK if h else _cnt(s)
+                      for s, h in zip(e["schools"], hidden, strict=True)],
+        "Ghi chú": e["note"],
+    })
+
+
+def furthest_table(view: group.GroupView, top: int = 5) -> pd.DataFrame:
+    f = view.furthest[view.furthest["rank"] <= top]
+    return pd.DataFrame({
+        "Chỉ tiêu": [_target_name(n, lab) for n, lab in zip(f["number"], f["indicator_label"],
+                                                              strict=True)],
+        "Thứ tự": f["rank"].map(_cnt), "Trường": f["school"],
+        "Giá trị": [_value_text(v, k) for v, k in zip(f["value"], f["indicator"], strict=True)],
+        "Tử số / mẫu số": [f"{_cnt(a)}/{_cnt(b)}" for a, b in zip(
+            f["numerator"], f["denominator"], strict=True)],
+        "Còn thiếu": [f"{_cnt(s)} {u}".strip() if not pd.isna(s) else "—"
+                      for s, u in zip(f["shortfall"], f["shortfall_unit"], strict=True)],
+    })
+
+
+def completeness_table(view: group.GroupView) -> pd.DataFrame:
+    c = view.completeness
+    yes = {True: "Có", False: "Chưa"}
+    return pd.DataFrame({
+        "Trường": c["school"], "Danh sách học sinh": c["has_pupils"].map(yes),
+        "Số liệu nhà trường": c["has_school"].map(yes),
+        "Số liệu điều tra phổ cập": c["has_population"].map(yes),
+        "Năm học đang diễn ra": c["in_progress"].map({True: "Có", False: ""}),
+        "Còn thiếu": c["missing"], "Nhập lần cuối": c["last_import"].map(fmt_date),
+        "Phát hiện đối chiếu năm trước": c["findings"].map(_cnt),
+    })
+
+
+def findings_table(view: group.GroupView) -> pd.DataFrame:
+    f = view.findings
+    return pd.DataFrame({"Trường": f["school"], "Năm học trước": f["school_year"],
+                         "Năm học": f["next_year"], "Phát hiện": f["description"],
+                         "Số trường hợp": f["count"].map(_cnt), "Cần làm": f["action"]})
+
+
+def trend_points(report: GroupReport, key: str) -> pd.DataFrame:
+    """The pooled trend of one rate target: school_year, value, threshold, status."""
+    t = report.view.trend
+    return t[t["indicator"] == key].reset_index(drop=True)
+
+
+def school_points(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> pd.DataFrame:
+    """The schools' values of one target in the report's year, the data of the target's dot
+    plot: the schools with a value, furthest from the target first (lowest value for a
+    "≥" target, highest for "<"), at most ``limit`` of them (the workbook has them all), with
+    the threshold, status and ``position`` (0, 1, … from the top of the chart)."""
+    m = report.view.matrix
+    pts = m[(m["indicator"] == key) & m["value"].notna()].copy()
+    worst_first = not (len(pts) and pts["direction"].iloc[0] == "<")
+    pts = pts.sort_values(["value", "school"], ascending=[worst_first, True], kind="stable")
+    pts = pts.head(limit).reset_index(drop=True)
+    pts["position"] = np.arange(len(pts))
+    return pts
+
+
+def percent_digits(values: pd.Series) -> int:
+    """Decimals of a percent axis showing ``values`` (and the threshold): 2 for small rates
+    such as dropout (0,06 %), 1 for rates near 100 %."""
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    if v.empty:
+        return 0
+    span = float(v.max() - v.min())
+    return 2 if v.max() < 0.05 or span < 0.02 else (1 if span < 0.2 else 0)
+
+
+def chart_caption(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> str:
+    """Under the dot plot: how many schools are drawn of how many have a value."""
+    m = report.view.matrix
+    n = int(((m["indicator"] == key) & m["value"].notna()).sum())
+    shown = min(n, limit)
+    where = "" if shown == n else (f" — {fmt_num(shown)} trường xa chỉ tiêu nhất trong "
+                                   f"{fmt_num(n)} trường có số liệu (đủ các trường trong tệp "
+                                   "Excel, trang «Ma trận chỉ tiêu»)")
+    return f"{group._label(key)}, năm học {report.school_year}{where}. Đường đứt: chỉ tiêu."
+
+
+def trend_alt(series: pd.DataFrame) -> str:
+    """The alt text of a pooled trend chart: its values year by year."""
+    label = series["indicator_label"].iloc[0]
+    values = "; ".join(f"{y}: {_pct(v)}" for y, v in zip(series["school_year"],
+                                                          series["value"], strict=True))
+    return (f"Biểu đồ đường: {label} gộp các trường theo năm học ({values}); đường nét đứt màu "
+            f"đỏ là chỉ tiêu.")
+
+
+def suppression_text(report: GroupReport) -> str:
+    """The note under the equity table (empty when nothing is hidden)."""
+    e = report.view.equity
+    if e.empty or not e["hidden_value"].astype(bool).any():
+        return ""
+    return disclosure.suppression_note(report.view.threshold)
+
+
+def chart_alt(report: GroupReport, key: str) -> str:
+    pts = school_points(report, key)
+    label = group._label(key)
+    if pts.empty:
+        return f"{label}: chưa trường nào có số liệu."
+    thr = pts["threshold"].iloc[0]
+    met = int((pts["status"] == targets.MET).sum())
+    return (f"{label}, năm học {report.school_year}: giá trị của {len(pts)} trường "
+            f"(từ {_pct(pts['value'].min())} đến {_pct(pts['value'].max())}), chỉ tiêu "
+            f"{_pct(thr)}; {met} trường đạt.")
+
+
+def _sheets(view: group.GroupView) -> dict[str, pd.DataFrame]:
+    """The Excel sheets: numbers as numbers, hidden cells as «…», Vietnamese headers."""
+    m = view.matrix
+    matrix = pd.DataFrame({"Mã trường": m["school_code"], "Trường": m["school"],
+                           "Chỉ tiêu số": m["number"], "Chỉ tiêu": m["indicator_label"],
+                           "Giá trị": m["value"], "Tử số": m["numerator"],
+                           "Mẫu số": m["denominator"], "Ngưỡng": m["threshold"],
+                           "Đánh giá": m["status"], "Ghi chú": m["note"]})
+    p = view.pooled
+    pooled = pd.DataFrame({"Chỉ tiêu số": p["number"], "Chỉ tiêu": p["indicator_label"],
+                           "Giá trị gộp": p["value"], "Tử số": p["numerator"],
+                           "Mẫu số": p["denominator"], "Số trường có số liệu": p["schools"],
+                           "Số trường trong nhóm": p["schools_selected"],
+                           "Ngưỡng": p["threshold"], "Đánh giá": p["status"],
+                           "Định nghĩa": p["definition_vi"], "Ghi chú": p["note"]})
+    e = view.equity
+    mark = disclosure.HIDDEN_MARK
+
+    def hid(col: str, flag: str) -> list:
+        return [mark if h else (None if pd.isna(v) else float(v))
+                for v, h in zip(e[col], e[flag].astype(bool), strict=True)]
+
+    equity = pd.DataFrame({"Chỉ số": e["indicator_label"], "Nhóm": e["dimension_label"],
+                           "Nhóm học sinh": e["group"],
+                           "Giá trị": hid("value", "hidden_value"),
+                           "Tử số": hid("numerator", "hidden_numerator"),
+                           "Mẫu số": hid("denominator", "hidden_denominator"),
+                           "Số trường": hid("schools", "hidden_value"),
+                           "Ghi chú": e["note"]})
+    t = view.trend
+    trend = pd.DataFrame({"Chỉ số": t["indicator_label"], "Năm học": t["school_year"],
+                          "Giá trị gộp": t["value"], "Tử số": t["numerator"],
+                          "Mẫu số": t["denominator"], "Số trường": t["schools"],
+                          "Ngưỡng": t["threshold"], "Đánh giá": t["status"],
+                          "Ghi chú": t["note"]})
+    return {"Ma trận chỉ tiêu": matrix, "Số liệu gộp": pooled,
+            "Trường xa chỉ tiêu": furthest_table(view, top=10**6),
+            "Công bằng (gộp)": equity, "Xu hướng gộp": trend,
+            "Đầy đủ số liệu": completeness_table(view), "Đối chiếu năm trước":
+                findings_table(view)}
+
+
+def header(school_year: str, group_name: str, recipient: str | None, today: date,
+           settings_file: str | Path | None = None) -> dict:
+    """The official-document blocks of the group report: the body issuing it (the managing
+    body of the year in ``data/report.yaml``), «Kính gửi» (``recipient``, else the report
+    configuration's recipients of the year, said to be a default), place and date."""
+    s = report_config.load_settings(settings_file)
+    r = report_config.recipients_for(school_year, s)
+    notes = []
+    if recipient:
+        to = [recipient]
+    else:
+        to = list(r.to)
+        notes.append("Nơi nhận lấy mặc định từ data/report.yaml (nơi nhận báo cáo của trường); "
+                     "cơ quan lập báo cáo nhóm trường hãy ghi nơi nhận (locson report --group "
+                     "… --recipient «…»).")
+    if not r.confirmed:
+        notes.append(report_config.UNCONFIRMED_NOTE.format(year=school_year,
+                                                           file="data/report.yaml"))
+    return {"motto": report_config.MOTTO, "tagline": report_config.TAGLINE,
+            "issuer": r.managing_body.upper(), "group": group_name,
+            "place_date": report_config.date_line(s.place, today), "to": to,
+            "copies": ["- Như trên;", "- Lưu: VT."], "notes": notes}
+
+
+def report_title(view: group.GroupView) -> str:
+    kind = "giữa năm học" if view.mid_year else "năm học"
+    return (f"Báo cáo kết quả thực hiện các chỉ tiêu vì trẻ em — {view.group.name} — {kind} "
+            f"{view.school_year}")
+
+
+def build(db: str | Path, school_year: str, schools: str | list[str] | None = None, *,
+          mid_year: bool = False, recipient: str | None = None,
+          targets_file: str | Path | None = None, schools_file: str | Path | None = None,
+          settings_file: str | Path | None = None, engine: str = "sql",
+          today: date | None = None) -> GroupReport:
+    """Everything the group report shows, for ``school_year`` and the schools ``schools``
+    (all, a list of codes, or a group name of ``data/schools.yaml``)."""
+    threshold = report_config.suppression_threshold(settings_file)
+    if isinstance(schools, str):
+        schools = selection(schools)
+    if isinstance(schools, str):  # a group's name (read once here), else one school's code
+        groups = load_groups(schools_file)
+        if schools in groups:
+            schools = groups[schools]
+        elif schools in load_registry(schools_file):
+            schools = [schools]
+    view = group.group_view(db, school_year, schools, mid_year=mid_year, recipient=recipient,
+                            targets_file=targets_file, schools_file=schools_file,
+                            suppress=threshold, engine=engine)
+    rates = [k for k in dict.fromkeys(view.matrix["indicator"])
+             if indicators.INDICATORS[k].unit in RATE_UNITS]
+    rep = GroupReport(view=view, title=report_title(view),
+                      header=header(school_year, view.group.name, recipient,
+                                    today or date.today(), settings_file),
+                      sample=store.data_origin(db) == provenance.SAMPLE, rate_targets=rates)
+    rep.tables = {"matrix": matrix_table(view), "pooled": pooled_table(view),
+                  "definitions": definitions_table(view), "furthest": furthest_table(view),
+                  "equity": equity_table(view), "completeness": completeness_table(view),
+                  "findings": findings_table(view)}
+    rep.sheets = _sheets(view)
+    return rep
+
+
+PERCENT_COLUMNS = {"Giá trị", "Giá trị gộp", "Ngưỡng"}
+
+
+def write_workbook(report: GroupReport, path: str | Path) -> Path:
+    """The report's tables in one workbook (suppression applied: hidden cells are «…»)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    wb = Workbook()
+    wb.remove(wb.active)
+    lead = [report.title]
+    if report.sample:
+        lead.append(provenance.SAMPLE_MARK)
+    for name, frame in report.sheets.items():
+        ws = wb.create_sheet(name[:31])
+        for line in lead:
+            ws.append([line])
+        ws["A1"].font = Font(bold=True, size=12)
+        if name.startswith("Công bằng"):
+            ws.append([disclosure.suppression_note(report.view.threshold)])
+        ws.append([])
+        ws.append(list(frame.columns))
+        head = ws.max_row
+        for cell in ws[head]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in frame.itertuples(index=False):
+            ws.append([None if (not isinstance(v, str) and pd.isna(v)) else
+                       (v.item() if hasattr(v, "item") else v) for v in row])
+        for j, col in enumerate(frame.columns, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = 14 if col not in (
+                "Ghi chú", "Định nghĩa", "Trường", "Chỉ tiêu", "Chỉ số") else 40
+            if col in PERCENT_COLUMNS:
+                for r in range(head + 1, ws.max_row + 1):
+                    c = ws.cell(row=r, column=j)
+                    if isinstance(c.value, float) and c.value <= 1.0001:
+                        c.number_format = "0.0%"
+        ws.freeze_panes = ws.cell(row=head + 1, column=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+# --- the runner ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupReportPaths:
+    html: Path
+    notebook: Path
+    xlsx: Path
+
+
+def selection(schools: str | None) -> str | list[str] | None:
+    """The notebook's ``schools`` parameter as :func:`schools.resolve_group` takes it: "all" or
+    "" → None (every school), "A,B,C" → a list of codes, else a group name."""
+    text = (schools or "").strip()
+    if text in ("", "all"):
+        return None
+    if "," in text:
+        return [c.strip() for c in text.split(",") if c.strip()]
+    return text
+
+
+def folder_name(schools: str | None) -> str:
+    """The folder of ``outputs/`` a group report goes to: the group's name, «all», or the
+    chosen codes."""
+    sel = selection(schools)
+    if sel is None:
+        return "all"
+    if isinstance(sel, str):
+        return sel
+    return "-".join(sel) if len(sel) <= 4 else f"{len(sel)}-truong"
+
+
+def report_stem(school_year: str, mid_year: bool = False) -> str:
+    return f"bao_cao_nhom_{school_year}" + ("_giua_nam" if mid_year else "")
+
+
+def run_group_report(db: str | Path, school_year: str | None = None,
+                     schools: str | None = None, *, mid_year: bool = False,
+                     recipient: str | None = None, out_dir: str | Path = config.OUTPUTS_DIR,
+                     targets_file: str | Path = config.TARGETS_FILE,
+                     schools_file: str | Path | None = None,
+                     notebook: Path | None = None) -> GroupReportPaths:
+    """Run ``notebooks/group_report.ipynb`` with papermill and export it with nbconvert (the
+    report's offline template, :func:`runner.run_notebook`) into ``out_dir/<nhóm>/<năm học>/``:
+    HTML, executed notebook, and the Excel workbook the notebook writes.  ``school_year`` None:
+    :func:`default_year`.  Nothing is replaced unless every step succeeded."""
+    from . import runner  # (not at the top: nbformat costs the notebook's kernel ~1,8 s)
+
+    db = Path(db)
+    if notebook is not None and not Path(notebook).is_file():
+        raise runner.ReportStepError(runner.STEP_READ, f"không có tệp sổ tay {notebook}.")
+    try:
+        if not db.is_file():
+            raise LocsonError(f"Không có tệp cơ sở dữ liệu {db}.")
+        year = school_year or default_year(db, mid_year)
+        sample = store.data_origin(db) == provenance.SAMPLE
+    except Exception as exc:
+        raise runner.step_error(runner.STEP_READ, exc) from exc
+    stem = report_stem(year, mid_year)
+    params = {"school_year": year, "mid_year": bool(mid_year), "db_path": str(db.resolve()),
+              "schools": schools or "all", "recipient": recipient or "",
+              "targets_file": str(Path(targets_file).resolve()),
+              "schools_file": str(Path(schools_file).resolve()) if schools_file else "",
+              "workbook_name": f"{stem}.xlsx"}
+    title = (f"Báo cáo nhóm trường — {'giữa năm học' if mid_year else 'năm học'} {year}")
+    done = runner.run_notebook(Path(notebook) if notebook else GROUP_NOTEBOOK, params,
+                               Path(out_dir) / folder_name(schools) / year, stem, title,
+                               banner=provenance.SAMPLE_MARK if sample else "")
+    xlsx = done.html.parent / f"{stem}.xlsx"
+    if xlsx not in done.extra:
+        raise runner.ReportStepError(runner.STEP_EXCEL, "sổ tay không ghi bảng tính Excel (ô "
+                                                        "cuối của group_report.ipynb).")
+    return GroupReportPaths(done.html, done.notebook, xlsx)
+
+
+# --- what the notebook displays -----------------------------------------------------------------
+
+def default_year(db: str | Path, mid_year: bool = False) -> str:
+    """The latest school year with data (a full-year report: the latest that has ended in at
+    least one school; a mid-year report: the latest still running in one)."""
+    with store.connect(db, read_only=True) as con:
+        years = [r[0] for r in con.execute(
+            "SELECT DISTINCT school_year FROM active_imports ORDER BY 1").fetchall()]
+        # per school and year: running when a pupil is still «đang học», else ended
+        pairs = con.execute("SELECT school_year, bool_or(outcome = 'in_progress') FROM pupils "
+                            "GROUP BY school_code, school_year").fetchall()
+    running = {y for y, r in pairs if r}
+    ended = {y for y, r in pairs if not r}
+    pool = [y for y in years if (y in running if mid_year else y in ended)]
+    if not pool:
+        from .errors import LocsonError
+        raise LocsonError("Cơ sở dữ liệu chưa có năm học nào để lập báo cáo nhóm trường"
+                          + (" giữa năm." if mid_year else " cả năm."))
+    return pool[-1]
+
+
+def show(report: GroupReport, key: str) -> str:
+    """One of ``report.tables`` as an HTML table (text already formatted)."""
+    from ..present import text_table
+
+    frame = report.tables[key]
+    right = [c for c in frame.columns if c in ("Giá trị gộp", "Tử số", "Mẫu số", "Tỷ lệ",
+                                               "Số trường", "Thứ tự", "Giá trị",
+                                               "Tử số / mẫu số", "Số trường hợp")]
+    return text_table(frame, right_align=right)
+
+
+def header_html(report: GroupReport) -> str:
+    """The official-document title block (Nghị định 30/2020/NĐ-CP) and the sample mark."""
+    from ..present import esc, note_box
+
+    h = report.header
+    to = ("Kính gửi: " + esc(h["to"][0]) + ".") if len(h["to"]) == 1 else (
+        "Kính gửi:<br>" + "<br>".join(f"- {esc(t)};" for t in h["to"]))
+    parts = [
+        '<table style="width:100%;border:none"><tr>'
+        f'<td style="width:45%;text-align:center;border:none"><b>{esc(h["issuer"])}</b></td>'
+        f'<td style="text-align:center;border:none"><b>{esc(h["motto"])}</b><br>'
+        f'<b><u>{esc(h["tagline"])}</u></b></td></tr><tr>'
+        '<td style="border:none"></td>'
+        f'<td style="text-align:center;border:none"><i>{esc(h["place_date"])}</i></td>'
+        '</tr></table>',
+        f'<h1 style="text-align:center">{esc(report.title)}</h1>',
+        f'<p style="text-align:center">{to}</p>',
+    ]
+    if report.sample:
+        parts.insert(0, note_box(provenance.SAMPLE_MARK, "warn"))
+    parts += [note_box(n, "warn") for n in h["notes"]]
+    return "\n".join(parts)
+
+
+def closing_html(report: GroupReport) -> str:
+    from ..present import esc
+
+    copies = "<br>".join(esc(c) for c in report.header["copies"])
+    return ('<table style="width:100%;border:none;margin-top:24px"><tr>'
+            f'<td style="border:none;vertical-align:top"><b><i>Nơi nhận:</i></b><br>{copies}'
+            '</td><td style="text-align:center;border:none"><b>THỦ TRƯỞNG CƠ QUAN</b><br>'
+            '<i>(Ký, ghi rõ họ tên, đóng dấu)</i></td></tr></table>')
+
+
+def target_lines(report: GroupReport) -> str:
+    """One Markdown line per target: its number and name, then the group's sentence (how
+    many schools miss it, by how many pupils, the furthest named)."""
+    from ..present import esc
+
+    s = report.view.sentences
+    return "\n".join(f"- **{esc(_target_name(n, lab))}**: {esc(text)}"
+                     for n, lab, text in zip(s["number"], s["indicator_label"], s["sentence"],
+                                             strict=True) if text)
+
+
+def summary_sentences(report: GroupReport) -> list[str]:
+    """The report's opening lines: the schools covered, how many met each target."""
+    v = report.view
+    n = len(v.group.codes)
+    lines = [f"Báo cáo gồm {fmt_num(n)} trường ({v.group.name}), năm học {v.school_year}"
+             + (" (giữa năm học)." if v.mid_year else ".")]
+    p = v.pooled
+    met = int((p["status"] == targets.MET).sum())
+    lines.append(f"Số liệu gộp của nhóm đạt {fmt_num(met)}/{fmt_num(len(p))} chỉ tiêu của "
+                 "giai đoạn; chi tiết từng trường ở bảng dưới.")
+    return lines

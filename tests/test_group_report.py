@@ -1,0 +1,214 @@
+"""The group report end to end (issue 14): the notebook run by papermill and exported by
+nbconvert on the crafted three-school database of ``test_group`` (AN every file; BINH without
+its school-data file; CUONG with 2024-2025 in progress), its HTML and Excel workbook against
+hand counts, ``locson report --group``, and a planted identifiable pupil that neither the
+HTML nor the workbook may give away."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from locson_analysis import cli, disclosure, store
+from locson_analysis.report import group as group_report
+from tests.builders import pupil
+from tests.test_group import SCHOOLS_YAML, Y1, _rows, _year
+from tests.test_group import db as _db  # noqa: F401  (the crafted database fixture)
+from tests.test_group import schools_file as _schools_file  # noqa: F401
+
+db = _db
+schools_file = _schools_file
+
+
+def _text(html: str) -> str:
+    body = re.sub(r"<style.*?</style>|<script.*?</script>|data:image/png;base64,[^\"]+", "",
+                  html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).replace("&amp;", "&")
+
+
+def _cells(path: Path) -> dict[str, list[list[object]]]:
+    wb = load_workbook(path, read_only=True)
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
+
+
+@pytest.fixture(scope="module")
+def made(db: Path, schools_file: Path, tmp_path_factory: pytest.TempPathFactory
+         ) -> group_report.GroupReportPaths:
+    out = tmp_path_factory.mktemp("out")
+    return group_report.run_group_report(db, Y1, "ba-truong", schools_file=schools_file,
+                                         out_dir=out)
+
+
+def test_report_files_in_the_group_folder(made: group_report.GroupReportPaths) -> None:
+    assert made.html.parent.parts[-2:] == ("ba-truong", Y1)
+    for p in (made.html, made.notebook, made.xlsx):
+        assert p.is_file(), p
+    assert not [p for p in made.html.parent.iterdir() if p.name.startswith(".")]  # no tmp left
+
+
+def test_html_is_offline_vietnamese_without_code(made: group_report.GroupReportPaths) -> None:
+    html = made.html.read_text(encoding="utf-8")
+    assert '<html lang="vi"' in html
+    assert not re.findall(r'(?:src|href)="https?://', html)  # no outside request
+    assert "import seaborn" not in html and "group_report.build" not in html
+    assert "Traceback" not in html
+    assert html.count("<img") >= 2 and 'alt="' in html
+
+
+def test_html_shows_the_hand_counted_figures(made: group_report.GroupReportPaths) -> None:
+    text = _text(made.html.read_text(encoding="utf-8"))
+    for part in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Kính gửi:",
+                 "Ba trường thử", "Báo cáo gồm 3 trường",
+                 # matrix: AN's completion 19/20, BINH's no school sheet, CUONG followed
+                 "Chưa đạt (95,0 %)", "Chưa có số liệu", "Đang theo dõi (4,76 %)",
+                 # pooled completion 29/30 over AN and BINH, CUONG named
+                 "96,7 % 29 30 2/3", "Chưa có số liệu của: CUONG",
+                 # pooled dropout 4/81 (CUONG's so far)
+                 "4,94 % 4 81 3/3",
+                 "5. Tỷ lệ học sinh bỏ học : 2 trường có học sinh bỏ học: 3 em.",
+                 "1 trường chưa gửi số liệu nhà trường năm học 2024-2025: Trường THCS Bình.",
+                 "Trường THCS An (1)", "Nơi nhận:"):
+        assert part in text, part
+    assert disclosure.HIDDEN_MARK in text
+    assert "DỮ LIỆU MẪU" not in text  # the crafted database is not sample data
+
+
+def test_notebook_is_thin_and_records_its_parameters(made: group_report.GroupReportPaths
+                                                     ) -> None:
+    import nbformat
+
+    nb = nbformat.read(made.notebook, as_version=4)
+    params = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert params and "ba-truong" in params[0].source
+    src = Path("notebooks/group_report.py").read_text(encoding="utf-8")
+    assert "sns.scatterplot" in src and "sns.lineplot" in src  # the charts are drawn in cells
+    assert ".sum(" not in src and "groupby" not in src  # no cell computes a figure
+
+
+def test_workbook_with_hand_counts_and_hidden_cells(made: group_report.GroupReportPaths
+                                                    ) -> None:
+    sheets = _cells(made.xlsx)
+    assert list(sheets) == ["Ma trận chỉ tiêu", "Số liệu gộp", "Trường xa chỉ tiêu",
+                            "Công bằng (gộp)", "Xu hướng gộp", "Đầy đủ số liệu",
+                            "Đối chiếu năm trước"]
+    pooled = sheets["Số liệu gộp"]
+    head = next(i for i, r in enumerate(pooled) if r and r[0] == "Chỉ tiêu số")
+    rows = {r[1]: r for r in pooled[head + 1:]}
+    comp = rows["Tỷ lệ học sinh hoàn thành chương trình THCS (lớp 9)"]
+    assert comp[3:7] == [29, 30, 2, 3] and comp[2] == pytest.approx(29 / 30)
+    assert comp[8] == "Chưa đạt"
+    equity = sheets["Công bằng (gộp)"]
+    special = [r for r in equity if r and r[0] == "Tỷ lệ học sinh bỏ học"
+               and r[2] == "Hoàn cảnh đặc biệt"]
+    assert special and special[0][3:7] == [disclosure.HIDDEN_MARK] * 4
+    assert any(r and str(r[0]).startswith("Dấu «…»") for r in equity)
+    matrix = sheets["Ma trận chỉ tiêu"]
+    assert not any("pupil" in str(c).lower() for r in matrix for c in r if c)
+
+
+def test_cli_group_report_with_codes(db: Path, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # --out relative to the user's folder, not the notebook's
+    rc = cli.main(["report", "--group", "AN,BINH", "--year", Y1, "--db", str(db),
+                   "--out", "ra", "--recipient", "Sở Giáo dục và Đào tạo tỉnh X"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    html = tmp_path / "ra" / "AN-BINH" / Y1 / f"bao_cao_nhom_{Y1}.html"
+    assert str(html) in out and html.is_file()
+    assert (html.parent / f"bao_cao_nhom_{Y1}.xlsx").is_file()
+    text = _text(html.read_text(encoding="utf-8"))
+    assert "Kính gửi: Sở Giáo dục và Đào tạo tỉnh X." in text
+    assert "Báo cáo gồm 2 trường" in text
+
+
+def test_cli_unknown_group_is_a_vietnamese_error(db: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rc = cli.main(["report", "--group", "khong-co", "--year", Y1, "--db", str(db),
+                   "--out", str(tmp_path)])
+    assert rc != 0
+    assert "Không có nhóm trường «khong-co»" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("*.html"))
+
+
+# --- privacy: one identifiable pupil -----------------------------------------------------------
+
+PLANTED = {"pupil_id": "HSDB-7731", "full_name": "Nguyễn Thị Ẩn Danh",
+           "birth_date": "2013-02-28"}
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """AN: 30 pupils, none in special circumstances; BINH: 25 pupils, one girl — the only
+    pupil in special circumstances of the group — drops out (BINH's only dropout)."""
+    root = tmp_path_factory.mktemp("planted")
+    path = root / "planted.duckdb"
+    an = _rows(20, Y1, 6, "promoted", "A", 1) + _rows(10, Y1, 9, "completed", "A", 30)
+    binh = (_rows(14, Y1, 6, "promoted", "B", 1) + _rows(10, Y1, 9, "completed", "B", 20)
+            + [pupil(Y1, 6, "dropped_out", sex="F", special_circumstances=True,
+                     dropout_reason="Hoàn cảnh gia đình", **PLANTED)])
+    items = {"toilets": 4, "toilets_hygienic": 4, "psych_service": 1}
+    pop = {"pop_age11": 20, "pop_age11_in_grade6": 20}
+    store.write_years(path, [_year(Y1, "AN", an, items, pop), _year(Y1, "BINH", binh, items,
+                                                                     pop)])
+    f = root / "schools.yaml"
+    f.write_text(SCHOOLS_YAML, encoding="utf-8")
+    return path, f
+
+
+def test_the_planted_pupil_cannot_be_found(planted: tuple[Path, Path], tmp_path: Path) -> None:
+    db_path, sf = planted
+    paths = group_report.run_group_report(db_path, Y1, "hai", schools_file=sf,
+                                          out_dir=tmp_path)
+    html = paths.html.read_text(encoding="utf-8")
+    text = _text(html)
+    sheets = _cells(paths.xlsx)
+    cells = [c for rows in sheets.values() for r in rows for c in r if c is not None]
+    everything = text + " " + " ".join(str(c) for c in cells)
+    # no identifier of the pupil, anywhere
+    for value in (*PLANTED.values(), "28/02/2013", "Hoàn cảnh gia đình"):
+        assert value not in everything, value
+    # the special-circumstances group (1 pupil, 1 dropout): hidden in the pooled equity table
+    # of the HTML and of the workbook, with the cells that would give it back
+    rows = [r for r in sheets["Công bằng (gộp)"] if r and r[2] == "Hoàn cảnh đặc biệt"]
+    assert rows and all(r[3:7] == [disclosure.HIDDEN_MARK] * 4 for r in rows)
+    others = [r for r in sheets["Công bằng (gộp)"] if r and r[0] == "Tỷ lệ học sinh bỏ học"
+              and r[2] == "Không có hoàn cảnh đặc biệt"]
+    assert others and disclosure.HIDDEN_MARK in others[0][4:6]  # 1 = total − others: hidden
+    girls = [r for r in sheets["Công bằng (gộp)"] if r and r[0] == "Tỷ lệ học sinh bỏ học"
+             and r[2] == "Nữ"]
+    assert girls and girls[0][4] == disclosure.HIDDEN_MARK  # 1 girl dropped out: hidden
+    assert re.search(r"Hoàn cảnh đặc biệt(?: …){4}", text)
+    # no note in either file names the group's size
+    assert "n = 1" not in everything and "nữ 1/" not in everything
+
+
+def test_sample_data_is_marked_in_the_html_and_the_workbook(tmp_path: Path,
+                                                           schools_file: Path) -> None:
+    from locson_analysis import provenance
+
+    path = tmp_path / "mau.duckdb"
+    rows = _rows(20, Y1, 6, "promoted", "A", 1) + _rows(10, Y1, 9, "completed", "A", 30)
+    store.write_years(path, [_year(Y1, "AN", rows, {"toilets": 4, "toilets_hygienic": 4,
+                                                    "psych_service": 1})],
+                      origin=provenance.SAMPLE)
+    paths = group_report.run_group_report(path, Y1, "AN", schools_file=schools_file,
+                                          out_dir=tmp_path / "out")  # one school's code
+    assert paths.html.parent.parts[-2:] == ("AN", Y1)
+    assert provenance.SAMPLE_MARK in _text(paths.html.read_text(encoding="utf-8"))
+    sheets = _cells(paths.xlsx)
+    assert all(rows[1][0] == provenance.SAMPLE_MARK for rows in sheets.values())
+
+
+def test_default_year_is_the_latest_ended_or_running(tmp_path: Path) -> None:
+    """A running year with a dropout already recorded has not ended."""
+    path = tmp_path / "y.duckdb"
+    store.write_years(path, [
+        _year("2023-2024", "AN", _rows(12, "2023-2024", 6, "promoted", "A", 1)),
+        _year(Y1, "AN", _rows(11, Y1, 7, "in_progress", "A", 1)
+              + _rows(1, Y1, 7, "dropped_out", "A", 12))])
+    assert group_report.default_year(path) == "2023-2024"
+    assert group_report.default_year(path, mid_year=True) == Y1
