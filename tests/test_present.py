@@ -153,6 +153,97 @@ class TestCharts:
         plt.close(fig)
 
 
+class TestFigurePng:
+    """report.charts.figure_png: what savefig(bbox_inches="tight") gives, drawn once."""
+
+    @staticmethod
+    def _chart(**legend):
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        from locson_analysis.report import charts as C
+
+        C.set_theme()
+        fig, ax = plt.subplots()
+        sns.lineplot(x=[0, 1, 2], y=[0.95, 0.97, 0.99], marker="o", label="Kết quả", ax=ax)
+        C.percent_axis(ax)
+        ax.set_title("Tỷ lệ lên lớp", loc="left")
+        if legend:
+            ax.legend(**legend)
+        return fig
+
+    @staticmethod
+    def _savefig(fig):
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        from locson_analysis.report import charts as C
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=C.DPI, bbox_inches="tight", facecolor="white")
+        return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"), dtype=float)
+
+    @staticmethod
+    def _image(b64: str):
+        import base64
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("L"),
+                          dtype=float)
+
+    def test_drawn_once_looks_like_savefig_tight(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from locson_analysis.report import charts as C
+
+        fig = self._chart()
+        assert fig.dpi == C.DPI and C._png_drawn_once(fig) is not None  # the one-draw path
+        data, meta = C.figure_png(fig)
+        once, saved = self._image(data), self._savefig(fig)
+        plt.close(fig)
+        assert abs(once.shape[0] - saved.shape[0]) <= 2
+        assert abs(once.shape[1] - saved.shape[1]) <= 2
+        h, w = min(once.shape[0], saved.shape[0]), min(once.shape[1], saved.shape[1])
+        best = min(abs(once[dy:dy + h - 2, dx:dx + w - 2]
+                       - saved[ey:ey + h - 2, ex:ex + w - 2]).mean()
+                   for dy in (0, 1, 2) for dx in (0, 1, 2) for ey in (0, 1, 2)
+                   for ex in (0, 1, 2))
+        assert best < 3.0  # the same picture (grey levels 0–255), up to a pixel's shift
+        assert (once < 128).mean() > 0.005  # and not a blank one
+        assert meta["width"] == round(once.shape[1] * C.SCREEN_DPI / C.DPI)
+
+    def test_a_legend_outside_the_figure_is_kept(self) -> None:
+        """savefig widens the image to what reaches outside the figure; so does figure_png."""
+        import matplotlib.pyplot as plt
+
+        from locson_analysis.report import charts as C
+
+        fig = self._chart(loc="upper left", bbox_to_anchor=(1.1, 1.0))
+        assert C._png_drawn_once(fig) is None
+        data, _ = C.figure_png(fig)
+        image = self._image(data)
+        assert image.shape == self._savefig(fig).shape
+        assert image.shape[1] > fig.get_figwidth() * C.DPI  # wider than the figure itself
+        plt.close(fig)
+
+    def test_a_figure_at_another_resolution_goes_through_savefig(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from locson_analysis.report import charts as C
+
+        fig = self._chart()
+        fig.set_dpi(72)
+        assert C._png_drawn_once(fig) is None
+        image = self._image(C.figure_png(fig)[0])
+        assert image.shape == self._savefig(fig).shape  # still at DPI, tight
+        plt.close(fig)
+
+
 class TestTextTable:
     def test_same_cells_as_table_html(self) -> None:
         """A frame of text shows the same cells as table_html, without the pandas Styler."""
