@@ -499,16 +499,23 @@ def task_report(db: str, school_year: str, repeats: int, tmp: str,
         return time.perf_counter() - t
 
     floor(one_cell)  # warm-up: first imports of papermill / nbconvert / jinja templates
-    floors, reports, stacks = [], [], []
+    floors, reports, stacks, loads = [], [], [], []
     for _ in range(repeats):  # interleaved, so a burst of load on the machine hits all three
+        loads.append(os.getloadavg()[0])
         stacks.append(floor(stack))
         reports.append(report())
         floors.append(floor(one_cell))
+    loads.append(os.getloadavg()[0])
     f, r, st = _median(floors), _median(reports), _median(stacks)
     steps, cells = _report_breakdown(Path(db), school_year, tmp_p, school_code)
     return {"floor_seconds": f, "report_seconds": r, "report_floor_ratio": r / f,
             "stack_floor_seconds": st, "report_stack_floor_ratio": r / st,
             "floor_runs": floors, "report_runs": reports, "stack_floor_runs": stacks,
+            # each report over the stack floor run just before it (a second view of the
+            # ratio, less moved by a burst of load that hits one kind of run only)
+            "report_stack_floor_pair_ratios": [a / b for a, b in zip(reports, stacks,
+                                                                      strict=True)],
+            "load_average_1min": loads,  # before each interleaved round, and at the end
             "school_year": school_year, "school_code": school_code,
             "breakdown_seconds": steps, "notebook_cell_seconds": cells}
 
@@ -696,7 +703,7 @@ def run_bench(sizes: list[str], quick: bool = False, out: Path = DEFAULT_OUT,
               log: Any = print) -> dict:
     """Measure every size in ``sizes``; write ``out`` (JSON) and return the results."""
     budget = import_budget if import_budget is not None else (15.0 if quick else 300.0)
-    repeats = report_repeats or (1 if quick else 3)
+    repeats = report_repeats or 3  # a median of three, --quick too (issue 10)
     started = datetime.now().astimezone()
     results: dict[str, Any] = {
         "date": started.isoformat(timespec="seconds"), "machine": machine_info(),
@@ -907,7 +914,10 @@ def format_table(results: dict) -> str:
                      f"{rep['report_seconds']:.1f} s end to end vs stack floor "
                      f"{rep['stack_floor_seconds']:.1f} s (pandas + seaborn + locson_analysis, "
                      f"one seaborn chart, same runner) → ratio "
-                     f"{rep['report_stack_floor_ratio']:.2f}; peak {rep['peak_rss_gb']:.2f} GB")
+                     f"{rep['report_stack_floor_ratio']:.2f} (median of "
+                     f"{len(rep['report_runs'])} interleaved runs; load "
+                     f"{min(rep['load_average_1min']):.1f}–{max(rep['load_average_1min']):.1f})"
+                     f"; peak {rep['peak_rss_gb']:.2f} GB")
         lines.append(f"One-cell floor (reference, no longer a target): "
                      f"{rep['floor_seconds']:.1f} s → report {rep['report_floor_ratio']:.2f} × "
                      f"that")
@@ -962,7 +972,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="school,district",
                         help="comma-separated: school, district, province, country")
     parser.add_argument("--quick", action="store_true",
-                        help="small budgets (import ≤ 15 s a format, one report run)")
+                        help="small budgets (import ≤ 15 s a format)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument("--no-report", action="store_true")

@@ -9,6 +9,7 @@ Charts are drawn with seaborn through :mod:`locson_analysis.report.charts`.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -125,39 +126,44 @@ TEXT_TABLE_CSS = (
     "<style>table.locson-table td,table.locson-table th{text-align:left;vertical-align:top;"
     "padding:3px 6px;border:1px solid #b0bec5}"
     "table.locson-table thead th{background:#eceff1;font-weight:bold}</style>")
-_RIGHT = ' style="text-align:right;white-space:nowrap"'
+RIGHT_CSS = "text-align:right;white-space:nowrap"
 
 
 def text_table(df: pd.DataFrame, html_columns: Sequence[str] = (),
                right_align: Sequence[str] = (), col_css: Mapping[str, str] | None = None,
                caption: str | None = None) -> str:
-    """A table of cells that are text already (e.g. a report table's formatted strings).
+    """A table of cells that are text already (e.g. a report table's formatted strings), drawn
+    by pandas' Styler with the look of :func:`table_html`.
 
-    What :func:`table_html` shows for such a frame, written directly: no pandas Styler (faster,
-    and no per-cell ids and classes).  Text is HTML-escaped except in ``html_columns``; missing
-    cells read "—" (empty in ``html_columns``); ``right_align`` columns stay on one line at the
-    right; ``col_css`` adds CSS to a column (on its header cell, e.g. a minimum width).
+    Text is shown as it is (HTML-escaped) except in ``html_columns`` (cells built by this
+    module, e.g. badges); missing cells read "—" (empty in ``html_columns``);
+    ``right_align`` columns stay on one line at the right; ``col_css`` adds CSS to a column's
+    header cell (e.g. a minimum width).  No id on any cell: the column rules are scoped by the
+    table's id, named after the rules themselves, so two tables on a page never clash.
     """
-    col_css = col_css or {}
+    from pandas.io.formats.style import Styler
+
     cols = list(df.columns)
-    right = [c in right_align for c in cols]
-    raw = [c in html_columns for c in cols]
-    head = "".join((f'<th style="{esc(col_css[c])}">' if c in col_css else "<th>")
-                   + f"{esc(c)}</th>" for c in cols)
-    body = []
-    for values in df.itertuples(index=False, name=None):
-        cells = []
-        for v, r, h in zip(values, right, raw, strict=True):
-            if h:
-                text = "" if is_missing(v) else str(v)
-            else:
-                text = esc(MISSING if is_missing(v) else v)
-            cells.append(f"<td{_RIGHT if r else ''}>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return (f'{TEXT_TABLE_CSS}<table class="locson-table" style="border-collapse:collapse;'
-            f'table-layout:auto;width:100%">{cap}<thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    col_css = col_css or {}
+    rules = [{"selector": f"td.col{j}", "props": RIGHT_CSS}
+             for j, c in enumerate(cols) if c in right_align]
+    rules += [{"selector": f"th.col_heading.col{j}", "props": col_css[c]}
+              for j, c in enumerate(cols) if c in col_css]
+    uuid = "locson_" + hashlib.sha1(repr(rules).encode("utf-8")).hexdigest()[:10]
+    raw = [c for c in cols if c in html_columns]
+    styler = (Styler(df, uuid=uuid, uuid_len=0, cell_ids=False)
+              .hide(axis="index")
+              .format(lambda v: MISSING if is_missing(v) else esc(v),
+                      subset=[c for c in cols if c not in raw])
+              .format_index(esc, axis=1)
+              .set_table_attributes('class="locson-table" style="border-collapse:collapse;'
+                                    'table-layout:auto;width:100%"')
+              .set_table_styles(rules))
+    if raw:
+        styler = styler.format(lambda v: "" if is_missing(v) else str(v), subset=raw)
+    if caption:
+        styler = styler.set_caption(esc(caption))
+    return TEXT_TABLE_CSS + styler.to_html()
 
 
 def paragraph(text: str) -> str:

@@ -1,16 +1,19 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: jupytext,kernelspec,title,-jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (locson)
 #     language: python
-#     name: python3
-#   title: NỘI BỘ — Cảnh báo sớm học sinh có nguy cơ bỏ học — Trường THCS Lộc Sơn
+#     name: locson
+#   title: "N\u1ED8I B\u1ED8 \u2014 C\u1EA3nh b\xE1o s\u1EDBm h\u1ECDc sinh c\xF3 nguy\
+#     \ c\u01A1 b\u1ECF h\u1ECDc \u2014 Tr\u01B0\u1EDDng THCS L\u1ED9c S\u01A1n"
 # ---
 
 # %% [markdown] tags=["remove-cell"]

@@ -56,6 +56,9 @@ def test_report_task_on_a_database_of_several_schools(tmp_path: Path) -> None:
                             school_code=bench.school_codes(bench.SIZES["toy"])[0])
     assert rep["report_floor_ratio"] > 0 and rep["report_stack_floor_ratio"] > 0
     assert len(rep["stack_floor_runs"]) == len(rep["report_runs"]) == 1
+    assert rep["report_stack_floor_pair_ratios"] == [rep["report_runs"][0]
+                                                     / rep["stack_floor_runs"][0]]
+    assert len(rep["load_average_1min"]) == 2  # before the round and at the end
     assert {"choose_school_and_year", "papermill_report_notebook",
             "nbconvert_export"} <= set(rep["breakdown_seconds"])
     assert rep["notebook_cell_seconds"]

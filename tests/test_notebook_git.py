@@ -55,3 +55,24 @@ def test_a_notebook_run_in_place_is_staged_without_outputs(tmp_path: Path) -> No
     code = [c for c in staged["cells"] if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
     assert "parameters" in code[0]["metadata"]["tags"]  # papermill's tag survives
+
+
+#: The kernel `make lab` registers (README, Windows/conda section: the same command).
+KERNEL = {"name": "locson", "display_name": "Python (locson)", "language": "python"}
+
+
+def test_every_notebook_names_the_projects_kernel() -> None:
+    """Opened from another Jupyter, each notebook asks for the project's kernel, in the .ipynb
+    and in its jupytext pair."""
+    import jupytext
+
+    notebooks = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert len(notebooks) >= 3
+    wrong = {}
+    for path in notebooks:
+        for source in (path, path.with_suffix(".py")):
+            spec = dict(jupytext.read(source).metadata.get("kernelspec", {}))
+            if spec != KERNEL:
+                wrong[source.name] = spec
+    assert not wrong, f"notebooks not naming the locson kernel: {wrong}"
+    assert f"--name {KERNEL['name']}" in (ROOT / "Makefile").read_text(encoding="utf-8")

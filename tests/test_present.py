@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
+import re
+from html.parser import HTMLParser
 
 import matplotlib
 
@@ -153,24 +156,283 @@ class TestCharts:
         plt.close(fig)
 
 
-class TestTextTable:
-    def test_same_cells_as_table_html(self) -> None:
-        """A frame of text shows the same cells as table_html, without the pandas Styler."""
-        import re
+class TestFigurePng:
+    """report.charts.figure_png: what savefig(bbox_inches="tight") gives, drawn once."""
 
+    @staticmethod
+    def _chart(**legend):
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        from locson_analysis.report import charts as C
+
+        C.set_theme()
+        fig, ax = plt.subplots()
+        sns.lineplot(x=[0, 1, 2], y=[0.95, 0.97, 0.99], marker="o", label="Kết quả", ax=ax)
+        C.percent_axis(ax)
+        ax.set_title("Tỷ lệ lên lớp", loc="left")
+        if legend:
+            ax.legend(**legend)
+        return fig
+
+    @staticmethod
+    def _savefig(fig):
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        from locson_analysis.report import charts as C
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=C.DPI, bbox_inches="tight", facecolor="white")
+        return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"), dtype=float)
+
+    @staticmethod
+    def _image(b64: str):
+        import base64
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("L"),
+                          dtype=float)
+
+    def test_drawn_once_looks_like_savefig_tight(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from locson_analysis.report import charts as C
+
+        fig = self._chart()
+        assert fig.dpi == C.DPI and C._png_drawn_once(fig) is not None  # the one-draw path
+        data, meta = C.figure_png(fig)
+        once, saved = self._image(data), self._savefig(fig)
+        plt.close(fig)
+        assert abs(once.shape[0] - saved.shape[0]) <= 2
+        assert abs(once.shape[1] - saved.shape[1]) <= 2
+        h, w = min(once.shape[0], saved.shape[0]), min(once.shape[1], saved.shape[1])
+        best = min(abs(once[dy:dy + h - 2, dx:dx + w - 2]
+                       - saved[ey:ey + h - 2, ex:ex + w - 2]).mean()
+                   for dy in (0, 1, 2) for dx in (0, 1, 2) for ey in (0, 1, 2)
+                   for ex in (0, 1, 2))
+        assert best < 3.0  # the same picture (grey levels 0–255), up to a pixel's shift
+        assert (once < 128).mean() > 0.005  # and not a blank one
+        assert meta["width"] == round(once.shape[1] * C.SCREEN_DPI / C.DPI)
+
+    def test_a_legend_outside_the_figure_is_kept(self) -> None:
+        """savefig widens the image to what reaches outside the figure; so does figure_png."""
+        import matplotlib.pyplot as plt
+
+        from locson_analysis.report import charts as C
+
+        fig = self._chart(loc="upper left", bbox_to_anchor=(1.1, 1.0))
+        assert C._png_drawn_once(fig) is None
+        data, _ = C.figure_png(fig)
+        image = self._image(data)
+        assert image.shape == self._savefig(fig).shape
+        assert image.shape[1] > fig.get_figwidth() * C.DPI  # wider than the figure itself
+        plt.close(fig)
+
+    def test_a_figure_at_another_resolution_goes_through_savefig(self) -> None:
+        import matplotlib.pyplot as plt
+
+        from locson_analysis.report import charts as C
+
+        fig = self._chart()
+        fig.set_dpi(72)
+        assert C._png_drawn_once(fig) is None
+        image = self._image(C.figure_png(fig)[0])
+        assert image.shape == self._savefig(fig).shape  # still at DPI, tight
+        plt.close(fig)
+
+
+class _Table(HTMLParser):
+    """What a reader sees of one table: caption, header cells with their CSS, body cells with
+    their text (written escaped, so that text reading "<b>" differs from bold markup, which is
+    kept as markup) and whether they sit on one line at the right.
+    CSS comes from the cell's style attribute or from a <style> rule scoped to the table's id
+    and the cell's column class — the two ways the table may carry it."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.rules: dict[str, str] = {}
+        self.table_id = ""
+        self.caption = ""
+        self.head: list[dict] = []
+        self.rows: list[list[dict]] = []
+        self._where: list[str] = []
+        self._cell: dict | None = None
+        self._style = ""
+        self.feed(html)
+        for block in self._styles():
+            for sel, props in re.findall(r"([^{}]+)\{([^}]*)\}", block):
+                self.rules[" ".join(sel.split())] = props
+
+    def _styles(self) -> list[str]:
+        return [self._style]
+
+    @staticmethod
+    def _props(text: str) -> str:
+        return ";".join("".join(p.split()) for p in text.split(";") if p.strip())
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if tag == "table":
+            self.table_id = a.get("id") or ""
+        if self._cell is not None:
+            self._cell["text"] += self.get_starttag_text()
+            return
+        if tag in ("td", "th"):
+            self._cell = {"tag": tag, "text": "", "style": a.get("style") or "",
+                          "cls": (a.get("class") or "").split()}
+        self._where.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._cell is not None and tag not in ("td", "th"):
+            self._cell["text"] += f"</{tag}>"
+            return
+        if tag in ("td", "th") and self._cell is not None:
+            self._finish(self._cell)
+            self._cell = None
+        if tag == "tr" and "tbody" in self._where:
+            self.rows.append([])
+        if self._where and self._where[-1] == tag:
+            self._where.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:  # text as text: "<" in it stays "&lt;", unlike markup
+            self._cell["text"] += html.escape(data, quote=False)
+        elif self._where and self._where[-1] == "style":
+            self._style += data
+        elif self._where and self._where[-1] == "caption":
+            self.caption += data
+
+    def _css(self, cell: dict) -> str:
+        col = next((c for c in cell["cls"] if re.fullmatch(r"col\d+", c)), None)
+        props = [cell["style"]]
+        for sel, rule in self.rules.items():
+            if col and sel in (f"#{self.table_id} td.{col}",) and cell["tag"] == "td":
+                props.append(rule)
+            if col and sel == f"#{self.table_id} th.col_heading.{col}" and cell["tag"] == "th":
+                props.append(rule)
+        return self._props(";".join(props))
+
+    def _finish(self, cell: dict) -> None:
+        if cell["tag"] == "th":
+            self.head.append(cell)
+        else:
+            if not self.rows:
+                self.rows.append([])
+            self.rows[-1].append(cell)
+
+    def seen(self) -> tuple:
+        head = [(c["text"].strip(), self._css(c)) for c in self.head]
+        rows = [[(c["text"].strip(), "text-align:right" in self._css(c)
+                  and "white-space:nowrap" in self._css(c)) for c in r]
+                for r in self.rows if r]
+        return self.caption.strip(), head, rows
+
+
+def _hand_assembled(df: pd.DataFrame, html_columns=(), right_align=(), col_css=None,
+                    caption=None) -> str:
+    """text_table as it was before it used the Styler (commit e579ce3): the reference."""
+    col_css = col_css or {}
+    cols = list(df.columns)
+    right = [c in right_align for c in cols]
+    raw = [c in html_columns for c in cols]
+    head = "".join((f'<th style="{P.esc(col_css[c])}">' if c in col_css else "<th>")
+                   + f"{P.esc(c)}</th>" for c in cols)
+    body = []
+    for values in df.itertuples(index=False, name=None):
+        cells = []
+        for v, r, h in zip(values, right, raw, strict=True):
+            text = ("" if P.is_missing(v) else str(v)) if h else \
+                P.esc(P.MISSING if P.is_missing(v) else v)
+            style = ' style="text-align:right;white-space:nowrap"' if r else ""
+            cells.append(f"<td{style}>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{P.esc(caption)}</caption>" if caption else ""
+    return (f'{P.TEXT_TABLE_CSS}<table class="locson-table" style="border-collapse:collapse;'
+            f'table-layout:auto;width:100%">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+class TestTextTable:
+    TRICKY = pd.DataFrame({
+        "Nhóm <i>": ["<b>Nam</b>", None, "K'Ho & \"Mạ\"", "Nữ"],
+        "Tỷ lệ": ["97,5 %", "—", None, "1.234"],
+        "Đánh giá": [P.status_badge("Đạt"), None, P.status_badge("Chưa đạt"), ""],
+        "Ghi chú": ["a < b", "", float("nan"), "Chưa có số liệu"]})
+    OPTIONS = {"html_columns": ("Đánh giá",), "right_align": ("Tỷ lệ",),
+               "col_css": {"Nhóm <i>": "min-width:6em", "Ghi chú": "min-width:12em"},
+               "caption": "Bảng <1> & chú thích"}
+
+    def test_same_cells_as_table_html(self) -> None:
+        """A frame of text shows the same cells as table_html."""
         df = pd.DataFrame({"Nhóm": ["<b>Nam</b>", None], "Tỷ lệ": ["97,5 %", "—"],
                            "Đánh giá": [P.status_badge("Đạt"), None]})
         old = P.table_html(df, formats={"Nhóm": "text", "Tỷ lệ": "text"},
                            html_columns=("Đánh giá",))
         new = P.text_table(df, html_columns=("Đánh giá",), right_align=("Tỷ lệ",),
                            col_css={"Nhóm": "min-width:6em"})
-
-        def cells(html: str) -> list[str]:
-            return [c.strip() for c in re.findall(r"<t[hd](?:\s[^>]*)?>(.*?)</t[hd]>", html, re.S)]
-
-        assert cells(new) == cells(old)
+        seen_new, seen_old = _Table(new).seen(), _Table(old).seen()
+        assert [t for t, _ in seen_new[1]] == [t for t, _ in seen_old[1]]
+        assert [[t for t, _ in r] for r in seen_new[2]] == [[t for t, _ in r] for r in seen_old[2]]
         assert "&lt;b&gt;Nam&lt;/b&gt;" in new and "<span" in new
         assert 'class="locson-table"' in new and "<style>" in new
-        assert '<td style="text-align:right;white-space:nowrap">97,5 %</td>' in new
-        assert '<th style="min-width:6em">Nhóm</th>' in new
-        assert "<td></td>" in new  # a missing HTML cell is empty, a missing text cell "—"
+
+    def test_the_styler_shows_what_the_hand_written_table_showed(self) -> None:
+        """Before/after: the same caption, headers, header CSS, cell text (escaped text, markup
+        kept in HTML columns, "—" for a missing text cell, nothing for a missing HTML cell) and
+        the same cells on one line at the right."""
+        new = P.text_table(self.TRICKY, **self.OPTIONS)
+        old = _hand_assembled(self.TRICKY, **self.OPTIONS)
+        seen = _Table(new).seen()
+        assert seen == _Table(old).seen()
+        caption, head, rows = seen
+        assert caption == "Bảng <1> & chú thích"
+        assert head[0] == ("Nhóm &lt;i&gt;", "min-width:6em") and head[1] == ("Tỷ lệ", "")
+        assert rows[0][0] == ("&lt;b&gt;Nam&lt;/b&gt;", False)  # shown as text, not bold
+        assert rows[2][0] == ('K\'Ho &amp; "Mạ"', False)
+        assert rows[0][1] == ("97,5 %", True) and rows[2][1] == ("—", True)
+        assert rows[0][2][0].startswith('<span class="locson-badge"')  # markup kept
+        assert rows[1][2] == ("", False) and rows[1][0] == ("—", False)
+        assert rows[2][3] == ("—", False) and rows[1][3] == ("", False)
+
+    def test_real_report_tables_look_the_same(self) -> None:
+        """Every table of a report on the synthetic school, before and after."""
+        from locson_analysis import sample
+        from locson_analysis.report import tables as T
+
+        ds = sample.to_dataset(sample.generate(seed=2025))
+        year = T.complete_years(ds)[-1]
+        report = T.build_report(ds, year)
+        compared = 0
+        for table in report.tables.values():
+            if table.shown.empty:
+                continue
+            options = {"html_columns": table.html_columns, "col_css": table.col_css,
+                       "right_align": [c for c in table.shown.columns
+                                       if c in table.excel_formats
+                                       or c in table.excel_row_formats or c in table.nowrap]}
+            new = _Table(P.text_table(table.shown, caption=table.title, **options))
+            old = _Table(_hand_assembled(table.shown, caption=table.title, **options))
+            assert new.seen() == old.seen(), table.key
+            assert sum(len(r) for r in new.seen()[2]) == table.shown.size
+            compared += 1
+        assert compared >= 6
+
+    def test_no_cell_ids_and_tables_never_clash(self) -> None:
+        """No per-cell id; the column rules are scoped by a table id that depends on the
+        rules only (the same rules, the same id: harmless; other rules, another id)."""
+        a = P.text_table(self.TRICKY, right_align=("Tỷ lệ",))
+        b = P.text_table(self.TRICKY, right_align=("Ghi chú",))
+        assert not re.search(r"<t[dh][^>]*\bid=", a)
+        id_a = re.search(r'<table id="([^"]+)"', a).group(1)
+        id_b = re.search(r'<table id="([^"]+)"', b).group(1)
+        assert id_a != id_b
+        assert id_a == re.search(r'<table id="([^"]+)"',
+                                 P.text_table(self.TRICKY.head(1), right_align=("Tỷ lệ",))
+                                 ).group(1)
+        assert f"#{id_a} td.col1" in a and f"#{id_b} td.col3" in b

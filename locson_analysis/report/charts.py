@@ -45,6 +45,8 @@ RC: dict[str, object] = {
     "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9,
     "axes.spines.top": False, "axes.spines.right": False,
     "axes.formatter.use_locale": False, "savefig.dpi": DPI,
+    # figures are made at the resolution they are shown at: drawn once (see figure_png)
+    "figure.dpi": DPI,
 }
 
 
@@ -99,16 +101,62 @@ def alt_of(fig) -> str:
 
 def figure_png(fig) -> tuple[str, dict]:
     """A figure as base64 PNG at :data:`DPI` with its metadata (alt text, size on screen):
-    IPython's PNG formatter for figures once :func:`set_theme` has run."""
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fig.canvas.print_figure(buf, format="png", dpi=DPI, bbox_inches="tight",
-                                facecolor="white")
-    data = buf.getvalue()
+    IPython's PNG formatter for figures once :func:`set_theme` has run.
+
+    The image is what ``savefig(dpi=DPI, bbox_inches="tight", facecolor="white")`` gives.  A
+    figure made after :func:`set_theme` (already at :data:`DPI`, on matplotlib's Agg canvas) is
+    drawn once and cut to its tight bounding box: savefig would draw it twice (once to find
+    that box), and the text of a chart is most of its drawing time."""
+    data = _png_drawn_once(fig)
+    if data is None:
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fig.canvas.print_figure(buf, format="png", dpi=DPI, bbox_inches="tight",
+                                    facecolor="white")
+        data = buf.getvalue()
     width = int.from_bytes(data[16:20], "big")  # the PNG header's IHDR
     return (base64.b64encode(data).decode("ascii"),
             {"alt": alt_of(fig), "width": round(width * SCREEN_DPI / DPI)})
+
+
+def _png_drawn_once(fig) -> bytes | None:
+    """The figure drawn once on its own Agg canvas and cut to its tight bounding box padded by
+    ``savefig.pad_inches``, as PNG; None (use savefig) when the figure is at another
+    resolution, on another canvas, or reaches outside its area (savefig widens the image)."""
+    import matplotlib as mpl
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+
+    pad = mpl.rcParams["savefig.pad_inches"]
+    canvas = fig.canvas
+    if fig.dpi != DPI or not isinstance(canvas, FigureCanvasAgg) or \
+            getattr(canvas, "device_pixel_ratio", 1) != 1 or not isinstance(pad, int | float):
+        return None
+    face = fig.get_facecolor()
+    fig.set_facecolor("white")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            canvas.draw()
+            tight = fig.get_tightbbox(canvas.get_renderer())
+        page = fig.bbox_inches
+        slack = 1.0 / DPI  # one pixel
+        if tight is None or tight.x0 < page.x0 - slack or tight.y0 < page.y0 - slack or \
+                tight.x1 > page.x1 + slack or tight.y1 > page.y1 + slack:
+            return None
+        pixels = np.asarray(canvas.buffer_rgba())
+        height, width = pixels.shape[0], pixels.shape[1]
+        box = tight.padded(float(pad))
+        left, right = max(0, math.floor(box.x0 * DPI)), min(width, math.ceil(box.x1 * DPI))
+        top = max(0, math.floor(height - box.y1 * DPI))
+        bottom = min(height, math.ceil(height - box.y0 * DPI))
+        buf = io.BytesIO()
+        imsave(buf, pixels[top:bottom, left:right], format="png", dpi=DPI)
+        return buf.getvalue()
+    finally:
+        fig.set_facecolor(face)
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,9 +237,11 @@ def _place(ax, text: str, xy: tuple[float, float], offsets: Sequence[tuple], pla
     return False
 
 
-def _marker_boxes(ax, xs: Sequence[float], ys: Sequence[float], radius: float = 5.0) -> list:
+def _marker_boxes(ax, xs: Sequence[float], ys: Sequence[float], radius: float = 3.6) -> list:
+    """The square around each point's marker (``radius`` in points), in display pixels."""
     from matplotlib.transforms import Bbox
 
+    radius = radius * ax.figure.dpi / 72
     out = []
     for x, y in zip(xs, ys, strict=True):
         if math.isnan(y):
