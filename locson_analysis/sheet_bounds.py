@@ -19,6 +19,8 @@ in ``tests/test_read_bounds.py``):
   (formatting only), ROW and the declared DIMENSIONS are not data (calamine ignores them).
 
 The check is exact for both: every record or element calamine would turn into a cell is seen.
+(A table inside an .ods cell — a sub-table, never written by Calc — is skipped: python-calamine
+0.9 does not read it either.)
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ _ODS_TAG = re.compile(
     rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(table|table-row|table-cell|covered-table-cell)(?=[\s/>])"
     rb"((?:\s+[^\s=/>]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
 _ODS_ATTR = re.compile(rb"(?:^|\s)(?:[A-Za-z_][\w.-]*:)?([\w.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+_VALUE_TYPE = re.compile(rb"(?:^|\s)(?:[A-Za-z_][\w.-]*:)?value-type\s*=")
 
 
 def _attrs(raw: bytes) -> dict[bytes, list[bytes]]:
@@ -97,7 +102,7 @@ def ods_far_cells(content_xml: bytes, max_rows: int, max_cols: int) -> list[FarC
         in_row = False
 
     for m in _ODS_TAG.finditer(content_xml):
-        closing, name, raw, selfclosing = m.group(1), m.group(2), m.group(3), m.group(4)
+        closing, name, raw, selfclosing = m.groups()
         if name == b"table":
             if closing:
                 depth -= 1
@@ -128,9 +133,12 @@ def ods_far_cells(content_xml: bytes, max_rows: int, max_cols: int) -> list[FarC
             continue
         if closing or not in_row:
             continue
-        a = _attrs(raw)
-        rep = _repeat(a, b"number-columns-repeated")
-        if b"value-type" in a:
+        if not raw:  # <table:table-cell/>, the commonest
+            col += 1
+            continue
+        # (attributes parsed only when they may matter: the check runs on every cell)
+        rep = _repeat(_attrs(raw), b"number-columns-repeated") if b"repeated" in raw else 1
+        if b"value-type" in raw and _VALUE_TYPE.search(raw):
             if not first_data_col:
                 first_data_col = col + 1
             if col + rep > max_cols:
