@@ -84,7 +84,7 @@ def ods_far_cells(content_xml: bytes, max_rows: int, max_cols: int) -> list[FarC
     OpenDocument spreadsheet's ``content.xml`` (sheets in order; none when all are inside)."""
     out: list[FarCell] = []
     sheet: str | None = None
-    depth = 0  # tables inside a cell (sub-tables) belong to the sheet around them
+    depth = 0  # a table inside a cell (a sub-table) is skipped, as calamine skips it
     row = 0  # rows of the sheet before the current row element
     row_rep = 1
     in_row = False
