@@ -137,6 +137,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     years = importer.read_years(args.paths, school_year=args.year,
                                 school_code=_school_arg(args))
     # the import and its schools' cross-year findings: one transaction
+    args.writing = True
     done = store.import_years(args.db, years, replace=args.replace,
                               refresh=crossyear.check_all, origin=origin)
     args.changed = True  # (what a later failure, e.g. of the console, must not deny)
@@ -197,6 +198,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from . import crossyear, store
 
+    args.writing = True
     r = store.restore(args.db, args.import_id, refresh=crossyear.check_all)
     args.changed = True
     kinds = ", ".join(f"{FILE_KINDS[k]} (lần nhập số {i})"
@@ -274,6 +276,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if Path(args.db).exists():
         origin = store.data_origin(args.db)
         if origin == provenance.SAMPLE and folders:
+            args.writing = True
             aside = store.set_aside(args.db)
             print(f"Cơ sở dữ liệu {args.db} chứa dữ liệu mẫu; đã có dữ liệu của trường trong "
                   f"{source}: cất cơ sở dữ liệu mẫu sang {aside} và tạo cơ sở dữ liệu mới từ "
@@ -304,6 +307,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from . import crossyear
 
     years = importer.read_years(folders, school_code=_school_arg(args))
+    args.writing = True
     store.import_years(args.db, years, refresh=crossyear.check_all, origin=origin)
     args.changed = True
     for y in years:
@@ -663,7 +667,7 @@ _STEP_OF = {
     "warn": "ghi danh sách cảnh báo vào thư mục outputs/internal",
     "indicators": "ghi bảng chỉ số", "sample": "ghi dữ liệu mẫu",
     "history": "đọc cơ sở dữ liệu", "summary": "đọc cơ sở dữ liệu",
-    "checks": "đọc cơ sở dữ liệu",
+    "checks": "đọc cơ sở dữ liệu", "template": "ghi mẫu nhập liệu",
 }
 
 
@@ -699,6 +703,28 @@ def _write_all_errors(exc: ImportProblems, path: Path) -> None:
             safe_cells.write_csv(table, path, index=False, encoding="utf-8-sig")
     else:
         path.write_text(exc.render() + "\n", encoding="utf-8")
+
+
+def _step(args: argparse.Namespace) -> str:
+    """The step a command was at when it failed (for a program error's message)."""
+    if getattr(args, "changed", False):
+        return "in kết quả sau khi đã ghi dữ liệu"
+    if getattr(args, "writing", False) and args.command in ("import", "init"):
+        return "ghi dữ liệu vào cơ sở dữ liệu"
+    return _STEP_OF.get(args.command, args.command)
+
+
+def _outcome(args: argparse.Namespace) -> str:
+    """What a command that failed did to the database, as far as it is known: written
+    (``args.changed``), unknown once a writing step began (``args.writing``), else unchanged
+    (the other commands never write it)."""
+    from . import faults
+
+    if getattr(args, "changed", False):
+        return "Dữ liệu đã được ghi vào cơ sở dữ liệu trước lỗi này (xem locson history)."
+    if getattr(args, "writing", False):
+        return faults.UNKNOWN
+    return faults.UNCHANGED
 
 
 def _fault_message(args: argparse.Namespace, exc: BaseException) -> str:
@@ -751,9 +777,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         duckdb = sys.modules.get("duckdb")  # (not imported for every command)
         known = isinstance(exc, OSError) or (duckdb is not None and isinstance(exc, duckdb.Error))
-        if not known or not faults.is_machine_fault(exc):
+        if known and faults.is_machine_fault(exc):
+            print(_fault_message(args, exc), file=sys.stderr)
+            return 1
+        if faults.debug():
             raise
-        print(_fault_message(args, exc), file=sys.stderr)
+        # A program error (a bug): a Vietnamese message, the traceback in a log file without
+        # any message or variable (it could quote a pupil's data), exit 1.
+        log = faults.write_log(exc, args.command)
+        print(faults.program_error_message(_step(args), args.command, _outcome(args), log),
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu.", file=sys.stderr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -535,7 +536,41 @@ def data_format_tables() -> str:
             "| Tiêu đề cột có chứa | Loại thông tin |", "|---|---|"]
     for pattern, why in PERSONAL_COLUMNS_NOT_STORED:
         out.append(f"| {pattern} | {why} |")
+    out += ["", *_whose_words()]
     return "\n".join(out) + "\n"
+
+
+def _words(words: Iterable[str]) -> str:
+    return ", ".join(f"«{w}»" for w in words)
+
+
+def _whose_words() -> list[str]:
+    """The words that make a heading someone else's data (read.whose_column), for the doc."""
+    return [
+        "### Từ làm cho một cột thành thông tin người thân hoặc số định danh — không lưu", "",
+        "Một tiêu đề cột có một trong các từ dưới đây (đứng riêng thành từ, không phân biệt hoa "
+        "thường) là cột dữ liệu cá nhân của người khác hoặc số định danh: không bao giờ được "
+        "hiểu là cột của học sinh và không bao giờ được lưu; phần tóm tắt khi nhập ghi «không "
+        "lưu (Nghị định 13/2023)». Ví dụ «Họ và tên bố», «Ngày sinh mẹ», «Dân tộc người giám "
+        "hộ», «Mã định danh công dân».", "",
+        "| Nhóm | Từ trong tiêu đề | Loại thông tin |", "|---|---|---|",
+        f"| Người thân (có dấu) | {_md_cell(_words(RELATIVE_WORDS))} | {RELATIVE_REASON} |",
+        f"| Người thân, cụm từ (có dấu) | {_md_cell(_words(RELATIVE_PHRASES))} | "
+        f"{RELATIVE_REASON} |",
+        f"| Người thân, gõ không dấu | {_md_cell(_words(RELATIVE_FOLDED))} | "
+        f"{RELATIVE_REASON} |",
+        "| Người thân, gõ không dấu, chỉ ở cuối tiêu đề hoặc trước một từ kể dưới bảng | "
+        f"{_md_cell(_words(RELATIVE_FOLDED_GUARDED))} | {RELATIVE_REASON} |",
+        "| Số định danh (viết ở đây không dấu; có dấu cũng vậy) | "
+        f"{_md_cell(_words(CITIZEN_ID_FOLDED))} | {CITIZEN_ID_REASON} |",
+        "",
+        "Không dấu, «bo», «ong», «ba» cũng là «bỏ», «Bộ», «ống», «ba» (số ba), nên chỉ được tính "
+        "khi là từ cuối của tiêu đề hoặc đứng trước một trong các từ "
+        f"{_words(sorted(RELATIVE_FIELD_WORDS))} («Ho ten bo», «Bo - ngay sinh»); «di», «cau», "
+        "«bac» không dấu không "
+        "được tính («Ngày chuyển đi»). Mã học sinh của ngành (ví dụ «Mã định danh Bộ GD&ĐT») "
+        "không phải số định danh công dân và vẫn được đọc.",
+    ]
 
 
 DOC_BEGIN = "<!-- BEGIN GENERATED FROM contract.py: python -m locson_analysis.contract -->"

@@ -8,7 +8,11 @@ said only when it is known.
 from __future__ import annotations
 
 import errno
+import os
+import traceback
+from pathlib import Path
 
+from . import config
 from .errors import LocsonError
 
 #: What a failed step did to the database, as the message says it.
@@ -76,3 +80,83 @@ class StepFailed(LocsonError):
 def message(step: str, exc: BaseException, outcome: str) -> str:
     """«bước «…» không làm được: why. what the data became» (the CLI puts «Lỗi: » before)."""
     return f"bước «{step}» không làm được: {reason(exc)}. {outcome}"
+
+
+# --- Errors of the program (a bug, not the machine and not the data) ----------------------------
+
+#: ``LOCSON_DEBUG=1``: the ``locson`` command lets a program error end in Python's traceback.
+DEBUG_ENV = "LOCSON_DEBUG"
+#: Where the technical log of a program error goes (default: outputs/logs, else the user's
+#: cache folder ~/.cache/locson/logs).
+LOG_DIR_ENV = "LOCSON_LOG_DIR"
+
+
+def debug() -> bool:
+    return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
+
+
+def log_dirs() -> list[Path]:
+    """The folders a program error's log may go to, in order of preference."""
+    chosen = os.environ.get(LOG_DIR_ENV)
+    if chosen:
+        return [Path(chosen)]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return [config.OUTPUTS_DIR / "logs", cache / "locson" / "logs"]
+
+
+def technical_report(exc: BaseException) -> str:
+    """The traceback of ``exc`` and of the errors it came from — file, line, function and
+    source line of every frame, the errors' types — with no message and no local variable:
+    a message may quote a cell of a staff file (a pupil's name), the code never does."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and all(e is not c for c in chain):
+        chain.append(e)
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
+    parts: list[str] = []
+    for i, e in enumerate(reversed(chain)):
+        if i:
+            parts.append("\nDuring handling of the above exception, another exception "
+                         "occurred:\n\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts += traceback.format_list(traceback.extract_tb(e.__traceback__))
+        parts.append(f"{type(e).__module__}.{type(e).__qualname__} "
+                     "(message not recorded: it may hold a pupil's data)\n")
+    return "".join(parts)
+
+
+def write_log(exc: BaseException, command: str) -> Path | None:
+    """Write :func:`technical_report` of a program error to a new file (owner-only) in the
+    first of :func:`log_dirs` that can be written; None when none can."""
+    import platform
+    from datetime import datetime
+
+    from . import __version__
+
+    now = datetime.now()
+    text = (f"locson {command} — lỗi chương trình lúc {now:%d/%m/%Y %H:%M:%S}\n"
+            f"locson_analysis {__version__}, Python {platform.python_version()}, "
+            f"{platform.system()}\n"
+            "Tệp này chỉ có vết lỗi của mã chương trình, không có dữ liệu học sinh.\n\n"
+            + technical_report(exc))
+    for folder in log_dirs():
+        try:
+            config.private_dir(folder)
+            path = folder / f"loi_{now:%Y%m%d_%H%M%S}_{command}_{os.getpid()}.txt"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def program_error_message(step: str, command: str, outcome: str, log: Path | None) -> str:
+    """What the ``locson`` command says of a program error (Vietnamese, no traceback)."""
+    where = (f"Chi tiết kỹ thuật (không có dữ liệu học sinh) đã ghi vào {log}: hãy gửi tệp đó "
+             "cho người phụ trách kỹ thuật." if log is not None else
+             "Không ghi được tệp chi tiết kỹ thuật.")
+    return (f"Lỗi chương trình ở bước «{step}» (lệnh locson {command}): đây là lỗi của chương "
+            f"trình, không phải của dữ liệu trong tệp. {outcome} {where} Để xem chi tiết ngay "
+            f"trên màn hình, chạy lại lệnh với {DEBUG_ENV}=1.")

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import contract as C
+from . import sheet_bounds
 from .errors import INVISIBLE, Problem, show_invisible
 from .numbers import fmt_num
 
@@ -449,6 +450,9 @@ class FileProblem(Exception):
 #: value in XFD1048576 asked for 512 GB and aborted the process).
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 MAX_ROWS = 100_000
+#: An .xls is not compressed: its size on disk is what calamine reads (and what the record
+#: walk of ``sheet_bounds.xls_far_cells`` walks).
+MAX_XLS_BYTES = 100 * 1024 * 1024
 #: A cell reference beyond MAX_COLUMNS (column ET) or with a row number of six digits or more:
 #: checked in Python against MAX_ROWS.  (Any namespace prefix, either quote, "$" allowed.)
 _FAR_CELL = re.compile(
@@ -574,37 +578,53 @@ class _SheetScan:
     unsaved: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # sheet → cells
 
 
-def _scan_workbook(z: zipfile.ZipFile, names: set[str], file_size: int) -> _SheetScan:
-    """Check the bounds (uncompressed size, the cells holding data) and find error cells and
-    formulas without a saved result.  Raises :class:`FileProblem` naming the cells."""
+def _check_unzipped_size(z: zipfile.ZipFile, file_size: int, what: str, app: str) -> None:
+    """Refuse a zip-based workbook (``what``: "tệp Excel", "bảng tính .ods") larger than
+    MAX_UNCOMPRESSED_BYTES once unzipped."""
     total = sum(i.file_size for i in z.infolist())
     if total > MAX_UNCOMPRESSED_BYTES:
         raise FileProblem(
-            f"tệp Excel quá lớn khi giải nén ({fmt_num(total / 1024 / 1024)} MB; giới hạn "
+            f"{what} quá lớn khi giải nén ({fmt_num(total / 1024 / 1024)} MB; giới hạn "
             f"{fmt_num(MAX_UNCOMPRESSED_BYTES / 1024 / 1024)} MB, tệp trên đĩa "
             f"{fmt_num(file_size / 1024)} KB) — tệp hỏng hoặc không phải danh sách của trường; "
-            "hãy mở bằng Excel, xoá các trang tính và ô thừa rồi lưu lại")
+            f"hãy mở bằng {app}, xoá các trang tính và ô thừa rồi lưu lại")
+
+
+def _far_message(row: int, col: int, app: str = "Excel") -> str:
+    """What a cell holding data past the bounds is told (the sheet is named by the Problem)."""
+    return (f"có dữ liệu ở ô {cell_ref(row, col)}, ngoài giới hạn đọc "
+            f"({fmt_num(MAX_ROWS)} dòng, {MAX_COLUMNS} cột — đến cột "
+            f"{_column_label(MAX_COLUMNS - 1)}); nếu ô đó không thuộc bảng hãy xoá nó "
+            f"(Ctrl+End trong {app} cho biết ô xa nhất) rồi lưu lại")
+
+
+def _refuse_far(cells: list[sheet_bounds.FarCell], app: str = "Excel") -> None:
+    """Raise the :class:`FileProblem` of these far cells (one problem per sheet), if any."""
+    if cells:
+        located = [(_far_message(c.row, c.col, app), c.sheet, c.row) for c in cells]
+        raise FileProblem(located[0][0], located)
+
+
+def _scan_workbook(z: zipfile.ZipFile, names: set[str], file_size: int) -> _SheetScan:
+    """Check the bounds (uncompressed size, the cells holding data) and find error cells and
+    formulas without a saved result.  Raises :class:`FileProblem` naming the cells."""
+    _check_unzipped_size(z, file_size, "tệp Excel", "Excel")
     parts = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
     sheet_of = _sheet_names(z, names)
     scan = _SheetScan()
-    far: list[tuple[str, str | None, int | None]] = []
+    far: list[sheet_bounds.FarCell] = []
     for part in parts:
         xml = z.read(part)
         sheet = sheet_of.get(part, part.rsplit("/", 1)[-1])
         scan.errors = scan.errors or b't="e"' in xml or b"t='e'" in xml
         found = _far_cell(xml)
         if found is not None:
-            row, col = found
-            far.append((f"có dữ liệu ở ô {cell_ref(row, col)}, ngoài giới hạn đọc "
-                        f"({fmt_num(MAX_ROWS)} dòng, {MAX_COLUMNS} cột — đến cột "
-                        f"{_column_label(MAX_COLUMNS - 1)}); nếu ô đó không thuộc bảng hãy xoá "
-                        "nó (Ctrl+End trong Excel cho biết ô xa nhất) rồi lưu lại", sheet, row))
+            far.append(sheet_bounds.FarCell(sheet, *found))
         unsaved = _unsaved_formulas(xml)
         if unsaved:
             scan.unsaved[sheet] = unsaved
         del xml
-    if far:
-        raise FileProblem(far[0][0], far)
+    _refuse_far(far)
     return scan
 
 
@@ -613,6 +633,9 @@ def _is_ole(data: bytes) -> bool:
 
 
 _PASSWORD = "tệp được đặt mật khẩu — hãy mở bằng Excel, bỏ mật khẩu và lưu lại"
+_ODS_BROKEN = "bảng tính .ods bị hỏng, không mở được — hãy mở bằng LibreOffice, kiểm tra và lưu lại"
+_XLS_BROKEN = ("tệp Excel cũ (.xls) bị hỏng hoặc không phải tệp Excel — hãy mở bằng Excel và lưu "
+               "lại dạng «Sổ làm việc Excel (.xlsx)»")
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
@@ -628,13 +651,21 @@ def _ole_grids(data: bytes) -> list[Grid]:
         raise
     except Exception:  # noqa: BLE001 - not a file msoffcrypto knows: calamine decides
         pass
+    if len(data) > MAX_XLS_BYTES:
+        raise FileProblem(
+            f"tệp Excel cũ (.xls) quá lớn ({fmt_num(len(data) / 1024 / 1024)} MB; giới hạn "
+            f"{fmt_num(MAX_XLS_BYTES / 1024 / 1024)} MB) — tệp hỏng hoặc không phải danh sách "
+            "của trường; hãy mở bằng Excel, xoá các trang tính và ô thừa rồi lưu lại dạng «Sổ "
+            "làm việc Excel (.xlsx)»")
     try:
+        _refuse_far(sheet_bounds.xls_far_cells(data, MAX_ROWS, MAX_COLUMNS))
         return _calamine_grids(data)
+    except FileProblem:
+        raise
     except Exception as exc:  # noqa: BLE001 - calamine raises several kinds on foreign files
         if type(exc).__name__ == "PasswordError":
             raise FileProblem(_PASSWORD) from exc
-        raise FileProblem("tệp Excel cũ (.xls) bị hỏng hoặc không phải tệp Excel — hãy mở bằng "
-                          "Excel và lưu lại dạng «Sổ làm việc Excel (.xlsx)»") from exc
+        raise FileProblem(_XLS_BROKEN) from exc
 
 
 def _opendocument_grids(z: zipfile.ZipFile, data: bytes) -> list[Grid]:
@@ -645,11 +676,17 @@ def _opendocument_grids(z: zipfile.ZipFile, data: bytes) -> list[Grid]:
                           "hoặc CSV")
     if b"encryption-data" in z.read("META-INF/manifest.xml"):
         raise FileProblem(_PASSWORD)
+    _check_unzipped_size(z, len(data), "bảng tính .ods", "LibreOffice")
+    try:
+        content = z.read("content.xml")
+    except KeyError as exc:
+        raise FileProblem(_ODS_BROKEN) from exc
+    _refuse_far(sheet_bounds.ods_far_cells(content, MAX_ROWS, MAX_COLUMNS), "LibreOffice")
+    del content
     try:
         return _calamine_grids(data)
     except Exception as exc:  # noqa: BLE001
-        raise FileProblem("bảng tính .ods bị hỏng, không mở được — hãy mở bằng LibreOffice, "
-                          "kiểm tra và lưu lại") from exc
+        raise FileProblem(_ODS_BROKEN) from exc
 
 
 def _excel_grids(data: bytes) -> list[Grid]:
@@ -706,9 +743,8 @@ def _calamine_grids(data: bytes) -> list[Grid]:
             end = ws.end
             nrows = end[0] + 1 if end is not None else 0
             ncols = end[1] + 1 if end is not None else 0
-            if nrows and merged:
-                nrows = max(nrows, max(r1 for _, (r1, _c1) in merged) + 1)
-                ncols = max(ncols, max(c1 for _, (_r1, c1) in merged) + 1)
+            # A merged range holds no data past its first cell: it is filled only where the
+            # cells holding data reach (a range merged down to row 1.048.576 makes no rows).
             ncols = min(ncols, MAX_COLUMNS)
             rows: list[list[object]] = []
             if nrows:
@@ -768,11 +804,10 @@ def _used_extent(ws: object) -> tuple[int, int]:
     if cells is None:
         return ws.max_row or 0, ws.max_column or 0  # type: ignore[attr-defined]
     used = [rc for rc, cell in cells.items() if cell.value is not None]
-    merged = [(r.max_row, r.max_col) for r in ws.merged_cells.ranges]  # type: ignore[attr-defined]
     if not used:
         return 0, 0
-    return (max(max(r for r, _ in used), max((r for r, _ in merged), default=0)),
-            max(max(c for _, c in used), max((c for _, c in merged), default=0)))
+    # (merged ranges fill only within this extent, as in _calamine_grids)
+    return max(r for r, _ in used), max(c for _, c in used)
 
 
 def _decode_csv(data: bytes) -> str:

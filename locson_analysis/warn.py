@@ -34,6 +34,7 @@ from .contract import DEFAULT_SCHOOL, OUTCOME_LABELS, previous_year
 from .dataset import Dataset
 from .errors import LocsonError
 from .numbers import fmt_num
+from .provenance import SAMPLE_MARK
 from .warn_rules import (  # noqa: F401  (re-exported: the public names of the early warning)
     CHECK_LABELS,
     CONTEXT_LABELS,
@@ -138,7 +139,9 @@ class WarningRun:
         n_res = int((self.changes["change"] == CHANGE_RESOLVED).sum()) if len(
             self.changes) else 0
         no_action = int(self.listed["no_action"].sum()) if n_listed else 0
-        out = [self.teacher_text] if self.teacher_text else []
+        out = [SAMPLE_MARK] if self.sample_data else []
+        if self.teacher_text:
+            out.append(self.teacher_text)
         if self.sample_data:
             out.append(SAMPLE_NOTE)
         out += [f"Năm học {self.school_year}, thời điểm {POINT_LABELS[self.point]}: "
@@ -167,16 +170,6 @@ class WarningRun:
 SAMPLE_NOTE = ("Đây là số liệu mẫu (tổng hợp), không phải số liệu thật của trường: các con số "
                "kiểm chứng chỉ minh họa cách làm, không phải bằng chứng về độ chính xác của "
                "cảnh báo.")
-
-
-def _is_sample(ds: Dataset) -> bool:
-    """True when the imports say the data came from ``locson sample`` (synthetic files)."""
-    imports = ds.imports
-    if imports is None or imports.empty:
-        return False
-    text = " ".join(str(v) for c in ("files", "notes") if c in imports.columns
-                    for v in imports[c].dropna())
-    return "mẫu" in text.casefold() or "sample" in text.casefold()
 
 
 def _fmt_date(value: object) -> str:
@@ -360,7 +353,7 @@ def build_run(ds: Dataset, school_year: str, point: Point, capacity: int = 30,
         changes=changes, previous_run=previous_label, earlier=earlier,
         reconciled=reconcile(p), backtest=bt, backtest_text=warn_model.describe(bt),
         school_code=code, teacher_text=warn_model.teacher_sentence(bt, point),
-        learned_from=learned, sample_data=_is_sample(ds))
+        learned_from=learned, sample_data=ds.is_sample)
 
 
 def _snapshot(run: WarningRun) -> pd.DataFrame:
@@ -390,6 +383,7 @@ def write_excel(run: WarningRun, path: str | Path) -> Path:
     title = INTERNAL_MARK
     sub = (f"Danh sách học sinh cần quan tâm (nguy cơ bỏ học) — năm học {run.school_year} — "
            f"{POINT_LABELS[run.point]} — lập ngày {run.run_at:%d/%m/%Y}")
+    page_mark = f"{INTERNAL_MARK} — {SAMPLE_MARK}" if run.sample_data else INTERNAL_MARK
     sheets = [("Danh sách", run.listed, run.list_columns(), LIST_HEADERS)]
     change_headers = {"change": "Thay đổi", "class_name": "Lớp", "pupil_id": "Mã học sinh",
                       "full_name": "Họ và tên", "reasons": "Lý do"}
@@ -404,7 +398,9 @@ def write_excel(run: WarningRun, path: str | Path) -> Path:
         ws.append([title])
         ws["A1"].font = Font(bold=True, color="B71C1C", size=13)
         ws.append([sub])
-        ws.append([])
+        ws.append([SAMPLE_MARK] if run.sample_data else [])
+        if run.sample_data:
+            ws["A3"].font = Font(bold=True, color="B71C1C")
         ws.append([headers[k] for k in keys])
         for cell in ws[4]:
             cell.font = Font(bold=True)
@@ -420,8 +416,8 @@ def write_excel(run: WarningRun, path: str | Path) -> Path:
         for r in ws.iter_rows(min_row=5):
             for cell in r:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.oddHeader.center.text = INTERNAL_MARK
-        ws.evenHeader.center.text = INTERNAL_MARK
+        ws.oddHeader.center.text = page_mark
+        ws.evenHeader.center.text = page_mark
     safe_cells.protect_workbook(wb)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
@@ -492,12 +488,14 @@ _PRINT_CSS = """<style type="text/css">
 """
 
 
-def _mark_internal(html: str) -> str:
-    """Add the "NỘI BỘ" header fixed on every printed page, and the on-screen mark at the top
-    unless the notebook already shows it (once, not twice)."""
+def _mark_internal(html: str, sample: bool = False) -> str:
+    """Add the "NỘI BỘ" header fixed on every printed page (with the sample mark on sample
+    data), and the on-screen mark at the top unless the notebook already shows it (once, not
+    twice)."""
     head = _PRINT_CSS
     html = html.replace("</head>", head + "</head>", 1)
-    banner = f'<div class="locson-internal-fixed">{INTERNAL_MARK}</div>'
+    fixed = f"{INTERNAL_MARK} — {SAMPLE_MARK}" if sample else INTERNAL_MARK
+    banner = f'<div class="locson-internal-fixed">{fixed}</div>'
     if 'class="locson-internal"' not in html:  # the notebook shows its own on-screen mark
         banner += f'<div class="locson-internal">{INTERNAL_MARK}</div>'
     if "<main>" in html:
@@ -554,8 +552,8 @@ def run_warning(school_year: str, point: Point = "end", db: str | Path | None = 
             raise
         except Exception as exc:
             raise LocsonError(f"Không xuất được HTML cảnh báo sớm: {exc}") from exc
-        tmp_html.write_text(_mark_internal(tmp_html.read_text(encoding="utf-8")),
-                            encoding="utf-8")
+        tmp_html.write_text(_mark_internal(tmp_html.read_text(encoding="utf-8"),
+                                           sample=ds.is_sample), encoding="utf-8")
         tmp_html.replace(html_path)
         executed.replace(nb_path)
     return [html_path, xlsx_path, nb_path]

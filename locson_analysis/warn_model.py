@@ -680,8 +680,22 @@ def _when(point: str) -> str:
     return "giữa năm (sau học kỳ 1)" if point == "mid" else "cuối năm"
 
 
-def _count(x: float) -> str:
-    return fmt_num(x) if float(x).is_integer() else fmt_num(x, 1)
+#: Said after a number of pupils that ties at the cut-off made fractional (see about_pupils).
+TIES_NOTE = ("một số em bằng điểm nhau ở ranh giới danh sách nên số em được tính trung bình "
+             "rồi làm tròn")
+
+
+def about_pupils(x: float) -> str:
+    """A number of pupils for teachers.  Ties at the top-``k`` cut-off share its places
+    (:func:`top_share`), so the expected number found can be fractional (0,1 em); the figure
+    stays exact in the tables and is said here in whole pupils: a whole number as it is,
+    otherwise «khoảng N» rounded half up, and «chưa tới 1» below one."""
+    x = float(x)
+    if x.is_integer():
+        return fmt_num(x)
+    if x < 0.5:
+        return "chưa tới 1"
+    return f"khoảng {fmt_num(x)}"
 
 
 def teacher_sentence(result: BacktestResult, point: str) -> str:
@@ -702,9 +716,10 @@ def teacher_sentence(result: BacktestResult, point: str) -> str:
                 f"đánh giá (cần ít nhất {result.rules.min_events}), nên danh sách được xếp theo "
                 f"quy tắc.")
     by = "mô hình" if method == "model" else "quy tắc"
+    ties = "" if float(r["hits"]).is_integer() else f" ({TIES_NOTE})"
     return (f"Trong {years}, {k} em đầu danh sách mỗi năm (xếp theo {by}, cảnh báo "
-            f"{_when(point)}) có {_count(r['hits'])} trong {fmt_num(events)} em sau đó bỏ học "
-            f"hoặc không trở lại trường trong vòng 12 tháng.")
+            f"{_when(point)}) có {about_pupils(r['hits'])} trong {fmt_num(events)} em sau đó "
+            f"bỏ học hoặc không trở lại trường trong vòng 12 tháng{ties}.")
 
 
 def learned_text(frame: pd.DataFrame | None) -> str:
@@ -728,6 +743,7 @@ def describe(result: BacktestResult) -> list[str]:
                    f"; các năm giữ lại để kiểm tra (không dùng cho lựa chọn nào): "
                    f"{', '.join(f['held_out']) or 'không có'}.")
         parts = []
+        fractional = False
         for m in METHODS:
             r = _row(result.summary, point, "held_out", m)
             if r is None or not r["events"]:
@@ -735,12 +751,14 @@ def describe(result: BacktestResult) -> list[str]:
             label = METHOD_LABELS[m].lower()
             if m == "single_feature" and point in result.single_feature:
                 label += f" ({FEATURE_LABELS[result.single_feature[point]]})"
-            parts.append(f"{label}: {_count(r['hits'])}/{fmt_num(r['events'])} em "
+            parts.append(f"{label}: {about_pupils(r['hits'])}/{fmt_num(r['events'])} em "
                          f"({fmt_pct(r['recall_at_k'])}, khoảng tin cậy "
                          f"{fmt_pct(r['ci_low'])}–{fmt_pct(r['ci_high'])})")
+            fractional = fractional or not float(r["hits"]).is_integer()
         if parts:
             out.append(f"Ở các năm giữ lại, trong {k} em xếp đầu mỗi năm: " + "; ".join(parts)
-                       + ".")
+                       + (f" ({TIES_NOTE}; tỉ lệ tính trên số chưa làm tròn)." if fractional
+                          else "."))
         proxy = _row(result.summary, point, "held_out", "rules", "proxy")
         model_proxy = _row(result.summary, point, "held_out", "model", "proxy")
         if proxy is not None and proxy["events"]:

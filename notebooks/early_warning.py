@@ -159,7 +159,10 @@ else:
     show(P.table_html(table, formats=WM.SUMMARY_TABLE_FORMATS))
     show(P.paragraph(f"Tỉ lệ phát hiện: trong số em thật sự bỏ học (hoặc không trở lại trường), "
                      f"bao nhiêu em nằm trong {run.capacity} em xếp đầu mỗi năm. Khoảng tin cậy "
-                     f"95 % (lấy mẫu lại các ca) rộng khi số ca ít. Các dòng «chệch hướng» dùng "
+                     f"95 % (lấy mẫu lại các ca) rộng khi số ca ít. Cột «Tìm ra» có thể lẻ "
+                     f"(0,5 em): khi nhiều em bằng điểm nhau ở ranh giới danh sách, mỗi em được "
+                     f"tính một phần chỗ (như bốc thăm công bằng); câu cho giáo viên ở trên làm "
+                     f"tròn thành số em. Các dòng «chệch hướng» dùng "
                      f"nhãn thay thế để huấn luyện mô hình, không phải bỏ học."))
 
 # %%

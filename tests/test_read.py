@@ -853,3 +853,29 @@ def test_footer_screen_finds_every_totals_and_signature_text() -> None:
     assert len(accepted) > 100
     for t in accepted:
         assert R._FOOTER_SCREEN.search("x\n" + t + "\ny") is not None
+
+
+def test_the_doc_lists_every_word_that_makes_a_heading_personal() -> None:
+    """docs/data-format.md names the vocabularies of read.whose_column, and what it says of
+    them is what the reader does."""
+    from locson_analysis import contract as C
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "data-format.md").read_text("utf-8")
+    generated = doc.split(C.DOC_BEGIN + "\n", 1)[1].split(C.DOC_END, 1)[0]
+    section = generated.split("### Từ làm cho một cột thành thông tin người thân", 1)[1]
+    for word in (*C.RELATIVE_WORDS, *C.RELATIVE_PHRASES, *C.RELATIVE_FOLDED,
+                 *C.RELATIVE_FOLDED_GUARDED, *C.CITIZEN_ID_FOLDED, *C.RELATIVE_FIELD_WORDS):
+        assert f"«{word}»" in section, word
+    # Each listed word alone after a field makes the heading someone else's data …
+    for word in (*C.RELATIVE_WORDS, *C.RELATIVE_PHRASES, *C.RELATIVE_FOLDED,
+                 *C.RELATIVE_FOLDED_GUARDED):
+        assert R.whose_column(f"Ho ten {word}") == C.RELATIVE_REASON, word
+    for word in C.CITIZEN_ID_FOLDED:
+        assert R.whose_column(f"So {word}") == C.CITIZEN_ID_REASON, word
+    # … and the examples the doc gives either way are as it says.
+    for heading in ("Họ và tên bố", "Ngày sinh mẹ", "Dân tộc người giám hộ", "Ho ten bo",
+                    "Bo - ngay sinh"):
+        assert R.whose_column(heading) == C.RELATIVE_REASON, heading
+    assert R.whose_column("Mã định danh công dân") == C.CITIZEN_ID_REASON
+    for heading in ("Ngày chuyển đi", "Mã định danh Bộ GD&ĐT", "Lý do bỏ học", "Ba buổi"):
+        assert R.whose_column(heading) is None, heading
