@@ -503,6 +503,18 @@ def reconstructed_cohort(rates: pd.DataFrame, cohort: int = 1000,
 # aggregate_from_pupils
 # --------------------------------------------------------------------------------------------
 
+
+#: The pupil columns the flows from linked records read.
+PUPIL_FLOW_COLUMNS = ("school_year", "pupil_id", "grade", "entry_date", "outcome")
+
+
+def _require_pupil_columns(pupils: pd.DataFrame, title: str) -> None:
+    missing = [c for c in PUPIL_FLOW_COLUMNS if c not in pupils.columns]
+    if missing:
+        raise LocsonError(f"{title}: thiếu cột " + ", ".join(f"«{c}»" for c in missing)
+                          + "; cần các cột " + ", ".join(f"«{c}»" for c in PUPIL_FLOW_COLUMNS)
+                          + ".")
+
 def aggregate_from_pupils(pupils: pd.DataFrame) -> pd.DataFrame:
     """Build the :func:`flow_rates` input table from the pupil register.
 
@@ -528,11 +540,7 @@ def aggregate_from_pupils(pupils: pd.DataFrame) -> pd.DataFrame:
     title = "Không lập được bảng số liệu lưu chuyển từ danh sách học sinh"
     if not isinstance(pupils, pd.DataFrame):
         raise LocsonError(f"{title}: dữ liệu vào phải là một bảng (pandas DataFrame).")
-    needed = ("school_year", "pupil_id", "grade", "entry_date", "outcome")
-    missing = [c for c in needed if c not in pupils.columns]
-    if missing:
-        raise LocsonError(f"{title}: thiếu cột " + ", ".join(f"«{c}»" for c in missing)
-                          + "; cần các cột " + ", ".join(f"«{c}»" for c in needed) + ".")
+    _require_pupil_columns(pupils, title)
     has_school = "school_code" in pupils.columns
     cols = (["school_code"] if has_school else []) + list(FLOW_TABLE_COLUMNS)
     if pupils.empty:
@@ -678,11 +686,7 @@ def linked_flow_rates(pupils: pd.DataFrame) -> pd.DataFrame:
     transfers), with ``school_code`` in front when the pupils have it.
     """
     title = "Không tính được tỉ lệ lưu chuyển theo mã học sinh"
-    needed = ("school_year", "pupil_id", "grade", "entry_date", "outcome")
-    missing = [c for c in needed if c not in pupils.columns]
-    if missing:
-        raise LocsonError(f"{title}: thiếu cột " + ", ".join(f"«{c}»" for c in missing)
-                          + "; cần các cột " + ", ".join(f"«{c}»" for c in needed) + ".")
+    _require_pupil_columns(pupils, title)
     has_school = "school_code" in pupils.columns
     cols = (["school_code"] if has_school else []) + list(LINKED_COLUMNS)
     df = pupils[pupils["pupil_id"].notna() & pupils["grade"].notna()]

@@ -79,3 +79,20 @@ def row(table: pd.DataFrame, indicator: str, school_year: str, dimension: str = 
                 & (table["school_code"] == school_code)]
     assert len(hit) == 1, f"{len(hit)} rows for {indicator} {school_year} {dimension} {group}"
     return hit.iloc[0]
+
+
+def planted_school(school_year: str, special_drops_out: bool) -> list[dict]:
+    """A school of 4 × 15 pupils where pupil X (Khối 8, Nữ, Mạ, poor) is the only one in special
+    circumstances.  World A (``special_drops_out``): X drops out.  World B: X is promoted and Y
+    — the same sex, grade, ethnic group and poverty, not in special circumstances — drops out
+    instead.  A report that hides small cells must look the same in both worlds."""
+    rows = []
+    for g in (6, 7, 9):
+        rows += pupils(8, school_year, g) + pupils(7, school_year, g, sex="F")
+    rows += pupils(6, school_year, 8) + pupils(7, school_year, 8, sex="F")
+    twin = {"sex": "F", "ethnicity": "Mạ", "poor": True}
+    rows.append(pupil(school_year, 8, "dropped_out" if special_drops_out else "promoted",
+                      special_circumstances=True, leave_date="2025-02-10", **twin))
+    rows.append(pupil(school_year, 8, "promoted" if special_drops_out else "dropped_out",
+                      leave_date="2025-02-10", **twin))
+    return rows

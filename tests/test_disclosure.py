@@ -143,20 +143,9 @@ def test_ethnic_groups_inside_the_minority_row_are_protected_too():
 # --- the planted pupil, through the real indicators ---------------------------------------------
 
 def _school(special_drops_out: bool) -> pd.DataFrame:
-    """A school of 4 × 15 pupils; pupil X (Khối 8, Nữ, Mạ, poor) is the only one in special
-    circumstances.  World A: X drops out.  World B: X is promoted and Y — the same sex, grade,
-    ethnic group and poverty, not in special circumstances — drops out instead."""
-    rows = []
-    for g in (6, 7, 9):
-        rows += b.pupils(8, YEAR, g) + b.pupils(7, YEAR, g, sex="F")
-    rows += b.pupils(6, YEAR, 8) + b.pupils(7, YEAR, 8, sex="F")
-    twin = {"sex": "F", "ethnicity": "Mạ", "poor": True}
-    rows.append(b.pupil(YEAR, 8, "dropped_out" if special_drops_out else "promoted",
-                        special_circumstances=True, leave_date="2025-02-10", **twin))
-    rows.append(b.pupil(YEAR, 8, "promoted" if special_drops_out else "dropped_out",
-                        leave_date="2025-02-10", **twin))
-    table = indicators.compute_all(b.dataset(rows), school_year=YEAR)
-    return table
+    """The indicators of :func:`builders.planted_school` (world A or B)."""
+    return indicators.compute_all(b.dataset(b.planted_school(YEAR, special_drops_out)),
+                                  school_year=YEAR)
 
 
 EQUITY = ("school", "grade", "sex", "minority", "ethnicity", "poor", "near_poor", "disability",

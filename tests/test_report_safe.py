@@ -25,16 +25,7 @@ YEAR = "2024-2025"
 
 
 def _school(special_drops_out: bool) -> list[dict]:
-    rows = []
-    for g in (6, 7, 9):
-        rows += b.pupils(8, YEAR, g) + b.pupils(7, YEAR, g, sex="F")
-    rows += b.pupils(6, YEAR, 8) + b.pupils(7, YEAR, 8, sex="F")
-    twin = {"sex": "F", "ethnicity": "Mạ", "poor": True}
-    rows.append(b.pupil(YEAR, 8, "dropped_out" if special_drops_out else "promoted",
-                        special_circumstances=True, leave_date="2025-02-10", **twin))
-    rows.append(b.pupil(YEAR, 8, "promoted" if special_drops_out else "dropped_out",
-                        leave_date="2025-02-10", **twin))
-    return rows
+    return b.planted_school(YEAR, special_drops_out)
 
 
 def _report(special_drops_out: bool) -> T.Report:
