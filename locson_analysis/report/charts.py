@@ -332,7 +332,7 @@ def target_lines(ax, thresholds: Sequence[object], labels: Sequence[str | None],
         spots = [((first - HALF_YEAR, value), 2, "left"), ((last + HALF_YEAR, value), -2, "right")]
         spots += [((x, value), 0, "center") for x in range(first, last + 1)]
         done = False
-        for dy in (3, 14, 25):  # on the line, else a little higher / lower
+        for dy in (3, 14, 25, 36, 47):  # on the line, else higher / lower
             for sign, va in ((1, "bottom"), (-1, "top")):
                 if any(_place(ax, text, xy, [(dx, sign * dy, ha, va)], placed, **style)
                        for xy, dx, ha in spots):
