@@ -49,6 +49,12 @@ SERIES = {
         [NAN, NAN, NAN, 0.0006, 0.0006, 0.0006, 0.0003],
         [None] * 3 + ["Mục tiêu < 0,06 %"] * 3 + ["Mục tiêu < 0,03 %"],
         [OUTSIDE] * 3 + ["2022-2025"] * 3 + ["2025-2030"], SAMPLE_YEARS), True, 2),
+    # the sample's intake: target at 100 %, the line dipping twice below it
+    "sample_intake": (_series(
+        [1.0, 0.9950738916256158, 1.0, 1.0, 0.995, 1.0, 1.0],
+        [NAN, NAN, NAN, 1.0, 1.0, 1.0, 1.0],
+        [None] * 3 + ["Mục tiêu ≥ 100,0 %"] * 4,
+        [OUTSIDE] * 3 + ["2022-2025"] * 3 + ["2025-2030"], SAMPLE_YEARS), True, 1),
     # every point on its target line: the labels have to leave the line
     "on_the_line": (_series(
         [0.975] * 3 + [0.998] * 5, [0.975] * 3 + [0.998] * 5,
@@ -140,4 +146,16 @@ def test_a_target_label_with_no_room_goes_to_the_legend() -> None:
     legend = {t.get_text() for t in ax.get_legend().get_texts()}
     for label in {x for x in C.target_text(series) if x}:
         assert label in legend and label not in on_chart
+    plt.close(fig)
+
+
+def test_targets_all_named_in_the_legend_replace_the_generic_entry() -> None:
+    """The sample's intake chart: no room on the chart for either target (100 % at the top,
+    the line crossing below), so both are named in the legend, without a third generic
+    «Mục tiêu của kế hoạch» entry."""
+    series, percent, digits = SERIES["sample_intake"]
+    fig, ax = _draw(series, percent, digits)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Kết quả", "Mục tiêu ≥ 100,0 % (2022–2025)",
+                      "Mục tiêu ≥ 100,0 % (2025–2030)"]
     plt.close(fig)

@@ -427,6 +427,9 @@ def trend_look(ax, series: pd.DataFrame, *, title: str, alt_text: str, percent: 
     if left_out:
         from matplotlib.lines import Line2D
 
+        if set(left_out) == {x for x in labels if x}:  # every target named below: the
+            keep = [i for i, n in enumerate(names) if n != target_legend]  # generic entry goes
+            handles, names = [handles[i] for i in keep], [names[i] for i in keep]
         handles += [Line2D([], [], color=TARGET_COLOUR, linestyle="--", linewidth=1.6)
                     for _ in left_out]
         names += left_out
