@@ -309,38 +309,42 @@ def target_paths(ax, thresholds: Sequence[object], labels: Sequence[str | None])
 
 
 def target_lines(ax, thresholds: Sequence[object], labels: Sequence[str | None],
-                 legend: str = "Mục tiêu của kế hoạch", placed: list | None = None) -> list[str]:
+                 legend: str = "Mục tiêu của kế hoạch", placed: list | None = None,
+                 labelled: bool = True) -> list[str]:
     """Each stretch of the same target (one per phase) as a dashed red line over its years
-    (x = 0, 1, …), labelled with ``labels`` of its first year — a one-year stretch too.
-
-    A label goes just above its line at the left end, else the right end, else centred over
-    one of its years, else below, then further away; never over anything in ``placed`` (label
-    boxes, markers, lines: see :func:`label_points`).  Returns the labels that found no room:
-    the caller lists them in the legend (:func:`trend_look` does)."""
+    (x = 0, 1, …), labelled with ``labels`` of its first year — a one-year stretch too
+    (:func:`target_labels`; ``labelled=False``: the lines only).  Returns the labels that
+    found no room on the chart."""
     thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
-    placed = [] if placed is None else placed
-    segments = runs(thr, labels)
-    for n, (first, last, value) in enumerate(segments):
+    for n, (first, last, value) in enumerate(runs(thr, labels)):
         ax.hlines(value, first - HALF_YEAR, last + HALF_YEAR, colors=TARGET_COLOUR,
                   linestyles="--", linewidth=1.6, label=legend if n == 0 else None, zorder=2)
+    return target_labels(ax, thr, labels, [] if placed is None else placed) if labelled else []
+
+
+#: How far from its line a target's label may sit (points): beyond, it would seem to belong
+#: to something else, and the label goes to the legend instead.
+TARGET_LABEL_OFFSETS = (3, 14)
+
+
+def target_labels(ax, thresholds: Sequence[object], labels: Sequence[str | None],
+                  placed: list) -> list[str]:
+    """Each target stretch's label just above its line (left end, right end, or centred over
+    one of its years), else just below, else a little further; never over anything in
+    ``placed`` (label boxes, markers, lines), to which each label placed is added.  Returns the
+    labels that found no room: the caller names them in the legend (:func:`trend_look`)."""
+    thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
+    style = {"fontsize": 8, "color": TARGET_COLOUR, "fontweight": "bold"}
     left_out = []
-    for first, last, value in segments:
+    for first, last, value in runs(thr, labels):
         text = labels[first] if first < len(labels) else None
         if not text:
             continue
-        style = {"fontsize": 8, "color": TARGET_COLOUR, "fontweight": "bold"}
         spots = [((first - HALF_YEAR, value), 2, "left"), ((last + HALF_YEAR, value), -2, "right")]
         spots += [((x, value), 0, "center") for x in range(first, last + 1)]
-        done = False
-        for dy in (3, 14, 25, 36, 47):  # on the line, else higher / lower
-            for sign, va in ((1, "bottom"), (-1, "top")):
-                if any(_place(ax, text, xy, [(dx, sign * dy, ha, va)], placed, **style)
-                       for xy, dx, ha in spots):
-                    done = True
-                    break
-            if done:
-                break
-        if not done:
+        if not any(_place(ax, text, xy, [(dx, sign * dy, ha, va)], placed, **style)
+                   for dy in TARGET_LABEL_OFFSETS for sign, va in ((1, "bottom"), (-1, "top"))
+                   for xy, dx, ha in spots):
             left_out.append(text)
     return left_out
 
@@ -393,6 +397,45 @@ def target_text(series: pd.DataFrame) -> list[str | None]:
     return out
 
 
+def _label_all(ax, xs: list[int], vals: list[float], texts: list[str], thr: list[float],
+               labels: list[str | None]) -> list[str]:
+    """Label the points and the targets; returns the target labels left for the legend.
+
+    The points' labels first (a value matters more), clear of the target lines, then each
+    target's label where there is room.  When something found no room, the other order is
+    tried too (targets first) and the arrangement that leaves fewer labels out is kept."""
+    lines = target_paths(ax, thr, labels)
+    wanted = sum(not math.isnan(v) for v in vals) + len(
+        {(f, lab) for f, lab in ((r[0], labels[r[0]]) for r in runs(thr, labels)) if lab})
+
+    def attempt(targets_first: bool) -> tuple[int, list[str], list]:
+        mark = len(ax.texts)
+        placed = list(lines)
+        if targets_first:
+            placed += _marker_boxes(ax, xs, vals)
+            line = _line_path(ax, xs, vals)
+            placed += [line] if line is not None else []
+            left = target_labels(ax, thr, labels, placed)
+            label_points(ax, xs, vals, texts, placed)
+        else:
+            placed = label_points(ax, xs, vals, texts, placed)
+            left = target_labels(ax, thr, labels, placed)
+        added = list(ax.texts)[mark:]
+        return wanted - len(added), left, added
+
+    missing, left, added = attempt(False)
+    if missing:
+        for t in added:
+            t.remove()
+        missing2, left2, added2 = attempt(True)
+        if missing2 < missing:
+            return left2
+        for t in added2:
+            t.remove()
+        _, left, _ = attempt(False)
+    return left
+
+
 def trend_look(ax, series: pd.DataFrame, *, title: str, alt_text: str, percent: bool = True,
                digits: int = 1, target_legend: str = "Mục tiêu của kế hoạch") -> None:
     """Finish a trend chart drawn on ``ax`` (values at x = 0, 1, … for ``series``' years): the
@@ -417,12 +460,10 @@ def trend_look(ax, series: pd.DataFrame, *, title: str, alt_text: str, percent: 
         count_axis(ax)
     fig = ax.figure
     fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.3)
-    # the points' labels first (a value matters more), clear of the target lines; then each
-    # target's label where there is room, else in the legend
     texts = [fmt_pct(v, digits) if percent else fmt_num(v) for v in vals]
     labels = target_text(series)
-    placed = label_points(ax, xs, vals, texts, placed=target_paths(ax, thr, labels))
-    left_out = target_lines(ax, thr, labels, legend=target_legend, placed=placed)
+    target_lines(ax, thr, labels, legend=target_legend, labelled=False)  # labels: below
+    left_out = _label_all(ax, xs, vals, texts, thr, labels)
     handles, names = ax.get_legend_handles_labels()
     if left_out:
         from matplotlib.lines import Line2D
