@@ -9,9 +9,9 @@
 #       format_name: percent
 #       format_version: '1.3'
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (locson)
 #     language: python
-#     name: python3
+#     name: locson
 #   title: "B\xE1o c\xE1o nh\xF3m tr\u01B0\u1EDDng \u2014 ch\u1EC9 ti\xEAu v\xEC tr\u1EBB\
 #     \ em"
 # ---
