@@ -533,9 +533,9 @@ def _report_breakdown(db: Path, school_year: str, tmp: Path, school_code: str | 
     steps: dict[str, float] = {}
     executed = tmp / "breakdown.ipynb"
     t = time.perf_counter()
-    ds = store.load(db, with_names=False)  # as run_report: which school, which year
-    code, _ = annual.report_school(ds, school_code)
-    T.resolve_report_year(ds.for_school(code), school_year)
+    code, _, years = annual.school_years(db, school_code)  # as run_report: school, year
+    T.choose_year(years.all, years.ended, years.running, school_year)
+    store.data_origin(db)
     steps["choose_school_and_year"] = time.perf_counter() - t
     t = time.perf_counter()
     runner.execute_notebook(annual.REPORT_NOTEBOOK, executed,

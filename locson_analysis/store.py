@@ -718,6 +718,28 @@ def load(db: str | Path | None = None, school_code: str | None = None,
     return Dataset(**frames, origin=origin)
 
 
+def year_status(db: str | Path) -> pd.DataFrame:
+    """Per school and school year with data (pupils, school data or population, as
+    ``Dataset.years``): ``pupils`` — the year has pupil rows; ``running`` — the year has not
+    ended (a pupil's outcome is still ``in_progress``, as
+    :func:`locson_analysis.indicators.in_progress_years`).  One small query, no row read into
+    pandas: what choosing a report's school and year needs (:mod:`report.annual`)."""
+    with connect(db, read_only=True) as con:
+        return con.execute("""
+            WITH p AS (SELECT school_code, school_year,
+                              coalesce(bool_or(outcome = 'in_progress'), false) AS running
+                       FROM pupils WHERE school_code IS NOT NULL AND school_year IS NOT NULL
+                       GROUP BY ALL),
+                 o AS (SELECT school_code, school_year FROM school_facts
+                       UNION SELECT school_code, school_year FROM population)
+            SELECT school_code, school_year, p.school_code IS NOT NULL AS pupils,
+                   coalesce(p.running, false) AS running
+            FROM p FULL OUTER JOIN (SELECT * FROM o WHERE school_code IS NOT NULL
+                                    AND school_year IS NOT NULL) o
+                 USING (school_code, school_year)
+            ORDER BY school_code, school_year""").df()
+
+
 def summary(db: str | Path) -> pd.DataFrame:
     """Per school and year: pupils, classes, and which kinds of file are present."""
     with connect(db, read_only=True) as con:

@@ -128,3 +128,44 @@ def test_several_readers_at_once(tmp_path):
     with store.connect(db, read_only=True) as a, store.connect(db, read_only=True) as b:
         assert a.execute("SELECT count(*) FROM pupils").fetchone() == (1,)
         assert b.execute("SELECT count(*) FROM pupils").fetchone() == (1,)
+
+
+class TestYearStatus:
+    """The report's choice of school and year from one query, as from the loaded data."""
+
+    def test_years_with_data_ended_and_running_per_school(self, tmp_path):
+        from locson_analysis.report import annual
+        from locson_analysis.report import tables as T
+
+        db = tmp_path / "t.duckdb"
+        store.write_year(db, year_data("2023-2024", [pupil("A1", 6), pupil("A2", 7, "repeated")]))
+        store.write_year(db, year_data("2024-2025", [pupil("A1", 7, "in_progress"),
+                                                     pupil("A2", 7)]))
+        store.write_year(db, year_data("2025-2026", [], school={"toilets": 12}))  # no pupils
+        store.write_year(db, year_data("2024-2025", [pupil("B1", 8)], school_code="KHAC"))
+        status = store.year_status(db)
+        assert status.to_dict("records") == [
+            {"school_code": "KHAC", "school_year": "2024-2025", "pupils": True,
+             "running": False},
+            {"school_code": "LOCSON", "school_year": "2023-2024", "pupils": True,
+             "running": False},
+            {"school_code": "LOCSON", "school_year": "2024-2025", "pupils": True,
+             "running": True},
+            {"school_code": "LOCSON", "school_year": "2025-2026", "pupils": False,
+             "running": False}]
+        ds = store.load(db)
+        for code in ("LOCSON", "KHAC"):
+            got, folder, years = annual.school_years(db, code)
+            one = ds.for_school(code)
+            assert (got, folder) == (code, code)
+            assert years.all == one.years()
+            assert years.ended == T.complete_years(one)
+            assert years.running == T.in_progress_years(one)
+        assert annual.school_years(db, None)[0] == "LOCSON"
+        _, _, years = annual.school_years(db, None)
+        assert T.choose_year(years.all, years.ended, years.running, None) == "2023-2024"
+        assert T.choose_year(years.all, years.ended, years.running, None, True) == "2024-2025"
+        with pytest.raises(LocsonError, match="chưa kết thúc"):
+            T.choose_year(years.all, years.ended, years.running, "2024-2025")
+        with pytest.raises(LocsonError, match="Các mã trường hiện có: KHAC, LOCSON"):
+            annual.school_years(db, "NHAM")

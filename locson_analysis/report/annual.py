@@ -52,9 +52,35 @@ def report_dir(out_dir: Path, school_year: str, school_code: str | None = None) 
 def report_school(ds: Dataset, school_code: str | None) -> tuple[str, str | None]:
     """(the school reported on, its output subfolder code or None): see
     :func:`schools.choose_school` and :func:`report_dir`."""
-    codes = schools.codes_in(ds.pupils, ds.school, ds.population)
+    return _school_of(schools.codes_in(ds.pupils, ds.school, ds.population), school_code)
+
+
+def _school_of(codes: list[str], school_code: str | None) -> tuple[str, str | None]:
     code = schools.choose_school(codes, school_code or None)
     return code, (code if len(codes) > 1 else None)
+
+
+@dataclass(frozen=True)
+class Years:
+    """One school's years as the report sees them (sorted): every year with data, the years
+    whose results are in and those still running (a pupil «đang học»)."""
+
+    all: list[str]
+    ended: list[str]
+    running: list[str]
+
+
+def school_years(db: Path, school_code: str | None) -> tuple[str, str | None, Years]:
+    """(the school reported on, its output subfolder or None, its years), from one small query
+    (:func:`store.year_status`) — the database is not loaded to choose the school and year."""
+    status = store.year_status(db)
+    code, folder = _school_of(sorted(set(status["school_code"])), school_code)
+    mine = status[status["school_code"] == code]
+    pupils = mine[mine["pupils"].astype(bool)]
+    running = pupils["running"].astype(bool)
+    return code, folder, Years(sorted(mine["school_year"]),
+                               sorted(pupils.loc[~running, "school_year"]),
+                               sorted(pupils.loc[running, "school_year"]))
 
 
 def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS_DIR,
@@ -73,9 +99,10 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
     if notebook is not None and not Path(notebook).is_file():
         raise ReportStepError(STEP_READ, f"không có tệp sổ tay {notebook}.")
     try:  # which school and year, before the notebook runs: a wrong year fails fast
-        ds = store.load(db, with_names=False)
-        code, folder = report_school(ds, school_code)
-        year = T.resolve_report_year(ds.for_school(code), school_year or None, mid_year)
+        code, folder, years = school_years(db, school_code)
+        year = T.choose_year(years.all, years.ended, years.running, school_year or None,
+                             mid_year)
+        sample = store.data_origin(db) == provenance.SAMPLE
     except Exception as exc:
         raise step_error(STEP_READ, exc) from exc
     stem = report_stem(year, mid_year)
@@ -88,14 +115,14 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
         notes = tuple(T.official_document(code, year).notes)
     except Exception as exc:
         raise step_error(STEP_READ, exc) from exc
-    banner = provenance.SAMPLE_MARK if ds.is_sample else ""
+    banner = provenance.SAMPLE_MARK if sample else ""
     done = runner.run_notebook(Path(notebook) if notebook else REPORT_NOTEBOOK, params,
                                final_dir, stem, title, banner=banner)
     xlsx = final_dir / f"{stem}.xlsx"
     if xlsx not in done.extra:
         raise ReportStepError(STEP_EXCEL, "sổ tay không ghi bảng tính Excel (ô cuối cùng của "
                                           "annual_report.ipynb gọi tables.write_workbook).")
-    return ReportPaths(year, mid_year, done.html, done.notebook, xlsx, ds.is_sample, notes)
+    return ReportPaths(year, mid_year, done.html, done.notebook, xlsx, sample, notes)
 
 
 def run_all(db: Path, out_dir: Path = config.OUTPUTS_DIR, mid_year: bool = False,
@@ -109,15 +136,13 @@ def run_all(db: Path, out_dir: Path = config.OUTPUTS_DIR, mid_year: bool = False
     from tqdm.auto import tqdm
 
     try:
-        ds = store.load(Path(db))
-        code, _ = report_school(ds, school_code)
-        ds = ds.for_school(code)
+        code, _, years = school_years(Path(db), school_code)
     except Exception as exc:
         raise step_error(STEP_READ, exc) from exc
     jobs: list[tuple[str, bool]] = []
     if not mid_year:
-        jobs += [(y, False) for y in T.complete_years(ds)]
-    jobs += [(y, True) for y in T.in_progress_years(ds)]
+        jobs += [(y, False) for y in years.ended]
+    jobs += [(y, True) for y in years.running]
     if not jobs:
         raise ReportStepError(STEP_READ, "cơ sở dữ liệu chưa có năm học nào để lập báo cáo.")
     return [run_report(year, db, out_dir=out_dir, mid_year=mid, targets_file=targets_file,

@@ -216,21 +216,37 @@ def rate_limits(values: Sequence[float]) -> tuple[float, float]:
 # Labels that never overlap
 # --------------------------------------------------------------------------------------------
 
+#: Clear space kept around every label, in points: from other labels, markers and lines.
+LABEL_GAP = 1.5
+
+
+def _hits(box, obstacle) -> bool:
+    """``box`` (display pixels) touches ``obstacle``: a Bbox (label, marker) or a Path (line)."""
+    from matplotlib.path import Path as MplPath
+
+    if isinstance(obstacle, MplPath):
+        return obstacle.intersects_bbox(box, filled=False)
+    return box.overlaps(obstacle)
+
+
 def _free(bbox, placed: list, area) -> bool:
     return (bbox.x0 >= area.x0 and bbox.x1 <= area.x1 and bbox.y0 >= area.y0
-            and bbox.y1 <= area.y1 and not any(bbox.overlaps(p) for p in placed))
+            and bbox.y1 <= area.y1 and not any(_hits(bbox, p) for p in placed))
 
 
 def _place(ax, text: str, xy: tuple[float, float], offsets: Sequence[tuple], placed: list,
            **style) -> bool:
-    """Try each (dx, dy, ha, va) offset in points; keep the first label that overlaps nothing."""
+    """Try each (dx, dy, ha, va) offset in points; keep the first label whose box, with
+    :data:`LABEL_GAP` around it, touches nothing in ``placed`` (label boxes, marker boxes, line
+    paths, in display pixels) and stays inside the axes; the label's box joins ``placed``."""
     renderer = ax.figure.canvas.get_renderer()
     area = ax.get_window_extent(renderer)
+    pad = LABEL_GAP * ax.figure.dpi / 72
     for dx, dy, ha, va in offsets:
         t = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
                         annotation_clip=False, **style)
-        box = t.get_window_extent(renderer).expanded(1.04, 1.1)
-        if _free(box, placed, area):
+        box = t.get_window_extent(renderer)
+        if _free(box.padded(pad), placed, area):
             placed.append(box)
             return True
         t.remove()
@@ -251,6 +267,16 @@ def _marker_boxes(ax, xs: Sequence[float], ys: Sequence[float], radius: float = 
     return out
 
 
+def _line_path(ax, xs: Sequence[float], ys: Sequence[float]):
+    """The polyline through the non-missing points (as seaborn draws it), in display pixels."""
+    from matplotlib.path import Path as MplPath
+
+    pts = [(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)]
+    if len(pts) < 2:
+        return None
+    return MplPath(ax.transData.transform(pts))
+
+
 def runs(values: Sequence[float], labels: Sequence[object] | None = None
          ) -> list[tuple[int, int, float]]:
     """(first index, last index, value) of each run of equal, non-missing values (and equal
@@ -268,47 +294,82 @@ def runs(values: Sequence[float], labels: Sequence[object] | None = None
     return found
 
 
-def target_lines(ax, thresholds: Sequence[object], labels: Sequence[str | None],
-                 legend: str = "Mục tiêu của kế hoạch", placed: list | None = None) -> list:
-    """Each stretch of the same target (one per phase) as a dashed red line over its years
-    (x = 0, 1, …), labelled with ``labels`` of its first year — a one-year stretch too."""
+#: Half the width of a year's stretch of target line (x = 0, 1, … are the years).
+HALF_YEAR = 0.4
+
+
+def target_paths(ax, thresholds: Sequence[object], labels: Sequence[str | None]) -> list:
+    """The dashed target segments of :func:`target_lines` as paths in display pixels (labels
+    must keep off them)."""
+    from matplotlib.path import Path as MplPath
+
     thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
-    placed = [] if placed is None else placed
-    segments = runs(thr, labels)
-    for n, (first, last, value) in enumerate(segments):
-        ax.hlines(value, first - 0.4, last + 0.4, colors=TARGET_COLOUR, linestyles="--",
-                  linewidth=1.6, label=legend if n == 0 else None, zorder=2)
-    for first, last, value in segments:
+    return [MplPath(ax.transData.transform([(first - HALF_YEAR, v), (last + HALF_YEAR, v)]))
+            for first, last, v in runs(thr, labels)]
+
+
+def target_lines(ax, thresholds: Sequence[object], labels: Sequence[str | None],
+                 legend: str = "Mục tiêu của kế hoạch", placed: list | None = None,
+                 labelled: bool = True) -> list[str]:
+    """Each stretch of the same target (one per phase) as a dashed red line over its years
+    (x = 0, 1, …), labelled with ``labels`` of its first year — a one-year stretch too
+    (:func:`target_labels`; ``labelled=False``: the lines only).  Returns the labels that
+    found no room on the chart."""
+    thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
+    for n, (first, last, value) in enumerate(runs(thr, labels)):
+        ax.hlines(value, first - HALF_YEAR, last + HALF_YEAR, colors=TARGET_COLOUR,
+                  linestyles="--", linewidth=1.6, label=legend if n == 0 else None, zorder=2)
+    return target_labels(ax, thr, labels, [] if placed is None else placed) if labelled else []
+
+
+#: How far from its line a target's label may sit (points): beyond, it would seem to belong
+#: to something else, and the label goes to the legend instead.
+TARGET_LABEL_OFFSETS = (3, 14)
+
+
+def target_labels(ax, thresholds: Sequence[object], labels: Sequence[str | None],
+                  placed: list) -> list[str]:
+    """Each target stretch's label just above its line (left end, right end, or centred over
+    one of its years), else just below, else a little further; never over anything in
+    ``placed`` (label boxes, markers, lines), to which each label placed is added.  Returns the
+    labels that found no room: the caller names them in the legend (:func:`trend_look`)."""
+    thr = [float("nan") if is_missing(t) else float(t) for t in thresholds]
+    style = {"fontsize": 8, "color": TARGET_COLOUR, "fontweight": "bold"}
+    left_out = []
+    for first, last, value in runs(thr, labels):
         text = labels[first] if first < len(labels) else None
         if not text:
             continue
-        left, right = (first - 0.4, value), (last + 0.4, value)
-        style = {"fontsize": 8, "color": TARGET_COLOUR, "fontweight": "bold"}
-        for dy in (3, 14, 25, 36, 47):  # on the line, else higher, either end
-            if _place(ax, text, left, [(2, dy, "left", "bottom"), (2, -dy, "left", "top")],
-                      placed, **style) or \
-                    _place(ax, text, right, [(-2, dy, "right", "bottom"),
-                                             (-2, -dy, "right", "top")], placed, **style):
-                break
-    return placed
+        spots = [((first - HALF_YEAR, value), 2, "left"), ((last + HALF_YEAR, value), -2, "right")]
+        spots += [((x, value), 0, "center") for x in range(first, last + 1)]
+        if not any(_place(ax, text, xy, [(dx, sign * dy, ha, va)], placed, **style)
+                   for dy in TARGET_LABEL_OFFSETS for sign, va in ((1, "bottom"), (-1, "top"))
+                   for xy, dx, ha in spots):
+            left_out.append(text)
+    return left_out
 
 
 def label_points(ax, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str],
                  placed: list | None = None) -> list:
-    """Each point's text above it, else below, right or left: never over another label or a
-    marker; a label with no room is left out (the value is in the sentence and the tables)."""
+    """Each point's text above it, else below, right or left: never over another label, a
+    marker, the line through the points or anything already in ``placed`` (e.g. the target
+    lines, :func:`target_paths`); a label with no room is left out (the value is in the
+    sentence and the tables).  Returns ``placed`` with the markers, the line and the labels."""
     placed = list(placed or [])
-    markers = _marker_boxes(ax, xs, ys)
-    blocked = placed + markers
+    placed += _marker_boxes(ax, xs, ys)
+    line = _line_path(ax, xs, ys)
+    if line is not None:
+        placed.append(line)
     for x, y, text in zip(xs, ys, texts, strict=True):
         if math.isnan(y):
             continue
         _place(ax, text, (x, y), [(0, 6, "center", "bottom"), (0, -6, "center", "top"),
                                   (7, 0, "left", "center"), (-7, 0, "right", "center"),
                                   (7, 7, "left", "bottom"), (-7, 7, "right", "bottom"),
-                                  (0, 17, "center", "bottom")],
-               blocked, fontsize=8, color=LINE_COLOUR)
-    return blocked
+                                  (7, -7, "left", "top"), (-7, -7, "right", "top"),
+                                  (0, 17, "center", "bottom"), (0, -17, "center", "top")],
+               placed, fontsize=8, color=LINE_COLOUR)
+    return placed
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,6 +397,45 @@ def target_text(series: pd.DataFrame) -> list[str | None]:
     return out
 
 
+def _label_all(ax, xs: list[int], vals: list[float], texts: list[str], thr: list[float],
+               labels: list[str | None]) -> list[str]:
+    """Label the points and the targets; returns the target labels left for the legend.
+
+    The points' labels first (a value matters more), clear of the target lines, then each
+    target's label where there is room.  When something found no room, the other order is
+    tried too (targets first) and the arrangement that leaves fewer labels out is kept."""
+    lines = target_paths(ax, thr, labels)
+    wanted = sum(not math.isnan(v) for v in vals) + len(
+        {(f, lab) for f, lab in ((r[0], labels[r[0]]) for r in runs(thr, labels)) if lab})
+
+    def attempt(targets_first: bool) -> tuple[int, list[str], list]:
+        mark = len(ax.texts)
+        placed = list(lines)
+        if targets_first:
+            placed += _marker_boxes(ax, xs, vals)
+            line = _line_path(ax, xs, vals)
+            placed += [line] if line is not None else []
+            left = target_labels(ax, thr, labels, placed)
+            label_points(ax, xs, vals, texts, placed)
+        else:
+            placed = label_points(ax, xs, vals, texts, placed)
+            left = target_labels(ax, thr, labels, placed)
+        added = list(ax.texts)[mark:]
+        return wanted - len(added), left, added
+
+    missing, left, added = attempt(False)
+    if missing:
+        for t in added:
+            t.remove()
+        missing2, left2, added2 = attempt(True)
+        if missing2 < missing:
+            return left2
+        for t in added2:
+            t.remove()
+        _, left, _ = attempt(False)
+    return left
+
+
 def trend_look(ax, series: pd.DataFrame, *, title: str, alt_text: str, percent: bool = True,
                digits: int = 1, target_legend: str = "Mục tiêu của kế hoạch") -> None:
     """Finish a trend chart drawn on ``ax`` (values at x = 0, 1, … for ``series``' years): the
@@ -360,9 +460,20 @@ def trend_look(ax, series: pd.DataFrame, *, title: str, alt_text: str, percent: 
         count_axis(ax)
     fig = ax.figure
     fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.3)
-    # the points' labels first (a value matters more), then each target's where there is room
     texts = [fmt_pct(v, digits) if percent else fmt_num(v) for v in vals]
-    placed = label_points(ax, xs, vals, texts)
-    target_lines(ax, thr, target_text(series), legend=target_legend, placed=placed)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
+    labels = target_text(series)
+    target_lines(ax, thr, labels, legend=target_legend, labelled=False)  # labels: below
+    left_out = _label_all(ax, xs, vals, texts, thr, labels)
+    handles, names = ax.get_legend_handles_labels()
+    if left_out:
+        from matplotlib.lines import Line2D
+
+        if set(left_out) == {x for x in labels if x}:  # every target named below: the
+            keep = [i for i, n in enumerate(names) if n != target_legend]  # generic entry goes
+            handles, names = [handles[i] for i in keep], [names[i] for i in keep]
+        handles += [Line2D([], [], color=TARGET_COLOUR, linestyle="--", linewidth=1.6)
+                    for _ in left_out]
+        names += left_out
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.18),
+              ncol=2, frameon=False)
     alt(fig, alt_text)

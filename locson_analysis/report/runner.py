@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import nbformat
 
@@ -71,11 +73,12 @@ def step_error(step: str, exc: BaseException) -> ReportStepError:
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """Keep papermill's and nbconvert's log lines off the user's terminal."""
+    """Keep papermill's, nbclient's and nbconvert's log lines off the user's terminal (a
+    failure reaches the user as a :class:`ReportStepError`, in Vietnamese)."""
     loggers = [logging.getLogger(n) for n in ("papermill", "traitlets", "nbconvert")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
-        lg.setLevel(logging.ERROR)
+        lg.setLevel(logging.CRITICAL)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -85,7 +88,19 @@ def _quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _kernel_manager_class() -> type:
+#: How much of the kernel process's own output a failure message quotes (its last lines).
+KERNEL_LOG_TAIL = 1500
+
+
+def _kernel_manager_class(log: IO[bytes]) -> type:
+    """The kernel manager papermill uses: ipykernel from ``sys.executable``, its process's own
+    stdout and stderr written to ``log`` rather than the user's terminal.
+
+    On shutdown jupyter_client interrupts the kernel (SIGINT) before asking it to stop, and
+    ipykernel may log «KeyboardInterrupt caught in kernel» at ERROR: noise, not a failure.  A
+    cell's errors and output never go through these streams (they come back as messages:
+    papermill raises them, see :func:`execute_notebook`); what the kernel process itself writes
+    matters only when it dies or does not start, and is then quoted in the error message."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
@@ -96,12 +111,25 @@ def _kernel_manager_class() -> type:
         def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
             return KernelSpec(
                 argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                      "--IPKernelApp.log_level=ERROR"],
+                      "--IPKernelApp.log_level=CRITICAL"],
                 display_name="Python (locson)", language="python",
                 env={"PYTHONWARNINGS": "ignore"},
             )
 
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: object) -> None:
+            kw.update(stdout=log, stderr=subprocess.STDOUT)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
     return CurrentInterpreterKernelManager
+
+
+def _tail(log: IO[bytes]) -> str:
+    """The last lines the kernel process wrote, for an error message ("" if none)."""
+    log.flush()
+    log.seek(0, os.SEEK_END)
+    size = log.tell()
+    log.seek(max(0, size - KERNEL_LOG_TAIL))
+    return log.read().decode("utf-8", "replace").strip()
 
 
 def execute_notebook(source: Path, target: Path, parameters: dict) -> None:
@@ -110,20 +138,24 @@ def execute_notebook(source: Path, target: Path, parameters: dict) -> None:
     from papermill.exceptions import PapermillExecutionError
 
     source = Path(source)
-    try:
-        with _quiet():
-            pm.execute_notebook(
-                str(source), str(target), parameters=parameters, kernel_name="locson",
-                cwd=str(source.parent), progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
-                kernel_manager_class=_kernel_manager_class())
-    except PapermillExecutionError as exc:
-        raise ReportStepError(STEP_RUN, _execution_reason(source, exc.ename, exc.evalue)) \
-            from exc
-    except LocsonError:
-        raise
-    except Exception as exc:  # kernel did not start, notebook unreadable, timeout …
-        raise ReportStepError(STEP_RUN, f"{type(exc).__name__}: {exc}") from exc
+    with tempfile.TemporaryFile() as log:
+        try:
+            with _quiet():
+                pm.execute_notebook(
+                    str(source), str(target), parameters=parameters, kernel_name="locson",
+                    cwd=str(source.parent), progress_bar=False, log_output=False,
+                    request_save_on_cell_execute=False, execution_timeout=CELL_TIMEOUT,
+                    kernel_manager_class=_kernel_manager_class(log))
+        except PapermillExecutionError as exc:
+            raise ReportStepError(STEP_RUN, _execution_reason(source, exc.ename, exc.evalue)) \
+                from exc
+        except LocsonError:
+            raise
+        except Exception as exc:  # kernel did not start or died, notebook unreadable, timeout
+            said = _tail(log)
+            raise ReportStepError(STEP_RUN, f"{type(exc).__name__}: {str(exc).rstrip('.')}."
+                                  + (f" Nhân Python (kernel) ghi: «{said}»." if said else "")
+                                  ) from exc
 
 
 def _execution_reason(source: Path, ename: str, evalue: str) -> str:

@@ -85,12 +85,19 @@ def complete_years(ds: Dataset) -> list[str]:
 
 def resolve_report_year(ds: Dataset, school_year: str | None, mid_year: bool = False) -> str:
     """The year to report on; the default is the latest ended year (mid-year: latest running)."""
-    years = ds.years()
+    return choose_year(ds.years(), complete_years(ds), in_progress_years(ds), school_year,
+                       mid_year)
+
+
+def choose_year(years: list[str], ended: list[str], running: list[str],
+                school_year: str | None, mid_year: bool = False) -> str:
+    """:func:`resolve_report_year` from the school's years (sorted): every year with data,
+    the years whose pupils' results are in (``ended``) and those still running."""
     if not years:
         raise LocsonError("Cơ sở dữ liệu chưa có năm học nào. Hãy nhập dữ liệu trước "
                           "(locson import <thư mục năm học>).")
     if not school_year:
-        pool = in_progress_years(ds) if mid_year else complete_years(ds)
+        pool = running if mid_year else ended
         if not pool:
             what = "đang diễn ra" if mid_year else "đã kết thúc"
             raise LocsonError(f"Cơ sở dữ liệu chưa có năm học nào {what} để lập báo cáo"
@@ -103,7 +110,7 @@ def resolve_report_year(ds: Dataset, school_year: str | None, mid_year: bool = F
     if parsed not in years:
         raise LocsonError(f"Năm học {parsed} không có trong cơ sở dữ liệu. Các năm học hiện có: "
                           f"{', '.join(years)}.")
-    if not mid_year and parsed in in_progress_years(ds):
+    if not mid_year and parsed in running:
         raise LocsonError(f"Năm học {parsed} chưa kết thúc (học sinh còn ở trạng thái «Đang "
                           f"học»). Hãy lập báo cáo giữa năm (--mid-year) hoặc chờ nhập kết quả "
                           f"cuối năm.")
