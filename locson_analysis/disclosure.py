@@ -90,20 +90,44 @@ class Suppressed:
 
 def _equations(block: pd.DataFrame) -> list[tuple[int, list[int]]]:
     """(total row, part rows) of one indicator of one school and year (row labels)."""
+    return _equations_of(list(block.index), block["dimension"].tolist(),
+                         block["group"].tolist())
+
+
+def _equations_of(labels: list, dims: list, groups: list) -> list[tuple[int, list[int]]]:
+    """:func:`_equations` over plain lists (row labels, dimensions, groups of one indicator)."""
     from .indicators.equity import KINH, MINORITY
 
-    school = block.index[block["dimension"] == SCHOOL_DIMENSION]
+    school = [i for i, d in zip(labels, dims, strict=True) if d == SCHOOL_DIMENSION]
     out: list[tuple[int, list[int]]] = []
     if len(school) == 1:
         total = school[0]
-        for dim, parts in block.groupby("dimension", sort=False).groups.items():
-            if dim != SCHOOL_DIMENSION:
-                out.append((total, list(parts)))
-    minority = block.index[(block["dimension"] == "minority") & (block["group"] == MINORITY)]
-    ethnic = block.index[(block["dimension"] == "ethnicity") & (block["group"] != KINH)]
+        by_dim: dict[object, list[int]] = {}  # in order of first appearance, like groupby
+        for i, d in zip(labels, dims, strict=True):
+            if d != SCHOOL_DIMENSION and not pd.isna(d):
+                by_dim.setdefault(d, []).append(i)
+        out += [(total, parts) for parts in by_dim.values()]
+    minority = [i for i, d, g in zip(labels, dims, groups, strict=True)
+                if d == "minority" and g == MINORITY]
+    ethnic = [i for i, d, g in zip(labels, dims, groups, strict=True)
+              if d == "ethnicity" and g != KINH]
     if len(minority) == 1 and len(ethnic):
-        out.append((minority[0], list(ethnic)))
+        out.append((minority[0], ethnic))
     return out
+
+
+def _equations_by_indicator(df: pd.DataFrame) -> dict[str, list[tuple[int, list[int]]]]:
+    """:func:`_equations` of every indicator of one school-year block, in order of appearance."""
+    rows: dict[str, tuple[list, list, list]] = {}
+    for i, ind, d, g in zip(df.index, df["indicator"], df["dimension"], df["group"],
+                            strict=True):
+        if pd.isna(ind):  # groupby leaves rows without an indicator out
+            continue
+        r = rows.setdefault(ind, ([], [], []))
+        r[0].append(i)
+        r[1].append(d)
+        r[2].append(g)
+    return {ind: _equations_of(*r) for ind, r in rows.items()}
 
 
 class _State:
@@ -113,19 +137,27 @@ class _State:
         self.df = df
         self.k = threshold
         self.hidden: dict[tuple[int, str], str] = {}  # → "primary" / "complementary"
-        self.eqs: dict[str, list[tuple[int, list[int]]]] = {
-            ind: _equations(b) for ind, b in df.groupby("indicator", sort=False)}
+        # plain per-row lookups (the frame is never changed while suppressing)
+        self.labels = list(df.index)
+        self.ind = dict(zip(self.labels, df["indicator"].tolist(), strict=True))
+        self.dim = dict(zip(self.labels, df["dimension"].tolist(), strict=True))
+        self.grp = dict(zip(self.labels, df["group"].tolist(), strict=True))
+        self.val = {f: dict(zip(self.labels, df[f].tolist(), strict=True)) for f in FIELDS}
+        self.eqs: dict[str, list[tuple[int, list[int]]]] = _equations_by_indicator(df)
         # the only group of a dimension is the whole school: it repeats the public school row
         self.alone = {ps[0] for eqs in self.eqs.values() for t, ps in eqs
-                      if len(ps) == 1 and df.at[t, "dimension"] == SCHOOL_DIMENSION}
+                      if len(ps) == 1 and self.dim[t] == SCHOOL_DIMENSION}
+        self.by_cell = {(self.ind[i], self.dim[i], self.grp[i]): i for i in self.labels}
+        self.sizes: dict[int, tuple] = {}
+        self.cache: dict = {}  # _pinned per (indicator, field) and hidden cells of its rows
 
     def known(self, i: int, field: str) -> bool:
-        return not pd.isna(self.df.at[i, field])
+        return not pd.isna(self.val[field][i])
 
     def hide(self, i: int, field: str, why: str) -> bool:
         if (i, field) in self.hidden or not self.known(i, field):
             return False
-        if self.df.at[i, "dimension"] == SCHOOL_DIMENSION or i in self.alone:
+        if self.dim[i] == SCHOOL_DIMENSION or i in self.alone:
             return False
         self.hidden[(i, field)] = why
         return True
@@ -136,14 +168,15 @@ class _State:
         size = groups["denominator"].where(groups["denominator"].notna(), groups["numerator"])
         size = size.groupby([groups["dimension"], groups["group"]], sort=False).max()
         small = {key for key, n in size.items() if 0 < n < self.k}
-        for i, r in self.df.iterrows():
-            if r["dimension"] == SCHOOL_DIMENSION:
+        nums, dens = self.val["numerator"], self.val["denominator"]
+        for i in self.labels:
+            if self.dim[i] == SCHOOL_DIMENSION:
                 continue
-            if (r["dimension"], r["group"]) in small:  # a group of fewer than k pupils: all
+            if (self.dim[i], self.grp[i]) in small:  # a group of fewer than k pupils: all
                 self.hide(i, "denominator", "primary")
                 self.hide(i, "numerator", "primary")
                 continue
-            num, den = r["numerator"], r["denominator"]
+            num, den = nums[i], dens[i]
             if not pd.isna(den) and 0 < den < self.k:
                 self.hide(i, "denominator", "primary")
                 self.hide(i, "numerator", "primary")
@@ -151,10 +184,14 @@ class _State:
                 self.hide(i, "numerator", "primary")
 
     def _size(self, i: int) -> tuple:
-        den, num = self.df.at[i, "denominator"], self.df.at[i, "numerator"]
-        pupils = den if not pd.isna(den) else num
-        return (np.inf if pd.isna(pupils) else pupils, np.inf if pd.isna(num) else num,
-                str(self.df.at[i, "group"]))
+        got = self.sizes.get(i)
+        if got is None:
+            den, num = self.val["denominator"][i], self.val["numerator"][i]
+            pupils = den if not pd.isna(den) else num
+            got = (np.inf if pd.isna(pupils) else pupils, np.inf if pd.isna(num) else num,
+                   str(self.grp[i]))
+            self.sizes[i] = got
+        return got
 
     def complement(self) -> bool:
         changed = False
@@ -174,40 +211,44 @@ class _State:
 
     def link(self) -> bool:
         changed = False
-        df = self.df
+        dim, grp, val = self.dim, self.grp, self.val
+        nums, dens = val["numerator"], val["denominator"]
         keys = set()
         for (i, f) in self.hidden:  # hidden populations: (dimension, group, size)
             if f == "denominator":
-                keys.add((df.at[i, "dimension"], df.at[i, "group"], df.at[i, f]))
-            elif pd.isna(df.at[i, "denominator"]):
-                keys.add((df.at[i, "dimension"], df.at[i, "group"], df.at[i, f]))
-        for i, r in df.iterrows():
-            if pd.isna(r["denominator"]):  # a count: the population itself
-                if (r["dimension"], r["group"], r["numerator"]) in keys:
+                keys.add((dim[i], grp[i], val[f][i]))
+            elif pd.isna(dens[i]):
+                keys.add((dim[i], grp[i], val[f][i]))
+        for i in self.labels:
+            if pd.isna(dens[i]):  # a count: the population itself
+                if (dim[i], grp[i], nums[i]) in keys:
                     changed |= self.hide(i, "numerator", "complementary")
-            elif (r["dimension"], r["group"], r["denominator"]) in keys:
+            elif (dim[i], grp[i], dens[i]) in keys:
                 changed |= self.hide(i, "denominator", "complementary")
-        by_cell = {(r["indicator"], r["dimension"], r["group"]): i for i, r in df.iterrows()}
+        by_cell = self.by_cell
         for (i, f) in list(self.hidden):  # Kinh is a row of both minority and ethnicity
-            r = df.loc[i]
-            twin = {"minority": "ethnicity", "ethnicity": "minority"}.get(r["dimension"])
-            j = by_cell.get((r["indicator"], twin, r["group"])) if twin else None
+            twin = {"minority": "ethnicity", "ethnicity": "minority"}.get(dim[i])
+            j = by_cell.get((self.ind[i], twin, grp[i])) if twin else None
             if j is not None:
                 changed |= self.hide(j, f, "complementary")
         for (i, f) in list(self.hidden):
             if f != "numerator":
                 continue
-            r = df.loc[i]
-            for other in LINKED.get(r["indicator"], ()):
-                j = by_cell.get((other, r["dimension"], r["group"]))
+            for other in LINKED.get(self.ind[i], ()):
+                j = by_cell.get((other, dim[i], grp[i]))
                 if j is not None:
                     changed |= self.hide(j, "numerator", "complementary")
         return changed
 
+    def pinned(self) -> list[tuple[str, int, str]]:
+        """:func:`_pinned` of the block with the current hidden cells."""
+        return _pinned(self.df, self.hidden, self.eqs, cols=self.val, dims=self.dim,
+                       cache=self.cache)
+
     def fix_disclosed(self, whole: bool = False) -> bool:
         """Hide one more sibling of each pinned figure (``whole``: every sibling)."""
         changed = False
-        for ind, i, field in _pinned(self.df, self.hidden, self.eqs):
+        for ind, i, field in self.pinned():
             for total, parts in self.eqs.get(ind, []):
                 if i not in parts and i != total:
                     continue
@@ -228,73 +269,111 @@ class _State:
 
 def _pinned(df: pd.DataFrame, hidden: dict[tuple[int, str], str],
             eqs: dict[str, list[tuple[int, list[int]]]],
-            totals_only: bool = False) -> list[tuple[str, int, str]]:
+            totals_only: bool = False, *, cols: dict[str, dict] | None = None,
+            dims: dict | None = None, cache: dict | None = None) -> list[tuple[str, int, str]]:
     """Hidden figures a reader can pin down from the visible ones: (indicator, row, field).
 
     Figures the school rows alone pin (a school total of 0: every group 0) are left out
-    unless ``totals_only`` (used to find them).
+    unless ``totals_only`` (used to find them).  ``cols``/``dims``: the numerator and
+    denominator columns and the dimension column as dicts by row label (built from ``df``
+    when None); ``cache``: a dict kept between calls on the same block — an indicator's
+    answer depends only on the hidden cells of its own rows.
     """
+    if cols is None:
+        cols = {f: df[f].to_dict() for f in FIELDS}
+    if dims is None:
+        dims = df["dimension"].to_dict()
     out: list[tuple[str, int, str]] = []
     for ind, field in product(eqs, FIELDS):
-        rows = [(t, ps) for t, ps in eqs[ind]]
-        var = sorted({i for t, ps in rows for i in (t, *ps) if (i, field) in hidden})
-        if not var:
-            continue
-        pos = {i: n for n, i in enumerate(var)}
-        a, b = [], []
-        for t, ps in rows:
-            if not all((i, field) in hidden or not pd.isna(df.at[i, field]) for i in (t, *ps)):
-                continue  # a part without a figure: the equation tells nothing exact
-            coef = np.zeros(len(var))
-            rhs = 0.0
-            for i, sign in [(t, -1.0), *[(p, 1.0) for p in ps]]:
-                if (i, field) in hidden:
-                    coef[pos[i]] += sign
-                else:
-                    rhs -= sign * float(df.at[i, field])
-            if coef.any():
-                a.append(coef)
-                b.append(rhs)
-        lo = np.zeros(len(var))
-        hi = np.full(len(var), np.inf)
-        for i in var:  # events ≤ pupils when the pupils are shown
-            other = "denominator" if field == "numerator" else "numerator"
-            v = df.at[i, other]
-            if (i, other) not in hidden and not pd.isna(v):
-                if field == "numerator":
-                    hi[pos[i]] = float(v)
-                else:
-                    lo[pos[i]] = float(v)
-        pinned = set()
-        if a:
-            m = np.array(a)
-            rank = np.linalg.matrix_rank(m)
-            for i in var:
-                e = np.zeros(len(var))
-                e[pos[i]] = 1.0
-                if np.linalg.matrix_rank(np.vstack([m, e])) == rank:
-                    pinned.add(i)
-            for _ in range(len(var) + 2):  # bounds propagation over each equation
-                for coef, rhs in zip(a, b, strict=True):
-                    idx = np.flatnonzero(coef)
-                    for j in idx:
-                        rest = [k for k in idx if k != j]
-                        # coef[j]*x_j = rhs - Σ coef[k] x_k
-                        smin = sum(min(coef[k] * lo[k], coef[k] * hi[k]) for k in rest)
-                        smax = sum(max(coef[k] * lo[k], coef[k] * hi[k]) for k in rest)
-                        bounds = sorted([(rhs - smax) / coef[j], (rhs - smin) / coef[j]])
-                        lo[j] = max(lo[j], bounds[0])
-                        hi[j] = min(hi[j], bounds[1])
-            pinned |= {i for i in var if hi[pos[i]] - lo[pos[i]] < 0.5}
-        if pinned and not totals_only:
-            # what the school rows alone pin (every group hidden) is not a leak of the table
-            rows_all = [i for t, ps in eqs[ind] for i in (t, *ps)
-                        if df.at[i, "dimension"] != SCHOOL_DIMENSION]
-            everything = {**hidden, **{(i, field): "" for i in rows_all}}
-            base = _pinned(df, everything, {ind: eqs[ind]}, totals_only=True)
-            pinned -= {i for _, i, f in base if f == field}
-        out += [(ind, i, field) for i in sorted(pinned)]
+        key = None
+        if cache is not None:
+            rows_ind = {i for t, ps in eqs[ind] for i in (t, *ps)}
+            key = (ind, field, totals_only,
+                   frozenset(c for c in hidden if c[0] in rows_ind))
+            if key in cache:
+                out += [(ind, i, field) for i in cache[key]]
+                continue
+        got = _pinned_one(eqs[ind], field, hidden, cols, dims, totals_only, cache)
+        if key is not None:
+            cache[key] = got
+        out += [(ind, i, field) for i in got]
     return out
+
+
+def _pinned_one(rows: list[tuple[int, list[int]]], field: str,
+                hidden: dict[tuple[int, str], str], cols: dict[str, dict], dims: dict,
+                totals_only: bool, cache: dict | None) -> list[int]:
+    """The rows of one indicator whose ``field`` :func:`_pinned` pins, sorted."""
+    vals = cols[field]
+    var = sorted({i for t, ps in rows for i in (t, *ps) if (i, field) in hidden})
+    if not var:
+        return []
+    pos = {i: n for n, i in enumerate(var)}
+    a, b = [], []
+    for t, ps in rows:
+        if not all((i, field) in hidden or not pd.isna(vals[i]) for i in (t, *ps)):
+            continue  # a part without a figure: the equation tells nothing exact
+        coef = np.zeros(len(var))
+        rhs = 0.0
+        for i, sign in [(t, -1.0), *[(p, 1.0) for p in ps]]:
+            if (i, field) in hidden:
+                coef[pos[i]] += sign
+            else:
+                rhs -= sign * float(vals[i])
+        if coef.any():
+            a.append(coef)
+            b.append(rhs)
+    other = "denominator" if field == "numerator" else "numerator"
+    lo = np.zeros(len(var))
+    hi = np.full(len(var), np.inf)
+    for i in var:  # events ≤ pupils when the pupils are shown
+        v = cols[other][i]
+        if (i, other) not in hidden and not pd.isna(v):
+            if field == "numerator":
+                hi[pos[i]] = float(v)
+            else:
+                lo[pos[i]] = float(v)
+    pinned = set()
+    if a:
+        m = np.array(a)
+        rank = np.linalg.matrix_rank(m)
+        for i in var:
+            e = np.zeros(len(var))
+            e[pos[i]] = 1.0
+            if np.linalg.matrix_rank(np.vstack([m, e])) == rank:
+                pinned.add(i)
+        for _ in range(len(var) + 2):  # bounds propagation over each equation
+            before = (lo.copy(), hi.copy())
+            for coef, rhs in zip(a, b, strict=True):
+                idx = np.flatnonzero(coef)
+                for j in idx:
+                    rest = [k for k in idx if k != j]
+                    # coef[j]*x_j = rhs - Σ coef[k] x_k
+                    smin = sum(min(coef[k] * lo[k], coef[k] * hi[k]) for k in rest)
+                    smax = sum(max(coef[k] * lo[k], coef[k] * hi[k]) for k in rest)
+                    bounds = sorted([(rhs - smax) / coef[j], (rhs - smin) / coef[j]])
+                    lo[j] = max(lo[j], bounds[0])
+                    hi[j] = min(hi[j], bounds[1])
+            if np.array_equal(before[0], lo) and np.array_equal(before[1], hi):
+                break  # a round that changes nothing: every later round is the same
+        pinned |= {i for i in var if hi[pos[i]] - lo[pos[i]] < 0.5}
+    if pinned and not totals_only:
+        # what the school rows alone pin (every group hidden) is not a leak of the table
+        rows_all = [i for t, ps in rows for i in (t, *ps)
+                    if dims[i] != SCHOOL_DIMENSION]
+        everything = {**hidden, **{(i, field): "" for i in rows_all}}
+        base = None
+        if cache is not None:
+            rows_ind = {i for t, ps in rows for i in (t, *ps)}
+            key = ("base", tuple(t for t, _ in rows), field,
+                   frozenset(c for c in everything if c[0] in rows_ind))
+            base = cache.get(key)
+        if base is None:
+            base = _pinned_one(rows, field, everything, cols, dims, True, None)
+            if cache is not None:
+                cache[key] = base
+        pinned -= set(base)
+    return sorted(pinned)
 
 
 def disclosed(table: pd.DataFrame) -> list[tuple]:
@@ -341,7 +420,7 @@ def suppress(table: pd.DataFrame, threshold: int | None = None) -> Suppressed:
                 changed = st.fix_disclosed() or st.fix_disclosed(whole=True)
             if not changed:
                 break
-        for ind, i, field in _pinned(block, st.hidden, st.eqs):
+        for ind, i, field in st.pinned():
             r = block.loc[i]
             unprotected.append((r["school_code"], r["school_year"], ind, r["dimension"],
                                 r["group"], field))

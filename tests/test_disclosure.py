@@ -15,6 +15,7 @@ from locson_analysis import disclosure, indicators
 from locson_analysis.disclosure import HIDDEN_MARK, suppress
 
 from . import builders as b
+from . import disclosure_reference
 
 YEAR = "2024-2025"
 
@@ -194,11 +195,17 @@ def test_shown_text_of_a_cell():
     assert disclosure.shown(1234, False) == "1.234"
 
 
-def test_no_hidden_figure_of_the_sample_school_can_be_worked_out():
-    """Every year of the synthetic school (≈800 pupils): the reader's solver pins nothing."""
+@pytest.fixture(scope="module")
+def sample_table() -> pd.DataFrame:
+    """The indicators of every year of the synthetic school (seed 2025)."""
     from locson_analysis import sample
 
-    table = indicators.compute_all(sample.to_dataset(sample.generate(seed=2025)))
+    return indicators.compute_all(sample.to_dataset(sample.generate(seed=2025)))
+
+
+def test_no_hidden_figure_of_the_sample_school_can_be_worked_out(sample_table):
+    """Every year of the synthetic school (≈800 pupils): the reader's solver pins nothing."""
+    table = sample_table
     res = suppress(table)
     assert res.hidden > 0
     assert res.unprotected == []
@@ -210,3 +217,64 @@ def test_no_hidden_figure_of_the_sample_school_can_be_worked_out():
     assert not school["suppressed"].any()
     pd.testing.assert_series_equal(school["value"], table.loc[school.index, "value"],
                                    check_dtype=False)
+
+
+# --- the same answers as the former, row-by-row implementation (tests/disclosure_reference) -----
+
+def _same_as_reference(table: pd.DataFrame, threshold: int) -> disclosure.Suppressed:
+    got, ref = suppress(table, threshold), disclosure_reference.suppress(table, threshold)
+    pd.testing.assert_frame_equal(got.table, ref.table, check_exact=True)
+    assert (got.threshold, got.note, got.hidden, got.unprotected) == (
+        ref.threshold, ref.note, ref.hidden, ref.unprotected)
+    assert disclosure.disclosed(got.table) == disclosure_reference.disclosed(ref.table)
+    return got
+
+
+def test_every_sample_year_is_suppressed_exactly_as_by_the_former_implementation(
+        sample_table):
+    years = sorted(sample_table["school_year"].unique())
+    hidden_somewhere = 0
+    for year in years:
+        one = sample_table[sample_table["school_year"] == year]
+        hidden_somewhere += _same_as_reference(one, 5).hidden > 0
+        if year in (years[0], years[-1]):  # other thresholds hide other cells
+            for k in (3, 10):
+                _same_as_reference(one, k)
+    assert hidden_somewhere == len(years)  # the comparison covers hidden cells every year
+
+
+CRAFTED = [
+    [("dropout_rate", "school", "Toàn trường", 7, 100), ("dropout_rate", S, YES, 1, 1),
+     ("dropout_rate", S, NO, 6, 99)],
+    [("dropout_rate", "school", "Toàn trường", 2, 800),
+     ("dropout_rate", "poor", "Hộ nghèo", 0, 26),
+     ("dropout_rate", "poor", "Không thuộc hộ nghèo", 2, 774)],
+    [("dropout_rate", "school", "Toàn trường", 24, 800),
+     ("dropout_rate", "grade", "Khối 6", 2, 200), ("dropout_rate", "grade", "Khối 7", 0, 190),
+     ("dropout_rate", "grade", "Khối 8", 10, 210),
+     ("dropout_rate", "grade", "Khối 9", 12, 200)],
+    [("dropout_rate", "school", "Toàn trường", 12, 800),
+     ("dropout_rate", "minority", "Dân tộc thiểu số", 6, 117),
+     ("dropout_rate", "minority", "Kinh", 6, 683),
+     ("dropout_rate", "ethnicity", "Kinh", 6, 683),
+     ("dropout_rate", "ethnicity", "K'Ho", 5, 56), ("dropout_rate", "ethnicity", "Mạ", 1, 26),
+     ("dropout_rate", "ethnicity", "Dân tộc khác", 0, 35)],
+    [("enrolment_start", "school", "Toàn trường", 100, None),
+     ("enrolment_start", "sex", "Nam", 50, None), ("enrolment_start", "sex", "Nữ", 50, None),
+     ("enrolment_end", "school", "Toàn trường", 97, None),
+     ("enrolment_end", "sex", "Nam", 49, None), ("enrolment_end", "sex", "Nữ", 48, None),
+     ("dropout_rate", "school", "Toàn trường", 3, 100), ("dropout_rate", "sex", "Nam", 1, 50),
+     ("dropout_rate", "sex", "Nữ", 2, 50)],
+]
+
+
+@pytest.mark.parametrize("rows", CRAFTED)
+@pytest.mark.parametrize("threshold", [3, 5, 8])
+def test_crafted_tables_are_suppressed_exactly_as_by_the_former_implementation(rows,
+                                                                                threshold):
+    _same_as_reference(tidy(rows), threshold)
+
+
+def test_the_planted_school_is_suppressed_exactly_as_by_the_former_implementation():
+    for world in (True, False):
+        assert _same_as_reference(_school(world), 5).hidden > 0
