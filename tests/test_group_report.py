@@ -212,3 +212,14 @@ def test_default_year_is_the_latest_ended_or_running(tmp_path: Path) -> None:
               + _rows(1, Y1, 7, "dropped_out", "A", 12))])
     assert group_report.default_year(path) == "2023-2024"
     assert group_report.default_year(path, mid_year=True) == Y1
+
+
+def test_definitions_are_text_columns_not_numbers(db: Path, schools_file: Path) -> None:
+    """The definitions say in words what is counted: no column is kept on one line at the
+    right (that squeezed «Định nghĩa» and ran the table off an A4 page)."""
+    report = group_report.build(db, Y1, "ba-truong", schools_file=schools_file)
+    table = group_report.show(report, "definitions")
+    assert "Tử số" in table and "Mẫu số" in table
+    assert "nowrap" not in table and "text-align:right" not in table.replace(" ", "")
+    # a table of numbers keeps its numbers at the right
+    assert "nowrap" in group_report.show(report, "pooled").replace(" ", "")

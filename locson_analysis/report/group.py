@@ -488,6 +488,8 @@ def show(report: GroupReport, key: str) -> str:
     from ..present import text_table
 
     frame = report.tables[key]
+    if key == "definitions":  # its «Tử số» and «Mẫu số» say what is counted: text, not numbers
+        return text_table(frame)
     right = [c for c in frame.columns if c in ("Giá trị gộp", "Tử số", "Mẫu số", "Tỷ lệ",
                                                "Số trường", "Thứ tự", "Giá trị",
                                                "Tử số / mẫu số", "Số trường hợp")]
