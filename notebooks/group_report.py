@@ -104,6 +104,7 @@ for key in report.rate_targets:
     ax.set_xlabel(points["indicator_label"].iloc[0])
     ax.set_ylabel("")
     ax.legend(title="", loc="best", fontsize=8)
+    fig.tight_layout()  # the schools' names inside the A4 width: the chart is drawn once
     C.alt(fig, G.chart_alt(report, key))
     plt.show()
 

@@ -109,6 +109,27 @@ def test_workbook_with_hand_counts_and_hidden_cells(made: group_report.GroupRepo
     assert not any("pupil" in str(c).lower() for r in matrix for c in r if c)
 
 
+def test_dot_plots_keep_long_school_names_inside_the_a4_width(db: Path, tmp_path: Path) -> None:
+    """The dot plots name each school on the y axis: with a full official name the chart is
+    laid out inside the A4 width (:data:`charts.A4_WIDTH_IN`), not widened past it."""
+    import nbformat
+
+    from locson_analysis.report import charts
+
+    long = "Trường THCS Nguyễn Thị Minh Khai"
+    (tmp_path / "schools.yaml").write_text(SCHOOLS_YAML.replace("name: THCS", f"name: {long}"),
+                                           encoding="utf-8")
+    made = group_report.run_group_report(db, Y1, "ba-truong", out_dir=tmp_path / "out",
+                                         schools_file=tmp_path / "schools.yaml")
+    nb = nbformat.read(made.notebook, as_version=4)
+    dots = [o["metadata"]["image/png"] for c in nb.cells if c.cell_type == "code"
+            and "sns.scatterplot" in c.source for o in c.get("outputs", [])
+            if "image/png" in o.get("data", {})]
+    assert len(dots) >= 2
+    assert max(d["width"] for d in dots) <= round(charts.A4_WIDTH_IN * charts.SCREEN_DPI), dots
+    assert f"{long} Cường" in _text(made.html.read_text(encoding="utf-8"))
+
+
 def test_cli_group_report_with_codes(db: Path, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
