@@ -550,6 +550,8 @@ def test_sample_data_is_marked_on_screen_in_print_in_excel_and_notebook(
     assert f'<div class="locson-banner">{MARK}</div>' in html
     # in print: the page's top margin box, on every page (see test_print_banner_on_every_page)
     assert f'@top-center {{ content: "{MARK}";' in html
+    # the notebook's own band is in the file but hidden there: the mark is shown once
+    assert 'class="locson-sample"' in html and ".locson-sample { display: none" in html
     wb = load_workbook(paths.xlsx)
     for ws in wb.worksheets:
         assert str(ws["A1"].value).startswith(MARK), ws.title

@@ -499,6 +499,7 @@ def show(report: GroupReport, key: str) -> str:
 def header_html(report: GroupReport) -> str:
     """The official-document title block (Nghị định 30/2020/NĐ-CP) and the sample mark."""
     from ..present import esc, note_box
+    from .text import sample_band
 
     h = report.header
     to = ("Kính gửi: " + esc(h["to"][0]) + ".") if len(h["to"]) == 1 else (
@@ -515,7 +516,7 @@ def header_html(report: GroupReport) -> str:
         f'<p style="text-align:center">{to}</p>',
     ]
     if report.sample:
-        parts.insert(0, note_box(provenance.SAMPLE_MARK, "warn"))
+        parts.insert(0, sample_band(provenance.SAMPLE_MARK))
     parts += [note_box(n, "warn") for n in h["notes"]]
     return "\n".join(parts)
 

@@ -32,11 +32,15 @@ def sources_text(report: Report) -> str:
 def sample_banner(report: Report) -> HTML:
     """The first output of the report: on sample data, provenance.SAMPLE_MARK in a red band
     (the print banner of every page is added by the exporter); else nothing."""
-    if not report.is_sample:
-        return HTML("")
-    return HTML(f'<div class="locson-sample" role="alert" style="border:2px solid #b71c1c;'
-                f'background:#ffebee;color:#b71c1c;font-weight:bold;text-align:center;'
-                f'padding:6px;margin-bottom:10px">{P.esc(report.sample_mark)}</div>')
+    return HTML(sample_band(report.sample_mark) if report.is_sample else "")
+
+
+def sample_band(mark: str) -> str:
+    """The sample mark as a red band (class ``locson-sample``): what the executed notebook
+    shows; the exported HTML hides it, its own banner (the exporter's) saying the same."""
+    return (f'<div class="locson-sample" role="alert" style="border:2px solid #b71c1c;'
+            f'background:#ffebee;color:#b71c1c;font-weight:bold;text-align:center;'
+            f'padding:6px;margin-bottom:10px">{P.esc(mark)}</div>')
 
 
 def analyst_notes(report: Report) -> list[str]:
