@@ -110,8 +110,18 @@ def test_tracking_status_has_its_own_badge() -> None:
     assert P.status_badge("Đạt") != badge
 
 
+def _indicator_table(rows: list[tuple]) -> pd.DataFrame:
+    """An indicator table of LOCSON's ``YEAR`` from (indicator, dimension, group, value,
+    numerator, denominator, note) rows."""
+    table = pd.DataFrame(rows, columns=["indicator", "dimension", "group", "value",
+                                        "numerator", "denominator", "note"])
+    table.insert(0, "school_year", YEAR)
+    table.insert(0, "school_code", "LOCSON")
+    return table
+
+
 def test_parity_is_shown_with_counts_or_not_computed() -> None:
-    table = pd.DataFrame([
+    table = _indicator_table([
         ("gender_parity_index_dropout_rate", "school", "Toàn trường", float("nan"), 0.01, 0.0,
          "Không tính chỉ số"),
         ("gender_parity_index_promotion_rate", "school", "Toàn trường", 0.99, 0.98, 0.99, ""),
@@ -119,9 +129,7 @@ def test_parity_is_shown_with_counts_or_not_computed() -> None:
         ("dropout_rate", "sex", "Nam", 0.0, 0, 410, ""),
         ("promotion_rate", "sex", "Nữ", 392 / 400, 392, 400, ""),
         ("promotion_rate", "sex", "Nam", 406 / 410, 406, 410, ""),
-    ], columns=["indicator", "dimension", "group", "value", "numerator", "denominator", "note"])
-    table.insert(0, "school_year", YEAR)
-    table.insert(0, "school_code", "LOCSON")
+    ])
     safe = disclosure.suppress(table).table
     text = T.parity_sentence(table, YEAR, safe)
     assert "lên lớp: 0,99 (nữ 392/400, nam 406/410)" in text
@@ -179,14 +187,12 @@ def test_dropouts_among_mid_year_arrivals_are_counted_and_said() -> None:
 
 
 def test_a_parity_index_built_from_hidden_counts_is_hidden_not_called_not_computed() -> None:
-    table = pd.DataFrame([
+    table = _indicator_table([
         ("gender_parity_index_dropout_rate", "school", "Toàn trường", 2.0, 0.02, 0.01, ""),
         ("dropout_rate", "school", "Toàn trường", 12 / 1000, 12, 1000, ""),
         ("dropout_rate", "sex", "Nữ", 8 / 400, 8, 400, ""),
         ("dropout_rate", "sex", "Nam", 4 / 600, 4, 600, ""),
-    ], columns=["indicator", "dimension", "group", "value", "numerator", "denominator", "note"])
-    table.insert(0, "school_year", YEAR)
-    table.insert(0, "school_code", "LOCSON")
+    ])
     safe = disclosure.suppress(table).table
     text = T.parity_sentence(table, YEAR, safe)
     # 4 boys (< 5) hidden, the 8 girls with them (8 = 12 − 4); the index 2,00 would tell
