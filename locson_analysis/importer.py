@@ -145,13 +145,14 @@ def _start_year(path: str | Path, school_year: str | None, school_code: str | No
         files, skipped = R.list_input_files(path)
         notes += skipped
         if not files:
-            raise ImportProblems([Problem(path.name, "thư mục không có tệp Excel (.xlsx) hoặc "
-                                                     "CSV nào để nhập")])
+            raise ImportProblems([Problem(path.name, "thư mục không có tệp Excel (.xlsx, .xls), "
+                                                     "bảng tính .ods hoặc CSV nào để nhập")])
     else:
         files = [path]
-        if path.suffix.lower() not in (*R.READABLE_SUFFIXES, ".xls"):
-            raise ImportProblems([Problem(path.name, "không phải tệp Excel (.xlsx, .xlsm) hoặc "
-                                                     "CSV; hãy lưu lại từ Excel dạng .xlsx")])
+        if path.suffix.lower() not in R.READABLE_SUFFIXES:
+            raise ImportProblems([Problem(path.name, "không phải tệp Excel (.xlsx, .xlsm, .xls), "
+                                                     "bảng tính .ods hoặc CSV; hãy lưu lại từ "
+                                                     "Excel dạng .xlsx")])
 
     reads = [R.read_file(f) for f in files]
     for fr in reads:
@@ -277,7 +278,7 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
 
 def _has_input_files(path: Path) -> bool:
     return any(p.is_file() and not p.name.startswith(("~$", "."))
-               and p.suffix.lower() in (*R.READABLE_SUFFIXES, ".xls") for p in path.iterdir())
+               and p.suffix.lower() in R.READABLE_SUFFIXES for p in path.iterdir())
 
 
 def _year_subfolders(path: Path) -> list[Path]:
