@@ -156,7 +156,7 @@ def load_settings(path: str | Path | None = None) -> ReportSettings:
         raise LocsonError(f"Không thấy tệp {name} (thể thức văn bản báo cáo: cơ quan chủ quản, "
                           "«Kính gửi», «Nơi nhận»). Hãy lấy lại tệp này từ kho mã nguồn.")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = config.read_yaml(path) or {}
     except yaml.YAMLError as exc:
         raise LocsonError(f"Tệp {name} không đọc được (sai cú pháp YAML): {exc}") from exc
     if not isinstance(raw, dict):

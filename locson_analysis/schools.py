@@ -38,10 +38,17 @@ def load_registry(path: str | Path | None = None) -> dict[str, School]:
     path = Path(path) if path else config.SCHOOLS_FILE
     if not path.exists():
         return {DEFAULT_SCHOOL: School(DEFAULT_SCHOOL, SCHOOL_NAME.removeprefix("Trường "))}
+    return _registry(_read(path), path)
+
+
+def _read(path: Path) -> object:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return config.read_yaml(path) or {}
     except yaml.YAMLError as exc:
         raise LocsonError(f"Tệp danh sách trường {path.name} không đọc được: {exc}") from exc
+
+
+def _registry(raw: object, path: Path) -> dict[str, School]:
     entries = raw.get("schools") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
         raise LocsonError(f"Tệp danh sách trường {path.name} cần mục «schools:» là một danh sách "
@@ -210,8 +217,8 @@ def load_groups(path: str | Path | None = None) -> dict[str, Group]:
     path = Path(path) if path else config.SCHOOLS_FILE
     if not path.exists():
         return {}
-    registry = load_registry(path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = _read(path)  # read once: the schools and the groups
+    registry = _registry(raw, path)
     entries = raw.get("groups") if isinstance(raw, dict) else None
     if entries is None:
         return {}

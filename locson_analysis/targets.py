@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import contract
+from . import config, contract
 from .errors import LocsonError
 from .indicators import INDICATORS
 from .indicators.base import NO_DATA, RUNNING_MARK, vn_number, vn_percent
@@ -164,7 +164,7 @@ def load_targets(path: Path | None = None) -> Targets:
     if not path.exists():
         raise LocsonError(f"Không tìm thấy tệp chỉ tiêu {path}.")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = config.read_yaml(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (dòng {mark.line + 1})" if mark is not None else ""

@@ -111,7 +111,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     if not path.exists():
         raise LocsonError(f"Không tìm thấy tệp quy tắc cảnh báo {path}.")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = config.read_yaml(path)
     except yaml.YAMLError as exc:
         raise LocsonError(f"Tệp quy tắc cảnh báo {path} không đọc được (lỗi cú pháp YAML): "
                           f"{exc}") from exc

@@ -291,3 +291,22 @@ def test_explore_notebook_shows_the_schools_side_by_side(two_schools: dict, tmp_
     assert "Trường THCS Lộc Phát" in text and "TOÀN THÀNH PHỐ (gộp 2 trường)" in text
     assert "chỉ có một trường" not in text
     assert "Các tỷ lệ chính của từng trường và toàn thành phố" in text  # the chart's alt text
+
+
+def test_read_yaml_reads_every_shipped_file_as_safe_load_does(tmp_path):
+    """config.read_yaml (libyaml's loader when PyYAML has it) gives what yaml.safe_load gives,
+    on every configuration file the repository ships, and stays safe."""
+    import yaml
+
+    files = sorted(config.DATA_DIR.glob("*.yaml"))
+    assert len(files) >= 4
+    for path in files:
+        assert config.read_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8")), path
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schools:\n  - code: A\n   name: x\n", encoding="utf-8")
+    with pytest.raises(yaml.YAMLError):
+        config.read_yaml(bad)
+    unsafe = tmp_path / "unsafe.yaml"
+    unsafe.write_text("x: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
+    with pytest.raises(yaml.YAMLError):
+        config.read_yaml(unsafe)
