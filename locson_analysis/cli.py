@@ -403,6 +403,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"Báo cáo nhóm trường: {paths.html}")
         print(f"  Sổ tay đã chạy: {paths.notebook}")
         print(f"  Tệp Excel: {paths.xlsx}")
+        for note in paths.notes:
+            print(f"  Cần kiểm tra trước khi gửi: {note}")
         return 0
     args.school = _school_arg(args)
     if args.all:

@@ -36,6 +36,12 @@ UNCONFIRMED_NOTE = ("Nơi nhận báo cáo của năm học {year} là mặc đ�
                     "nhận: hãy kiểm tra mục «recipients» trong {file} (cơ quan chủ quản, «Kính "
                     "gửi», «Nơi nhận») rồi ghi «confirmed: true».")
 
+#: Said on a group report whose issuing office and recipients are the file's defaults.
+GROUP_UNCONFIRMED_NOTE = ("Cơ quan lập và nơi nhận báo cáo nhóm trường năm học {year} là mặc "
+                          "định chưa được xác nhận: hãy kiểm tra mục «group_recipients» trong "
+                          "{file} (cơ quan lập báo cáo, «Kính gửi», «Nơi nhận») rồi ghi "
+                          "«confirmed: true».")
+
 
 @dataclass(frozen=True)
 class Recipients:
@@ -47,6 +53,7 @@ class Recipients:
     to: tuple[str, ...]
     copies: tuple[str, ...]
     confirmed: bool
+    place: str = ""  # group reports only: the place of the date line (else the file's place)
 
     def covers(self, school_year: str) -> bool:
         y = start_year(school_year)
@@ -62,6 +69,9 @@ class ReportSettings:
     recipients: tuple[Recipients, ...]
     min_count: int
     path: Path
+    #: who receives the report of an office managing many schools (``group_recipients``;
+    #: ``managing_body`` is then the office issuing it); None: the file has no such section
+    group_recipients: tuple[Recipients, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +106,7 @@ def date_line(place: str, today: date) -> str:
     return f"{place}, ngày {day} tháng {month} năm {today.year}"
 
 
-def _punctuate(copies: tuple[str, ...]) -> tuple[str, ...]:
+def punctuate(copies: tuple[str, ...]) -> tuple[str, ...]:
     """«- Như trên;» … «- Lưu: VT.» from the bare entries."""
     bare = [c.strip().lstrip("-").strip().rstrip(";.").strip() for c in copies]
     return tuple(f"- {c}{'.' if n == len(bare) - 1 else ';'}" for n, c in enumerate(bare))
@@ -148,6 +158,50 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _recipient_entries(problems: list[str], at: str, key: str, entries: object,
+                       body: str) -> tuple[Recipients, ...]:
+    """The entries of ``recipients`` (``body``: ``managing_body``) or ``group_recipients``
+    (``body``: ``issuer``), checked: the years of two entries must not overlap."""
+    out: list[Recipients] = []
+    if not isinstance(entries, list) or not entries:
+        problems.append(f"{at} «{key}»: cần ít nhất một mục (from/until, {body}, to, copies, "
+                        "confirmed).")
+        entries = []
+    for i, e in enumerate(entries, 1):
+        where = f"{at} «{key}[{i}]"
+        if not isinstance(e, dict):
+            problems.append(f"{where}»: cần {body}, to, copies, confirmed.")
+            continue
+        allowed = {"from", "until", body, "to", "copies", "confirmed"} | (
+            {"place"} if key == "group_recipients" else set())
+        for k in e:
+            if k not in allowed:
+                problems.append(f"{where}.{k}»: không dùng đến.")
+        confirmed = e.get("confirmed", False)
+        if not isinstance(confirmed, bool):
+            problems.append(f"{where}.confirmed»: cần true hoặc false, nhận được «{confirmed}».")
+            confirmed = False
+        first, last = _year(problems, f"{where}.from»", e.get("from")), \
+            _year(problems, f"{where}.until»", e.get("until"))
+        if first is not None and last is not None and first > last:
+            problems.append(f"{where}»: năm học «from» sau năm học «until».")
+        out.append(Recipients(
+            first, last, _text(problems, f"{where}.{body}»", e.get(body)),
+            _texts(problems, f"{where}.to»", e.get("to")),
+            _texts(problems, f"{where}.copies»", e.get("copies")), confirmed,
+            _text(problems, f"{where}.place»", e.get("place"), required=False)))
+    bad_years = any("năm học dạng" in p for p in problems)
+    for a_i, a in enumerate([] if bad_years else out, 1):  # one per school year
+        for b_i, b in enumerate(out[a_i:], a_i + 1):
+            lo = max(a.first if a.first is not None else -1, b.first if b.first is not None else -1)
+            hi = min(a.last if a.last is not None else 10**4, b.last if b.last is not None
+                     else 10**4)
+            if lo <= hi:
+                problems.append(f"{at} «{key}[{a_i}]» và «{key}[{b_i}]»: cùng áp dụng "
+                                "cho một số năm học; mỗi năm học chỉ được thuộc một mục.")
+    return tuple(out)
+
+
 def load_settings(path: str | Path | None = None) -> ReportSettings:
     """Read and check ``data/report.yaml``; every problem at once, each naming file and key."""
     path = Path(path) if path else config.REPORT_CONFIG_FILE
@@ -162,7 +216,7 @@ def load_settings(path: str | Path | None = None) -> ReportSettings:
     if not isinstance(raw, dict):
         raise LocsonError(f"Tệp {name}: cần các mục place, signer, schools, recipients.")
     problems: list[str] = []
-    known = {"place", "signer", "schools", "recipients", "suppression"}
+    known = {"place", "signer", "schools", "recipients", "group_recipients", "suppression"}
     for key in raw:
         if key not in known:
             problems.append(f"Tệp {name}, mục «{key}»: không dùng đến (các mục: "
@@ -187,41 +241,12 @@ def load_settings(path: str | Path | None = None) -> ReportSettings:
             continue
         codes[str(code)] = _text(problems, f"{at} «schools.{code}.document_code»",
                                  entry.get("document_code"))
-    entries = raw.get("recipients")
-    recipients: list[Recipients] = []
-    if not isinstance(entries, list) or not entries:
-        problems.append(f"{at} «recipients»: cần ít nhất một mục (from/until, managing_body, "
-                        "to, copies, confirmed).")
-        entries = []
-    for i, e in enumerate(entries, 1):
-        where = f"{at} «recipients[{i}]"
-        if not isinstance(e, dict):
-            problems.append(f"{where}»: cần managing_body, to, copies, confirmed.")
-            continue
-        for key in e:
-            if key not in {"from", "until", "managing_body", "to", "copies", "confirmed"}:
-                problems.append(f"{where}.{key}»: không dùng đến.")
-        confirmed = e.get("confirmed", False)
-        if not isinstance(confirmed, bool):
-            problems.append(f"{where}.confirmed»: cần true hoặc false, nhận được «{confirmed}».")
-            confirmed = False
-        first, last = _year(problems, f"{where}.from»", e.get("from")), \
-            _year(problems, f"{where}.until»", e.get("until"))
-        if first is not None and last is not None and first > last:
-            problems.append(f"{where}»: năm học «from» sau năm học «until».")
-        recipients.append(Recipients(
-            first, last, _text(problems, f"{where}.managing_body»", e.get("managing_body")),
-            _texts(problems, f"{where}.to»", e.get("to")),
-            _texts(problems, f"{where}.copies»", e.get("copies")), confirmed))
-    bad_years = any("năm học dạng" in p for p in problems)
-    for a_i, a in enumerate([] if bad_years else recipients, 1):  # one per school year
-        for b_i, b in enumerate(recipients[a_i:], a_i + 1):
-            lo = max(a.first if a.first is not None else -1, b.first if b.first is not None else -1)
-            hi = min(a.last if a.last is not None else 10**4, b.last if b.last is not None
-                     else 10**4)
-            if lo <= hi:
-                problems.append(f"{at} «recipients[{a_i}]» và «recipients[{b_i}]»: cùng áp dụng "
-                                "cho một số năm học; mỗi năm học chỉ được thuộc một mục.")
+    recipients = _recipient_entries(problems, at, "recipients", raw.get("recipients"),
+                                    "managing_body")
+    group_recipients = None
+    if raw.get("group_recipients") is not None:
+        group_recipients = _recipient_entries(problems, at, "group_recipients",
+                                              raw.get("group_recipients"), "issuer")
     min_count = DEFAULT_THRESHOLD
     sup = raw.get("suppression") or {}
     if not isinstance(sup, dict):
@@ -236,8 +261,8 @@ def load_settings(path: str | Path | None = None) -> ReportSettings:
     if problems:
         raise LocsonError(f"Tệp {name} có {len(problems)} lỗi:\n"
                           + "\n".join(f"  - {p}" for p in problems))
-    return ReportSettings(place, signer_title, signer_name, codes, tuple(recipients),
-                          min_count, path)
+    return ReportSettings(place, signer_title, signer_name, codes, recipients,
+                          min_count, path, group_recipients)
 
 
 def recipients_for(school_year: str, settings: ReportSettings) -> Recipients:
@@ -248,6 +273,21 @@ def recipients_for(school_year: str, settings: ReportSettings) -> Recipients:
     raise LocsonError(f"Tệp {_shown(settings.path)}, mục «recipients»: không có mục nào cho "
                       f"năm học {school_year}. Hãy thêm một mục (from/until) ghi cơ quan nhận "
                       "báo cáo năm học này.")
+
+
+def group_recipients_for(school_year: str, settings: ReportSettings) -> Recipients | None:
+    """The ``group_recipients`` entry covering ``school_year``: the office issuing a group
+    report (in ``managing_body``) and who receives it; None when the file has no
+    ``group_recipients`` section (an error naming the file if it has one but no entry covers
+    the year)."""
+    if settings.group_recipients is None:
+        return None
+    for r in settings.group_recipients:
+        if r.covers(school_year):
+            return r
+    raise LocsonError(f"Tệp {_shown(settings.path)}, mục «group_recipients»: không có mục nào "
+                      f"cho năm học {school_year}. Hãy thêm một mục (from/until) ghi cơ quan lập "
+                      "và cơ quan nhận báo cáo nhóm trường năm học này.")
 
 
 def official_document(school_code: str, school_year: str, today: date,
@@ -264,7 +304,7 @@ def official_document(school_code: str, school_year: str, today: date,
     return OfficialDocument(
         motto=MOTTO, tagline=TAGLINE, managing_body=r.managing_body.upper(),
         school=school_name(school_code).upper(), document_number=f"Số:      /{code}",
-        place_date=date_line(settings.place, today), to=r.to, copies=_punctuate(r.copies),
+        place_date=date_line(settings.place, today), to=r.to, copies=punctuate(r.copies),
         signer_title=settings.signer_title, signer_name=settings.signer_name,
         confirmed=r.confirmed, notes=notes)
 

@@ -53,6 +53,10 @@ report = G.build(db, school_year or G.default_year(db, mid_year), schools, mid_y
                  schools_file=schools_file or None)
 view = report.view  # the group's tables: matrix, pooled, furthest, equity, completeness …
 
+# %% tags=["remove-cell"]
+# For the analyst only (not in the report): what to check before sending, e.g. the recipient.
+display(Markdown(G.analyst_notes(report)))
+
 # %%
 display(HTML(G.header_html(report)))
 display(Markdown("\n\n".join(G.summary_sentences(report))))

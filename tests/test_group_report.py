@@ -76,6 +76,45 @@ def test_html_shows_the_hand_counted_figures(made: group_report.GroupReportPaths
     assert "DỮ LIỆU MẪU" not in text  # the crafted database is not sample data
 
 
+def test_issuer_and_recipients_come_from_group_recipients(
+        made: group_report.GroupReportPaths) -> None:
+    """data/report.yaml's «group_recipients» for 2024-2025 (the PGD, to the city and the
+    province); its «confirmed: false» is for the analyst: printed and in the executed notebook,
+    never in the report sent."""
+    import nbformat
+
+    text = _text(made.html.read_text(encoding="utf-8"))
+    for part in ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO THÀNH PHỐ BẢO LỘC", "Bảo Lộc, ngày",
+                 "Kính gửi: - Ủy ban nhân dân thành phố Bảo Lộc; - Sở Giáo dục và Đào tạo "
+                 "tỉnh Lâm Đồng.", "- Như trên; - Lưu: VT."):
+        assert part in text, part
+    assert made.notes and "«group_recipients»" in made.notes[0]
+    assert "group_recipients" not in text and "Cần kiểm tra" not in text
+    nb = nbformat.read(made.notebook, as_version=4)
+    shown = [o for c in nb.cells if c.cell_type == "code" and "remove-cell" in
+             c.metadata.get("tags", []) for o in c.get("outputs", [])]
+    assert any("«group_recipients»" in str(o.get("data", {})) for o in shown)
+
+
+def test_header_without_group_recipients_uses_the_schools_entry_and_says_so(
+        tmp_path: Path) -> None:
+    from datetime import date
+
+    from locson_analysis import config
+
+    text = config.REPORT_CONFIG_FILE.read_text(encoding="utf-8")
+    older = tmp_path / "report.yaml"
+    older.write_text(text[:text.index("group_recipients:\n")] + "suppression:\n  min_count: 5\n",
+                     encoding="utf-8")
+    h = group_report.header(Y1, "Nhóm", None, date(2025, 6, 1), older)
+    assert h["issuer"] == "PHÒNG GD&ĐT THÀNH PHỐ BẢO LỘC"  # the schools' managing body
+    assert h["to"] == ["Phòng Giáo dục và Đào tạo thành phố Bảo Lộc"]
+    assert h["place_date"].startswith("Lộc Sơn, ngày 01 tháng 6 năm 2025")
+    assert len(h["notes"]) == 1 and "chưa có mục «group_recipients»" in h["notes"][0]
+    given = group_report.header(Y1, "Nhóm", "Sở GD&ĐT tỉnh X", date(2025, 6, 1), older)
+    assert given["to"] == ["Sở GD&ĐT tỉnh X"]
+
+
 def test_notebook_is_thin_and_records_its_parameters(made: group_report.GroupReportPaths
                                                      ) -> None:
     import nbformat
@@ -144,6 +183,7 @@ def test_cli_group_report_with_codes(db: Path, tmp_path: Path,
     text = _text(html.read_text(encoding="utf-8"))
     assert "Kính gửi: Sở Giáo dục và Đào tạo tỉnh X." in text
     assert "Báo cáo gồm 2 trường" in text
+    assert "Cần kiểm tra trước khi gửi: Cơ quan lập và nơi nhận báo cáo nhóm trường" in out
 
 
 def test_cli_unknown_group_is_a_vietnamese_error(db: Path, tmp_path: Path,

@@ -129,3 +129,62 @@ def test_overlapping_years_and_an_uncovered_year_are_errors(tmp_path):
 def test_a_missing_file_says_what_it_is(tmp_path):
     with pytest.raises(LocsonError, match="Không thấy tệp .*Kính gửi"):
         report_config.load_settings(tmp_path / "none.yaml")
+
+
+# --- the group report's issuing office and recipients (group_recipients) -----------------------
+
+GROUP = """\
+group_recipients:
+  - until: 2024-2025
+    issuer: Phòng GD&ĐT thành phố Bảo Lộc
+    place: Bảo Lộc
+    to: [Ủy ban nhân dân thành phố Bảo Lộc]
+    copies: [Như trên, "Lưu: VT"]
+    confirmed: true
+  - from: 2025-2026
+    issuer: Sở Giáo dục và Đào tạo tỉnh Lâm Đồng
+    to: [Ủy ban nhân dân tỉnh Lâm Đồng, Bộ Giáo dục và Đào tạo]
+    copies: [Như trên, "Lưu: VT"]
+    confirmed: false
+"""
+
+
+def test_group_recipients_are_read_by_year(tmp_path):
+    s = report_config.load_settings(_write(tmp_path, GOOD + GROUP))
+    early = report_config.group_recipients_for("2023-2024", s)
+    assert early.managing_body == "Phòng GD&ĐT thành phố Bảo Lộc"  # the issuing office
+    assert early.place == "Bảo Lộc" and early.to == ("Ủy ban nhân dân thành phố Bảo Lộc",)
+    assert early.confirmed
+    late = report_config.group_recipients_for("2026-2027", s)
+    assert late.to == ("Ủy ban nhân dân tỉnh Lâm Đồng", "Bộ Giáo dục và Đào tạo")
+    assert late.place == "" and not late.confirmed
+    # a file without the section: None (the group report says it uses the schools' entry)
+    assert report_config.group_recipients_for(
+        "2024-2025", report_config.load_settings(_write(tmp_path, GOOD))) is None
+
+
+def test_group_recipients_problems_are_named_with_the_others(tmp_path):
+    bad = GROUP.replace("issuer: Sở", "managing_body: Sở").replace(
+        "from: 2025-2026", "from: 2024-2025")
+    with pytest.raises(LocsonError) as e:
+        report_config.load_settings(_write(tmp_path, GOOD + bad))
+    msg = str(e.value)
+    for part in ("«group_recipients[2].managing_body»: không dùng đến",
+                 "«group_recipients[2].issuer»: cần một dòng chữ",
+                 "«group_recipients[1]» và «group_recipients[2]»"):
+        assert part in msg, part
+    # «place» belongs to group entries only
+    with pytest.raises(LocsonError, match=r"«recipients\[1\].place»: không dùng đến"):
+        report_config.load_settings(_write(tmp_path, GOOD.replace(
+            "    confirmed: true\n", "    confirmed: true\n    place: X\n", 1)))
+    uncovered = _write(tmp_path, GOOD + GROUP.replace("until: 2024-2025", "until: 2023-2024"))
+    with pytest.raises(LocsonError, match="«group_recipients»: không có mục nào cho năm học "
+                                          "2024-2025"):
+        report_config.group_recipients_for("2024-2025", report_config.load_settings(uncovered))
+
+
+def test_the_shipped_file_has_unconfirmed_group_recipients_for_every_year():
+    s = report_config.load_settings()
+    for year in ("2022-2023", "2024-2025", "2025-2026", "2030-2031"):
+        r = report_config.group_recipients_for(year, s)
+        assert r is not None and r.to and not r.confirmed, year

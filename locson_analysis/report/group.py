@@ -282,26 +282,39 @@ def _sheets(view: group.GroupView) -> dict[str, pd.DataFrame]:
 
 def header(school_year: str, group_name: str, recipient: str | None, today: date,
            settings_file: str | Path | None = None) -> dict:
-    """The official-document blocks of the group report: the body issuing it (the managing
-    body of the year in ``data/report.yaml``), «Kính gửi» (``recipient``, else the report
-    configuration's recipients of the year, said to be a default), place and date."""
+    """The official-document blocks of the group report (Nghị định 30/2020/NĐ-CP): the office
+    issuing it, «Kính gửi» and «Nơi nhận», from ``group_recipients`` of ``data/report.yaml``
+    for the year (``recipient``, when given, replaces «Kính gửi»); place and date.
+
+    ``notes``: what the analyst must check before sending (an unconfirmed entry; a file
+    without ``group_recipients``, whose school ``recipients`` are used instead).  They are
+    printed by ``locson report --group`` and shown in the executed notebook, never in the
+    exported report."""
     s = report_config.load_settings(settings_file)
-    r = report_config.recipients_for(school_year, s)
+    shown = "data/report.yaml" if settings_file is None else Path(settings_file).name
+    r = report_config.group_recipients_for(school_year, s)
     notes = []
-    if recipient:
-        to = [recipient]
-    else:
-        to = list(r.to)
-        notes.append("Nơi nhận lấy mặc định từ data/report.yaml (nơi nhận báo cáo của trường); "
-                     "cơ quan lập báo cáo nhóm trường hãy ghi nơi nhận (locson report --group "
-                     "… --recipient «…»).")
-    if not r.confirmed:
-        notes.append(report_config.UNCONFIRMED_NOTE.format(year=school_year,
-                                                           file="data/report.yaml"))
+    if r is None:  # an older file: the schools' own recipients, said to be a stand-in
+        r = report_config.recipients_for(school_year, s)
+        notes.append(f"Tệp {shown} chưa có mục «group_recipients» (cơ quan lập và nơi nhận báo "
+                     "cáo nhóm trường): báo cáo đang dùng tạm nơi nhận báo cáo của trường. Hãy "
+                     "thêm mục này (xem tệp data/report.yaml trong kho mã nguồn).")
+    elif not r.confirmed:
+        notes.append(report_config.GROUP_UNCONFIRMED_NOTE.format(year=school_year, file=shown))
     return {"motto": report_config.MOTTO, "tagline": report_config.TAGLINE,
             "issuer": r.managing_body.upper(), "group": group_name,
-            "place_date": report_config.date_line(s.place, today), "to": to,
-            "copies": ["- Như trên;", "- Lưu: VT."], "notes": notes}
+            "place_date": report_config.date_line(r.place or s.place, today),
+            "to": [recipient] if recipient else list(r.to),
+            "copies": list(report_config.punctuate(r.copies)), "notes": notes}
+
+
+def analyst_notes(report: GroupReport) -> str:
+    """Markdown for the analyst (a cell left out of the exported report): what to check
+    before sending, or that nothing needs checking."""
+    notes = report.header["notes"]
+    if not notes:
+        return "Cơ quan lập và nơi nhận báo cáo đã được xác nhận trong data/report.yaml."
+    return "\n\n".join(f"**Cần kiểm tra trước khi gửi:** {n}" for n in notes)
 
 
 def report_title(view: group.GroupView) -> str:
@@ -395,6 +408,8 @@ class GroupReportPaths:
     html: Path
     notebook: Path
     xlsx: Path
+    #: what the analyst must check before sending (Vietnamese; e.g. an unconfirmed recipient)
+    notes: tuple[str, ...] = ()
 
 
 def selection(schools: str | None) -> str | list[str] | None:
@@ -443,6 +458,7 @@ def run_group_report(db: str | Path, school_year: str | None = None,
             raise LocsonError(f"Không có tệp cơ sở dữ liệu {db}.")
         year = school_year or default_year(db, mid_year)
         sample = store.data_origin(db) == provenance.SAMPLE
+        notes = tuple(header(year, "", recipient, date.today())["notes"])
     except Exception as exc:
         raise runner.step_error(runner.STEP_READ, exc) from exc
     stem = report_stem(year, mid_year)
@@ -459,7 +475,7 @@ def run_group_report(db: str | Path, school_year: str | None = None,
     if xlsx not in done.extra:
         raise runner.ReportStepError(runner.STEP_EXCEL, "sổ tay không ghi bảng tính Excel (ô "
                                                         "cuối của group_report.ipynb).")
-    return GroupReportPaths(done.html, done.notebook, xlsx)
+    return GroupReportPaths(done.html, done.notebook, xlsx, notes)
 
 
 # --- what the notebook displays -----------------------------------------------------------------
@@ -498,12 +514,13 @@ def show(report: GroupReport, key: str) -> str:
 
 def header_html(report: GroupReport) -> str:
     """The official-document title block (Nghị định 30/2020/NĐ-CP) and the sample mark."""
-    from ..present import esc, note_box
+    from ..present import esc
     from .text import sample_band
 
     h = report.header
     to = ("Kính gửi: " + esc(h["to"][0]) + ".") if len(h["to"]) == 1 else (
-        "Kính gửi:<br>" + "<br>".join(f"- {esc(t)};" for t in h["to"]))
+        "Kính gửi:<br>" + "<br>".join(f"- {esc(t)}{'.' if i == len(h['to']) - 1 else ';'}"
+                                      for i, t in enumerate(h["to"])))
     parts = [
         '<table style="width:100%;border:none"><tr>'
         f'<td style="width:45%;text-align:center;border:none"><b>{esc(h["issuer"])}</b></td>'
@@ -517,7 +534,6 @@ def header_html(report: GroupReport) -> str:
     ]
     if report.sample:
         parts.insert(0, sample_band(provenance.SAMPLE_MARK))
-    parts += [note_box(n, "warn") for n in h["notes"]]
     return "\n".join(parts)
 
 
