@@ -311,24 +311,26 @@ def compute_sql(db: str | Path, school_year: str | None = None,
         mine = np.ones(len(frame), dtype=bool) if t is None else (
             frame["school_year"] == school_year).to_numpy()
         local = frame if mine.all() else frame[mine]
-        local_running = is_running[mine]
+        # the local cells, with a detail year in two pieces: that year's (every dimension)
+        # and the other years' (their measures by school and sex, see _whole_school)
+        names = list(flag_sql())
+        own = (np.ones(len(local), dtype=bool) if detail_year is None
+               else (local["school_year"] == detail_year).to_numpy())
+        pieces = [(local if rows.all() else local[rows], is_running[mine][rows], whole_school)
+                  for rows, whole_school in ((own, False), (~own, True)) if rows.any()]
+        pieces_sums = [_flag_sums(cells_of, names) for cells_of, _, _ in pieces]
 
         def summed(measures_of: Callable[[dict[str, np.ndarray], np.ndarray],
                                          list[Measure]]) -> pd.DataFrame:
-            """``measures_of(flag sums, running)`` of the local cells, summed; with a detail
-            year, the other years' measures by school (and sex, see :func:`_whole_school`)."""
-            if detail_year is None:
-                return aggregate(local, measures_of(_flag_sums(local, names), local_running))
-            own = (local["school_year"] == detail_year).to_numpy()
+            """``measures_of(flag sums, running)`` of the local cells, summed (piece by
+            piece)."""
             out = []
-            for rows, whole_school in ((own, False), (~own, True)):
-                if rows.any():
-                    cells_of = local[rows]
-                    ms = measures_of(_flag_sums(cells_of, names), local_running[rows])
-                    out.append(aggregate(cells_of, _whole_school(ms) if whole_school else ms))
-            return pd.concat(out, ignore_index=True)
+            for (cells_of, running_of, whole_school), sums in zip(pieces, pieces_sums,
+                                                                   strict=True):
+                ms = measures_of(sums, running_of)
+                out.append(aggregate(cells_of, _whole_school(ms) if whole_school else ms))
+            return out[0] if len(out) == 1 else pd.concat(out, ignore_index=True)
 
-        names = list(flag_sql())
         (year_only if t is not None else parts).append(summed(_measures))
         # (b)'s counts: completers of t, grade-6 pupils at the start of t−3
         counts = aggregate(frame, completion.apparent_measures_of(
