@@ -21,7 +21,8 @@ DataFrames the group report shows, computed from the database file:
 * ``trend`` — the pooled value of each rate target in every year up to the report's.
 
 The indicator table comes from :func:`indicators.compute_sql` (DuckDB; ``engine="pandas"`` uses
-``compute_all`` on ``store.load`` and gives the same frames).  Nothing here holds a pupil row.
+``compute_all`` on ``store.load`` and gives the same frames): every row of the report year, only
+the whole-school rows of the other years (``detail_year``).  Nothing here holds a pupil row.
 
 Pooling rule.  A school contributes to a pooled row when its own row has counts: a school
 without the year's file, or whose end-of-year values are not known yet (year in progress), is
@@ -58,6 +59,7 @@ from .indicators.base import (
     join_notes,
     small_group_notes,
 )
+from .indicators.sql import detail_rows
 from .numbers import NO_DATA, fmt_num, fmt_pct
 from .schools import Group, load_registry, resolve_group
 
@@ -161,13 +163,17 @@ def _facts(db: Path, school_year: str) -> _Facts:
     return _Facts(pairs.astype("str"), running.astype("str"), imports, checks)
 
 
-def indicator_table(db: str | Path, engine: str = "sql") -> pd.DataFrame:
+def indicator_table(db: str | Path, engine: str = "sql",
+                    detail_year: str | None = None) -> pd.DataFrame:
     """Every indicator of every school and year of ``db``: DuckDB (``"sql"``, for a province)
-    or pandas (``"pandas"``); the same table either way."""
+    or pandas (``"pandas"``); the same table either way.  ``detail_year``: every row of that
+    year, only the whole-school rows of the others (:func:`indicators.sql.detail_rows`; the
+    DuckDB path then sums the other years' pupils with fewer labels)."""
     if engine == "sql":
-        return indicators.compute_sql(db)
+        return indicators.compute_sql(db, detail_year=detail_year)
     if engine == "pandas":
-        return indicators.compute_all(store.load(db))
+        table = indicators.compute_all(store.load(db))
+        return table if detail_year is None else detail_rows(table, detail_year)
     raise ValueError(f"engine must be 'sql' or 'pandas', not {engine!r}")
 
 
@@ -685,7 +691,7 @@ def group_view(db: str | Path, school_year: str,
     threshold = report_config.suppression_threshold() if suppress is None else int(suppress)
     plan = targets.load_targets(Path(targets_file) if targets_file else None)
     if table is None:
-        table = indicator_table(db, engine)
+        table = indicator_table(db, engine, detail_year=school_year)
     t = contract.start_year(school_year)
     upto = [y for y in years if contract.start_year(y) <= t]
     # every dimension of the year; the whole-population rows of the years before (trend)

@@ -180,6 +180,12 @@ def test_unknown_group_or_school_is_a_clear_error(schools_file: Path) -> None:
 def test_sql_table_equals_compute_all_on_the_crafted_database(db: Path) -> None:
     pd.testing.assert_frame_equal(group.indicator_table(db, "sql"),
                                   group.indicator_table(db, "pandas"), check_exact=True)
+    # the report's call: every row of its year, the whole-school rows of the others
+    detail = group.indicator_table(db, "sql", detail_year=Y1)
+    pd.testing.assert_frame_equal(detail, group.indicator_table(db, "pandas", detail_year=Y1),
+                                  check_exact=True)
+    assert set(detail.loc[detail["school_year"] != Y1, "dimension"]) == {"school"}
+    assert (detail["school_year"] != Y1).any() and (detail["dimension"] != "school").any()
 
 
 def test_view_is_the_same_from_either_engine(db: Path, schools_file: Path,

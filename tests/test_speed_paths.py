@@ -284,3 +284,106 @@ def test_every_flag_counts_the_same_in_sql_and_numpy() -> None:
     expected = [int(v.sum()) for v in flags.values(every, atoms).values()]
     assert list(got) == expected
     assert min(expected) > 0  # (every flag is met by some rows: the check is not empty)
+
+
+# --- one year in detail, the other years' whole-school rows (the group report's call) ----------
+
+@pytest.fixture(scope="module")
+def two_sample_schools_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two sample schools with different years: LOCSON 2019-2020 … 2026-2027 (the last one
+    running), LOCPHAT 2021-2022 … 2025-2026 (ended); both with school and population sheets."""
+    first = sample.to_dataset(sample.generate(seed=2025, entrants_per_year=120))
+    second = sample.to_dataset(sample.generate(
+        seed=2025, first_year="2021-2022", last_year="2025-2026", in_progress=False,
+        school_code="LOCPHAT", entrants_per_year=90))
+    db = tmp_path_factory.mktemp("speed") / "two_samples.duckdb"
+    bench.bulk_store(db, *[pd.concat([getattr(first, k), getattr(second, k)], ignore_index=True)
+                           for k in ("pupils", "school", "population")])
+    return db
+
+
+def _same_detail(db: Path, detail_year: str, school_code: str | None = None) -> pd.DataFrame:
+    """``compute_sql(db, detail_year=…)`` row for row (every column, the order) against the
+    full table's rows of ``detail_year`` and the whole-school rows of the other years."""
+    full = indicators.compute_sql(db, school_code=school_code)
+    keep = (full["school_year"] == detail_year) | (full["dimension"] == "school")
+    expected = full[keep.to_numpy()].reset_index(drop=True)
+    got = indicators.compute_sql(db, school_code=school_code, detail_year=detail_year)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    return got
+
+
+def _covered(got: pd.DataFrame, detail_year: str, later: bool = True,
+             cohort_groups: bool = True) -> None:
+    """The comparison reaches the rows the detail year changes: the other years' cohort,
+    intake, repeater, facility and gender parity rows, the detail year's groups (and, when
+    ``cohort_groups``, its cohort rates by sex and minority, made from the groups of the
+    grade-6 year t−3, a year summed with fewer labels)."""
+    other = got[got["school_year"] != detail_year]
+    assert set(other["dimension"]) == {"school"}
+    with_value = set(other.loc[other["value"].notna(), "indicator"])
+    assert {"completion_rate_apparent_cohort", "completion_rate_true_cohort",
+            "completion_rate_true_cohort_later", "grade6_entrants_age11_share",
+            "repetition_rate", "toilets_hygienic_share", "grade6_intake_age11",
+            "gender_parity_index_promotion_rate"} <= with_value
+    if later:
+        assert (other["school_year"] > detail_year).any()
+    assert (other["school_year"] < detail_year).any()
+    mine = got[got["school_year"] == detail_year]
+    assert set(mine["dimension"]) == set(indicators.equity.ALL_DIMENSIONS)
+    cohort = mine[mine["indicator"].str.contains("cohort")
+                  & mine["dimension"].isin(["sex", "minority"])]
+    if cohort_groups:
+        with_value = cohort.loc[cohort["value"].notna(), "indicator"]
+        assert set(with_value) == {"completion_rate_apparent_cohort",
+                                   "completion_rate_true_cohort",
+                                   "completion_rate_true_cohort_later"}
+
+
+@pytest.mark.parametrize("detail_year", ["2021-2022", "2023-2024", "2024-2025", "2026-2027"])
+def test_detail_year_equals_the_full_table_filtered(two_sample_schools_db: Path,
+                                                    detail_year: str) -> None:
+    got = _same_detail(two_sample_schools_db, detail_year)
+    assert set(got["school_code"]) == {"LOCSON", "LOCPHAT"}
+    # (2021-2022: no cohort year t−3 in the data; 2026-2027: running, no cohort rate yet)
+    _covered(got, detail_year, later=detail_year != "2026-2027",
+             cohort_groups=detail_year in ("2023-2024", "2024-2025"))
+
+
+def test_detail_year_of_a_running_year_and_a_year_before_it(two_sample_schools_db: Path) -> None:
+    """The running year 2026-2027 in detail, then as a later year of 2025-2026: its
+    in-progress notes are the full table's either way."""
+    running = _same_detail(two_sample_schools_db, "2026-2027")
+    assert running["note"].str.contains("đang diễn ra|Đang học|học kỳ", case=False).any()
+    _same_detail(two_sample_schools_db, "2025-2026")
+
+
+@pytest.mark.parametrize("school_code", ["LOCSON", "LOCPHAT"])
+def test_detail_year_for_one_school(two_sample_schools_db: Path, school_code: str) -> None:
+    got = _same_detail(two_sample_schools_db, "2024-2025", school_code)
+    assert set(got["school_code"]) == {school_code}
+    _covered(got, "2024-2025")
+
+
+@pytest.mark.parametrize("detail_year", ["2020-2021", "2022-2023", "2023-2024", "2024-2025"])
+def test_detail_year_on_linked_cohorts(cohort_db: Path, detail_year: str) -> None:
+    _same_detail(cohort_db, detail_year)
+    _same_detail(cohort_db, detail_year, "COHORTA")
+
+
+@pytest.mark.parametrize("detail_year", [Y0, Y1, Y2])
+def test_detail_year_on_crafted_schools(crafted_db: Path, detail_year: str) -> None:
+    """Small and missing groups, a running year, a school sheet without a pupil list."""
+    _same_detail(crafted_db, detail_year)
+    _same_detail(crafted_db, detail_year, "LOCPHAT")
+
+
+def test_detail_year_without_data_keeps_whole_school_rows(crafted_db: Path) -> None:
+    got = _same_detail(crafted_db, "2030-2031")
+    assert set(got["dimension"]) == {"school"}
+
+
+def test_detail_year_is_for_a_table_of_every_year(crafted_db: Path) -> None:
+    with pytest.raises(ValueError, match="detail_year"):
+        indicators.compute_sql(crafted_db, school_year=Y1, detail_year=Y1)

@@ -355,10 +355,15 @@ def compute_pooled(ds: Dataset, label: str = POOLED_LABEL,
 
 
 def compute_sql(db: str | Path, school_year: str | None = None,
-                school_code: str | None = None) -> pd.DataFrame:
+                school_code: str | None = None,
+                detail_year: str | None = None) -> pd.DataFrame:
     """Every indicator, as :func:`compute_all` returns it (same rows, values, notes, order),
     straight from the database file: DuckDB sums and links the pupils, pandas makes the rows
-    from the sums with the same code (see :mod:`.sql`)."""
+    from the sums with the same code (see :mod:`.sql`).
+
+    ``detail_year`` (with ``school_year`` None): every row of that year, only the
+    whole-school rows of the other years (:func:`.sql.detail_rows` of the full table), for
+    less work."""
     from .sql import compute_sql as run
 
-    return run(db, school_year, school_code)
+    return run(db, school_year, school_code, detail_year)

@@ -23,6 +23,8 @@ constants).  ``tests/test_speed_paths.py`` compares the full tables of both path
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,7 @@ from .equity import (
     GRADE_LABELS,
     KINH,
     MINORITY,
+    PARITY_RATES,
     SCHOOL,
     Measure,
     aggregate,
@@ -104,15 +107,21 @@ def _years_sql(years: list[str]) -> str:
 
 
 def _cells_sql(years: str, school: str, rows: str, previous: str, schools: list[str],
-               year_labels: list[str], ethnicities: list[str]) -> str:
+               year_labels: list[str], ethnicities: list[str], detail: str = "true") -> str:
     """One row per (school, year, grade, sex, ethnicity, flag labels) with the sums of every
     flag of :func:`flag_sql` (columns ``f_<name>``); the labels as ENUMs (``schools``,
     ``year_labels``, ``ethnicities``: their values).
 
     ``school``: the school condition; ``rows``: which pupil rows are summed; ``previous``:
-    the years whose grade-6 rows make next year's grade-6 pupils repeaters.
+    the years whose grade-6 rows make next year's grade-6 pupils repeaters; ``detail``: the
+    rows whose grade and yes/no labels are kept — the others are summed with those labels
+    missing (far fewer cells), keeping only what their whole-school rows, gender parity
+    indices (sex) and the cohort (b)'s counts (sex, minority from the ethnicity) read.
     """
     from .intake import ENTRY_AGE
+
+    def kept(column: str) -> str:
+        return column if detail == "true" else f"CASE WHEN {detail} THEN {column} END"
 
     grades = {f"grade = {g}": label for g, label in GRADE_LABELS.items()}
     bools = {c: _label({c: yes, f"NOT {c}": no}) for c, (yes, no) in BOOL_LABELS.items()}
@@ -134,8 +143,8 @@ def _cells_sql(years: str, school: str, rows: str, previous: str, schools: list[
                coalesce(s.year_start - year(birth_date) = {ENTRY_AGE}, false) AS a_age11
         FROM src s LEFT JOIN prev r ON s.grade = 6 AND r.school_code = s.school_code
              AND r.pupil_id = s.pupil_id AND r.year_start = s.year_start),
-    c AS (SELECT school_code, school_year, grade, sex, ethnicity, poor, near_poor, disability,
-                 special_circumstances, {sums}
+    c AS (SELECT school_code, school_year, {kept('grade')} AS grade, sex, ethnicity,
+                 {", ".join(f"{kept(c)} AS {c}" for c in BOOL_LABELS)}, {sums}
           FROM p GROUP BY ALL)
     SELECT {_enum('school_code', schools)} AS school_code,
            {_enum('school_year', year_labels)} AS school_year,
@@ -209,8 +218,26 @@ def _label_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return cells, running
 
 
+def detail_rows(table: pd.DataFrame, detail_year: str) -> pd.DataFrame:
+    """The rows of an indicator table that ``compute_sql(..., detail_year=detail_year)``
+    returns: every row of ``detail_year``, the whole-school rows (dimension "school") of the
+    other years; in the table's order, with a fresh index."""
+    keep = ((table["school_year"] == detail_year).to_numpy()
+            | (table["dimension"] == "school").to_numpy())
+    return table if keep.all() else table[keep].reset_index(drop=True)
+
+
+def _whole_school(measures: list[Measure]) -> list[Measure]:
+    """The measures summed for their whole-school rows only — and by sex for the rates whose
+    gender parity index (a whole-school row) is made from the sex rows."""
+    return [replace(m, dimensions=tuple(
+        d for d in m.dimensions if d == "school" or (d == "sex" and m.key in PARITY_RATES)))
+        for m in measures]
+
+
 def compute_sql(db: str | Path, school_year: str | None = None,
-                school_code: str | None = None) -> pd.DataFrame:
+                school_code: str | None = None,
+                detail_year: str | None = None) -> pd.DataFrame:
     """Every indicator for every school and year (or one year / one school), with DuckDB doing
     the per-pupil work: the same table as ``compute_all(store.load(db), school_year,
     school_code)`` — every row, value, numerator, denominator and note, in the same order.
@@ -219,9 +246,20 @@ def compute_sql(db: str | Path, school_year: str | None = None,
     (repeaters) and, for the cohort indicators, of the cohort's entry year and the transfers
     and completions of its pupils in every year of the database (as ``compute_all`` with
     every year loaded).
+
+    ``detail_year`` (every year, ``school_year`` None): every row of that year, but only the
+    whole-school rows (dimension "school") of the other years, earlier and later — what a
+    report of one year with a trend over the years reads.  The same rows as
+    ``detail_rows(compute_sql(db, None, school_code), detail_year)``, computed with fewer
+    cells: the other years' pupils are summed without their grade and yes/no labels, and
+    their measures only by school (and sex, for the gender parity indices).
     """
     from .. import store
     from . import assemble, completion, facilities, intake
+
+    if detail_year is not None and school_year is not None:
+        raise ValueError("detail_year is for a table of every year: school_year must be None")
+    detail = "true" if detail_year is None else f"school_year = {_quote([detail_year])}"
 
     school = "true" if school_code is None else "school_code = $school"
     params: dict[str, object] = {} if school_code is None else {"school": school_code}
@@ -253,7 +291,7 @@ def compute_sql(db: str | Path, school_year: str | None = None,
                 params).fetchall())
             cells = con.execute(_cells_sql(
                 years, school, rows, previous, sorted(starts), all_years,
-                ethnicities or [KINH]), params).df()
+                ethnicities or [KINH], detail), params).df()
         # a cohort completing in a year asked has pupils in the data (its grade-6 year)
         cohort = None
         if present_rows["g6"].any() and (t is None or (t - 3) in set(present["year_start"])):
@@ -273,15 +311,33 @@ def compute_sql(db: str | Path, school_year: str | None = None,
         mine = np.ones(len(frame), dtype=bool) if t is None else (
             frame["school_year"] == school_year).to_numpy()
         local = frame if mine.all() else frame[mine]
-        sums = _flag_sums(local, list(flag_sql()))
-        (year_only if t is not None else parts).append(
-            aggregate(local, _measures(sums, is_running[mine])))
+        # the local cells, with a detail year in two pieces: that year's (every dimension)
+        # and the other years' (their measures by school and sex, see _whole_school)
+        names = list(flag_sql())
+        own = (np.ones(len(local), dtype=bool) if detail_year is None
+               else (local["school_year"] == detail_year).to_numpy())
+        pieces = [(local if rows.all() else local[rows], is_running[mine][rows], whole_school)
+                  for rows, whole_school in ((own, False), (~own, True)) if rows.any()]
+        pieces_sums = [_flag_sums(cells_of, names) for cells_of, _, _ in pieces]
+
+        def summed(measures_of: Callable[[dict[str, np.ndarray], np.ndarray],
+                                         list[Measure]]) -> pd.DataFrame:
+            """``measures_of(flag sums, running)`` of the local cells, summed (piece by
+            piece)."""
+            out = []
+            for (cells_of, running_of, whole_school), sums in zip(pieces, pieces_sums,
+                                                                   strict=True):
+                ms = measures_of(sums, running_of)
+                out.append(aggregate(cells_of, _whole_school(ms) if whole_school else ms))
+            return out[0] if len(out) == 1 else pd.concat(out, ignore_index=True)
+
+        (year_only if t is not None else parts).append(summed(_measures))
         # (b)'s counts: completers of t, grade-6 pupils at the start of t−3
         counts = aggregate(frame, completion.apparent_measures_of(
             _flag_sums(frame, ["completed", "g6_start"])))
         parts += [completion.apparent_rows(counts, starts),
-                  intake.entrants_rows(aggregate(local, intake.entrants_measures_of(sums)),
-                                       present)]
+                  intake.entrants_rows(
+                      summed(lambda f, _: intake.entrants_measures_of(f)), present)]
         with_pupils = school_years(local)
         running = school_years(local[is_running[mine]])
     if present_rows["g6"].any():  # (the pandas path: no grade-6 row, no cohort rows at all)
@@ -300,4 +356,5 @@ def compute_sql(db: str | Path, school_year: str | None = None,
         "start": local["f_start"]}) if len(local) else local)
     parts += [intake.population_rows(facts["population"], universe),
               facilities.school_rows(facts["school"], universe, start)]
-    return assemble(parts, school_year, running, universe, with_pupils, year_only)
+    table = assemble(parts, school_year, running, universe, with_pupils, year_only)
+    return table if detail_year is None else detail_rows(table, detail_year)
