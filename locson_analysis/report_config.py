@@ -265,14 +265,19 @@ def load_settings(path: str | Path | None = None) -> ReportSettings:
                           min_count, path, group_recipients)
 
 
-def recipients_for(school_year: str, settings: ReportSettings) -> Recipients:
-    """The ``recipients`` entry covering ``school_year`` (an error naming the file if none)."""
-    for r in settings.recipients:
+def _covering(entries: tuple[Recipients, ...], key: str, what: str, school_year: str,
+              settings: ReportSettings) -> Recipients:
+    for r in entries:
         if r.covers(school_year):
             return r
-    raise LocsonError(f"Tệp {_shown(settings.path)}, mục «recipients»: không có mục nào cho "
-                      f"năm học {school_year}. Hãy thêm một mục (from/until) ghi cơ quan nhận "
-                      "báo cáo năm học này.")
+    raise LocsonError(f"Tệp {_shown(settings.path)}, mục «{key}»: không có mục nào cho năm học "
+                      f"{school_year}. Hãy thêm một mục (from/until) ghi {what} năm học này.")
+
+
+def recipients_for(school_year: str, settings: ReportSettings) -> Recipients:
+    """The ``recipients`` entry covering ``school_year`` (an error naming the file if none)."""
+    return _covering(settings.recipients, "recipients", "cơ quan nhận báo cáo", school_year,
+                     settings)
 
 
 def group_recipients_for(school_year: str, settings: ReportSettings) -> Recipients | None:
@@ -282,12 +287,8 @@ def group_recipients_for(school_year: str, settings: ReportSettings) -> Recipien
     the year)."""
     if settings.group_recipients is None:
         return None
-    for r in settings.group_recipients:
-        if r.covers(school_year):
-            return r
-    raise LocsonError(f"Tệp {_shown(settings.path)}, mục «group_recipients»: không có mục nào "
-                      f"cho năm học {school_year}. Hãy thêm một mục (from/until) ghi cơ quan lập "
-                      "và cơ quan nhận báo cáo nhóm trường năm học này.")
+    return _covering(settings.group_recipients, "group_recipients",
+                     "cơ quan lập và cơ quan nhận báo cáo nhóm trường", school_year, settings)
 
 
 def official_document(school_code: str, school_year: str, today: date,
