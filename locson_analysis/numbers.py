@@ -10,11 +10,13 @@ depends on nothing of the package).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pandas as pd
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 LOCALE = "vi_VN"
 MISSING = "—"
@@ -38,8 +40,16 @@ def _round_half_up(x: float | int | Decimal, digits: int) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
-def _pattern(digits: int, trim: bool = False) -> str:
-    return "#,##0" + ("." + ("#" if trim else "0") * digits if digits > 0 else "")
+@functools.cache
+def _pattern(digits: int, trim: bool = False) -> NumberPattern:
+    """Babel's parsed pattern of ``digits`` decimals, parsed once (what ``format_decimal``
+    does on every call: parse the locale and the pattern, then apply it)."""
+    return parse_pattern("#,##0" + ("." + ("#" if trim else "0") * digits if digits > 0 else ""))
+
+
+@functools.cache
+def _locale() -> Locale:
+    return Locale.parse(LOCALE)
 
 
 def fmt_num(x: object, digits: int = 0, missing: str = MISSING, trim: bool = False) -> str:
@@ -55,7 +65,7 @@ def fmt_num(x: object, digits: int = 0, missing: str = MISSING, trim: bool = Fal
         return str(x)
     if d == 0:
         d = abs(d)  # no "-0"
-    return format_decimal(d, _pattern(digits, trim), locale=LOCALE, decimal_quantization=True)
+    return _pattern(digits, trim).apply(d, _locale(), decimal_quantization=True)
 
 
 def fmt_pct(x: object, digits: int = 1, missing: str = MISSING, trim: bool = False) -> str:

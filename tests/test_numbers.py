@@ -32,3 +32,30 @@ def test_a_change_is_never_called_unchanged_when_it_is_not() -> None:
     assert fmt_pp(1e-10) == "+< 0,000001 điểm %"
     assert fmt_signed(0.004, 2) == "+0,004" and fmt_signed(0) == "không đổi"
     assert is_no_change(0.0) and not is_no_change(0.0001)
+
+
+def test_fmt_num_writes_what_babel_format_decimal_writes() -> None:
+    """fmt_num applies babel's parsed pattern directly (parsed once); the text is exactly
+    babel.numbers.format_decimal's for the vi_VN locale, for any number and digits."""
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from locson_analysis.numbers import _round_half_up
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.one_of(st.floats(-1e9, 1e9, allow_nan=False), st.integers(-10**9, 10**9),
+                     st.decimals(-10**6, 10**6, allow_nan=False, allow_infinity=False,
+                                 places=6)),
+           st.integers(0, 4), st.booleans())
+    def check(x: object, digits: int, trim: bool) -> None:
+        d = _round_half_up(x if isinstance(x, Decimal) else float(x), digits)
+        d = abs(d) if d == 0 else d
+        pattern = "#,##0" + ("." + ("#" if trim else "0") * digits if digits > 0 else "")
+        assert fmt_num(x, digits, trim=trim) == format_decimal(
+            d, pattern, locale="vi_VN", decimal_quantization=True)
+
+    check()
+    assert fmt_num(1234567.891, 2) == "1.234.567,89"
