@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import run as bench
 
 HEADLINE_KEYS = {"report_floor_ratio", "report_stack_floor_ratio", "national_indicators_seconds",
@@ -63,3 +65,25 @@ def test_report_task_on_a_database_of_several_schools(tmp_path: Path) -> None:
             "nbconvert_export"} <= set(rep["breakdown_seconds"])
     assert rep["notebook_cell_seconds"]
     assert list((tmp_path / "report" / "outputs").rglob("bao_cao_*.html"))
+
+
+def test_group_report_task_on_the_toy_database(tmp_path: Path) -> None:
+    """The group report task runs the real notebook for every school of the toy database and
+    records what the design's own parts (charts, compute_sql, workbook) cost."""
+    from dataclasses import asdict
+
+    toy = asdict(bench.SIZES["toy"])
+    gen = bench.task_generate({**toy, "xlsx": False}, str(tmp_path / "data"))
+    (tmp_path / "group").mkdir()
+    rep = bench.task_group_report(gen["db"], toy["years"][-1], repeats=1,
+                                  tmp=str(tmp_path / "group"))
+    assert rep["group_report_stack_floor_ratio"] == (rep["group_report_seconds"]
+                                                     / rep["stack_floor_seconds"])
+    d = rep["design_parts"]
+    assert d["chart_cells_seconds"] > 0 and d["compute_sql_seconds"] > 0
+    assert d["workbook_cell_seconds"] > 0
+    assert d["floor_plus_these_ratio"] == pytest.approx(
+        (rep["stack_floor_seconds"] + d["chart_cells_seconds"] + d["compute_sql_seconds"]
+         + d["workbook_cell_seconds"]) / rep["stack_floor_seconds"])
+    assert len(rep["notebook_cells_all_seconds"]) >= 10 and len(rep["load_average_1min"]) == 2
+    assert list((tmp_path / "group" / "outputs").rglob("bao_cao_nhom_*.html"))
