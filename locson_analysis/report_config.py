@@ -53,7 +53,13 @@ class Recipients:
     to: tuple[str, ...]
     copies: tuple[str, ...]
     confirmed: bool
-    place: str = ""  # group reports only: the place of the date line (else the file's place)
+    # group reports only (``group_recipients``): ``managing_body`` is then the optional line
+    # above the issuing office, which is ``issuer``
+    issuer: str = ""
+    place: str = ""  # the place of the date line (empty: the file's ``place``)
+    document_code: str = ""  # «BC-PGDĐT» in «Số:      /BC-PGDĐT»
+    signer_title: str = ""
+    signer_name: str = ""
 
     def covers(self, school_year: str) -> bool:
         y = start_year(school_year)
@@ -117,7 +123,8 @@ def _text(problems: list[str], where: str, value: object, required: bool = True)
         if required:
             problems.append(f"{where}: cần một dòng chữ, đang để trống.")
         return ""
-    if isinstance(value, dict):  # «- Lưu: VT» without quotes is read as a key and a value
+    if isinstance(value, dict) and ("copies" in where or ".to" in where):
+        # «- Lưu: VT» without quotes is read as a key and a value
         problems.append(f"{where}: cần một dòng chữ; dòng có dấu hai chấm phải đặt trong "
                         f"ngoặc kép, ví dụ «- \"Lưu: VT\"» (đang đọc thành {value!r}).")
         return ""
@@ -158,14 +165,17 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _recipient_entries(problems: list[str], at: str, key: str, entries: object,
-                       body: str) -> tuple[Recipients, ...]:
-    """The entries of ``recipients`` (``body``: ``managing_body``) or ``group_recipients``
-    (``body``: ``issuer``), checked: the years of two entries must not overlap."""
+def _recipient_entries(problems: list[str], at: str, key: str, entries: object
+                       ) -> tuple[Recipients, ...]:
+    """The entries of ``recipients`` or ``group_recipients`` (whose entries name the issuing
+    office, ``issuer``, and may have ``managing_body``, ``place``, ``document_code`` and
+    ``signer``), checked: the years of two entries must not overlap."""
+    group = key == "group_recipients"
+    body = "issuer" if group else "managing_body"
     out: list[Recipients] = []
     if not isinstance(entries, list) or not entries:
-        problems.append(f"{at} «{key}»: cần ít nhất một mục (from/until, {body}, to, copies, "
-                        "confirmed).")
+        problems.append(f"{at} «{key}»: cần một danh sách, ít nhất một mục (from/until, {body}, "
+                        f"to, copies, confirmed), nhận được «{entries}».")
         entries = []
     for i, e in enumerate(entries, 1):
         where = f"{at} «{key}[{i}]"
@@ -173,10 +183,12 @@ def _recipient_entries(problems: list[str], at: str, key: str, entries: object,
             problems.append(f"{where}»: cần {body}, to, copies, confirmed.")
             continue
         allowed = {"from", "until", body, "to", "copies", "confirmed"} | (
-            {"place"} if key == "group_recipients" else set())
+            {"managing_body", "place", "document_code", "signer"} if group else set())
         for k in e:
             if k not in allowed:
-                problems.append(f"{where}.{k}»: không dùng đến.")
+                hint = (" (mục này chỉ dùng trong «group_recipients»)" if not group and k in
+                        {"place", "document_code", "signer", "issuer"} else "")
+                problems.append(f"{where}.{k}»: không dùng đến{hint}.")
         confirmed = e.get("confirmed", False)
         if not isinstance(confirmed, bool):
             problems.append(f"{where}.confirmed»: cần true hoặc false, nhận được «{confirmed}».")
@@ -185,11 +197,29 @@ def _recipient_entries(problems: list[str], at: str, key: str, entries: object,
             _year(problems, f"{where}.until»", e.get("until"))
         if first is not None and last is not None and first > last:
             problems.append(f"{where}»: năm học «from» sau năm học «until».")
+        extra: dict[str, str] = {}
+        if group:
+            signer = e.get("signer") or {}
+            if not isinstance(signer, dict):
+                problems.append(f"{where}.signer»: cần «title» (chức vụ) và «name» (họ tên, có "
+                                "thể trống).")
+                signer = {}
+            for k in signer:
+                if k not in {"title", "name"}:
+                    problems.append(f"{where}.signer.{k}»: không dùng đến (chỉ có title, name).")
+            extra = {"issuer": _text(problems, f"{where}.issuer»", e.get("issuer")),
+                     "place": _text(problems, f"{where}.place»", e.get("place"), False),
+                     "document_code": _text(problems, f"{where}.document_code»",
+                                            e.get("document_code"), False),
+                     "signer_title": _text(problems, f"{where}.signer.title»",
+                                           signer.get("title"), False),
+                     "signer_name": _text(problems, f"{where}.signer.name»",
+                                          signer.get("name"), False)}
         out.append(Recipients(
-            first, last, _text(problems, f"{where}.{body}»", e.get(body)),
+            first, last, _text(problems, f"{where}.managing_body»", e.get("managing_body"),
+                               required=not group),
             _texts(problems, f"{where}.to»", e.get("to")),
-            _texts(problems, f"{where}.copies»", e.get("copies")), confirmed,
-            _text(problems, f"{where}.place»", e.get("place"), required=False)))
+            _texts(problems, f"{where}.copies»", e.get("copies")), confirmed, **extra))
     bad_years = any("năm học dạng" in p for p in problems)
     for a_i, a in enumerate([] if bad_years else out, 1):  # one per school year
         for b_i, b in enumerate(out[a_i:], a_i + 1):
@@ -227,6 +257,9 @@ def load_settings(path: str | Path | None = None) -> ReportSettings:
     if not isinstance(signer, dict):
         problems.append(f"{at} «signer»: cần «title» (chức vụ) và «name» (họ tên, có thể trống).")
         signer = {}
+    for k in signer:
+        if k not in {"title", "name"}:
+            problems.append(f"{at} «signer.{k}»: không dùng đến (chỉ có title, name).")
     signer_title = _text(problems, f"{at} «signer.title»",
                          signer.get("title", DEFAULT_SIGNER_TITLE))
     signer_name = _text(problems, f"{at} «signer.name»", signer.get("name"), required=False)
@@ -241,12 +274,11 @@ def load_settings(path: str | Path | None = None) -> ReportSettings:
             continue
         codes[str(code)] = _text(problems, f"{at} «schools.{code}.document_code»",
                                  entry.get("document_code"))
-    recipients = _recipient_entries(problems, at, "recipients", raw.get("recipients"),
-                                    "managing_body")
+    recipients = _recipient_entries(problems, at, "recipients", raw.get("recipients"))
     group_recipients = None
     if raw.get("group_recipients") is not None:
         group_recipients = _recipient_entries(problems, at, "group_recipients",
-                                              raw.get("group_recipients"), "issuer")
+                                              raw.get("group_recipients"))
     min_count = DEFAULT_THRESHOLD
     sup = raw.get("suppression") or {}
     if not isinstance(sup, dict):
@@ -282,7 +314,7 @@ def recipients_for(school_year: str, settings: ReportSettings) -> Recipients:
 
 def group_recipients_for(school_year: str, settings: ReportSettings) -> Recipients | None:
     """The ``group_recipients`` entry covering ``school_year``: the office issuing a group
-    report (in ``managing_body``) and who receives it; None when the file has no
+    report (``issuer``) and who receives it; None when the file has no
     ``group_recipients`` section (an error naming the file if it has one but no entry covers
     the year)."""
     if settings.group_recipients is None:
@@ -307,6 +339,42 @@ def official_document(school_code: str, school_year: str, today: date,
         school=school_name(school_code).upper(), document_number=f"Số:      /{code}",
         place_date=date_line(settings.place, today), to=r.to, copies=punctuate(r.copies),
         signer_title=settings.signer_title, signer_name=settings.signer_name,
+        confirmed=r.confirmed, notes=notes)
+
+
+#: The signature of a group report whose entry names no signer.
+DEFAULT_GROUP_SIGNER_TITLE = "THỦ TRƯỞNG CƠ QUAN"
+
+
+def group_document(school_year: str, today: date, recipient: str | None = None,
+                   path: str | Path | None = None) -> OfficialDocument:
+    """The title and closing blocks of the report of an office managing many schools
+    (``locson report --group``) for ``school_year``, dated ``today``, from the year's
+    ``group_recipients`` entry: issuing office (in ``school``), the line above it, document
+    number, place, «Kính gửi» (``recipient`` replaces it), «Nơi nhận», signer.
+
+    A file without ``group_recipients`` (written before it existed) gives the schools' entry
+    of the year as a stand-in, said in ``notes``; an unconfirmed entry is said there too."""
+    settings = load_settings(path)
+    shown = _shown(settings.path)
+    r = group_recipients_for(school_year, settings)
+    if r is None:
+        school = recipients_for(school_year, settings)
+        r = Recipients(school.first, school.last, "", school.to, school.copies, False,
+                       issuer=school.managing_body)
+        notes: tuple[str, ...] = (
+            f"Tệp {shown} chưa có mục «group_recipients» (cơ quan lập và nơi nhận báo cáo nhóm "
+            "trường): báo cáo đang dùng tạm nơi nhận báo cáo của trường. Hãy thêm mục này (xem "
+            "tệp data/report.yaml trong kho mã nguồn).",)
+    else:
+        notes = () if r.confirmed else (
+            GROUP_UNCONFIRMED_NOTE.format(year=school_year, file=shown),)
+    return OfficialDocument(
+        motto=MOTTO, tagline=TAGLINE, managing_body=r.managing_body.upper(),
+        school=r.issuer.upper(), document_number=f"Số:      /{r.document_code or 'BC'}",
+        place_date=date_line(r.place or settings.place, today),
+        to=(recipient,) if recipient else r.to, copies=punctuate(r.copies),
+        signer_title=r.signer_title or DEFAULT_GROUP_SIGNER_TITLE, signer_name=r.signer_name,
         confirmed=r.confirmed, notes=notes)
 
 

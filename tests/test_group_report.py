@@ -84,7 +84,8 @@ def test_issuer_and_recipients_come_from_group_recipients(
     import nbformat
 
     text = _text(made.html.read_text(encoding="utf-8"))
-    for part in ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO THÀNH PHỐ BẢO LỘC", "Bảo Lộc, ngày",
+    for part in ("ỦY BAN NHÂN DÂN THÀNH PHỐ BẢO LỘC PHÒNG GIÁO DỤC VÀ ĐÀO TẠO Số: /BC-PGDĐT",
+                 "BÁO CÁO NĂM HỌC 2024-2025", "Bảo Lộc, ngày", "TRƯỞNG PHÒNG",
                  "Kính gửi: - Ủy ban nhân dân thành phố Bảo Lộc; - Sở Giáo dục và Đào tạo "
                  "tỉnh Lâm Đồng.", "- Như trên; - Lưu: VT."):
         assert part in text, part
@@ -106,13 +107,13 @@ def test_header_without_group_recipients_uses_the_schools_entry_and_says_so(
     older = tmp_path / "report.yaml"
     older.write_text(text[:text.index("group_recipients:\n")] + "suppression:\n  min_count: 5\n",
                      encoding="utf-8")
-    h = group_report.header(Y1, "Nhóm", None, date(2025, 6, 1), older)
-    assert h["issuer"] == "PHÒNG GD&ĐT THÀNH PHỐ BẢO LỘC"  # the schools' managing body
-    assert h["to"] == ["Phòng Giáo dục và Đào tạo thành phố Bảo Lộc"]
-    assert h["place_date"].startswith("Lộc Sơn, ngày 01 tháng 6 năm 2025")
-    assert len(h["notes"]) == 1 and "chưa có mục «group_recipients»" in h["notes"][0]
-    given = group_report.header(Y1, "Nhóm", "Sở GD&ĐT tỉnh X", date(2025, 6, 1), older)
-    assert given["to"] == ["Sở GD&ĐT tỉnh X"]
+    h = group_report.header(Y1, None, date(2025, 6, 1), older)
+    assert h.school == "PHÒNG GD&ĐT THÀNH PHỐ BẢO LỘC"  # the schools' managing body
+    assert h.to == ("Phòng Giáo dục và Đào tạo thành phố Bảo Lộc",)
+    assert h.place_date.startswith("Lộc Sơn, ngày 01 tháng 6 năm 2025")
+    assert len(h.notes) == 1 and "chưa có mục «group_recipients»" in h.notes[0]
+    given = group_report.header(Y1, "Sở GD&ĐT tỉnh X", date(2025, 6, 1), older)
+    assert given.to == ("Sở GD&ĐT tỉnh X",)
 
 
 def test_notebook_is_thin_and_records_its_parameters(made: group_report.GroupReportPaths

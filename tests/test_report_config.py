@@ -136,7 +136,10 @@ def test_a_missing_file_says_what_it_is(tmp_path):
 GROUP = """\
 group_recipients:
   - until: 2024-2025
-    issuer: Phòng GD&ĐT thành phố Bảo Lộc
+    managing_body: Ủy ban nhân dân thành phố Bảo Lộc
+    issuer: Phòng Giáo dục và Đào tạo
+    document_code: BC-PGDĐT
+    signer: {title: TRƯỞNG PHÒNG, name: Lê Văn B}
     place: Bảo Lộc
     to: [Ủy ban nhân dân thành phố Bảo Lộc]
     copies: [Như trên, "Lưu: VT"]
@@ -152,9 +155,11 @@ group_recipients:
 def test_group_recipients_are_read_by_year(tmp_path):
     s = report_config.load_settings(_write(tmp_path, GOOD + GROUP))
     early = report_config.group_recipients_for("2023-2024", s)
-    assert early.managing_body == "Phòng GD&ĐT thành phố Bảo Lộc"  # the issuing office
+    assert early.issuer == "Phòng Giáo dục và Đào tạo"
+    assert early.managing_body == "Ủy ban nhân dân thành phố Bảo Lộc"  # the line above it
     assert early.place == "Bảo Lộc" and early.to == ("Ủy ban nhân dân thành phố Bảo Lộc",)
-    assert early.confirmed
+    assert early.confirmed and early.document_code == "BC-PGDĐT"
+    assert (early.signer_title, early.signer_name) == ("TRƯỞNG PHÒNG", "Lê Văn B")
     late = report_config.group_recipients_for("2026-2027", s)
     assert late.to == ("Ủy ban nhân dân tỉnh Lâm Đồng", "Bộ Giáo dục và Đào tạo")
     assert late.place == "" and not late.confirmed
@@ -164,17 +169,19 @@ def test_group_recipients_are_read_by_year(tmp_path):
 
 
 def test_group_recipients_problems_are_named_with_the_others(tmp_path):
-    bad = GROUP.replace("issuer: Sở", "managing_body: Sở").replace(
-        "from: 2025-2026", "from: 2024-2025")
+    bad = GROUP.replace("issuer: Sở", "issuing: Sở").replace(
+        "from: 2025-2026", "from: 2024-2025").replace("name: Lê Văn B}", "name: B, seal: x}")
     with pytest.raises(LocsonError) as e:
         report_config.load_settings(_write(tmp_path, GOOD + bad))
     msg = str(e.value)
-    for part in ("«group_recipients[2].managing_body»: không dùng đến",
+    for part in ("«group_recipients[2].issuing»: không dùng đến",
                  "«group_recipients[2].issuer»: cần một dòng chữ",
+                 "«group_recipients[1].signer.seal»: không dùng đến",
                  "«group_recipients[1]» và «group_recipients[2]»"):
         assert part in msg, part
     # «place» belongs to group entries only
-    with pytest.raises(LocsonError, match=r"«recipients\[1\].place»: không dùng đến"):
+    with pytest.raises(LocsonError, match=r"«recipients\[1\].place»: không dùng đến \(mục "
+                                          r"này chỉ dùng trong «group_recipients»\)"):
         report_config.load_settings(_write(tmp_path, GOOD.replace(
             "    confirmed: true\n", "    confirmed: true\n    place: X\n", 1)))
     uncovered = _write(tmp_path, GOOD + GROUP.replace("until: 2024-2025", "until: 2023-2024"))
@@ -188,3 +195,31 @@ def test_the_shipped_file_has_unconfirmed_group_recipients_for_every_year():
     for year in ("2022-2023", "2024-2025", "2025-2026", "2030-2031"):
         r = report_config.group_recipients_for(year, s)
         assert r is not None and r.to and not r.confirmed, year
+
+
+def test_group_document_lays_out_the_office_report(tmp_path):
+    p = _write(tmp_path, GOOD + GROUP)
+    d = report_config.group_document("2024-2025", date(2025, 6, 3), path=p)
+    assert d.managing_body == "ỦY BAN NHÂN DÂN THÀNH PHỐ BẢO LỘC"
+    assert d.school == "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"  # the issuing office
+    assert d.document_number == "Số:      /BC-PGDĐT"
+    assert d.place_date == "Bảo Lộc, ngày 03 tháng 6 năm 2025"
+    assert d.to == ("Ủy ban nhân dân thành phố Bảo Lộc",)
+    assert d.copies == ("- Như trên;", "- Lưu: VT.")
+    assert (d.signer_title, d.signer_name, d.notes) == ("TRƯỞNG PHÒNG", "Lê Văn B", ())
+    later = report_config.group_document("2025-2026", date(2026, 1, 5), "UBND tỉnh X", path=p)
+    assert later.to == ("UBND tỉnh X",) and later.managing_body == ""
+    assert later.place_date.startswith("Lộc Sơn, ngày 05 tháng 01 năm 2026")  # file's place
+    assert later.signer_title == "THỦ TRƯỞNG CƠ QUAN" and later.document_number.endswith("/BC")
+    assert len(later.notes) == 1 and "«group_recipients»" in later.notes[0]
+    stand_in = report_config.group_document("2025-2026", date(2026, 1, 5),
+                                            path=_write(tmp_path, GOOD))
+    assert stand_in.school == "ỦY BAN NHÂN DÂN PHƯỜNG 1 BẢO LỘC"  # the schools' managing body
+    assert "chưa có mục «group_recipients»" in stand_in.notes[0]
+
+
+def test_a_dict_where_a_line_is_expected_gets_the_right_hint(tmp_path):
+    with pytest.raises(LocsonError) as e:
+        report_config.load_settings(_write(tmp_path, "place: {a: 1}\n" + GOOD.split("\n", 1)[1]))
+    assert "«place»: cần một dòng chữ, nhận được {'a': 1}" in str(e.value)
+    assert "Lưu: VT" not in str(e.value)

@@ -44,7 +44,7 @@ class GroupReport:
 
     view: group.GroupView
     title: str
-    header: dict  # motto, tagline, issuer, place_date, to (list), notes (list)
+    header: report_config.OfficialDocument  # the title and closing blocks; notes: to check
     sample: bool
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # as shown (strings)
     sheets: dict[str, pd.DataFrame] = field(default_factory=dict)  # Excel (numbers, «…»)
@@ -280,38 +280,22 @@ def _sheets(view: group.GroupView) -> dict[str, pd.DataFrame]:
                 findings_table(view)}
 
 
-def header(school_year: str, group_name: str, recipient: str | None, today: date,
-           settings_file: str | Path | None = None) -> dict:
-    """The official-document blocks of the group report (Nghị định 30/2020/NĐ-CP): the office
-    issuing it, «Kính gửi» and «Nơi nhận», from ``group_recipients`` of ``data/report.yaml``
-    for the year (``recipient``, when given, replaces «Kính gửi»); place and date.
+def header(school_year: str, recipient: str | None, today: date,
+           settings_file: str | Path | None = None) -> report_config.OfficialDocument:
+    """The official-document blocks of the group report (Nghị định 30/2020/NĐ-CP), from
+    ``group_recipients`` of ``data/report.yaml`` for the year
+    (:func:`report_config.group_document`; ``recipient``, when given, replaces «Kính gửi»).
 
-    ``notes``: what the analyst must check before sending (an unconfirmed entry; a file
-    without ``group_recipients``, whose school ``recipients`` are used instead).  They are
-    printed by ``locson report --group`` and shown in the executed notebook, never in the
-    exported report."""
-    s = report_config.load_settings(settings_file)
-    shown = "data/report.yaml" if settings_file is None else Path(settings_file).name
-    r = report_config.group_recipients_for(school_year, s)
-    notes = []
-    if r is None:  # an older file: the schools' own recipients, said to be a stand-in
-        r = report_config.recipients_for(school_year, s)
-        notes.append(f"Tệp {shown} chưa có mục «group_recipients» (cơ quan lập và nơi nhận báo "
-                     "cáo nhóm trường): báo cáo đang dùng tạm nơi nhận báo cáo của trường. Hãy "
-                     "thêm mục này (xem tệp data/report.yaml trong kho mã nguồn).")
-    elif not r.confirmed:
-        notes.append(report_config.GROUP_UNCONFIRMED_NOTE.format(year=school_year, file=shown))
-    return {"motto": report_config.MOTTO, "tagline": report_config.TAGLINE,
-            "issuer": r.managing_body.upper(), "group": group_name,
-            "place_date": report_config.date_line(r.place or s.place, today),
-            "to": [recipient] if recipient else list(r.to),
-            "copies": list(report_config.punctuate(r.copies)), "notes": notes}
+    Its ``notes`` say what the analyst must check before sending (an unconfirmed entry; a file
+    without ``group_recipients``).  They are printed by ``locson report --group`` and shown in
+    the executed notebook, never in the exported report."""
+    return report_config.group_document(school_year, today, recipient, settings_file)
 
 
 def analyst_notes(report: GroupReport) -> str:
     """Markdown for the analyst (a cell left out of the exported report): what to check
     before sending, or that nothing needs checking."""
-    notes = report.header["notes"]
+    notes = report.header.notes
     if not notes:
         return "Cơ quan lập và nơi nhận báo cáo đã được xác nhận trong data/report.yaml."
     return "\n\n".join(f"**Cần kiểm tra trước khi gửi:** {n}" for n in notes)
@@ -345,8 +329,8 @@ def build(db: str | Path, school_year: str, schools: str | list[str] | None = No
     rates = [k for k in dict.fromkeys(view.matrix["indicator"])
              if indicators.INDICATORS[k].unit in RATE_UNITS]
     rep = GroupReport(view=view, title=report_title(view),
-                      header=header(school_year, view.group.name, recipient,
-                                    today or date.today(), settings_file),
+                      header=header(school_year, recipient, today or date.today(),
+                                    settings_file),
                       sample=store.data_origin(db) == provenance.SAMPLE, rate_targets=rates)
     rep.tables = {"matrix": matrix_table(view), "pooled": pooled_table(view),
                   "definitions": definitions_table(view), "furthest": furthest_table(view),
@@ -458,7 +442,7 @@ def run_group_report(db: str | Path, school_year: str | None = None,
             raise LocsonError(f"Không có tệp cơ sở dữ liệu {db}.")
         year = school_year or default_year(db, mid_year)
         sample = store.data_origin(db) == provenance.SAMPLE
-        notes = tuple(header(year, "", recipient, date.today())["notes"])
+        notes = tuple(header(year, recipient, date.today()).notes)
     except Exception as exc:
         raise runner.step_error(runner.STEP_READ, exc) from exc
     stem = report_stem(year, mid_year)
@@ -513,38 +497,26 @@ def show(report: GroupReport, key: str) -> str:
 
 
 def header_html(report: GroupReport) -> str:
-    """The official-document title block (Nghị định 30/2020/NĐ-CP) and the sample mark."""
+    """The official-document title block (Nghị định 30/2020/NĐ-CP, the same layout as the
+    school's report: :func:`text.document_header`) and the sample mark."""
     from ..present import esc
-    from .text import sample_band
+    from .text import document_header, sample_band
 
-    h = report.header
-    to = ("Kính gửi: " + esc(h["to"][0]) + ".") if len(h["to"]) == 1 else (
-        "Kính gửi:<br>" + "<br>".join(f"- {esc(t)}{'.' if i == len(h['to']) - 1 else ';'}"
-                                      for i, t in enumerate(h["to"])))
-    parts = [
-        '<table style="width:100%;border:none"><tr>'
-        f'<td style="width:45%;text-align:center;border:none"><b>{esc(h["issuer"])}</b></td>'
-        f'<td style="text-align:center;border:none"><b>{esc(h["motto"])}</b><br>'
-        f'<b><u>{esc(h["tagline"])}</u></b></td></tr><tr>'
-        '<td style="border:none"></td>'
-        f'<td style="text-align:center;border:none"><i>{esc(h["place_date"])}</i></td>'
-        '</tr></table>',
-        f'<h1 style="text-align:center">{esc(report.title)}</h1>',
-        f'<p style="text-align:center">{to}</p>',
-    ]
-    if report.sample:
-        parts.insert(0, sample_band(provenance.SAMPLE_MARK))
-    return "\n".join(parts)
+    view = report.view
+    kind = "BÁO CÁO GIỮA NĂM HỌC" if view.mid_year else "BÁO CÁO NĂM HỌC"
+    out = document_header(
+        report.header, f"{kind} {view.school_year}",
+        '<p style="text-align:center"><b>Kết quả thực hiện các chỉ tiêu của Chương trình hành '
+        "động quốc gia vì trẻ em giai đoạn 2022–2030</b><br>"
+        f"{esc(view.group.name)} ({fmt_num(len(view.group.codes))} trường)</p>")
+    return (sample_band(provenance.SAMPLE_MARK) if report.sample else "") + out
 
 
 def closing_html(report: GroupReport) -> str:
-    from ..present import esc
+    """«Nơi nhận» and the signature (:func:`text.document_closing`)."""
+    from .text import document_closing
 
-    copies = "<br>".join(esc(c) for c in report.header["copies"])
-    return ('<table style="width:100%;border:none;margin-top:24px"><tr>'
-            f'<td style="border:none;vertical-align:top"><b><i>Nơi nhận:</i></b><br>{copies}'
-            '</td><td style="text-align:center;border:none"><b>THỦ TRƯỞNG CƠ QUAN</b><br>'
-            '<i>(Ký, ghi rõ họ tên, đóng dấu)</i></td></tr></table>')
+    return document_closing(report.header)
 
 
 def target_lines(report: GroupReport) -> str:

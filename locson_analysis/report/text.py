@@ -56,14 +56,12 @@ def analyst_warning(report: Report) -> HTML:
                                    + n, kind="warn") for n in notes))
 
 
-def title_block(report: Report) -> HTML:
-    """The report's first block, as Nghị định 30/2020/NĐ-CP lays it out: managing body and
-    school beside the national motto and tagline, document number beside place and date,
-    the title, «Kính gửi»; then the kind of report and the data used (by kind and date)."""
-    doc = report.official
-    kind = "BÁO CÁO GIỮA NĂM HỌC" if report.mid_year else "BÁO CÁO NĂM HỌC"
-    kind_text = ("giữa năm học (số liệu đến hết học kỳ I)" if report.mid_year
-                 else "cả năm học")
+def document_header(doc, title: str, subtitle_html: str = "", after_html: str = "") -> str:
+    """The first block of an official document (Nghị định 30/2020/NĐ-CP), as HTML: the line
+    of the managing body (if any) and the issuing body beside the national motto and tagline,
+    the document number beside place and date, the title, ``subtitle_html``, «Kính gửi»,
+    then ``after_html``.  ``doc``: a :class:`locson_analysis.report_config.OfficialDocument`
+    (the school's report and the group report use the same layout)."""
     to = list(doc.to)
     if len(to) == 1:
         to_html = f"Kính gửi: {P.esc(to[0])}."
@@ -71,23 +69,50 @@ def title_block(report: Report) -> HTML:
         items = "".join(f"<br>- {P.esc(t)}{'.' if i == len(to) - 1 else ';'}"
                         for i, t in enumerate(to))
         to_html = f"Kính gửi:{items}"
-    out = f"""<div class="locson-titleblock">
+    above = f"{P.esc(doc.managing_body)}<br>" if doc.managing_body else ""
+    return f"""<div class="locson-titleblock">
 <table class="locson-header" style="width:100%;border:none;border-collapse:collapse">
 <tr><td style="width:45%;text-align:center;vertical-align:top;border:none">
-{P.esc(doc.managing_body)}<br><b>{P.esc(doc.school)}</b><br>
+{above}<b>{P.esc(doc.school)}</b><br>
 <span style="display:inline-block;border-top:1px solid #212121;width:40%"></span><br>
 {P.esc(doc.document_number)}</td>
 <td style="width:55%;text-align:center;vertical-align:top;border:none">
 <b>{P.esc(doc.motto)}</b><br><b>{P.esc(doc.tagline)}</b><br>
 <span style="display:inline-block;border-top:1px solid #212121;width:50%"></span><br>
 <i>{P.esc(doc.place_date)}</i></td></tr></table>
-<h1 style="text-align:center">{P.esc(kind)} {P.esc(report.school_year)}</h1>
-<p style="text-align:center"><b>Thực hiện Kế hoạch triển khai Chương trình hành động quốc gia
-vì trẻ em giai đoạn 2022–2030</b> ({P.esc(phase_text(report))})</p>
+<h1 style="text-align:center">{P.esc(title)}</h1>
+{subtitle_html}
 <p style="text-align:center">{to_html}</p>
-<p>Loại báo cáo: {kind_text}<br>
+{after_html}</div>"""
+
+
+def document_closing(doc) -> str:
+    """The last block of an official document, as HTML: «Nơi nhận» on the left, the signature
+    (title, room to sign, name if known) on the right."""
+    copies = "<br>".join(P.esc(c) for c in doc.copies)
+    name = f"<br><br><br><br><b>{P.esc(doc.signer_name)}</b>" if doc.signer_name \
+        else "<br><br><br><br>"
+    return (f'<table class="locson-closing" style="width:100%;border:none;margin-top:24px">'
+            f'<tr><td style="width:50%;text-align:left;vertical-align:top;border:none;'
+            f'font-size:90%"><b><i>Nơi nhận:</i></b><br>{copies}</td>'
+            f'<td style="width:50%;text-align:center;vertical-align:top;border:none">'
+            f'<b>{P.esc(doc.signer_title)}</b><br><i>(Ký, ghi rõ họ tên và đóng dấu)</i>'
+            f'{name}</td></tr></table>')
+
+
+def title_block(report: Report) -> HTML:
+    """The report's first block (:func:`document_header`): the title, the plan, «Kính gửi»;
+    then the kind of report and the data used (by kind and date)."""
+    kind = "BÁO CÁO GIỮA NĂM HỌC" if report.mid_year else "BÁO CÁO NĂM HỌC"
+    kind_text = ("giữa năm học (số liệu đến hết học kỳ I)" if report.mid_year
+                 else "cả năm học")
+    out = document_header(
+        report.official, f"{kind} {report.school_year}",
+        '<p style="text-align:center"><b>Thực hiện Kế hoạch triển khai Chương trình hành động '
+        f"quốc gia\nvì trẻ em giai đoạn 2022–2030</b> ({P.esc(phase_text(report))})</p>",
+        f"""<p>Loại báo cáo: {kind_text}<br>
 Số liệu dùng để lập báo cáo: {P.esc(sources_text(report))}.</p>
-</div>"""
+""")
     if report.mid_year:
         out += P.note_box("Đây là báo cáo giữa năm: năm học chưa kết thúc. Các chỉ tiêu ghi "
                           "«Đang theo dõi» với số liệu đến nay, chưa đánh giá đạt hay chưa đạt. "
@@ -99,17 +124,8 @@ Số liệu dùng để lập báo cáo: {P.esc(sources_text(report))}.</p>
 
 
 def closing_block(report: Report) -> HTML:
-    """The report's last block: «Nơi nhận» on the left, the signature on the right."""
-    doc = report.official
-    copies = "<br>".join(P.esc(c) for c in doc.copies)
-    name = f"<br><br><br><br><b>{P.esc(doc.signer_name)}</b>" if doc.signer_name \
-        else "<br><br><br><br>"
-    return HTML(f'<table class="locson-closing" style="width:100%;border:none;margin-top:24px">'
-                f'<tr><td style="width:50%;vertical-align:top;border:none;font-size:90%">'
-                f'<b><i>Nơi nhận:</i></b><br>{copies}</td>'
-                f'<td style="width:50%;text-align:center;vertical-align:top;border:none">'
-                f'<b>{P.esc(doc.signer_title)}</b><br><i>(Ký, ghi rõ họ tên và đóng dấu)</i>'
-                f'{name}</td></tr></table>')
+    """The report's last block (:func:`document_closing`)."""
+    return HTML(document_closing(report.official))
 
 
 def completion(report: Report) -> Markdown:
