@@ -19,15 +19,39 @@ INTERNAL_OUTPUTS_DIR = OUTPUTS_DIR / "internal"  # at-risk lists: never leave th
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 
 
-def read_yaml(path: str | Path) -> object:
+def read_yaml(path: str | Path, what: str = "Tệp") -> object:
     """The YAML file ``path`` (UTF-8), read safely: PyYAML's ``safe_load``, with its libyaml
     loader (``CSafeLoader``, the same YAML, ~10 × faster: a province's ``schools.yaml`` of 150
-    schools is parsed in milliseconds) when PyYAML was built with it.  Errors are PyYAML's
-    ``yaml.YAMLError`` either way; callers turn them into Vietnamese messages."""
+    schools is parsed in milliseconds) when PyYAML was built with it.
+
+    A syntax error is a :class:`~locson_analysis.errors.LocsonError` in Vietnamese naming
+    ``what`` (e.g. «Tệp chỉ tiêu»), the file, the line and column and the usual causes;
+    PyYAML's own words follow as a technical detail."""
     import yaml
 
+    from .errors import LocsonError
+
     loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    try:
+        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f" ở dòng {mark.line + 1}, cột {mark.column + 1}" if mark is not None else ""
+        detail = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise LocsonError(
+            f"{what} {shown(path)} không đọc được: sai cú pháp YAML{where}. Thường do thụt lề "
+            "không đều (dùng dấu cách, không dùng tab), thiếu dấu hai chấm sau tên mục, hoặc "
+            "một dòng có dấu hai chấm chưa đặt trong ngoặc kép (ví dụ \"Lưu: VT\"). "
+            f"(Chi tiết kỹ thuật: {detail}.)") from exc
+
+
+def shown(path: str | Path) -> str:
+    """``path`` as the user knows it: relative to the project folder when inside it
+    (data/report.yaml), else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJ_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def inside(root: str | Path, path: str | Path) -> Path:

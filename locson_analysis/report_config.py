@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import yaml
-
 from . import config
 from .contract import parse_school_year, start_year
 from .disclosure import DEFAULT_THRESHOLD
@@ -157,14 +155,6 @@ def _year(problems: list[str], where: str, value: object) -> int | None:
     return start_year(found)
 
 
-def _shown(path: Path) -> str:
-    """The path as the user knows it: relative to the project folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(config.PROJ_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def _recipient_entries(problems: list[str], at: str, key: str, entries: object
                        ) -> tuple[Recipients, ...]:
     """The entries of ``recipients`` or ``group_recipients`` (whose entries name the issuing
@@ -235,14 +225,11 @@ def _recipient_entries(problems: list[str], at: str, key: str, entries: object
 def load_settings(path: str | Path | None = None) -> ReportSettings:
     """Read and check ``data/report.yaml``; every problem at once, each naming file and key."""
     path = Path(path) if path else config.REPORT_CONFIG_FILE
-    name = _shown(path)
+    name = config.shown(path)
     if not path.exists():
         raise LocsonError(f"Không thấy tệp {name} (thể thức văn bản báo cáo: cơ quan chủ quản, "
                           "«Kính gửi», «Nơi nhận»). Hãy lấy lại tệp này từ kho mã nguồn.")
-    try:
-        raw = config.read_yaml(path) or {}
-    except yaml.YAMLError as exc:
-        raise LocsonError(f"Tệp {name} không đọc được (sai cú pháp YAML): {exc}") from exc
+    raw = config.read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise LocsonError(f"Tệp {name}: cần các mục place, signer, schools, recipients.")
     problems: list[str] = []
@@ -302,8 +289,9 @@ def _covering(entries: tuple[Recipients, ...], key: str, what: str, school_year:
     for r in entries:
         if r.covers(school_year):
             return r
-    raise LocsonError(f"Tệp {_shown(settings.path)}, mục «{key}»: không có mục nào cho năm học "
-                      f"{school_year}. Hãy thêm một mục (from/until) ghi {what} năm học này.")
+    raise LocsonError(f"Tệp {config.shown(settings.path)}, mục «{key}»: không có mục nào cho "
+                      f"năm học {school_year}. Hãy thêm một mục (from/until) ghi {what} năm học "
+                      "này.")
 
 
 def recipients_for(school_year: str, settings: ReportSettings) -> Recipients:
@@ -333,7 +321,7 @@ def official_document(school_code: str, school_year: str, today: date,
     r = recipients_for(school_year, settings)
     code = settings.document_codes.get(school_code, f"BC-{school_code}")
     notes = () if r.confirmed else (
-        UNCONFIRMED_NOTE.format(year=school_year, file=_shown(settings.path)),)
+        UNCONFIRMED_NOTE.format(year=school_year, file=config.shown(settings.path)),)
     return OfficialDocument(
         motto=MOTTO, tagline=TAGLINE, managing_body=r.managing_body.upper(),
         school=school_name(school_code).upper(), document_number=f"Số:      /{code}",
@@ -356,7 +344,7 @@ def group_document(school_year: str, today: date, recipient: str | None = None,
     A file without ``group_recipients`` (written before it existed) gives the schools' entry
     of the year as a stand-in, said in ``notes``; an unconfirmed entry is said there too."""
     settings = load_settings(path)
-    shown = _shown(settings.path)
+    shown = config.shown(settings.path)
     r = group_recipients_for(school_year, settings)
     if r is None:
         school = recipients_for(school_year, settings)

@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from . import config
 from .contract import DEFAULT_SCHOOL, SCHOOL_NAME, fold
 from .errors import LocsonError
@@ -42,10 +40,7 @@ def load_registry(path: str | Path | None = None) -> dict[str, School]:
 
 
 def _read(path: Path) -> object:
-    try:
-        return config.read_yaml(path) or {}
-    except yaml.YAMLError as exc:
-        raise LocsonError(f"Tệp danh sách trường {path.name} không đọc được: {exc}") from exc
+    return config.read_yaml(path, "Tệp danh sách trường") or {}
 
 
 def _registry(raw: object, path: Path) -> dict[str, School]:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import config, contract
 from .errors import LocsonError
@@ -163,13 +162,7 @@ def load_targets(path: Path | None = None) -> Targets:
     path = Path(path)
     if not path.exists():
         raise LocsonError(f"Không tìm thấy tệp chỉ tiêu {path}.")
-    try:
-        raw = config.read_yaml(path)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" (dòng {mark.line + 1})" if mark is not None else ""
-        raise LocsonError(f"Tệp chỉ tiêu {path}: không đọc được YAML{line}. Hãy kiểm tra thụt "
-                          f"lề và dấu hai chấm. Chi tiết: {exc}") from exc
+    raw = config.read_yaml(path, "Tệp chỉ tiêu")
     problems: list[str] = []
     phases: list[Phase] = []
     if not isinstance(raw, dict) or not isinstance(raw.get("phases"), list) \

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
 from . import config, crossyear
 from .contract import previous_year, start_year
@@ -110,11 +109,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     path = Path(path) if path else config.WARNING_RULES_FILE
     if not path.exists():
         raise LocsonError(f"Không tìm thấy tệp quy tắc cảnh báo {path}.")
-    try:
-        raw = config.read_yaml(path)
-    except yaml.YAMLError as exc:
-        raise LocsonError(f"Tệp quy tắc cảnh báo {path} không đọc được (lỗi cú pháp YAML): "
-                          f"{exc}") from exc
+    raw = config.read_yaml(path, "Tệp quy tắc cảnh báo")
     if not isinstance(raw, dict):
         raise LocsonError(f"Tệp quy tắc cảnh báo {path} phải là một bảng khóa: giá trị.")
 

@@ -304,9 +304,19 @@ def test_read_yaml_reads_every_shipped_file_as_safe_load_does(tmp_path):
         assert config.read_yaml(path) == yaml.safe_load(path.read_text(encoding="utf-8")), path
     bad = tmp_path / "bad.yaml"
     bad.write_text("schools:\n  - code: A\n   name: x\n", encoding="utf-8")
-    with pytest.raises(yaml.YAMLError):
+    with pytest.raises(LocsonError, match="sai cú pháp YAML ở dòng 3"):
         config.read_yaml(bad)
     unsafe = tmp_path / "unsafe.yaml"
     unsafe.write_text("x: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
-    with pytest.raises(yaml.YAMLError):
+    with pytest.raises(LocsonError, match="sai cú pháp YAML"):  # refused, never run
         config.read_yaml(unsafe)
+
+
+def test_a_yaml_syntax_error_is_said_in_vietnamese_with_its_line(tmp_path):
+    bad = tmp_path / "schools.yaml"
+    bad.write_text("schools:\n  - code: A\n    name: Trường A\n   name: x\n", encoding="utf-8")
+    with pytest.raises(LocsonError) as e:
+        schools.load_registry(bad)
+    msg = str(e.value)
+    assert msg.startswith(f"Tệp danh sách trường {bad} không đọc được: sai cú pháp YAML ở dòng 4")
+    assert "thụt lề" in msg and "Chi tiết kỹ thuật" in msg

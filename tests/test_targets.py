@@ -99,7 +99,7 @@ def test_unknown_indicator_and_bad_year(tmp_path):
 
 def test_yaml_syntax_error_names_the_file(tmp_path):
     path = write(tmp_path, "phases: [\n  - name: x\n")
-    with pytest.raises(LocsonError, match="không đọc được YAML"):
+    with pytest.raises(LocsonError, match="không đọc được: sai cú pháp YAML ở dòng"):
         load_targets(path)
 
 
