@@ -46,20 +46,21 @@ def _read(path: Path) -> object:
 def _registry(raw: object, path: Path) -> dict[str, School]:
     entries = raw.get("schools") if isinstance(raw, dict) else None
     if not isinstance(entries, list):
-        raise LocsonError(f"Tệp danh sách trường {path.name} cần mục «schools:» là một danh sách "
-                          "các trường (code, name).")
+        raise LocsonError(f"Tệp danh sách trường {config.shown(path)} cần mục «schools:» là "
+                          "một danh sách các trường (code, name).")
     out: dict[str, School] = {}
     for i, e in enumerate(entries, 1):
         if not isinstance(e, dict) or not e.get("code") or not e.get("name"):
-            raise LocsonError(f"Tệp danh sách trường {path.name}: trường thứ {i} thiếu «code» "
-                              "hoặc «name».")
+            raise LocsonError(f"Tệp danh sách trường {config.shown(path)}: trường thứ {i} "
+                              "thiếu «code» hoặc «name».")
         code = str(e["code"]).strip()
         if not CODE_RE.fullmatch(code):
-            raise LocsonError(f"Tệp danh sách trường {path.name}: mã trường «{code}» chỉ được "
-                              "gồm chữ không dấu, chữ số, «_» hoặc «-» (không khoảng trắng, "
-                              "không «/»).")
+            raise LocsonError(f"Tệp danh sách trường {config.shown(path)}: mã trường «{code}» "
+                              "chỉ được gồm chữ không dấu, chữ số, «_» hoặc «-» (không "
+                              "khoảng trắng, không «/»).")
         if code in out:
-            raise LocsonError(f"Tệp danh sách trường {path.name}: mã trường {code} ghi hai lần.")
+            raise LocsonError(f"Tệp danh sách trường {config.shown(path)}: mã trường {code} "
+                              "ghi hai lần.")
         others = e.get("other_names") or []
         out[code] = School(code, str(e["name"]).strip(),
                            tuple(str(n).strip() for n in others))
@@ -218,8 +219,9 @@ def load_groups(path: str | Path | None = None) -> dict[str, Group]:
     if entries is None:
         return {}
     if not isinstance(entries, dict):
-        raise LocsonError(f"Tệp danh sách trường {path.name}: mục «groups:» cần là một bảng "
-                          f"«tên nhóm: [mã trường, …]», nhận được «{entries}».")
+        raise LocsonError(f"Tệp danh sách trường {config.shown(path)}: mục «groups:» cần là "
+                          "một bảng «tên nhóm: [mã trường, …]», "
+                          f"nhận được «{entries}».")
     problems: list[str] = []
     out: dict[str, Group] = {}
     for key, entry in entries.items():
@@ -228,8 +230,8 @@ def load_groups(path: str | Path | None = None) -> dict[str, Group]:
             out[group.key] = group
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
-        raise LocsonError(f"Tệp danh sách trường {path.name} có {len(problems)} lỗi ở mục "
-                          f"«groups:»:\n{lines}")
+        raise LocsonError(f"Tệp danh sách trường {config.shown(path)} có {len(problems)} lỗi "
+                          f"ở mục «groups:»:\n{lines}")
     return out
 
 
@@ -251,7 +253,7 @@ def resolve_group(selection: str | Iterable[str] | None = None, present: Iterabl
         if selection not in groups:
             names = ", ".join([*groups, ALL_GROUP])
             raise LocsonError(f"Không có nhóm trường «{selection}» trong tệp "
-                              f"{Path(path or config.SCHOOLS_FILE).name}. Các nhóm hiện có: "
+                              f"{config.shown(path or config.SCHOOLS_FILE)}. Các nhóm hiện có: "
                               f"{names}.")
         return groups[selection]
     codes = list(dict.fromkeys(str(c).strip() for c in selection))

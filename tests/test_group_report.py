@@ -192,8 +192,21 @@ def test_cli_unknown_group_is_a_vietnamese_error(db: Path, tmp_path: Path,
     rc = cli.main(["report", "--group", "khong-co", "--year", Y1, "--db", str(db),
                    "--out", str(tmp_path)])
     assert rc != 0
-    assert "Không có nhóm trường «khong-co»" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "lỗi ở bước «đọc dữ liệu»: Không có nhóm trường «khong-co»" in err  # before the run
     assert not list(tmp_path.rglob("*.html"))
+    rc = cli.main(["report", "--group", "AN,XYZ", "--year", Y1, "--db", str(db),
+                   "--out", str(tmp_path)])
+    assert rc != 0 and "Không có trường mã «XYZ»" in capsys.readouterr().err
+
+
+def test_a_step_error_listing_problems_ends_each_sentence() -> None:
+    from locson_analysis.report.runner import ReportStepError
+
+    one = str(ReportStepError("đọc dữ liệu", "Tệp x thiếu mục a"))
+    assert one.endswith("Tệp x thiếu mục a. Báo cáo cũ (nếu có) vẫn được giữ nguyên.")
+    many = str(ReportStepError("đọc dữ liệu", "Tệp x có 2 lỗi:\n  - a\n  - b"))
+    assert many.endswith("  - b.\nBáo cáo cũ (nếu có) vẫn được giữ nguyên.")
 
 
 # --- privacy: one identifiable pupil -----------------------------------------------------------

@@ -418,6 +418,23 @@ def folder_name(schools: str | None) -> str:
     return "-".join(sel) if len(sel) <= 4 else f"{len(sel)}-truong"
 
 
+def check_selection(db: str | Path, schools: str | None,
+                    schools_file: str | Path | None = None) -> None:
+    """The schools a group report would cover exist (a group of ``data/schools.yaml``, a
+    listed school's code, or codes in the registry or the database), and the schools file is
+    well formed: else the :class:`LocsonError` the notebook would raise, before it runs."""
+    from ..schools import resolve_group
+
+    sel = selection(schools)
+    if isinstance(sel, str) and sel not in load_groups(schools_file) \
+            and sel in load_registry(schools_file):
+        return  # one school's code (as build() takes it)
+    with store.connect(db, read_only=True) as con:
+        present = [r[0] for r in con.execute(
+            "SELECT DISTINCT school_code FROM active_imports").fetchall()]
+    resolve_group(sel, present, schools_file)
+
+
 def report_stem(school_year: str, mid_year: bool = False) -> str:
     return f"bao_cao_nhom_{school_year}" + ("_giua_nam" if mid_year else "")
 
@@ -440,6 +457,7 @@ def run_group_report(db: str | Path, school_year: str | None = None,
     try:
         if not db.is_file():
             raise LocsonError(f"Không có tệp cơ sở dữ liệu {db}.")
+        check_selection(db, schools, schools_file)  # before the kernel: a clear message
         year = school_year or default_year(db, mid_year)
         sample = store.data_origin(db) == provenance.SAMPLE
         notes = tuple(header(year, recipient, date.today()).notes)

@@ -51,8 +51,11 @@ class ReportStepError(LocsonError):
     def __init__(self, step: str, reason: str):
         self.step = step
         self.reason = reason
-        super().__init__(f"Không lập được báo cáo — lỗi ở bước «{step}»: {reason} "
-                         f"Báo cáo cũ (nếu có) vẫn được giữ nguyên.")
+        end = "" if reason.rstrip().endswith((".", "!", "?", "».", ":")) else "."
+        # a reason listing problems line by line: the closing sentence on a line of its own
+        sep = "\n" if "\n" in reason.strip() else " "
+        super().__init__(f"Không lập được báo cáo — lỗi ở bước «{step}»: {reason.rstrip()}{end}"
+                         f"{sep}Báo cáo cũ (nếu có) vẫn được giữ nguyên.")
 
 
 @dataclass(frozen=True)
