@@ -114,7 +114,7 @@ def bulk_store(db: Path, pupils: Any, school: Any, population: Any,
     """
     import duckdb  # noqa: F401  (imported for its side effect of registering pandas frames)
 
-    from locson_analysis import store
+    from locson_analysis import provenance, store
 
     frames = {"pupils": pupils, "school": school, "population": population}
     with store.connect(db) as con:
@@ -151,6 +151,9 @@ def bulk_store(db: Path, pupils: Any, school: Any, population: Any,
             con.execute("COMMIT")
             con.unregister("incoming")
             con.unregister("incoming_keys")
+        # generated data: every report made from it carries the sample mark (issue 11)
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [provenance.ORIGIN_KEY, provenance.SAMPLE])
     return next_id
 
 

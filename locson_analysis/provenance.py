@@ -31,6 +31,8 @@ ORIGIN_KEY = "data_origin"
 
 #: Printed on everything made from sample data: terminal output, report banner, workbook, lists.
 SAMPLE_MARK = "DỮ LIỆU MẪU — không phải số liệu thật của trường"
+#: The same, on a report of several schools (``locson report --group``).
+SAMPLE_MARK_GROUP = "DỮ LIỆU MẪU — không phải số liệu thật của các trường"
 #: A file written in every sample folder: importing from under it records sample data.
 SAMPLE_DIR_MARKER = ".du-lieu-mau"
 #: What the marker file says to a person who opens the folder.

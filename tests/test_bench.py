@@ -86,4 +86,8 @@ def test_group_report_task_on_the_toy_database(tmp_path: Path) -> None:
         (rep["stack_floor_seconds"] + d["chart_cells_seconds"] + d["compute_sql_seconds"]
          + d["workbook_cell_seconds"]) / rep["stack_floor_seconds"])
     assert len(rep["notebook_cells_all_seconds"]) >= 10 and len(rep["load_average_1min"]) == 2
-    assert list((tmp_path / "group" / "outputs").rglob("bao_cao_nhom_*.html"))
+    html = next((tmp_path / "group" / "outputs").rglob("bao_cao_nhom_*.html"))
+    from locson_analysis import provenance, store
+
+    assert store.data_origin(gen["db"]) == provenance.SAMPLE  # generated: marked as sample
+    assert provenance.SAMPLE_MARK_GROUP in html.read_text(encoding="utf-8")

@@ -273,9 +273,9 @@ def test_sample_data_is_marked_in_the_html_and_the_workbook(tmp_path: Path,
     paths = group_report.run_group_report(path, Y1, "AN", schools_file=schools_file,
                                           out_dir=tmp_path / "out")  # one school's code
     assert paths.html.parent.parts[-2:] == ("AN", Y1)
-    assert provenance.SAMPLE_MARK in _text(paths.html.read_text(encoding="utf-8"))
+    assert provenance.SAMPLE_MARK_GROUP in _text(paths.html.read_text(encoding="utf-8"))
     sheets = _cells(paths.xlsx)
-    assert all(rows[1][0] == provenance.SAMPLE_MARK for rows in sheets.values())
+    assert all(rows[1][0] == provenance.SAMPLE_MARK_GROUP for rows in sheets.values())
 
 
 def test_default_year_is_the_latest_ended_or_running(tmp_path: Path) -> None:

@@ -658,3 +658,5 @@ def test_print_banner_on_every_page(built: dict, tmp_path: Path) -> None:
     pages = text.split("\f")[:-1]  # (pdftotext ends every page with a form feed)
     assert len(pages) > 3
     assert [p.count(MARK) for p in pages] == [1] * len(pages)
+    # numbered «Trang k/n» at the foot of every page (an official document runs to pages)
+    assert [f"Trang {k}/{len(pages)}" in p for k, p in enumerate(pages, 1)] == [True] * len(pages)

@@ -354,7 +354,7 @@ def write_workbook(report: GroupReport, path: str | Path) -> Path:
     wb.remove(wb.active)
     lead = [report.title]
     if report.sample:
-        lead.append(provenance.SAMPLE_MARK)
+        lead.append(provenance.SAMPLE_MARK_GROUP)
     for name, frame in report.sheets.items():
         ws = wb.create_sheet(name[:31])
         for line in lead:
@@ -472,7 +472,7 @@ def run_group_report(db: str | Path, school_year: str | None = None,
     title = (f"Báo cáo nhóm trường — {'giữa năm học' if mid_year else 'năm học'} {year}")
     done = runner.run_notebook(Path(notebook) if notebook else GROUP_NOTEBOOK, params,
                                Path(out_dir) / folder_name(schools) / year, stem, title,
-                               banner=provenance.SAMPLE_MARK if sample else "")
+                               banner=provenance.SAMPLE_MARK_GROUP if sample else "")
     xlsx = done.html.parent / f"{stem}.xlsx"
     if xlsx not in done.extra:
         raise runner.ReportStepError(runner.STEP_EXCEL, "sổ tay không ghi bảng tính Excel (ô "
@@ -527,7 +527,7 @@ def header_html(report: GroupReport) -> str:
         '<p style="text-align:center"><b>Kết quả thực hiện các chỉ tiêu của Chương trình hành '
         "động quốc gia vì trẻ em giai đoạn 2022–2030</b><br>"
         f"{esc(view.group.name)} ({fmt_num(len(view.group.codes))} trường)</p>")
-    return (sample_band(provenance.SAMPLE_MARK) if report.sample else "") + out
+    return (sample_band(provenance.SAMPLE_MARK_GROUP) if report.sample else "") + out
 
 
 def closing_html(report: GroupReport) -> str:
