@@ -506,7 +506,7 @@ def write_workbook(report: GroupReport, path: str | Path) -> Path:
                 fmt = sheet.formats.get(col)
                 if isinstance(fmt, list):
                     fmt = fmt[i]
-                cell = ws.cell(row=ws.max_row, column=j)
+                cell = ws.cell(row=head + 1 + i, column=j)  # (ws.max_row scans the sheet)
                 if fmt == "date" and isinstance(cell.value, date):
                     cell.number_format = DATE_FORMAT
                 elif fmt in EXCEL_FORMATS and isinstance(cell.value, int | float) and not \
