@@ -272,6 +272,12 @@ def _count(x: object) -> int | float | None:
     return int(v) if v.is_integer() else v
 
 
+def _counts(values: pd.Series) -> pd.Series:
+    """:func:`_count` of each value, kept as Python ints (``map`` would give floats and NaN
+    to a column with a missing count)."""
+    return pd.Series([_count(v) for v in values], index=values.index, dtype=object)
+
+
 def _number(x: object) -> float | None:
     return None if x is None or pd.isna(x) else float(x)  # type: ignore[arg-type]
 
@@ -294,32 +300,32 @@ def _sheets(view: group.GroupView) -> dict[str, Sheet]:
     per_row = [format_name(k) for k in m["indicator"]]
     matrix = Sheet(pd.DataFrame({
         "Mã trường": m["school_code"], "Trường": m["school"],
-        "Chỉ tiêu số": m["number"].map(_count), "Chỉ tiêu": m["indicator_label"],
-        "Giá trị": _values(m["value"], m["indicator"]), "Tử số": m["numerator"].map(_count),
-        "Mẫu số": m["denominator"].map(_count),
+        "Chỉ tiêu số": _counts(m["number"]), "Chỉ tiêu": m["indicator_label"],
+        "Giá trị": _values(m["value"], m["indicator"]), "Tử số": _counts(m["numerator"]),
+        "Mẫu số": _counts(m["denominator"]),
         "Ngưỡng": _values(m["threshold"], m["indicator"]), "Đánh giá": m["status"],
         "Ghi chú": m["note"]}),
         {"Giá trị": per_row, "Ngưỡng": per_row, "Tử số": "num", "Mẫu số": "num"})
     p = view.pooled
     per_row = [format_name(k) for k in p["indicator"]]
     pooled = Sheet(pd.DataFrame({
-        "Chỉ tiêu số": p["number"].map(_count), "Chỉ tiêu": p["indicator_label"],
+        "Chỉ tiêu số": _counts(p["number"]), "Chỉ tiêu": p["indicator_label"],
         "Giá trị gộp": _values(p["value"], p["indicator"]),
-        "Tử số": p["numerator"].map(_count), "Mẫu số": p["denominator"].map(_count),
-        "Số trường có số liệu": p["schools"].map(_count),
-        "Số trường trong nhóm": p["schools_selected"].map(_count),
+        "Tử số": _counts(p["numerator"]), "Mẫu số": _counts(p["denominator"]),
+        "Số trường có số liệu": _counts(p["schools"]),
+        "Số trường trong nhóm": _counts(p["schools_selected"]),
         "Ngưỡng": _values(p["threshold"], p["indicator"]), "Đánh giá": p["status"],
         "Định nghĩa": p["definition_vi"], "Ghi chú": p["note"]}),
         {"Giá trị gộp": per_row, "Ngưỡng": per_row, "Tử số": "num", "Mẫu số": "num"})
     f = view.furthest
     per_row = [format_name(k) for k in f["indicator"]]
     furthest = Sheet(pd.DataFrame({
-        "Chỉ tiêu số": f["number"].map(_count), "Chỉ tiêu": f["indicator_label"],
-        "Thứ tự": f["rank"].map(_count), "Mã trường": f["school_code"], "Trường": f["school"],
-        "Giá trị": _values(f["value"], f["indicator"]), "Tử số": f["numerator"].map(_count),
-        "Mẫu số": f["denominator"].map(_count),
+        "Chỉ tiêu số": _counts(f["number"]), "Chỉ tiêu": f["indicator_label"],
+        "Thứ tự": _counts(f["rank"]), "Mã trường": f["school_code"], "Trường": f["school"],
+        "Giá trị": _values(f["value"], f["indicator"]), "Tử số": _counts(f["numerator"]),
+        "Mẫu số": _counts(f["denominator"]),
         "Ngưỡng": _values(f["threshold"], f["indicator"]),
-        "Còn thiếu": f["shortfall"].map(_count),
+        "Còn thiếu": _counts(f["shortfall"]),
         "Còn thiếu (đơn vị)": f["shortfall_unit"]}),
         {"Giá trị": per_row, "Ngưỡng": per_row, "Tử số": "num", "Mẫu số": "num",
          "Còn thiếu": "num"})
@@ -328,8 +334,8 @@ def _sheets(view: group.GroupView) -> dict[str, Sheet]:
     per_row = [format_name(k) for k in t["indicator"]]
     trend = Sheet(pd.DataFrame({
         "Chỉ số": t["indicator_label"], "Năm học": t["school_year"],
-        "Giá trị gộp": _values(t["value"], t["indicator"]), "Tử số": t["numerator"].map(_count),
-        "Mẫu số": t["denominator"].map(_count), "Số trường": t["schools"].map(_count),
+        "Giá trị gộp": _values(t["value"], t["indicator"]), "Tử số": _counts(t["numerator"]),
+        "Mẫu số": _counts(t["denominator"]), "Số trường": _counts(t["schools"]),
         "Ngưỡng": _values(t["threshold"], t["indicator"]), "Đánh giá": t["status"],
         "Ghi chú": t["note"]}),
         {"Giá trị gộp": per_row, "Ngưỡng": per_row, "Tử số": "num", "Mẫu số": "num"})
@@ -342,13 +348,13 @@ def _sheets(view: group.GroupView) -> dict[str, Sheet]:
         "Số liệu điều tra phổ cập": c["has_population"].map(yes),
         "Năm học đang diễn ra": c["in_progress"].map({True: "Có", False: ""}),
         "Còn thiếu": c["missing"], "Nhập lần cuối": [_day(x) for x in c["last_import"]],
-        "Phát hiện đối chiếu năm trước": c["findings"].map(_count)}),
+        "Phát hiện đối chiếu năm trước": _counts(c["findings"])}),
         {"Nhập lần cuối": "date", "Phát hiện đối chiếu năm trước": "num"})
     fd = view.findings
     findings = Sheet(pd.DataFrame({
         "Mã trường": fd["school_code"], "Trường": fd["school"],
         "Năm học trước": fd["school_year"], "Năm học": fd["next_year"],
-        "Phát hiện": fd["description"], "Số trường hợp": fd["count"].map(_count),
+        "Phát hiện": fd["description"], "Số trường hợp": _counts(fd["count"]),
         "Cần làm": fd["action"]}), {"Số trường hợp": "num"})
     return {"Ma trận chỉ tiêu": matrix, "Số liệu gộp": pooled, "Trường xa chỉ tiêu": furthest,
             "Công bằng (gộp)": equity, "Xu hướng gộp": trend, "Đầy đủ số liệu": done,
