@@ -467,14 +467,6 @@ WIDE_COLUMNS = ("Ghi chú", "Định nghĩa", "Trường", "Chỉ tiêu", "Chỉ
                 "Còn thiếu")
 
 
-def _excel(v: object) -> object:
-    if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
-        return None
-    if hasattr(v, "item") and not isinstance(v, str):
-        return v.item()
-    return v
-
-
 def write_workbook(report: GroupReport, path: str | Path) -> Path:
     """The report's tables in one workbook (suppression applied: hidden cells are «…»).
 
@@ -507,7 +499,7 @@ def write_workbook(report: GroupReport, path: str | Path) -> Path:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for i, row in enumerate(frame.itertuples(index=False)):
-            ws.append([_excel(v) for v in row])
+            ws.append([safe_cells.excel_value(v) for v in row])
             for j, col in enumerate(cols, start=1):
                 fmt = sheet.formats.get(col)
                 if isinstance(fmt, list):
