@@ -118,13 +118,15 @@ def write_excel(df: pd.DataFrame, path: str | Path, sheet_name: str = "Sheet1") 
     ws.title = sheet_name
     ws.append([str(c) for c in df.columns])
     for row in df.itertuples(index=False):
-        ws.append([_excel_value(v) for v in row])
+        ws.append([excel_value(v) for v in row])
     protect_workbook(wb)
     wb.save(path)
     return path
 
 
-def _excel_value(v: Any) -> Any:
+def excel_value(v: Any) -> Any:
+    """One DataFrame value as openpyxl takes it: NaN/NaT/None → empty, a Timestamp → datetime,
+    a numpy scalar → its Python value, anything else as is."""
     if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)):
         return None
     if isinstance(v, pd.Timestamp):

@@ -6,7 +6,9 @@ HTML nor the workbook may give away."""
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -147,6 +149,139 @@ def test_workbook_with_hand_counts_and_hidden_cells(made: group_report.GroupRepo
     assert any(r and str(r[0]).startswith("Dấu «…»") for r in equity)
     matrix = sheets["Ma trận chỉ tiêu"]
     assert not any("pupil" in str(c).lower() for r in matrix for c in r if c)
+
+
+def _sheet(path: Path, name: str) -> tuple[list[str], list[list[object]]]:
+    """The header and data rows of one sheet, each cell as openpyxl reads it (not read-only:
+    formats and quote prefixes are kept)."""
+    ws = load_workbook(path)[name]
+    rows = list(ws.iter_rows())
+    head = 1 + next(i for i, r in enumerate(rows) if all(c.value is None for c in r))
+    return [c.value for c in rows[head]], [list(r) for r in rows[head + 1:]]
+
+
+#: A text a spreadsheet shows as a number (what the workbook wrote as text before: «1»,
+#: «98,9 %», «796/805», «06/12/2026»).
+NUMBER_AS_TEXT = re.compile(r"[\d.,]+(?: ?%)?|\d+/\d+|\d{2}/\d{2}/\d{4}")
+
+
+def test_workbook_numbers_are_numbers_with_the_reports_decimals(
+        made: group_report.GroupReportPaths) -> None:
+    """Counts are ints, rates fractions with the decimals the report shows (dropout 2), a
+    fraction two numeric columns, the import date a date; the yes/no target reads Có/Không."""
+    cols, rows = _sheet(made.xlsx, "Trường xa chỉ tiêu")
+    assert cols[:10] == ["Chỉ tiêu số", "Chỉ tiêu", "Thứ tự", "Mã trường", "Trường", "Giá trị",
+                         "Tử số", "Mẫu số", "Ngưỡng", "Còn thiếu"]
+    by = {(r[1].value, r[3].value): {c: cell for c, cell in zip(cols, r, strict=True)}
+          for r in rows}
+    drop = by[("Tỷ lệ học sinh bỏ học", "AN")]  # AN: 2 of 40 pupils dropped out
+    assert [drop[c].value for c in ("Chỉ tiêu số", "Thứ tự", "Tử số", "Mẫu số",
+                                    "Còn thiếu")] == [5, 1, 2, 40, 2]
+    assert drop["Giá trị"].value == pytest.approx(2 / 40)
+    assert drop["Giá trị"].number_format == drop["Ngưỡng"].number_format == "0.00%"
+    assert drop["Ngưỡng"].value == pytest.approx(0.0006)  # 0,06 %, not shown as 0,1 %
+    assert by[("Tỷ lệ học sinh bỏ học", "BINH")]["Tử số"].value == 1  # BINH: 1 of 20
+    comp = by[("Tỷ lệ học sinh hoàn thành chương trình THCS (lớp 9)", "AN")]  # 19/20
+    assert (comp["Tử số"].value, comp["Mẫu số"].value) == (19, 20)
+    assert comp["Giá trị"].number_format == "0.0%"
+    psych = by[("Có dịch vụ hỗ trợ tâm lý", "AN")]  # AN has no service
+    assert (psych["Giá trị"].value, psych["Ngưỡng"].value) == ("Không", "Có")
+    for r in rows:
+        for c in r:
+            assert c.data_type != "s" or not NUMBER_AS_TEXT.fullmatch(c.value), c.coordinate
+
+    cols, rows = _sheet(made.xlsx, "Đầy đủ số liệu")
+    by = {r[0].value: {c: cell for c, cell in zip(cols, r, strict=True)} for r in rows}
+    assert {k: v["Phát hiện đối chiếu năm trước"].value for k, v in by.items()} == {
+        "AN": 1, "BINH": 0, "CUONG": 0}  # A03 missing the next year
+    last = by["AN"]["Nhập lần cuối"]
+    assert isinstance(last.value, datetime) and last.number_format == "dd/mm/yyyy"
+    for r in rows:
+        for c in r:
+            assert c.data_type != "s" or not NUMBER_AS_TEXT.fullmatch(c.value), c.coordinate
+    _, rows = _sheet(made.xlsx, "Đối chiếu năm trước")
+    assert [r[5].value for r in rows] == [1]
+
+    cols, rows = _sheet(made.xlsx, "Số liệu gộp")
+    by = {r[1].value: {c: cell for c, cell in zip(cols, r, strict=True)} for r in rows}
+    comp = by["Tỷ lệ học sinh hoàn thành chương trình THCS (lớp 9)"]
+    assert (comp["Tử số"].value, comp["Mẫu số"].value) == (29, 30)
+    assert all(isinstance(comp[c].value, int) for c in ("Tử số", "Mẫu số",
+                                                        "Số trường có số liệu"))
+    drop = by["Tỷ lệ học sinh bỏ học"]  # 4/81 pooled
+    assert drop["Giá trị gộp"].value == pytest.approx(4 / 81)
+    assert drop["Giá trị gộp"].number_format == "0.00%"
+    assert by["Có dịch vụ hỗ trợ tâm lý"]["Giá trị gộp"].value in ("Có", "Không")
+    cols, rows = _sheet(made.xlsx, "Ma trận chỉ tiêu")
+    psych = {r[0].value: r[cols.index("Giá trị")].value for r in rows
+             if r[3].value == "Có dịch vụ hỗ trợ tâm lý"}
+    assert psych == {"AN": "Không", "BINH": None, "CUONG": "Có"}
+
+    cols, rows = _sheet(made.xlsx, "Công bằng (gộp)")
+    parity = [r for r in rows if r[1].value == "Bình đẳng giới"]
+    assert parity and {r[2].value for r in parity} == {"Nữ so với nam"}
+    kinh = [r for r in rows if r[0].value == "Tỷ lệ học sinh bỏ học" and r[2].value == "Kinh"]
+    assert kinh[0][3].value == pytest.approx(4 / 81) and kinh[0][3].number_format == "0.00%"
+    assert [kinh[0][i].value for i in (4, 5, 6)] == [4, 81, 3]
+    shown = [r[3] for r in parity if isinstance(r[3].value, float)]
+    assert shown and all(c.number_format == "#,##0.00" for c in shown)  # an index, not a %
+
+
+def _risky_cells(path: Path) -> list[str]:
+    """Every cell a spreadsheet could run as a formula (an assertion fails on any); returns the
+    risky texts, each stored as text with the quote prefix."""
+    from locson_analysis import safe_cells
+
+    risky = []
+    for ws in load_workbook(path).worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", f"{ws.title}!{c.coordinate}: {c.value!r}"
+                if isinstance(c.value, str) and safe_cells.is_risky(c.value):
+                    assert c.quotePrefix, f"{ws.title}!{c.coordinate}: {c.value!r}"
+                    risky.append(c.value)
+    return risky
+
+
+def test_a_group_named_like_a_formula_stays_text(db: Path, tmp_path: Path) -> None:
+    """A group's display name from the schools file reaches the workbook as text only: the
+    parity rows say «Nữ so với nam» (as the HTML does), not the group's name."""
+    from tests.test_safe_writing import PAYLOADS
+
+    names = ["=1+1", *PAYLOADS]
+    groups = "".join(f"  g{i}:\n    name: {json.dumps(n)}\n    schools: [AN, BINH, CUONG]\n"
+                     for i, n in enumerate(names))
+    sf = tmp_path / "schools.yaml"
+    sf.write_text(SCHOOLS_YAML.split("groups:")[0] + "groups:\n" + groups, encoding="utf-8")
+    for i, name in enumerate(names):
+        report = group_report.build(db, Y1, f"g{i}", schools_file=sf)
+        assert report.view.group.name == name.strip()  # (the schools file is stripped)
+        path = group_report.write_workbook(report, tmp_path / f"g{i}.xlsx")
+        assert _risky_cells(path) == []  # the name starts no cell
+        _, rows = _sheet(path, "Công bằng (gộp)")
+        assert {r[2].value for r in rows if r[1].value == "Bình đẳng giới"} == {"Nữ so với nam"}
+
+
+def test_the_writer_guards_every_text_cell(db: Path, schools_file: Path, tmp_path: Path
+                                           ) -> None:
+    """Whatever text a sheet holds (a school's note, a check's description) is written as text:
+    the writer itself passes every cell through :mod:`safe_cells`; numbers stay numbers."""
+    import pandas as pd
+
+    from tests.test_safe_writing import PAYLOADS
+
+    report = group_report.build(db, Y1, "ba-truong", schools_file=schools_file)
+    counts = report.sheets["Ma trận chỉ tiêu"].data["Tử số"].tolist()  # BINH's toilets: none
+    assert None in counts and all(c is None or type(c) is int for c in counts)
+    report.sheets["Đối chiếu năm trước"] = group_report.Sheet(
+        pd.DataFrame({"Phát hiện": PAYLOADS, "Số trường hợp": range(len(PAYLOADS))}),
+        {"Số trường hợp": "num"})
+    path = group_report.write_workbook(report, tmp_path / "g.xlsx")
+    assert len(_risky_cells(path)) == len(PAYLOADS) - 1  # (a lone CR is read back as LF)
+    _, rows = _sheet(path, "Đối chiếu năm trước")
+    assert [r[0].value for r in rows] == [p.replace("\r", "\n") for p in PAYLOADS]
+    assert all(r[0].quotePrefix and r[0].data_type == "s" for r in rows)
+    assert [r[1].value for r in rows] == list(range(len(PAYLOADS)))
 
 
 def test_dot_plots_keep_long_school_names_inside_the_a4_width(db: Path, tmp_path: Path) -> None:

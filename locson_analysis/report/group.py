@@ -22,11 +22,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import config, disclosure, group, indicators, provenance, report_config, store, targets
+from .. import (
+    config,
+    disclosure,
+    group,
+    indicators,
+    provenance,
+    report_config,
+    safe_cells,
+    store,
+    targets,
+)
 from ..errors import LocsonError
-from ..numbers import NO_DATA, fmt_date, fmt_num, fmt_pct
+from ..numbers import NO_DATA, fmt_bool, fmt_date, fmt_num, fmt_pct
 from ..schools import load_groups, load_registry
-from .tables import SMALL_RATE_KEYS
+from .tables import EXCEL_FORMATS, SMALL_RATE_KEYS, format_name
 
 GROUP_NOTEBOOK = config.NOTEBOOKS_DIR / "group_report.ipynb"
 #: The dot colour of each status in the charts of the schools' values.
@@ -39,6 +49,22 @@ RATE_UNITS = ("rate",)
 
 
 @dataclass
+class Sheet:
+    """One sheet of the group workbook: ``data`` holds numbers as numbers (counts as ``int``,
+    rates as fractions), dates as dates, text only where the content is text, and hidden cells
+    as «…»; ``formats`` gives a column's Excel format by name (a key of
+    :data:`tables.EXCEL_FORMATS`, or ``"date"``), one for the column or one per row (a value
+    column takes the format of its row's indicator)."""
+
+    data: pd.DataFrame
+    formats: dict[str, str | list[str]] = field(default_factory=dict)
+
+
+#: The format of a date cell of the group workbook.
+DATE_FORMAT = "dd/mm/yyyy"
+
+
+@dataclass
 class GroupReport:
     """The parts of one group report."""
 
@@ -47,7 +73,7 @@ class GroupReport:
     header: report_config.OfficialDocument  # the title and closing blocks; notes: to check
     sample: bool
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # as shown (strings)
-    sheets: dict[str, pd.DataFrame] = field(default_factory=dict)  # Excel (numbers, «…»)
+    sheets: dict[str, Sheet] = field(default_factory=dict)  # Excel (numbers, «…»)
     rate_targets: list[str] = field(default_factory=list)  # indicator keys with charts
 
     @property
@@ -120,8 +146,8 @@ def equity_table(view: group.GroupView) -> pd.DataFrame:
 
     parity = e["indicator"].str.startswith("gender_parity_index_")
     value = [disclosure.HIDDEN_MARK if h else (fmt_num(v, 2, missing=NO_DATA) if p
-                                                  else _pct(v))
-             for v, h, p in zip(e["value"], hidden, parity, strict=True)]
+                                                  else _value_text(v, k))
+             for v, h, p, k in zip(e["value"], hidden, parity, e["indicator"], strict=True)]
     return pd.DataFrame({
         "Chỉ số": e["indicator_label"], "Nhóm": e["dimension_label"],
         "Nhóm học sinh": np.where(parity, "Nữ so với nam", e["group"]),
@@ -238,46 +264,126 @@ def chart_alt(report: GroupReport, key: str) -> str:
             f"{_pct(thr)}; {met} trường đạt.")
 
 
-def _sheets(view: group.GroupView) -> dict[str, pd.DataFrame]:
+def _count(x: object) -> int | float | None:
+    """A count for Excel: an ``int`` (a float only when it is not whole), None when missing."""
+    if x is None or pd.isna(x):  # type: ignore[arg-type]
+        return None
+    v = float(x)  # type: ignore[arg-type]
+    return int(v) if v.is_integer() else v
+
+
+def _counts(values: pd.Series) -> pd.Series:
+    """:func:`_count` of each value, kept as Python ints (``map`` would give floats and NaN
+    to a column with a missing count)."""
+    return pd.Series([_count(v) for v in values], index=values.index, dtype=object)
+
+
+def _number(x: object) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)  # type: ignore[arg-type]
+
+
+def _values(values: pd.Series, keys: pd.Series) -> list[object]:
+    """The values of rows of several indicators: a number, or «Có»/«Không» for a yes/no fact
+    (as the HTML shows it), None when missing."""
+    return [(None if pd.isna(v) else fmt_bool(v)) if format_name(k) == "bool" else _number(v)
+            for v, k in zip(values, keys, strict=True)]
+
+
+def _day(x: object) -> date | None:
+    """The date of a timestamp (an import's time), None when missing."""
+    return None if x is None or pd.isna(x) else pd.Timestamp(x).date()  # type: ignore[arg-type]
+
+
+def _sheets(view: group.GroupView) -> dict[str, Sheet]:
     """The Excel sheets: numbers as numbers, hidden cells as «…», Vietnamese headers."""
     m = view.matrix
-    matrix = pd.DataFrame({"Mã trường": m["school_code"], "Trường": m["school"],
-                           "Chỉ tiêu số": m["number"], "Chỉ tiêu": m["indicator_label"],
-                           "Giá trị": m["value"], "Tử số": m["numerator"],
-                           "Mẫu số": m["denominator"], "Ngưỡng": m["threshold"],
-                           "Đánh giá": m["status"], "Ghi chú": m["note"]})
+    per_row = [format_name(k) for k in m["indicator"]]
+    matrix = Sheet(pd.DataFrame({
+        "Mã trường": m["school_code"], "Trường": m["school"],
+        "Chỉ tiêu số": _counts(m["number"]), "Chỉ tiêu": m["indicator_label"],
+        "Giá trị": _values(m["value"], m["indicator"]), "Tử số": _counts(m["numerator"]),
+        "Mẫu số": _counts(m["denominator"]),
+        "Ngưỡng": _values(m["threshold"], m["indicator"]), "Đánh giá": m["status"],
+        "Ghi chú": m["note"]}),
+        {"Giá trị": per_row, "Ngưỡng": per_row, "Tử số": "num", "Mẫu số": "num"})
     p = view.pooled
-    pooled = pd.DataFrame({"Chỉ tiêu số": p["number"], "Chỉ tiêu": p["indicator_label"],
-                           "Giá trị gộp": p["value"], "Tử số": p["numerator"],
-                           "Mẫu số": p["denominator"], "Số trường có số liệu": p["schools"],
-                           "Số trường trong nhóm": p["schools_selected"],
-                           "Ngưỡng": p["threshold"], "Đánh giá": p["status"],
-                           "Định nghĩa": p["definition_vi"], "Ghi chú": p["note"]})
+    per_row = [format_name(k) for k in p["indicator"]]
+    pooled = Sheet(pd.DataFrame({
+        "Chỉ tiêu số": _counts(p["number"]), "Chỉ tiêu": p["indicator_label"],
+        "Giá trị gộp": _values(p["value"], p["indicator"]),
+        "Tử số": _counts(p["numerator"]), "Mẫu số": _counts(p["denominator"]),
+        "Số trường có số liệu": _counts(p["schools"]),
+        "Số trường trong nhóm": _counts(p["schools_selected"]),
+        "Ngưỡng": _values(p["threshold"], p["indicator"]), "Đánh giá": p["status"],
+        "Định nghĩa": p["definition_vi"], "Ghi chú": p["note"]}),
+        {"Giá trị gộp": per_row, "Ngưỡng": per_row, "Tử số": "num", "Mẫu số": "num"})
+    f = view.furthest
+    per_row = [format_name(k) for k in f["indicator"]]
+    furthest = Sheet(pd.DataFrame({
+        "Chỉ tiêu số": _counts(f["number"]), "Chỉ tiêu": f["indicator_label"],
+        "Thứ tự": _counts(f["rank"]), "Mã trường": f["school_code"], "Trường": f["school"],
+        "Giá trị": _values(f["value"], f["indicator"]), "Tử số": _counts(f["numerator"]),
+        "Mẫu số": _counts(f["denominator"]),
+        "Ngưỡng": _values(f["threshold"], f["indicator"]),
+        "Còn thiếu": _counts(f["shortfall"]),
+        "Còn thiếu (đơn vị)": f["shortfall_unit"]}),
+        {"Giá trị": per_row, "Ngưỡng": per_row, "Tử số": "num", "Mẫu số": "num",
+         "Còn thiếu": "num"})
+    equity = _equity_sheet(view)
+    t = view.trend
+    per_row = [format_name(k) for k in t["indicator"]]
+    trend = Sheet(pd.DataFrame({
+        "Chỉ số": t["indicator_label"], "Năm học": t["school_year"],
+        "Giá trị gộp": _values(t["value"], t["indicator"]), "Tử số": _counts(t["numerator"]),
+        "Mẫu số": _counts(t["denominator"]), "Số trường": _counts(t["schools"]),
+        "Ngưỡng": _values(t["threshold"], t["indicator"]), "Đánh giá": t["status"],
+        "Ghi chú": t["note"]}),
+        {"Giá trị gộp": per_row, "Ngưỡng": per_row, "Tử số": "num", "Mẫu số": "num"})
+    c = view.completeness
+    yes = {True: "Có", False: "Chưa"}
+    done = Sheet(pd.DataFrame({
+        "Mã trường": c["school_code"], "Trường": c["school"],
+        "Danh sách học sinh": c["has_pupils"].map(yes),
+        "Số liệu nhà trường": c["has_school"].map(yes),
+        "Số liệu điều tra phổ cập": c["has_population"].map(yes),
+        "Năm học đang diễn ra": c["in_progress"].map({True: "Có", False: ""}),
+        "Còn thiếu": c["missing"], "Nhập lần cuối": [_day(x) for x in c["last_import"]],
+        "Phát hiện đối chiếu năm trước": _counts(c["findings"])}),
+        {"Nhập lần cuối": "date", "Phát hiện đối chiếu năm trước": "num"})
+    fd = view.findings
+    findings = Sheet(pd.DataFrame({
+        "Mã trường": fd["school_code"], "Trường": fd["school"],
+        "Năm học trước": fd["school_year"], "Năm học": fd["next_year"],
+        "Phát hiện": fd["description"], "Số trường hợp": _counts(fd["count"]),
+        "Cần làm": fd["action"]}), {"Số trường hợp": "num"})
+    return {"Ma trận chỉ tiêu": matrix, "Số liệu gộp": pooled, "Trường xa chỉ tiêu": furthest,
+            "Công bằng (gộp)": equity, "Xu hướng gộp": trend, "Đầy đủ số liệu": done,
+            "Đối chiếu năm trước": findings}
+
+
+def _equity_sheet(view: group.GroupView) -> Sheet:
+    """The pooled equity table as the HTML shows it (a gender parity row reads «Nữ so với nam»,
+    without counts: its numerator and denominator are the two rates), with numbers."""
     e = view.equity
     mark = disclosure.HIDDEN_MARK
+    parity = e["indicator"].str.startswith("gender_parity_index_").to_numpy()
+    base = e["indicator"].str.removeprefix("gender_parity_index_")
 
-    def hid(col: str, flag: str) -> list:
-        return [mark if h else (None if pd.isna(v) else float(v))
-                for v, h in zip(e[col], e[flag].astype(bool), strict=True)]
+    def hid(col: str, flag: str, convert: object, blank_parity: bool = False) -> list:
+        return [None if (blank_parity and p) else mark if h else convert(v)  # type: ignore
+                for v, h, p in zip(e[col], e[flag].astype(bool), parity, strict=True)]
 
-    equity = pd.DataFrame({"Chỉ số": e["indicator_label"], "Nhóm": e["dimension_label"],
-                           "Nhóm học sinh": e["group"],
-                           "Giá trị": hid("value", "hidden_value"),
-                           "Tử số": hid("numerator", "hidden_numerator"),
-                           "Mẫu số": hid("denominator", "hidden_denominator"),
-                           "Số trường": hid("schools", "hidden_value"),
-                           "Ghi chú": e["note"]})
-    t = view.trend
-    trend = pd.DataFrame({"Chỉ số": t["indicator_label"], "Năm học": t["school_year"],
-                          "Giá trị gộp": t["value"], "Tử số": t["numerator"],
-                          "Mẫu số": t["denominator"], "Số trường": t["schools"],
-                          "Ngưỡng": t["threshold"], "Đánh giá": t["status"],
-                          "Ghi chú": t["note"]})
-    return {"Ma trận chỉ tiêu": matrix, "Số liệu gộp": pooled,
-            "Trường xa chỉ tiêu": furthest_table(view, top=10**6),
-            "Công bằng (gộp)": equity, "Xu hướng gộp": trend,
-            "Đầy đủ số liệu": completeness_table(view), "Đối chiếu năm trước":
-                findings_table(view)}
+    return Sheet(pd.DataFrame({
+        "Chỉ số": e["indicator_label"], "Nhóm": e["dimension_label"],
+        "Nhóm học sinh": np.where(parity, "Nữ so với nam", e["group"]),
+        "Giá trị": hid("value", "hidden_value", _number),
+        "Tử số": hid("numerator", "hidden_numerator", _count, blank_parity=True),
+        "Mẫu số": hid("denominator", "hidden_denominator", _count, blank_parity=True),
+        "Số trường": hid("schools", "hidden_value", _count),
+        "Ghi chú": e["note"]}),
+        {"Giá trị": ["num2" if p else format_name(k) for p, k in zip(parity, base,
+                                                                          strict=True)],
+         "Tử số": "num", "Mẫu số": "num", "Số trường": "num"})
 
 
 def header(school_year: str, recipient: str | None, today: date,
@@ -340,11 +446,17 @@ def build(db: str | Path, school_year: str, schools: str | list[str] | None = No
     return rep
 
 
-PERCENT_COLUMNS = {"Giá trị", "Giá trị gộp", "Ngưỡng"}
+#: The workbook's wide columns (when they hold text).
+WIDE_COLUMNS = ("Ghi chú", "Định nghĩa", "Trường", "Chỉ tiêu", "Chỉ số", "Phát hiện", "Cần làm",
+                "Còn thiếu")
 
 
 def write_workbook(report: GroupReport, path: str | Path) -> Path:
-    """The report's tables in one workbook (suppression applied: hidden cells are «…»)."""
+    """The report's tables in one workbook (suppression applied: hidden cells are «…»).
+
+    Counts are numbers, rates numbers with the percent format of their indicator (the decimals
+    the report shows), dates dates (dd/mm/yyyy); every text cell goes through
+    :mod:`safe_cells` (a school's or group's name cannot become a formula)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -355,7 +467,8 @@ def write_workbook(report: GroupReport, path: str | Path) -> Path:
     lead = [report.title]
     if report.sample:
         lead.append(provenance.SAMPLE_MARK_GROUP)
-    for name, frame in report.sheets.items():
+    for name, sheet in report.sheets.items():
+        frame = sheet.data
         ws = wb.create_sheet(name[:31])
         for line in lead:
             ws.append([line])
@@ -363,23 +476,29 @@ def write_workbook(report: GroupReport, path: str | Path) -> Path:
         if name.startswith("Công bằng"):
             ws.append([disclosure.suppression_note(report.view.threshold)])
         ws.append([])
-        ws.append(list(frame.columns))
+        cols = list(frame.columns)
+        ws.append(cols)
         head = ws.max_row
         for cell in ws[head]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row in frame.itertuples(index=False):
-            ws.append([None if (not isinstance(v, str) and pd.isna(v)) else
-                       (v.item() if hasattr(v, "item") else v) for v in row])
-        for j, col in enumerate(frame.columns, start=1):
-            ws.column_dimensions[get_column_letter(j)].width = 14 if col not in (
-                "Ghi chú", "Định nghĩa", "Trường", "Chỉ tiêu", "Chỉ số") else 40
-            if col in PERCENT_COLUMNS:
-                for r in range(head + 1, ws.max_row + 1):
-                    c = ws.cell(row=r, column=j)
-                    if isinstance(c.value, float) and c.value <= 1.0001:
-                        c.number_format = "0.0%"
+        for i, row in enumerate(frame.itertuples(index=False)):
+            ws.append([safe_cells.excel_value(v) for v in row])
+            for j, col in enumerate(cols, start=1):
+                fmt = sheet.formats.get(col)
+                if isinstance(fmt, list):
+                    fmt = fmt[i]
+                cell = ws.cell(row=head + 1 + i, column=j)  # (ws.max_row scans the sheet)
+                if fmt == "date" and isinstance(cell.value, date):
+                    cell.number_format = DATE_FORMAT
+                elif fmt in EXCEL_FORMATS and isinstance(cell.value, int | float) and not \
+                        isinstance(cell.value, bool):
+                    cell.number_format = EXCEL_FORMATS[fmt]
+        for j, col in enumerate(cols, start=1):
+            wide = col in WIDE_COLUMNS and col not in sheet.formats  # (text)
+            ws.column_dimensions[get_column_letter(j)].width = 40 if wide else 14
         ws.freeze_panes = ws.cell(row=head + 1, column=1)
+    safe_cells.protect_workbook(wb)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
