@@ -3,19 +3,28 @@
 Input: the tidy indicator table (``indicators.compute_all``: ``school_code, school_year,
 indicator, dimension, group, value, numerator, denominator, note``) — the shape the report's
 equity and flow tables are built from.  :func:`suppress` returns the same rows with every cell
-that counts fewer than ``threshold`` pupils or events hidden (value, numerator and/or
-denominator set to NaN and flagged), plus the complementary cells needed so that a hidden
-cell cannot be recovered from the school total or from its sibling rows.
+that counts fewer than ``threshold`` pupils or events — or leaves fewer than ``threshold``
+pupils of its group out — hidden (value, numerator and/or denominator set to NaN and
+flagged), plus the complementary cells needed so that a hidden cell cannot be recovered from
+the school total or from its sibling rows.
 
 The rules, per school and year and per indicator:
 
 1. **Primary**: a group row (any dimension but ``school``) whose numerator (events, or the
    count of a count indicator) is 1 … ``threshold``−1, or whose denominator (pupils) is
-   1 … ``threshold``−1 (then the numerator is hidden too); and every row of a group whose
-   largest population (denominator or count, over all indicators) is 1 … ``threshold``−1 —
-   a group of fewer pupils shows nothing at all.  Zero events are not primary: they name no
-   child.  The school row is never hidden (it is the figure the targets judge), nor the
-   only group of a dimension (it is the school row again).
+   1 … ``threshold``−1 (then the numerator is hidden too); a rate's numerator whose
+   complement, denominator − numerator (the pupils without the event: 26 − 25 = 1 minority
+   pupil who did not complete), is 1 … ``threshold``−1 — for a rate near 100 % that
+   complement is the rare, telling event, and with the pupils shown the numerator gives it
+   back; and every row of a group whose largest population (denominator or count, over all
+   indicators) is 1 … ``threshold``−1 — a group of fewer pupils shows nothing at all.  Zero
+   events are not primary: they name no child; nor is a zero complement (26/26, every
+   pupil completed), for the same reason — it says the same of every pupil of a group of at
+   least ``threshold``.  Both can still be hidden as complementary cells (rule 2).  Only the
+   numerator goes: the complement is then unknown exactly as far as the numerator is (the
+   pupils are shown), so rules 2–4 protect both.  The school row is never hidden (it is
+   the figure the targets judge), nor the only group of a dimension (it is the school row
+   again).
 2. **Complementary**: the groups of a dimension add up to the school row (sex, ethnic group,
    grade, poverty, …), and the ethnic groups other than Kinh add up to the «Dân tộc thiểu số»
    row.  An equation with exactly one hidden part gets a second one (the sibling with the
@@ -24,16 +33,23 @@ The rules, per school and year and per indicator:
 3. **Linked cells**: a denominator hidden in one row is hidden wherever the same population
    appears (same dimension, group and size, including the enrolment count of that group); a
    hidden dropout or transfer-out count hides the group's end-of-year enrolment
-   (:data:`LINKED`), since start − end would give it back; the Kinh row of «Dân tộc» and of
+   (:data:`LINKED`), since start − end would give it back — which is why a rate over the
+   end-of-year pupils (promotion, repetition, «phát triển toàn diện») can show its events
+   with its pupils hidden; a hidden count hides any other indicator's count over the same
+   population (same dimension, group and denominator) that equals what the hidden count
+   leaves of it (denominator − numerator: promoted = pupils − repeating gives a hidden
+   repetition count back, and the other way round); the Kinh row of «Dân tộc» and of
    «Từng dân tộc» is one figure, hidden in both or neither; a hidden sex cell hides the
    indicator's gender parity index (from it and the enrolment by sex the counts follow).
 4. **Check**: :func:`disclosed` plays the reader: from every visible figure it solves the
    equations (exact linear algebra, and bounds 0 ≤ events ≤ pupils) and lists any hidden
-   figure it can pin down; :func:`suppress` hides further siblings until that list is empty.
+   figure it can pin down (a complement d − n is pinned exactly when its hidden parts are:
+   the equations of numerators and of denominators are separate, so checking both checks
+   it); :func:`suppress` hides further siblings until that list is empty.
    What the school rows alone give away (a school total of 0 says every group had 0) is not
    counted: hiding group cells cannot protect it, and the school row is always shown.
 
-The threshold comes from ``data/report.yaml`` (``an_so_lieu_nho.nguong``, default
+The threshold comes from ``data/report.yaml`` (``suppression.min_count``, default
 :data:`DEFAULT_THRESHOLD` = 5), see :func:`locson_analysis.report_config.suppression_threshold`.
 Pure functions over DataFrames; nothing is read or written here.
 """
@@ -48,7 +64,8 @@ import pandas as pd
 
 from .numbers import fmt_num
 
-#: Cells counting fewer than this many pupils or events are hidden, unless configured.
+#: Cells counting fewer than this many pupils or events, or leaving fewer than this many
+#: pupils of their group out, are hidden, unless configured.
 DEFAULT_THRESHOLD = 5
 #: What a hidden cell shows.
 HIDDEN_MARK = "…"
@@ -70,10 +87,12 @@ FIELDS = ("numerator", "denominator")
 
 def suppression_note(threshold: int = DEFAULT_THRESHOLD) -> str:
     """The Vietnamese note printed under a table with hidden cells."""
-    return (f"Dấu «{HIDDEN_MARK}»: số liệu được ẩn vì nhóm có dưới {fmt_num(threshold)} học "
-            f"sinh hoặc dưới {fmt_num(threshold)} trường hợp, để không ai nhận ra được từng "
-            "em; một số ô khác cùng nhóm cũng được ẩn để không thể tính ngược lại ô đã ẩn từ "
-            "số toàn trường hay từ các dòng còn lại. Số liệu toàn trường không bị ẩn.")
+    k = fmt_num(threshold)
+    return (f"Dấu «{HIDDEN_MARK}»: số liệu được ẩn vì nhóm có dưới {k} học sinh, hoặc số "
+            f"trường hợp dưới {k}, hoặc số học sinh còn lại của nhóm (không thuộc trường hợp "
+            f"đó, ví dụ số em chưa hoàn thành) dưới {k}, để không ai nhận ra được từng em; "
+            "một số ô khác cùng nhóm cũng được ẩn để không thể tính ngược lại ô đã ẩn từ số "
+            "toàn trường hay từ các dòng còn lại. Số liệu toàn trường không bị ẩn.")
 
 
 @dataclass
@@ -182,6 +201,9 @@ class _State:
                 self.hide(i, "numerator", "primary")
             if not pd.isna(num) and 0 < num < self.k:
                 self.hide(i, "numerator", "primary")
+            elif not pd.isna(num) and not pd.isna(den) and 0 < den - num < self.k:
+                # the pupils without the event: the count the shown pupils give back
+                self.hide(i, "numerator", "primary")
 
     def _size(self, i: int) -> tuple:
         got = self.sizes.get(i)
@@ -225,6 +247,15 @@ class _State:
                     changed |= self.hide(i, "numerator", "complementary")
             elif (dim[i], grp[i], dens[i]) in keys:
                 changed |= self.hide(i, "denominator", "complementary")
+        # a hidden count of a population, and what it leaves of that population, are one
+        # figure apart: another count of the same population equal to that remainder gives
+        # it back (promoted = pupils − repeaters); events and population alike
+        rest = {(dim[i], grp[i], dens[i], dens[i] - nums[i]) for (i, f) in self.hidden
+                if f == "numerator" and not pd.isna(dens[i])}
+        if rest:
+            for i in self.labels:
+                if not pd.isna(dens[i]) and (dim[i], grp[i], dens[i], nums[i]) in rest:
+                    changed |= self.hide(i, "numerator", "complementary")
         by_cell = self.by_cell
         for (i, f) in list(self.hidden):  # Kinh is a row of both minority and ethnicity
             twin = {"minority": "ethnicity", "ethnicity": "minority"}.get(dim[i])

@@ -87,7 +87,7 @@ FURTHEST_COLUMNS = ["number", "indicator", "indicator_label", "rank", "school_co
 EQUITY_COLUMNS = ["indicator", "indicator_label", "dimension", "dimension_label", "group",
                   "value", "numerator", "denominator", "schools", "note"]
 #: The note of a hidden equity row (its own note may carry counts).
-HIDDEN_NOTE = "Số liệu được ẩn (nhóm nhỏ), để không nhận ra được từng em"
+HIDDEN_NOTE = "Số liệu được ẩn (số nhỏ hoặc ẩn kèm), để không nhận ra được từng em"
 #: The flags of :func:`disclosure.suppress` kept in the equity tables (a hidden figure is NaN).
 EQUITY_FLAGS = ["hidden_value", "hidden_numerator", "hidden_denominator", "suppression"]
 COMPLETENESS_COLUMNS = ["school_code", "school", "has_pupils", "has_school", "has_population",

@@ -82,6 +82,8 @@ class _State:
                 self.hide(i, "numerator", "primary")
             if not pd.isna(num) and 0 < num < self.k:
                 self.hide(i, "numerator", "primary")
+            if not (pd.isna(num) or pd.isna(den)) and 0 < den - num < self.k:
+                self.hide(i, "numerator", "primary")  # the pupils without the event
 
     def _size(self, i: int) -> tuple:
         den, num = self.df.at[i, "denominator"], self.df.at[i, "numerator"]
@@ -120,6 +122,17 @@ class _State:
                     changed |= self.hide(i, "numerator", "complementary")
             elif (r["dimension"], r["group"], r["denominator"]) in keys:
                 changed |= self.hide(i, "denominator", "complementary")
+        counts = [j for (j, f) in self.hidden if f == "numerator"]
+        for i, r in df.iterrows():  # what a hidden count leaves of its population
+            if pd.isna(r["denominator"]) or (i, "numerator") in self.hidden:
+                continue
+            for j in counts:
+                if (df.at[j, "dimension"] == r["dimension"]
+                        and df.at[j, "group"] == r["group"]
+                        and df.at[j, "denominator"] == r["denominator"]
+                        and df.at[j, "denominator"] - df.at[j, "numerator"] == r["numerator"]):
+                    changed |= self.hide(i, "numerator", "complementary")
+                    break
         by_cell = {(r["indicator"], r["dimension"], r["group"]): i for i, r in df.iterrows()}
         for (i, f) in list(self.hidden):  # Kinh is a row of both minority and ethnicity
             r = df.loc[i]

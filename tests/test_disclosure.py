@@ -7,6 +7,8 @@ to tell.
 
 from __future__ import annotations
 
+from itertools import product
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,6 +72,109 @@ def test_zero_events_in_a_big_group_is_shown_unless_it_gives_a_sibling_away():
     assert res.table["numerator"].iloc[1:].isna().all()
     assert res.table["denominator"].tolist() == [800, 26, 774]
     assert res.table["suppression"].tolist() == ["", "complementary", "primary"]
+
+
+C9 = "completion_rate_grade9"
+MIN, KINH = "Dân tộc thiểu số", "Kinh"
+
+
+def _completion(school: tuple, nam: tuple, nu: tuple, dtts: tuple, kinh: tuple) -> list[tuple]:
+    """Completion rows (numerator, denominator) of the school, by sex and by minority."""
+    return [(C9, "school", "Toàn trường", *school), (C9, "sex", "Nam", *nam),
+            (C9, "sex", "Nữ", *nu), (C9, "minority", MIN, *dtts),
+            (C9, "minority", KINH, *kinh)]
+
+
+def _readings(table: pd.DataFrame, dimension: str, group: str) -> set[int]:
+    """Every numerator of ``group`` a reader finds consistent with the visible figures of the
+    dimension (events 0 … pupils, the groups adding up to the school row), by enumeration."""
+    school = table[table["dimension"] == "school"].iloc[0]
+    rows = table[table["dimension"] == dimension]
+    pupils = dict(zip(rows["group"], rows["denominator"], strict=True))
+    assert not any(pd.isna(v) for v in pupils.values())  # the pupils stay shown
+    shown = rows.dropna(subset=["numerator"])
+    free = [g for g in rows["group"] if g not in set(shown["group"])]
+    left = int(school["numerator"] - shown["numerator"].sum())
+    out = set()
+    for combo in product(*[range(int(pupils[g]) + 1) for g in free]):
+        if sum(combo) == left:
+            out |= {combo[free.index(group)]} if group in free else set()
+    return out if group in free else {int(shown.set_index("group").at[group, "numerator"])}
+
+
+def test_one_pupil_of_a_group_not_completing_is_hidden_like_one_completing():
+    """25/26 says one minority pupil did not complete: the complement counts like events."""
+    t = tidy(_completion((208, 211), (108, 109), (100, 102), (25, 26), (183, 185)))
+    res = suppress(t)
+    got = res.table
+    # 26 − 25 = 1 (primary); its sibling Kinh (185 − 183 = 2) is primary too; sex alike
+    assert got["numerator"].iloc[1:].isna().all()
+    assert got["suppression"].tolist() == ["", "primary", "primary", "primary", "primary"]
+    # only the counts go: the pupils per group stay, and so does the school row
+    assert got["denominator"].tolist() == [211, 109, 102, 26, 185]
+    assert (got.at[0, "numerator"], got.at[0, "value"]) == (208, 208 / 211)
+    assert disclosure.disclosed(got) == [] and res.unprotected == []
+    # by hand: the minority could have 23 … 26 completing (0 … 3 not), Nam 106 … 109
+    assert _readings(got, "minority", MIN) == {23, 24, 25, 26}
+    assert _readings(got, "sex", "Nam") == {106, 107, 108, 109}
+    # the rate text shows neither the count nor the rate
+    assert got.loc[3, "value"] != got.loc[3, "value"]  # NaN
+    # without the rule it would have been shown (the test can fail)
+    assert suppress(t, threshold=1).hidden == 0
+    # the note says why a count of 25 is hidden
+    assert "số học sinh còn lại của nhóm" in res.note and "dưới 5" in res.note
+
+
+def test_a_complement_of_the_threshold_or_more_is_shown():
+    t = tidy(_completion((200, 211), (104, 109), (96, 102), (20, 26), (180, 185)))
+    res = suppress(t)
+    assert res.hidden == 0 and res.note == ""
+    assert res.table["numerator"].tolist() == [200, 104, 96, 20, 180]
+    # the threshold counts the complement as it counts events: 26 − 20 = 6 < 7
+    res7 = suppress(t, threshold=7)
+    assert {g for _, d, g in hidden(res7) if d == "minority"} == {MIN, KINH}
+    assert disclosure.disclosed(res7.table) == []
+
+
+def test_every_pupil_of_a_group_completing_is_shown_unless_it_gives_a_sibling_away():
+    """26/26 names no child, as 0 events do: shown, but hidden as a complementary cell."""
+    t = tidy(_completion((206, 211), (104, 109), (102, 102), (26, 26), (180, 185)))
+    res = suppress(t)
+    assert res.hidden == 0
+    t = tidy(_completion((208, 211), (103, 109), (105, 105), (26, 26), (182, 185)))
+    res = suppress(t)
+    got = res.table
+    # Kinh: 185 − 182 = 3 (primary); 26/26 must go with it (211 − 208 − 0 = 3 again)
+    assert got.loc[[3, 4], "numerator"].isna().all()
+    assert got.loc[[3, 4], "suppression"].tolist() == ["complementary", "primary"]
+    assert got.loc[[1, 2], "numerator"].tolist() == [103, 105]  # 6 and 0 not completing
+    assert got["denominator"].tolist() == [211, 109, 105, 26, 185]
+    assert disclosure.disclosed(got) == []
+    assert _readings(got, "minority", MIN) == {23, 24, 25, 26}
+
+
+def test_a_hidden_count_hides_what_its_population_leaves_in_another_indicator():
+    """Promoted + repeating = the pupils at the end of the year: a shown promotion count gives
+    the hidden repetition count of its group back, and the other way round."""
+    rep = [("repetition_rate", "school", "Toàn trường", 31, 800)] + [
+        ("repetition_rate", "grade", f"Khối {g}", n, 200)
+        for g, n in zip((6, 7, 8, 9), (3, 6, 10, 12), strict=True)]
+    pro = [("promotion_rate", "school", "Toàn trường", 769, 800)] + [
+        ("promotion_rate", "grade", f"Khối {g}", 200 - n, 200)
+        for g, n in zip((6, 7, 8, 9), (3, 6, 10, 12), strict=True)]
+    res = suppress(tidy(rep + pro))
+    got = hidden(res)
+    # each alone would hide Khối 6 and its fewest-events sibling: Khối 7 (6 repeating) for
+    # repetition, Khối 9 (188 promoted) for promotion; each then hides the other's twin
+    assert got == {(ind, "grade", f"Khối {g}") for ind in ("repetition_rate", "promotion_rate")
+                   for g in (6, 7, 9)}
+    t = res.table
+    assert t.loc[t["indicator"] == "promotion_rate", "suppression"].tolist() == [
+        "", "primary", "complementary", "", "complementary"]
+    assert disclosure.disclosed(t) == []
+    # Khối 7 shown in promotion would give 200 − 194 = 6 repeating, then Khối 6 = 31 − 28 = 3
+    assert t.loc[(t["indicator"] == "promotion_rate") & (t["group"] == "Khối 7"),
+                 "numerator"].isna().all()
 
 
 def test_one_small_grade_gets_one_complement_the_smallest_sibling():
@@ -265,6 +370,14 @@ CRAFTED = [
      ("enrolment_end", "sex", "Nam", 49, None), ("enrolment_end", "sex", "Nữ", 48, None),
      ("dropout_rate", "school", "Toàn trường", 3, 100), ("dropout_rate", "sex", "Nam", 1, 50),
      ("dropout_rate", "sex", "Nữ", 2, 50)],
+    _completion((208, 211), (108, 109), (100, 102), (25, 26), (183, 185)),
+    _completion((208, 211), (103, 109), (105, 105), (26, 26), (182, 185)),
+    [("repetition_rate", "school", "Toàn trường", 31, 800),
+     *[("repetition_rate", "grade", f"Khối {g}", n, 200) for g, n in ((6, 3), (7, 6), (8, 10),
+                                                                     (9, 12))],
+     ("promotion_rate", "school", "Toàn trường", 769, 800),
+     *[("promotion_rate", "grade", f"Khối {g}", 200 - n, 200) for g, n in ((6, 3), (7, 6),
+                                                                          (8, 10), (9, 12))]],
 ]
 
 

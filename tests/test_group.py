@@ -532,3 +532,31 @@ def test_pooled_trend_by_hand(view: group.GroupView) -> None:
     toilets = view.trend[view.trend["indicator"] == "toilets_hygienic_share"]
     assert toilets[["numerator", "denominator"]].values.tolist() == [[13, 14], [13, 14]]
     assert "psych_service" not in set(view.trend["indicator"])  # rates only
+
+
+def test_equity_pooled_hides_a_count_that_leaves_few_pupils_out() -> None:
+    """The reviewer's case: the pool's completion rows «Dân tộc thiểu số 25/26» and «Nam
+    108/109» named the one minority pupil and the one boy who did not complete."""
+    c9 = "completion_rate_grade9"
+    rows = [("school", "Nhóm", 208, 211), ("sex", "Nam", 108, 109), ("sex", "Nữ", 100, 102),
+            ("minority", "Dân tộc thiểu số", 25, 26), ("minority", "Kinh", 183, 185)]
+    pooled = pd.DataFrame([{"school_code": "Nhóm", "school_year": "2024-2025", "indicator": c9,
+                            "dimension": d, "group": g, "numerator": n, "denominator": den,
+                            "value": n / den, "note": "", "schools": 3}
+                           for d, g, n, den in rows])
+    e = group.equity_table(pooled, "2024-2025", keys=(c9,), threshold=5).set_index("group")
+    for g in ("Nam", "Nữ", "Dân tộc thiểu số", "Kinh"):  # 1, 2, 1, 2 did not complete
+        r = e.loc[g]
+        assert np.isnan(r["value"]) and np.isnan(r["numerator"]), g
+        assert r["note"] == group.HIDDEN_NOTE and r["hidden_value"]
+    assert e.loc["Dân tộc thiểu số", "denominator"] == 26  # the pupils stay shown
+    assert e.loc["Nam", "denominator"] == 109
+    # 6 minority pupils and 17 Kinh not completing, 11 boys and 12 girls: all shown
+    pooled.loc[pooled["group"] == "Dân tộc thiểu số", ["numerator", "value"]] = [20, 20 / 26]
+    pooled.loc[pooled["group"] == "Kinh", ["numerator", "value"]] = [168, 168 / 185]
+    pooled.loc[pooled["dimension"] == "school", ["numerator", "value"]] = [188, 188 / 211]
+    pooled.loc[pooled["group"] == "Nam", ["numerator", "value"]] = [98, 98 / 109]
+    pooled.loc[pooled["group"] == "Nữ", ["numerator", "value"]] = [90, 90 / 102]
+    e = group.equity_table(pooled, "2024-2025", keys=(c9,), threshold=5).set_index("group")
+    assert not e["hidden_value"].any()
+    assert e.loc["Dân tộc thiểu số", "numerator"] == 20
