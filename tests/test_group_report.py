@@ -223,8 +223,9 @@ def test_workbook_numbers_are_numbers_with_the_reports_decimals(
     kinh = [r for r in rows if r[0].value == "Tỷ lệ học sinh bỏ học" and r[2].value == "Kinh"]
     assert kinh[0][3].value == pytest.approx(4 / 81) and kinh[0][3].number_format == "0.00%"
     assert [kinh[0][i].value for i in (4, 5, 6)] == [4, 81, 3]
-    shown = [r[3] for r in parity if isinstance(r[3].value, float)]
-    assert shown and all(c.number_format == "#,##0.00" for c in shown)  # an index, not a %
+    # an index, not a %; on this small pool the complement rule hides most of them (issue 11)
+    assert all(r[3].value == disclosure.HIDDEN_MARK or r[3].number_format == "#,##0.00"
+               for r in parity)
 
 
 def _risky_cells(path: Path) -> list[str]:
