@@ -134,6 +134,17 @@ def test_summary_names_the_schools_without_any_figure(db: Path, tmp_path: Path) 
         "Chưa có số liệu của 1 trường: Trường THCS Dũng."]
     notes = " ".join(report.tables["pooled"]["Ghi chú"])
     assert "Chưa có số liệu của: Trường THCS Dũng" in notes and "DUNG" not in notes
+    # DUNG sent no pupil list: nothing checked against last year, not «0 findings»
+    done = report.tables["completeness"].set_index("Trường")["Phát hiện đối chiếu năm trước"]
+    assert done.to_dict() == {"Trường THCS An": "1", "Trường THCS Dũng": "—"}
+
+
+def test_gender_parity_label_keeps_thcs_in_capitals(made: group_report.GroupReportPaths
+                                                    ) -> None:
+    text = _text(made.html.read_text(encoding="utf-8"))
+    assert ("Chỉ số bình đẳng giới — tỷ lệ học sinh hoàn thành chương trình THCS (lớp 9)"
+            in text)
+    assert "thcs" not in text
 
 
 @pytest.fixture(scope="module")

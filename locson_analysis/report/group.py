@@ -163,7 +163,9 @@ def completeness_table(view: group.GroupView) -> pd.DataFrame:
         "Số liệu điều tra phổ cập": c["has_population"].map(yes),
         "Năm học đang diễn ra": c["in_progress"].map({True: "Có", False: ""}),
         "Còn thiếu": c["missing"], "Nhập lần cuối": c["last_import"].map(fmt_date),
-        "Phát hiện đối chiếu năm trước": c["findings"].map(_cnt),
+        # no pupil list this year: nothing was checked against last year (not «0 findings»)
+        "Phát hiện đối chiếu năm trước": [_cnt(f) if has else "—" for f, has in zip(
+            c["findings"], c["has_pupils"], strict=True)],
     })
 
 
