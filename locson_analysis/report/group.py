@@ -280,10 +280,10 @@ def chart_alt(report: GroupReport, key: str) -> str:
     if pts.empty:
         return f"{label}: chưa trường nào có số liệu."
     target = fmt_threshold(pts["threshold"].iloc[0], pts["direction"].iloc[0], key)
+    low, high = (_value_text(pts["value"].min(), key), _value_text(pts["value"].max(), key))
+    values = f"giá trị {low}" if low == high else f"từ {low} đến {high}"
     return (f"{label}, năm học {report.school_year}: giá trị của {fmt_num(len(pts))} trường "
-            f"(từ {_value_text(pts['value'].min(), key)} đến "
-            f"{_value_text(pts['value'].max(), key)}), chỉ tiêu {target}; "
-            f"{_statuses(pts['status'])}.")
+            f"({values}), chỉ tiêu {target}; {_statuses(pts['status'])}.")
 
 
 def _sheets(view: group.GroupView) -> dict[str, pd.DataFrame]:
