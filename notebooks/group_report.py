@@ -67,7 +67,8 @@ display(HTML(G.mid_year_note(report)))  # a mid-year report: what it can and can
 #
 # Mỗi ô ghi đánh giá của trường với chỉ tiêu (Đạt / Chưa đạt / Đang theo dõi / Chưa có số liệu)
 # và giá trị của trường. Đánh giá theo đúng cách của báo cáo từng trường; trường có năm học
-# đang diễn ra được «theo dõi», chưa đánh giá đạt hay chưa đạt.
+# đang diễn ra được «theo dõi», chưa đánh giá đạt hay chưa đạt. Trường chưa có số liệu của một
+# chỉ tiêu ghi «Chưa có số liệu», kể cả giữa năm học.
 
 # %%
 display(HTML(G.show(report, "matrix")))

@@ -139,6 +139,22 @@ def test_summary_names_the_schools_without_any_figure(db: Path, tmp_path: Path) 
     assert done.to_dict() == {"Trường THCS An": "1", "Trường THCS Dũng": "—"}
 
 
+def test_summary_of_a_year_outside_the_plan_judges_nothing(db: Path, schools_file: Path,
+                                                          tmp_path: Path) -> None:
+    from locson_analysis import config
+
+    plan = config.TARGETS_FILE.read_text(encoding="utf-8")
+    later = tmp_path / "targets.yaml"  # the plan's second phase only (2025-2030)
+    later.write_text(plan[:plan.index("  - name:")] + plan[plan.index("  - name:", plan.index(
+        "  - name:") + 1):], encoding="utf-8")
+    report = group_report.build(db, Y1, "ba-truong", schools_file=schools_file,
+                                targets_file=later)
+    assert group_report.summary_sentences(report)[1] == (
+        "Năm học 2024-2025 nằm ngoài các giai đoạn của kế hoạch: số liệu gộp của cả 3 trường "
+        "được ghi để so sánh, không đánh giá đạt hay chưa đạt. Chi tiết từng trường ở bảng "
+        "dưới.")
+
+
 def test_gender_parity_label_keeps_thcs_in_capitals(made: group_report.GroupReportPaths
                                                     ) -> None:
     text = _text(made.html.read_text(encoding="utf-8"))

@@ -635,7 +635,10 @@ def summary_sentences(report: GroupReport) -> list[str]:
                      "chưa có số liệu gộp.")
         return lines
     who = f"cả {fmt_num(n)} trường" if k == n else f"{fmt_num(k)}/{fmt_num(n)} trường"
-    if v.mid_year:
+    if total and int(counts.get(targets.OUTSIDE, 0)) == total:
+        text = (f"Năm học {v.school_year} nằm ngoài các giai đoạn của kế hoạch: số liệu gộp "
+                f"của {who} được ghi để so sánh, không đánh giá đạt hay chưa đạt.")
+    elif v.mid_year:
         text = (f"Năm học chưa kết thúc: các chỉ tiêu đang được theo dõi, chưa đánh giá đạt "
                 f"hay chưa đạt. Đến nay {fmt_num(int(p['value'].notna().sum()))}/"
                 f"{fmt_num(total)} chỉ tiêu đã có số liệu gộp (số liệu gộp của {who})")
