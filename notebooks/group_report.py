@@ -91,9 +91,9 @@ display(HTML(G.show(report, "definitions")))
 # %% [markdown]
 # ## 3. Các trường so với chỉ tiêu
 #
-# Mỗi biểu đồ: một chấm cho mỗi trường có số liệu, đường đỏ là chỉ tiêu của giai đoạn. Khi
-# nhóm có nhiều trường, biểu đồ chỉ vẽ một phần các trường (xa chỉ tiêu nhất trước); dòng
-# trên mỗi biểu đồ nói vẽ bao nhiêu trường, tệp Excel có đủ các trường.
+# Mỗi chấm là một trường có số liệu, đường đỏ là chỉ tiêu của giai đoạn. Khi nhóm có nhiều
+# trường, biểu đồ chỉ vẽ một số trường, trường có giá trị kém nhất ở trên cùng; dòng trên mỗi
+# biểu đồ nói vẽ bao nhiêu trường, tệp Excel có đủ các trường.
 
 # %%
 for key in report.rate_targets:
