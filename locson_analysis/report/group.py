@@ -213,7 +213,7 @@ def school_points(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> 
 
 def _statuses(statuses: pd.Series) -> str:
     """How many schools are at each status: "cả 150 trường đạt chỉ tiêu", "2 trường đạt,
-    1 trường chưa đạt", "3 trường đang theo dõi (năm học chưa kết thúc)"."""
+    1 trường chưa đạt", "3 trường đang theo dõi"."""
     counts = statuses.value_counts()
     n = int(counts.sum())
     met = int(counts.get(targets.MET, 0))
