@@ -5,7 +5,8 @@ of ``data/schools.yaml``, see :func:`schools.resolve_group`), :func:`group_view`
 DataFrames the group report shows, computed from the database file:
 
 * ``matrix`` — schools × the plan's targets: each school's value, counts and status, straight
-  from :func:`targets.evaluate` (the status is passed through, never re-derived here);
+  from :func:`targets.evaluate` (the status is passed through, never re-derived here, but
+  for a running school's target without any value: «Chưa có số liệu», not «Đang theo dõi»);
 * ``pooled`` — each target's pooled rate (sum of numerators ÷ sum of denominators over the
   schools with a value), its definition, counts and status (``evaluate`` on the pooled rows);
 * ``furthest`` / ``sentences`` — the schools that miss each target, ordered by how many pupils
@@ -186,7 +187,8 @@ def _name_list(codes: list[str], limit: int = 10) -> str:
 
 
 def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
-         running: pd.DataFrame | None = None) -> pd.DataFrame:
+         running: pd.DataFrame | None = None,
+         names: dict[str, str] | None = None) -> pd.DataFrame:
     """The rows of ``table`` (the tidy indicator table) of the schools ``codes`` pooled into one
     row per year, indicator, dimension and group, with ``school_code = label``.
 
@@ -199,7 +201,9 @@ def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
 
     Extra columns: ``schools`` (schools whose row has a value), ``schools_selected``,
     ``schools_without_value`` (codes, on whole-population rows only) and ``in_progress``
-    (a school whose year is still running contributes figures to the row).
+    (a school whose year is still running contributes figures to the row).  ``names``: each
+    code's name as the reader knows it (:func:`_school_label`), used in the notes naming the
+    schools left out (the codes otherwise).
     """
     codes = list(dict.fromkeys(codes))
     keep = (table["school_code"].isin(codes) & (table["dimension"] != "ethnicity")
@@ -286,7 +290,9 @@ def pool(table: pd.DataFrame, codes: Iterable[str], label: str,
         present = have.get((y, k), set())
         without.append(", ".join(c for c in codes if c not in present))
     out["schools_without_value"] = without
-    missing_note = [f"Chưa có số liệu của: {_name_list(w.split(', '))}" if w else ""
+    names = names or {}
+    missing_note = [f"Chưa có số liệu của: "
+                    f"{_name_list([names.get(c, c) for c in w.split(', ')])}" if w else ""
                     for w in without]
     out["note"] = join_notes(out["note"], pd.Series(missing_note, index=out.index))
     out["schools_selected"] = n_sel
@@ -336,7 +342,8 @@ def target_matrix(table: pd.DataFrame, plan: targets.Targets, school_year: str,
                   codes: list[str], running: set[tuple[str, str]] | None = None,
                   registry: dict | None = None) -> pd.DataFrame:
     """One row per school and target of the year's phase: :func:`targets.evaluate` of each
-    school (value, counts, threshold, status, gap, note), schools in ``codes`` order."""
+    school (value, counts, threshold, status, gap, note), schools in ``codes`` order; a running
+    school's target with no value yet reads «Chưa có số liệu», not «Đang theo dõi»."""
     registry = load_registry() if registry is None else registry
     running = running or set()
     years = {school_year, contract.previous_year(school_year)}
@@ -351,6 +358,10 @@ def target_matrix(table: pd.DataFrame, plan: targets.Targets, school_year: str,
     out.insert(1, "school", out["school_code"].map(
         {c: _school_label(c, registry) for c in codes}))
     out.insert(2, "in_progress", out["school_code"].isin(running_codes))
+    # a running school's target without any value yet has no data (as the pooled row says),
+    # not «Đang theo dõi»: nothing is being followed
+    out.loc[(out["status"] == targets.TRACKING) & out["value"].isna(), "status"] = \
+        targets.NO_VALUE
     out["indicator_label"] = out["indicator"].map(_label)
     return out[MATRIX_COLUMNS]
 
@@ -456,7 +467,7 @@ def _missed_sentence(key: str, rows: pd.DataFrame, threshold: float) -> str:
     if key == "completion_rate_grade9":
         return (f"{_n(n)} trường chưa đạt chỉ tiêu {target} học sinh lớp 9 hoàn thành chương "
                 f"trình THCS: {_n(others)} em chưa hoàn thành; cần thêm {_n(short)} em hoàn "
-                f"thành để các trường này đạt chỉ tiêu.")
+                f"thành để {'trường này' if n == 1 else 'các trường này'} đạt chỉ tiêu.")
     if key == "allround_rate":
         return (f"{_n(n)} trường chưa đạt chỉ tiêu {target} học sinh phát triển toàn diện: "
                 f"{_n(others)} em chưa đạt mức Đạt cả học tập và rèn luyện.")
@@ -602,7 +613,8 @@ def completeness(group: Group, school_year: str, facts: _Facts, mid_year: bool,
         if len(late):
             sentences.append(f"{_n(len(late))} trường chưa nhập kết quả cuối năm (năm học còn "
                              f"«đang học»): {', '.join(late['school'])}; các chỉ tiêu cuối năm "
-                             f"của các trường này chưa được tính vào số liệu gộp.")
+                             f"của {'trường này' if len(late) == 1 else 'các trường này'} "
+                             f"chưa được tính vào số liệu gộp.")
     with_findings = table[table["findings"] > 0]
     if len(with_findings):
         sentences.append(
@@ -698,7 +710,8 @@ def group_view(db: str | Path, school_year: str,
     rows = table[table["school_year"].isin(upto).to_numpy()
                  & ((table["school_year"] == school_year).to_numpy()
                     | (table["dimension"] == "school").to_numpy())]
-    pooled_all = pool(rows, group.codes, label, facts.running)
+    names = {c: _school_label(c, registry) for c in group.codes}
+    pooled_all = pool(rows, group.codes, label, facts.running, names)
     matrix = target_matrix(rows, plan, school_year, list(group.codes),
                            _pairs_index(facts.running), registry)
     furthest = furthest_schools(matrix, furthest_limit)

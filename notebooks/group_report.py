@@ -60,13 +60,15 @@ display(Markdown(G.analyst_notes(report)))
 # %%
 display(HTML(G.header_html(report)))
 display(Markdown("\n\n".join(G.summary_sentences(report))))
+display(HTML(G.mid_year_note(report)))  # a mid-year report: what it can and cannot say
 
 # %% [markdown]
 # ## 1. Chỉ tiêu của từng trường
 #
 # Mỗi ô ghi đánh giá của trường với chỉ tiêu (Đạt / Chưa đạt / Đang theo dõi / Chưa có số liệu)
 # và giá trị của trường. Đánh giá theo đúng cách của báo cáo từng trường; trường có năm học
-# đang diễn ra được «theo dõi», chưa đánh giá đạt hay chưa đạt.
+# đang diễn ra được «theo dõi», chưa đánh giá đạt hay chưa đạt. Trường chưa có số liệu của một
+# chỉ tiêu ghi «Chưa có số liệu», kể cả giữa năm học.
 
 # %%
 display(HTML(G.show(report, "matrix")))
@@ -89,7 +91,9 @@ display(HTML(G.show(report, "definitions")))
 # %% [markdown]
 # ## 3. Các trường so với chỉ tiêu
 #
-# Mỗi biểu đồ: một chấm cho mỗi trường có số liệu, đường đỏ là chỉ tiêu của giai đoạn.
+# Mỗi chấm là một trường có số liệu, đường đỏ là chỉ tiêu của giai đoạn. Khi nhóm có nhiều
+# trường, biểu đồ chỉ vẽ một số trường, trường có giá trị kém nhất ở trên cùng; dòng trên mỗi
+# biểu đồ nói vẽ bao nhiêu trường, tệp Excel có đủ các trường.
 
 # %%
 for key in report.rate_targets:
@@ -99,15 +103,19 @@ for key in report.rate_targets:
     display(Markdown(G.chart_caption(report, key)))
     fig, ax = plt.subplots(figsize=(C.A4_WIDTH_IN, 1.0 + 0.2 * len(points)))
     sns.scatterplot(data=points, x="value", y="position", hue="status", s=40, ax=ax,
-                    palette=G.STATUS_PALETTE)
+                    palette=G.STATUS_PALETTE, zorder=3)
     ax.axvline(points["threshold"].iloc[0], color=C.TARGET_COLOUR, linestyle="--",
                label="Chỉ tiêu")
     ax.set_yticks(points["position"], labels=points["school"])
     ax.set_ylim(len(points) - 0.5, -0.5)
+    ax.set_xlim(*C.rate_range([*points["value"], points["threshold"].iloc[0]]))
+    ax.collections[0].set_clip_on(False)  # a dot on 0 % is seen whole
     C.percent_axis(ax, axis="x")
     ax.set_xlabel(points["indicator_label"].iloc[0])
     ax.set_ylabel("")
-    ax.legend(title="", loc="best", fontsize=8)
+    # the legend above the dots, in one row: it hides none of them
+    ax.legend(title="", loc="lower right", bbox_to_anchor=(1, 1.01), ncol=4, fontsize=8,
+              frameon=False, borderaxespad=0)
     fig.tight_layout()  # the schools' names inside the A4 width: the chart is drawn once
     C.alt(fig, G.chart_alt(report, key))
     plt.show()
@@ -118,6 +126,7 @@ for key in report.rate_targets:
 # Số liệu gộp của nhóm trường qua các năm học; đường nét đứt màu đỏ là chỉ tiêu của kế hoạch.
 
 # %%
+display(Markdown(G.trends_intro(report)))  # mid-year: the year in progress is not drawn
 for key in report.rate_targets:
     series = G.trend_points(report, key)
     if series["value"].isna().all():
@@ -126,8 +135,7 @@ for key in report.rate_targets:
     sns.lineplot(x=range(len(series)), y=series["value"], marker="o", markersize=7,
                  linewidth=2, color=C.LINE_COLOUR, label="Số liệu gộp", ax=ax)
     C.trend_look(ax, series, title=series["indicator_label"].iloc[0],
-                 digits=2 if G.percent_digits(series["value"]) == 2 else 1,
-                 alt_text=G.trend_alt(series))
+                 digits=G.digits(key), alt_text=G.trend_alt(report, key))
     plt.show()
 
 # %% [markdown]

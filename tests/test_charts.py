@@ -159,3 +159,55 @@ def test_targets_all_named_in_the_legend_replace_the_generic_entry() -> None:
     assert legend == ["Kết quả", "Mục tiêu ≥ 100,0 % (2022–2025)",
                       "Mục tiêu ≥ 100,0 % (2025–2030)"]
     plt.close(fig)
+
+
+# --- rate axes: never below 0 %, no tick past 100 % ----------------------------------------------
+
+def _tick_labels(ax, axis: str = "y") -> list[str]:
+    ax.figure.canvas.draw()
+    ticks = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    return [t.get_text() for t in ticks if t.get_text()]
+
+
+def test_a_rate_axis_does_not_go_below_zero() -> None:
+    """One school at 0 % (matplotlib's own range around a single value reaches −4 %): the
+    axis starts at 0 %, no tick below it; the same on a y axis (every chart of the package
+    uses percent_axis)."""
+    C.set_theme()
+    fig, ax = plt.subplots()
+    sns.scatterplot(x=[0.0], y=[0], ax=ax)
+    assert ax.get_xlim()[0] < 0  # (what the dot plot showed: «-4 %, -2 %»)
+    C.percent_axis(ax, axis="x")
+    assert ax.get_xlim()[0] == 0
+    labels = _tick_labels(ax, "x")
+    assert labels[0] == "0 %" and not any(t.startswith(("-", "−")) for t in labels), labels
+    fig2, ax2 = plt.subplots()
+    ax2.plot([0, 1], [0.001, 0.003])
+    ax2.set_ylim(-0.002, 0.004)
+    C.percent_axis(ax2)
+    assert ax2.get_ylim() == (0.0, 0.004)
+    assert all(tick >= 0 for tick in ax2.get_yticks())
+    plt.close(fig)
+    plt.close(fig2)
+
+
+def test_no_grid_line_past_100_percent() -> None:
+    C.set_theme()
+    fig, ax = plt.subplots()
+    ax.set_xlim(0.94, 1.06)
+    C.percent_axis(ax, axis="x")
+    assert max(ax.get_xticks()) == pytest.approx(1.0)  # no unlabelled tick (grid line) past
+    assert _tick_labels(ax, "x")[-1] == "100 %"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([1.0, 1.0, 1.0], (0.9895, 1.0005)),  # all at 100 %: one point wide (and 5 % of it)
+    ([0.95, 0.975, 1.0], (0.9475, 1.0025)),  # 5 points of span, 5 % of it beside
+    ([0.0, 0.0003], (0.0, 0.000525)),  # dropout: from zero, at least 0,05 % wide
+    ([0.0026, 0.0006, NAN], (0.0, 0.00273)),
+    ([NAN], (0.0, 1.0)),
+])
+def test_rate_range_starts_at_0_percent_at_the_lowest(values: list[float],
+                                                    expected: tuple[float, float]) -> None:
+    assert C.rate_range(values) == pytest.approx(expected)

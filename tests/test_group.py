@@ -238,15 +238,33 @@ def test_matrix_values_and_counts_by_hand(view: group.GroupView) -> None:
     assert np.isnan(_cell(m, "CUONG", "completion_rate_grade9")["value"])
 
 
+def test_a_running_school_without_a_value_has_no_data(db: Path, schools_file: Path) -> None:
+    """Mid-year as in a full-year report: CUONG's completion (not known before the year ends)
+    reads «Chưa có số liệu», as the pooled row's note says; its targets with a value so far are
+    followed."""
+    mid = group.group_view(db, Y1, "ba-truong", mid_year=True, schools_file=schools_file)
+    comp = _cell(mid.matrix, "CUONG", "completion_rate_grade9")
+    assert np.isnan(comp["value"]) and comp["status"] == targets.NO_VALUE
+    assert "Trường THCS Cường" in mid.pooled.set_index("indicator").loc[
+        "completion_rate_grade9", "note"]
+    for key in ("dropout_rate", "allround_rate", "toilets_hygienic_share"):
+        assert _cell(mid.matrix, "CUONG", key)["status"] == targets.TRACKING, key
+    s = mid.sentences.set_index("indicator")["sentence"]
+    assert s["completion_rate_grade9"].endswith("1 trường đạt. 1 trường chưa có số liệu.")
+
+
 def test_matrix_status_is_passed_through_from_evaluate(db: Path, view: group.GroupView) -> None:
     """Every school's rows are targets.evaluate's, the year in progress included (whatever
-    status evaluate gives a running year, the matrix shows it, never its own)."""
+    status evaluate gives a running year, the matrix shows it, never its own) — but a running
+    school's target without any value has no data, not «Đang theo dõi»."""
     table = group.indicator_table(db)
     plan = targets.load_targets()
     for code in ("AN", "BINH", "CUONG"):
         ev = targets.evaluate(table, plan, Y1, school_code=code)
         mine = view.matrix[view.matrix["school_code"] == code].reset_index(drop=True)
-        assert mine["status"].tolist() == ev["status"].tolist()
+        empty = ((ev["status"] == targets.TRACKING) & ev["value"].isna()).to_numpy()
+        assert empty.sum() == (code == "CUONG")  # CUONG's completion: not known yet
+        assert mine["status"].tolist() == ev["status"].mask(empty, targets.NO_VALUE).tolist()
         assert mine["note"].tolist() == ev["note"].tolist()
         np.testing.assert_array_equal(mine["value"], ev["value"])
 
@@ -309,7 +327,8 @@ def test_pooled_rates_by_hand(view: group.GroupView) -> None:
         assert _cell(view.matrix, "CUONG", key)["status"] == targets.TRACKING, key
     assert not view.pooled_table.set_index(["indicator", "dimension"]).loc[
         ("completion_rate_grade9", "school"), "in_progress"]
-    assert "Chưa có số liệu của: CUONG" in p.loc["completion_rate_grade9", "note"]
+    # the schools left out are named as the reader knows them, not by their codes
+    assert "Chưa có số liệu của: Trường THCS Cường" in p.loc["completion_rate_grade9", "note"]
     assert "Số liệu gộp 2/3 trường: tổng tử số ÷ tổng mẫu số" in p.loc[
         "completion_rate_grade9", "note"]
     assert indicators.INDICATORS["dropout_rate"].definition_vi == p.loc["dropout_rate",
@@ -407,7 +426,7 @@ def test_sentences_a_reader_can_act_on(db: Path, schools_file: Path) -> None:
                                  "An (2 em), Trường THCS Bình (1 em).")
     assert s["completion_rate_grade9"] == (
         "1 trường chưa đạt chỉ tiêu 97,5 % học sinh lớp 9 hoàn thành chương trình THCS: 1 em "
-        "chưa hoàn thành; cần thêm 1 em hoàn thành để các trường này đạt chỉ tiêu. Xa chỉ "
+        "chưa hoàn thành; cần thêm 1 em hoàn thành để trường này đạt chỉ tiêu. Xa chỉ "
         "tiêu nhất: Trường THCS An (1 em). 1 trường đạt.")
     assert s["toilets_hygienic_share"] == (
         "1 trường còn nhà vệ sinh học sinh chưa đạt chuẩn hợp vệ sinh: 1 nhà vệ sinh. Xa chỉ "
@@ -483,7 +502,7 @@ def test_completeness_and_findings(view: group.GroupView) -> None:
     assert view.completeness_sentences == [
         "1 trường chưa gửi số liệu nhà trường năm học 2024-2025: Trường THCS Bình.",
         "1 trường chưa nhập kết quả cuối năm (năm học còn «đang học»): Trường THCS Cường; các "
-        "chỉ tiêu cuối năm của các trường này chưa được tính vào số liệu gộp.",
+        "chỉ tiêu cuối năm của trường này chưa được tính vào số liệu gộp.",
         "1 trường có phát hiện khi đối chiếu với năm học trước (tổng 1 trường hợp cần xác "
         "minh): Trường THCS An (1)."]
     f = view.findings

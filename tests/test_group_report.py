@@ -67,7 +67,7 @@ def test_html_shows_the_hand_counted_figures(made: group_report.GroupReportPaths
                  # matrix: AN's completion 19/20, BINH's no school sheet, CUONG followed
                  "Chưa đạt (95,0 %)", "Chưa có số liệu", "Đang theo dõi (4,76 %)",
                  # pooled completion 29/30 over AN and BINH, CUONG named
-                 "96,7 % 29 30 2/3", "Chưa có số liệu của: CUONG",
+                 "96,7 % 29 30 2/3", "Chưa có số liệu của: Trường THCS Cường",
                  # pooled dropout 4/81 (CUONG's so far)
                  "4,94 % 4 81 3/3",
                  "5. Tỷ lệ học sinh bỏ học : 2 trường có học sinh bỏ học: 3 em.",
@@ -76,6 +76,125 @@ def test_html_shows_the_hand_counted_figures(made: group_report.GroupReportPaths
         assert part in text, part
     assert disclosure.HIDDEN_MARK in text
     assert "DỮ LIỆU MẪU" not in text  # the crafted database is not sample data
+    assert "CUONG" not in text and "BINH" not in text  # schools named, never by their code
+
+
+def test_html_summary_says_what_the_pool_covers(made: group_report.GroupReportPaths) -> None:
+    """Every school has a figure; 5 of the 6 pooled rows hold CUONG's running year (followed),
+    completion pools AN and BINH: 29/30 < 97,5 %."""
+    text = _text(made.html.read_text(encoding="utf-8"))
+    assert ("Số liệu gộp của cả 3 trường đạt 0/6 chỉ tiêu của giai đoạn (1 chỉ tiêu chưa đạt, "
+            "5 chỉ tiêu đang theo dõi vì có trường chưa kết thúc năm học).") in text
+    assert "Đây là báo cáo giữa năm" not in text and "chưa đưa vào các biểu đồ" not in text
+
+
+def test_small_rates_have_two_decimals_everywhere(made: group_report.GroupReportPaths) -> None:
+    """Dropout (tables.SMALL_RATE_KEYS) as the school report writes it, 4/81 = 4,94 %: in the
+    pooled and the equity table, the dot plot's and the trend's alt text; the other rates with
+    one decimal (AN's completion 19/20)."""
+    html = made.html.read_text(encoding="utf-8")
+    text = _text(html)
+    assert "Dân tộc Kinh 4,94 % 4 81 3" in text  # equity, pooled over the three schools
+    assert ("Tỷ lệ học sinh bỏ học, năm học 2024-2025: giá trị của 3 trường (từ 4,76 % đến "
+            "5,00 %), chỉ tiêu &lt; 0,06 %; 2 trường chưa đạt, 1 trường đang theo dõi.") in html
+    assert "(2023-2024: 0,00 %; 2024-2025: 4,94 %)" in html  # the trend's alt text
+    assert "từ 95,0 % đến 100,0 %" in html and "4,9 %" not in text
+
+
+def test_captions_when_every_school_meets_the_target(planted: tuple[Path, Path]) -> None:
+    """Both schools of the planted database have 4/4 hygienic toilets and 20/20 children of
+    11 in grade 6; BINH has its one dropout (1/25 ≥ 0,06 %), AN none.  Drawing one school of
+    two: the caption says both met the target, not «the one furthest from it»."""
+    db_path, sf = planted
+    report = group_report.build(db_path, Y1, "hai", schools_file=sf)
+    assert group_report.chart_caption(report, "toilets_hygienic_share", limit=1) == (
+        "Tỷ lệ nhà vệ sinh học sinh đạt chuẩn hợp vệ sinh, năm học 2024-2025: cả 2 trường đạt "
+        "chỉ tiêu; biểu đồ vẽ 1 trong 2 trường có số liệu (các trường cùng giá trị 100,0 %; "
+        "đủ các trường trong tệp Excel, trang «Ma trận chỉ tiêu»). Đường đứt: chỉ tiêu.")
+    assert group_report.chart_caption(report, "dropout_rate", limit=1) == (
+        "Tỷ lệ học sinh bỏ học, năm học 2024-2025: 1 trường đạt, 1 trường chưa đạt; biểu đồ "
+        "vẽ 1 trong 2 trường có số liệu (1 trường xa chỉ tiêu nhất, xa nhất ở trên cùng; đủ "
+        "các trường trong tệp Excel, trang «Ma trận chỉ tiêu»). Đường đứt: chỉ tiêu.")
+    assert group_report.chart_caption(report, "dropout_rate") == (
+        "Tỷ lệ học sinh bỏ học, năm học 2024-2025: 1 trường đạt, 1 trường chưa đạt. Đường "
+        "đứt: chỉ tiêu.")
+    assert group_report.chart_alt(report, "dropout_rate") == (
+        "Tỷ lệ học sinh bỏ học, năm học 2024-2025: giá trị của 2 trường (từ 0,00 % đến "
+        "4,00 %), chỉ tiêu < 0,06 %; 1 trường đạt, 1 trường chưa đạt.")
+
+
+def test_summary_names_the_schools_without_any_figure(db: Path, tmp_path: Path) -> None:
+    """DUNG (in schools.yaml, no file in the database) beside AN: the pooled figures are AN's
+    alone, and the summary says so, naming DUNG by its name."""
+    f = tmp_path / "schools.yaml"
+    f.write_text(SCHOOLS_YAML.replace("groups:", "  - code: DUNG\n    name: THCS Dũng\ngroups:")
+                 , encoding="utf-8")
+    report = group_report.build(db, Y1, ["AN", "DUNG"], schools_file=f)
+    assert group_report.summary_sentences(report)[1:] == [
+        "Số liệu gộp của 1/2 trường đạt 0/6 chỉ tiêu của giai đoạn (6 chỉ tiêu chưa đạt). Chi "
+        "tiết từng trường ở bảng dưới.",
+        "Chưa có số liệu của 1 trường: Trường THCS Dũng."]
+    notes = " ".join(report.tables["pooled"]["Ghi chú"])
+    assert "Chưa có số liệu của: Trường THCS Dũng" in notes and "DUNG" not in notes
+    # DUNG sent no pupil list: nothing checked against last year, not «0 findings»
+    done = report.tables["completeness"].set_index("Trường")["Phát hiện đối chiếu năm trước"]
+    assert done.to_dict() == {"Trường THCS An": "1", "Trường THCS Dũng": "—"}
+
+
+def test_summary_of_a_year_outside_the_plan_judges_nothing(db: Path, schools_file: Path,
+                                                          tmp_path: Path) -> None:
+    from locson_analysis import config
+
+    plan = config.TARGETS_FILE.read_text(encoding="utf-8")
+    later = tmp_path / "targets.yaml"  # the plan's second phase only (2025-2030)
+    later.write_text(plan[:plan.index("  - name:")] + plan[plan.index("  - name:", plan.index(
+        "  - name:") + 1):], encoding="utf-8")
+    report = group_report.build(db, Y1, "ba-truong", schools_file=schools_file,
+                                targets_file=later)
+    assert group_report.summary_sentences(report)[1] == (
+        "Năm học 2024-2025 nằm ngoài các giai đoạn của kế hoạch: số liệu gộp của cả 3 trường "
+        "được ghi để so sánh, không đánh giá đạt hay chưa đạt. Chi tiết từng trường ở bảng "
+        "dưới.")
+
+
+def test_gender_parity_label_keeps_thcs_in_capitals(made: group_report.GroupReportPaths
+                                                    ) -> None:
+    text = _text(made.html.read_text(encoding="utf-8"))
+    assert ("Chỉ số bình đẳng giới — tỷ lệ học sinh hoàn thành chương trình THCS (lớp 9)"
+            in text)
+    assert "thcs" not in text
+
+
+@pytest.fixture(scope="module")
+def made_mid(db: Path, schools_file: Path, tmp_path_factory: pytest.TempPathFactory
+             ) -> group_report.GroupReportPaths:
+    out = tmp_path_factory.mktemp("mid")
+    return group_report.run_group_report(db, Y1, "ba-truong", schools_file=schools_file,
+                                         out_dir=out, mid_year=True)
+
+
+def test_mid_year_report_judges_nothing_it_cannot(made_mid: group_report.GroupReportPaths
+                                                  ) -> None:
+    """CUONG's year is running: its targets with a value so far are followed, its completion
+    has no data (as the pooled note says); the summary says the targets are followed and how
+    many have figures; the mid-year paragraph; the trends stop at 2023-2024."""
+    html = made_mid.html.read_text(encoding="utf-8")
+    text = _text(html)
+    assert ("Năm học chưa kết thúc: các chỉ tiêu đang được theo dõi, chưa đánh giá đạt hay chưa "
+            "đạt. Đến nay 6/6 chỉ tiêu đã có số liệu gộp (số liệu gộp của cả 3 trường); 1 chỉ "
+            "tiêu chỉ gồm các trường đã kết thúc năm học nên đã đánh giá được: 0 đạt, 1 chưa "
+            "đạt.") in text
+    assert "đạt 0/6" not in text
+    assert "Đây là báo cáo giữa năm: năm học 2024-2025 chưa kết thúc." in text
+    # the matrix row of CUONG: followed where it has a value, no data for completion
+    row = text[text.index("Trường THCS Cường Đang theo dõi"):][:200]
+    assert row.startswith("Trường THCS Cường Đang theo dõi (100,0 %) Đang theo dõi (100,0 %) "
+                          "Đang theo dõi (100,0 %) Đang theo dõi (Có) Chưa có số liệu "
+                          "Đang theo dõi (4,76 %)"), row
+    assert "Năm học 2024-2025 chưa kết thúc nên chưa đưa vào các biểu đồ" in text
+    assert "(2023-2024: 0,00 %); đường nét đứt màu đỏ là chỉ tiêu. Năm học 2024-2025 chưa " \
+           "kết thúc: chưa đưa vào biểu đồ." in html
+    assert "0 trường đạt" not in html and "1 trường đang theo dõi" in html
 
 
 def test_issuer_and_recipients_come_from_group_recipients(

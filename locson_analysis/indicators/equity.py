@@ -493,11 +493,13 @@ def parity_indicators(registry: dict[str, Indicator]) -> list[Indicator]:
     out = []
     for key in PARITY_RATES:
         base = registry[key]
+        # the first letter in lower case only: «THCS» stays as written
+        lowered = base.label_vi[:1].lower() + base.label_vi[1:]
         out.append(Indicator(
             key=f"gender_parity_index_{key}",
-            label_vi=f"Chỉ số bình đẳng giới — {base.label_vi.lower()}",
+            label_vi=f"Chỉ số bình đẳng giới — {lowered}",
             unit="ratio",
-            definition_vi=(f"Chỉ số bình đẳng giới (GPI) của «{base.label_vi.lower()}»: tỷ lệ "
+            definition_vi=(f"Chỉ số bình đẳng giới (GPI) của «{lowered}»: tỷ lệ "
                            f"của học sinh nữ chia cho tỷ lệ của học sinh nam. Bằng 1 là bình "
                            f"đẳng. Không tính khi một trong hai nhóm có dưới "
                            f"{MIN_PARITY_EVENTS} trường hợp hoặc dưới {MIN_GROUP_PUPILS} học "

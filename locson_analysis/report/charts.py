@@ -7,7 +7,8 @@ The notebooks draw with seaborn in their own cells; this module only gives the s
   that a chart reaches the exported HTML exactly as JupyterLab shows it (``plt.show()``, a figure
   or axes left as the cell's last expression, ``display(fig)``).
 * :func:`percent_axis`, :func:`count_axis` — Vietnamese numbers (``97,5 %``, ``1.234``) on 1-2-5
-  ticks.
+  ticks; a rate axis never below 0 %, no tick past 100 % (:func:`rate_range`: a dot plot's
+  range).
 * :func:`target_lines` — the plan's target of each phase as a dashed red line, each labelled.
 * :func:`label_points` — each point's value in Vietnamese, labels never overlapping.
 * :func:`alt` — the text read out in place of the chart (every chart has one: without it, the
@@ -174,10 +175,27 @@ def _decimals(step: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
-def percent_axis(ax, axis: str = "y", cap: float | None = 1.0) -> None:
+def percent_axis(ax, axis: str = "y", cap: float | None = 1.0,
+                 floor: float | None = 0.0) -> None:
     """Fractions shown as Vietnamese percentages on 1-2-5 ticks (0,975 → "97,5 %"), with as many
-    decimals as the tick step needs; ticks above ``cap`` (a rate cannot pass 100 %) unlabelled."""
-    from matplotlib.ticker import Formatter
+    decimals as the tick step needs.  A rate is never below ``floor`` (0 %) nor above ``cap``
+    (100 %): the axis does not start below ``floor`` (its lower limit is raised to it; the
+    limits already set are read, so call this after drawing) and no tick, label or grid line
+    is drawn outside the two (the axis may run a little past 100 % to leave room for labels)."""
+    import numpy as np
+    from matplotlib.ticker import Formatter, MaxNLocator
+
+    class RateTicks(MaxNLocator):
+        """1-2-5 ticks (as :func:`_ticks`) between ``floor`` and ``cap`` only."""
+
+        def tick_values(self, vmin: float, vmax: float):
+            ticks = np.asarray(super().tick_values(vmin, vmax))
+            keep = np.ones(len(ticks), dtype=bool)
+            if floor is not None:
+                keep &= ticks >= floor - 1e-12
+            if cap is not None:
+                keep &= ticks <= cap + 1e-12
+            return ticks[keep]
 
     class Percent(Formatter):
         def __call__(self, v: float, pos: int | None = None) -> str:
@@ -188,8 +206,29 @@ def percent_axis(ax, axis: str = "y", cap: float | None = 1.0) -> None:
             return fmt_pct(v, _decimals(locs[1] - locs[0]))
 
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(_ticks())
+    target.set_major_locator(RateTicks(nbins=6, steps=[1, 2, 5, 10]))
     target.set_major_formatter(Percent())
+    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    if floor is not None and min(lo, hi) < floor < max(lo, hi):
+        limits = (floor, max(lo, hi)) if lo <= hi else (max(lo, hi), floor)
+        (ax.set_ylim if axis == "y" else ax.set_xlim)(*limits)
+
+
+def rate_range(values: Sequence[float], pad: float = 0.05) -> tuple[float, float]:
+    """The range of a rate axis showing ``values`` (the points and the target): high rates
+    (above 50 %) from just under the lowest value, at least one percentage point wide (all
+    schools at 100 % still show a scale); low rates (dropout) from zero, never below it.
+    ``pad``: the share of the range left beside the values — past the highest one too, so
+    that a dot or the target on 100 % is seen whole (:func:`percent_axis` draws no tick past
+    100 %).  A dot on 0 % is best drawn unclipped (``clip_on=False``)."""
+    finite = [float(v) for v in values if not math.isnan(float(v))]
+    if not finite:
+        return 0.0, 1.0
+    lo, hi = min(finite), max(finite)
+    if hi > 0.5:
+        width = max(hi - lo, 0.01)
+        return max(0.0, min(lo, hi - 0.01) - pad * width), hi + pad * width
+    return 0.0, max(hi, 0.0005) * (1 + pad)
 
 
 def count_axis(ax, axis: str = "y") -> None:

@@ -36,7 +36,7 @@ from .. import (
 from ..errors import LocsonError
 from ..numbers import NO_DATA, fmt_bool, fmt_date, fmt_num, fmt_pct
 from ..schools import load_groups, load_registry
-from .tables import EXCEL_FORMATS, SMALL_RATE_KEYS, format_name
+from .tables import EXCEL_FORMATS, SMALL_RATE_KEYS, fmt_threshold, format_name
 
 GROUP_NOTEBOOK = config.NOTEBOOKS_DIR / "group_report.ipynb"
 #: The dot colour of each status in the charts of the schools' values.
@@ -89,6 +89,12 @@ def _pct(x: object) -> str:
 @functools.lru_cache(maxsize=65536)
 def _cnt(x: object) -> str:
     return fmt_num(x, 0, missing="—")
+
+
+def digits(key: str) -> int:
+    """Decimals of a rate in every part of the report — tables, sentences, captions, chart
+    labels: 2 for the small rates (:data:`tables.SMALL_RATE_KEYS`: dropout, 0,06 %), else 1."""
+    return 2 if key in SMALL_RATE_KEYS else 1
 
 
 def _value_text(value: object, key: str) -> str:
@@ -183,7 +189,9 @@ def completeness_table(view: group.GroupView) -> pd.DataFrame:
         "Số liệu điều tra phổ cập": c["has_population"].map(yes),
         "Năm học đang diễn ra": c["in_progress"].map({True: "Có", False: ""}),
         "Còn thiếu": c["missing"], "Nhập lần cuối": c["last_import"].map(fmt_date),
-        "Phát hiện đối chiếu năm trước": c["findings"].map(_cnt),
+        # no pupil list this year: nothing was checked against last year (not «0 findings»)
+        "Phát hiện đối chiếu năm trước": [_cnt(f) if has else "—" for f, has in zip(
+            c["findings"], c["has_pupils"], strict=True)],
     })
 
 
@@ -195,9 +203,24 @@ def findings_table(view: group.GroupView) -> pd.DataFrame:
 
 
 def trend_points(report: GroupReport, key: str) -> pd.DataFrame:
-    """The pooled trend of one rate target: school_year, value, threshold, status."""
+    """The pooled trend of one rate target: school_year, value, threshold, status.  A mid-year
+    report's year is left out (as in the school report): its value so far is no year's
+    value, beside full years it would read as a rise or a fall; the chart stops at the latest
+    ended year (:func:`trends_intro` says so)."""
     t = report.view.trend
-    return t[t["indicator"] == key].reset_index(drop=True)
+    keep = (t["indicator"] == key).to_numpy()
+    if report.view.mid_year:
+        keep = keep & (t["school_year"] != report.school_year).to_numpy()
+    return t[keep].reset_index(drop=True)
+
+
+def trends_intro(report: GroupReport) -> str:
+    """Above the trend charts of a mid-year report: its year is not drawn (empty otherwise)."""
+    if not report.view.mid_year:
+        return ""
+    return (f"Năm học {report.school_year} chưa kết thúc nên chưa đưa vào các biểu đồ dưới "
+            f"đây; các biểu đồ dừng ở năm học gần nhất đã kết thúc. Số liệu đến nay của năm "
+            f"học {report.school_year} ở bảng số liệu gộp (mục 2).")
 
 
 def school_points(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> pd.DataFrame:
@@ -214,34 +237,57 @@ def school_points(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> 
     return pts
 
 
-def percent_digits(values: pd.Series) -> int:
-    """Decimals of a percent axis showing ``values`` (and the threshold): 2 for small rates
-    such as dropout (0,06 %), 1 for rates near 100 %."""
-    v = pd.to_numeric(values, errors="coerce").dropna()
-    if v.empty:
-        return 0
-    span = float(v.max() - v.min())
-    return 2 if v.max() < 0.05 or span < 0.02 else (1 if span < 0.2 else 0)
+def _statuses(statuses: pd.Series) -> str:
+    """How many schools are at each status: "cả 150 trường đạt chỉ tiêu", "2 trường đạt,
+    1 trường chưa đạt", "3 trường đang theo dõi"."""
+    counts = statuses.value_counts()
+    n = int(counts.sum())
+    met = int(counts.get(targets.MET, 0))
+    if n > 1 and met == n:
+        return f"cả {fmt_num(n)} trường đạt chỉ tiêu"
+    words = {targets.MET: "đạt", targets.NOT_MET: "chưa đạt",
+             targets.TRACKING: "đang theo dõi"}
+    parts = [f"{fmt_num(int(counts[s]))} trường {w}" for s, w in words.items()
+             if counts.get(s, 0)]
+    parts += [f"{fmt_num(int(k))} trường: {str(s).lower()}" for s, k in counts.items()
+              if s not in words]
+    return ", ".join(parts)
 
 
 def chart_caption(report: GroupReport, key: str, limit: int = CHART_SCHOOLS) -> str:
-    """Under the dot plot: how many schools are drawn of how many have a value."""
+    """Above the dot plot: the schools' statuses, how many are drawn of how many have a value
+    (and in which order), how many have none."""
     m = report.view.matrix
-    n = int(((m["indicator"] == key) & m["value"].notna()).sum())
-    shown = min(n, limit)
-    where = "" if shown == n else (f" — {fmt_num(shown)} trường xa chỉ tiêu nhất trong "
-                                   f"{fmt_num(n)} trường có số liệu (đủ các trường trong tệp "
-                                   "Excel, trang «Ma trận chỉ tiêu»)")
-    return f"{group._label(key)}, năm học {report.school_year}{where}. Đường đứt: chỉ tiêu."
+    mine = m[(m["indicator"] == key).to_numpy()]
+    valued = mine[mine["value"].notna()]
+    n, shown = len(valued), min(len(valued), limit)
+    text = f"{group._label(key)}, năm học {report.school_year}: {_statuses(valued['status'])}"
+    if shown < n:
+        low = "thấp" if valued["direction"].iloc[0] != "<" else "cao"
+        missed = int((valued["status"] == targets.NOT_MET).sum())
+        if valued["value"].nunique() == 1:
+            which = f"các trường cùng giá trị {_value_text(valued['value'].iloc[0], key)}"
+        elif missed >= shown:
+            which = f"{fmt_num(shown)} trường xa chỉ tiêu nhất, xa nhất ở trên cùng"
+        else:
+            which = f"{fmt_num(shown)} trường có giá trị {low} nhất, {low} nhất ở trên cùng"
+        text += (f"; biểu đồ vẽ {fmt_num(shown)} trong {fmt_num(n)} trường có số liệu "
+                 f"({which}; đủ các trường trong tệp Excel, trang «Ma trận chỉ tiêu»)")
+    if len(mine) > n:
+        text += f"; {fmt_num(len(mine) - n)} trường chưa có số liệu"
+    return text + ". Đường đứt: chỉ tiêu."
 
 
-def trend_alt(series: pd.DataFrame) -> str:
-    """The alt text of a pooled trend chart: its values year by year."""
-    label = series["indicator_label"].iloc[0]
-    values = "; ".join(f"{y}: {_pct(v)}" for y, v in zip(series["school_year"],
-                                                          series["value"], strict=True))
-    return (f"Biểu đồ đường: {label} gộp các trường theo năm học ({values}); đường nét đứt màu "
-            f"đỏ là chỉ tiêu.")
+def trend_alt(report: GroupReport, key: str) -> str:
+    """The alt text of a pooled trend chart: its values year by year (as the tables write
+    them), and, mid-year, that the report's year is not drawn."""
+    series = trend_points(report, key)
+    values = "; ".join(f"{y}: {_value_text(v, key)}" for y, v in zip(
+        series["school_year"], series["value"], strict=True))
+    later = (f" Năm học {report.school_year} chưa kết thúc: chưa đưa vào biểu đồ."
+             if report.view.mid_year else "")
+    return (f"Biểu đồ đường: {group._label(key)} gộp các trường theo năm học ({values}); "
+            f"đường nét đứt màu đỏ là chỉ tiêu.{later}")
 
 
 def suppression_text(report: GroupReport) -> str:
@@ -253,15 +299,17 @@ def suppression_text(report: GroupReport) -> str:
 
 
 def chart_alt(report: GroupReport, key: str) -> str:
+    """The alt text of a dot plot: the schools drawn, their range, the target, their
+    statuses (as the tables write the values)."""
     pts = school_points(report, key)
     label = group._label(key)
     if pts.empty:
         return f"{label}: chưa trường nào có số liệu."
-    thr = pts["threshold"].iloc[0]
-    met = int((pts["status"] == targets.MET).sum())
-    return (f"{label}, năm học {report.school_year}: giá trị của {len(pts)} trường "
-            f"(từ {_pct(pts['value'].min())} đến {_pct(pts['value'].max())}), chỉ tiêu "
-            f"{_pct(thr)}; {met} trường đạt.")
+    target = fmt_threshold(pts["threshold"].iloc[0], pts["direction"].iloc[0], key)
+    low, high = (_value_text(pts["value"].min(), key), _value_text(pts["value"].max(), key))
+    values = f"giá trị {low}" if low == high else f"từ {low} đến {high}"
+    return (f"{label}, năm học {report.school_year}: giá trị của {fmt_num(len(pts))} trường "
+            f"({values}), chỉ tiêu {target}; {_statuses(pts['status'])}.")
 
 
 def _count(x: object) -> int | float | None:
@@ -667,14 +715,71 @@ def target_lines(report: GroupReport) -> str:
                                              strict=True) if text)
 
 
+def coverage(view: group.GroupView) -> tuple[int, list[str]]:
+    """How many of the selected schools have a value for at least one target of the year
+    (the schools the pooled figures cover), and the names of those that have none."""
+    m = view.matrix
+    valued = set(m.loc[m["value"].notna(), "school_code"])
+    names = dict(zip(m["school_code"], m["school"], strict=True))
+    return len(valued), [names.get(c, c) for c in view.group.codes if c not in valued]
+
+
 def summary_sentences(report: GroupReport) -> list[str]:
-    """The report's opening lines: the schools covered, how many met each target."""
+    """The report's opening lines: the schools covered, how many of them the pooled figures
+    cover (those without any figure named), and the targets: met out of all (a full-year
+    report), or followed, with how many have figures so far (mid-year: nothing is judged)."""
     v = report.view
     n = len(v.group.codes)
     lines = [f"Báo cáo gồm {fmt_num(n)} trường ({v.group.name}), năm học {v.school_year}"
              + (" (giữa năm học)." if v.mid_year else ".")]
+    k, without = coverage(v)
     p = v.pooled
-    met = int((p["status"] == targets.MET).sum())
-    lines.append(f"Số liệu gộp của nhóm đạt {fmt_num(met)}/{fmt_num(len(p))} chỉ tiêu của "
-                 "giai đoạn; chi tiết từng trường ở bảng dưới.")
+    counts = p["status"].value_counts()
+    total = len(p)
+    met, not_met = int(counts.get(targets.MET, 0)), int(counts.get(targets.NOT_MET, 0))
+    no_data = int(counts.get(targets.NO_VALUE, 0))
+    tracked = int(counts.get(targets.TRACKING, 0))
+    if k == 0:
+        lines.append(f"Chưa trường nào có số liệu các chỉ tiêu của năm học {v.school_year}: "
+                     "chưa có số liệu gộp.")
+        return lines
+    who = f"cả {fmt_num(n)} trường" if k == n else f"{fmt_num(k)}/{fmt_num(n)} trường"
+    if total and int(counts.get(targets.OUTSIDE, 0)) == total:
+        text = (f"Năm học {v.school_year} nằm ngoài các giai đoạn của kế hoạch: số liệu gộp "
+                f"của {who} được ghi để so sánh, không đánh giá đạt hay chưa đạt.")
+    elif v.mid_year:
+        text = (f"Năm học chưa kết thúc: các chỉ tiêu đang được theo dõi, chưa đánh giá đạt "
+                f"hay chưa đạt. Đến nay {fmt_num(int(p['value'].notna().sum()))}/"
+                f"{fmt_num(total)} chỉ tiêu đã có số liệu gộp (số liệu gộp của {who})")
+        if met + not_met:
+            text += (f"; {fmt_num(met + not_met)} chỉ tiêu chỉ gồm các trường đã kết thúc năm "
+                     f"học nên đã đánh giá được: {fmt_num(met)} đạt, {fmt_num(not_met)} chưa "
+                     "đạt")
+        text += "."
+    else:
+        rest = [f"{fmt_num(x)} chỉ tiêu {w}" for x, w in (
+            (not_met, "chưa đạt"), (tracked, "đang theo dõi vì có trường chưa kết thúc năm học"),
+            (no_data, "chưa có số liệu")) if x]
+        text = (f"Số liệu gộp của {who} đạt {fmt_num(met)}/{fmt_num(total)} chỉ tiêu của giai "
+                f"đoạn" + (f" ({', '.join(rest)})" if rest else "") + ".")
+    lines.append(text + " Chi tiết từng trường ở bảng dưới.")
+    if without:
+        lines.append(f"Chưa có số liệu của {fmt_num(len(without))} trường: "
+                     f"{group._name_list(without)}.")
     return lines
+
+
+def mid_year_note(report: GroupReport) -> str:
+    """The paragraph (HTML) saying what a mid-year report can and cannot say; empty in a
+    full-year report."""
+    from ..present import note_box
+
+    if not report.view.mid_year:
+        return ""
+    return note_box(
+        f"Đây là báo cáo giữa năm: năm học {report.school_year} chưa kết thúc. Các chỉ tiêu "
+        "ghi «Đang theo dõi» với số liệu đến nay, chưa đánh giá đạt hay chưa đạt; trường chưa "
+        "có số liệu của một chỉ tiêu thì ghi «Chưa có số liệu». Tỷ lệ hoàn thành chương trình "
+        "THCS chỉ có khi kết thúc năm học; số học sinh bỏ học là số đến thời điểm nhập dữ "
+        "liệu; tỷ lệ phát triển toàn diện theo kết quả học kỳ I. Biểu đồ xu hướng dừng ở năm "
+        "học gần nhất đã kết thúc.", kind="warn")
