@@ -150,9 +150,10 @@ display(HTML(G.show(report, "furthest")))
 # %% [markdown]
 # ## 6. Công bằng giữa các nhóm học sinh (gộp các trường)
 #
-# Gộp các trường, một nhóm nhỏ ở từng trường có thể đủ lớn để nêu tỷ lệ. Ô có dưới ngưỡng
-# học sinh hoặc trường hợp vẫn được ẩn (dấu «…»); nhóm dưới 10 học sinh không tính tỷ lệ.
-# Báo cáo không nêu số liệu theo nhóm của từng trường.
+# Gộp các trường, một nhóm nhỏ ở từng trường có thể đủ lớn để nêu tỷ lệ. Ô có số học sinh,
+# số trường hợp, hoặc số em còn lại của nhóm dưới ngưỡng vẫn được ẩn (dấu «…», xem ghi chú
+# dưới bảng); nhóm dưới 10 học sinh không tính tỷ lệ. Báo cáo không nêu số liệu theo nhóm của
+# từng trường.
 
 # %%
 display(HTML(G.show(report, "equity")))
