@@ -141,8 +141,21 @@ def definitions_table(view: group.GroupView) -> pd.DataFrame:
                          "Nguồn": p["source"]})
 
 
+def _blank_rows(e: pd.DataFrame) -> np.ndarray:
+    """The equity rows whose every figure is hidden (rate, and the counts where the row has
+    them): nothing to read, so the HTML leaves them out and says how many (the workbook keeps
+    them, marked «…»)."""
+    parity = e["indicator"].str.startswith("gender_parity_index_").to_numpy()
+    counts = e["hidden_numerator"].astype(bool).to_numpy() \
+        & e["hidden_denominator"].astype(bool).to_numpy()
+    return e["hidden_value"].astype(bool).to_numpy() & (parity | counts)
+
+
 def equity_table(view: group.GroupView) -> pd.DataFrame:
+    """The pooled equity rows as the HTML shows them; rows with every figure hidden are left
+    out (:func:`_blank_rows`, counted in :func:`suppression_text`)."""
     e = view.equity
+    e = e[~_blank_rows(e)] if len(e) else e
     hidden = e["hidden_value"].astype(bool)
 
     def show(col: str, fmt: object) -> list[str]:
@@ -295,7 +308,10 @@ def suppression_text(report: GroupReport) -> str:
     e = report.view.equity
     if e.empty or not e["hidden_value"].astype(bool).any():
         return ""
-    return disclosure.suppression_note(report.view.threshold)
+    blank = int(_blank_rows(e).sum())
+    left_out = (f" {fmt_num(blank)} dòng có mọi số liệu bị ẩn không được liệt kê ở bảng trên "
+                "(tệp Excel kèm theo vẫn ghi các dòng này, với dấu «…»)." if blank else "")
+    return disclosure.suppression_note(report.view.threshold) + left_out
 
 
 def chart_alt(report: GroupReport, key: str) -> str:
