@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from . import config
-from .contract import parse_school_year, start_year
+from .contract import parse_school_year, start_year, year_label
 from .disclosure import DEFAULT_THRESHOLD
 from .errors import LocsonError
 
@@ -217,8 +217,12 @@ def _recipient_entries(problems: list[str], at: str, key: str, entries: object
             hi = min(a.last if a.last is not None else 10**4, b.last if b.last is not None
                      else 10**4)
             if lo <= hi:
+                both = (f"từ năm học {year_label(lo)}" if hi == 10**4 else
+                        f"đến năm học {year_label(hi)}" if lo == -1 else
+                        f"năm học {year_label(lo)}" if lo == hi else
+                        f"các năm học {year_label(lo)} đến {year_label(hi)}")
                 problems.append(f"{at} «{key}[{a_i}]» và «{key}[{b_i}]»: cùng áp dụng "
-                                "cho một số năm học; mỗi năm học chỉ được thuộc một mục.")
+                                f"cho {both}; mỗi năm học chỉ được thuộc một mục.")
     return tuple(out)
 
 

@@ -119,7 +119,8 @@ suppression: {min_count: 0}
 
 def test_overlapping_years_and_an_uncovered_year_are_errors(tmp_path):
     p = _write(tmp_path, GOOD.replace("from: 2025-2026", "from: 2024-2025"))
-    with pytest.raises(LocsonError, match=r"«recipients\[1\]» và «recipients\[2\]»"):
+    with pytest.raises(LocsonError, match=r"«recipients\[1\]» và «recipients\[2\]»: cùng áp "
+                                          r"dụng cho năm học 2024-2025;"):
         report_config.load_settings(p)
     p = _write(tmp_path, GOOD.replace("  - from: 2025-2026", "  - from: 2026-2027"))
     with pytest.raises(LocsonError, match="không có mục nào cho năm học 2025-2026"):
