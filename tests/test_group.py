@@ -452,6 +452,14 @@ def test_equity_pooled_counts_by_hand(db: Path, schools_file: Path) -> None:
     # one such pupil at AN and one at BINH, both dropped out: a small group in the pool too
     assert (r["numerator"], r["denominator"], r["schools"]) == (2, 2, 2)
     assert np.isnan(r["value"]) and "Nhóm nhỏ (n = 2, dưới 10 học sinh)" in r["note"]
+    # the HTML table: the rate «Không tính» (the counts and the note say why), not «no data»
+    from locson_analysis.report import group as group_report
+
+    view = group.group_view(db, Y1, "ba-truong", schools_file=schools_file, suppress=1)
+    shown = group_report.equity_table(view)
+    row = shown[(shown["Chỉ số"] == special.iloc[0]["indicator_label"])
+                & (shown["Nhóm học sinh"] == "Hoàn cảnh đặc biệt")].iloc[0]
+    assert (row["Tỷ lệ"], row["Tử số"], row["Mẫu số"]) == ("Không tính", "2", "2")
     girls = e[(e["indicator"] == "dropout_rate") & (e["group"] == "Nữ")].iloc[0]
     assert (girls["numerator"], girls["denominator"]) == (2 + 1 + 1, 10 + 1 + 1)
     assert girls["value"] == pytest.approx(4 / 12)  # 12 girls: a rate (1 + 1 in two schools)

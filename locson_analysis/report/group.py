@@ -151,6 +151,11 @@ def _blank_rows(e: pd.DataFrame) -> np.ndarray:
     return e["hidden_value"].astype(bool).to_numpy() & (parity | counts)
 
 
+#: The rate cell of a pupil group too small for a rate (the counts are shown, the note says
+#: why).
+SMALL_GROUP_VALUE = "Không tính"
+
+
 def equity_table(view: group.GroupView) -> pd.DataFrame:
     """The pooled equity rows as the HTML shows them; rows with every figure hidden are left
     out (:func:`_blank_rows`, counted in :func:`suppression_text`)."""
@@ -164,9 +169,14 @@ def equity_table(view: group.GroupView) -> pd.DataFrame:
                 for v, h in zip(e[col], flag, strict=True)]
 
     parity = e["indicator"].str.startswith("gender_parity_index_")
-    value = [disclosure.HIDDEN_MARK if h else (fmt_num(v, 2, missing=NO_DATA) if p
-                                                  else _value_text(v, k))
-             for v, h, p, k in zip(e["value"], hidden, parity, e["indicator"], strict=True)]
+    # a group too small for a rate (its note says so) still has its counts: «không tính»,
+    # not «chưa có số liệu»
+    small = e["value"].isna() & (pd.to_numeric(e["denominator"], errors="coerce") > 0) \
+        & ~parity
+    value = [disclosure.HIDDEN_MARK if h else SMALL_GROUP_VALUE if sm else (
+                 fmt_num(v, 2, missing=NO_DATA) if p else _value_text(v, k))
+             for v, h, p, k, sm in zip(e["value"], hidden, parity, e["indicator"], small,
+                                       strict=True)]
     return pd.DataFrame({
         "Chỉ số": e["indicator_label"], "Nhóm": e["dimension_label"],
         "Nhóm học sinh": np.where(parity, "Nữ so với nam", e["group"]),
