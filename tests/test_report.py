@@ -318,6 +318,36 @@ def test_a_notebook_error_names_the_step_and_keeps_the_report(
     assert not [p for p in built["out"].rglob(".bao_cao_*")]
 
 
+def test_a_notebook_without_its_workbook_keeps_the_old_report(
+        built: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook that runs but writes no workbook: an «ghi Excel» error, and — as it says —
+    the report already there is kept whole (nothing moved before the check)."""
+    quiet = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('school_year = ""\nmid_year = False\nwork_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    quiet.cells = [params, nbformat.v4.new_code_cell("x = 1")]
+    quiet.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                    "display_name": "Python 3"}
+    path = tmp_path / "annual_report.ipynb"
+    nbformat.write(quiet, path)
+    monkeypatch.setattr(run, "REPORT_NOTEBOOK", path)
+    full = built["full"]
+    before = {p: _digest(p) for p in (full.html, full.notebook, full.xlsx)}
+    with pytest.raises(LocsonError, match="ghi Excel.*Báo cáo cũ"):
+        run.run_report("2025-2026", built["db"], out_dir=built["out"])
+    assert {p: _digest(p) for p in before} == before
+
+
+def test_a_relative_output_folder_works(built: dict, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``locson report --out ra`` from the user's folder (the runner resolves the folder; the
+    workbook is looked for where the report went)."""
+    monkeypatch.chdir(tmp_path)
+    paths = run.run_report("2025-2026", built["db"], out_dir=Path("ra"))
+    assert paths.xlsx.is_file() and paths.html.is_file()
+    assert paths.html.parent == (tmp_path / "ra" / "2025-2026").resolve()
+
+
 # --------------------------------------------------------------------------------------------
 # Committed notebooks: no outputs, a parameters cell, in sync with their .py pair
 # --------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..contract import DEFAULT_SCHOOL
 from ..dataset import Dataset
 from . import runner
 from . import tables as T
-from .runner import STEP_EXCEL, STEP_READ, ReportStepError, step_error
+from .runner import STEP_READ, ReportStepError, step_error
 
 REPORT_NOTEBOOK = config.NOTEBOOKS_DIR / "annual_report.ipynb"
 
@@ -116,12 +116,12 @@ def run_report(school_year: str | None, db: Path, out_dir: Path = config.OUTPUTS
     except Exception as exc:
         raise step_error(STEP_READ, exc) from exc
     banner = provenance.SAMPLE_MARK if sample else ""
-    done = runner.run_notebook(Path(notebook) if notebook else REPORT_NOTEBOOK, params,
-                               final_dir, stem, title, banner=banner)
-    xlsx = final_dir / f"{stem}.xlsx"
-    if xlsx not in done.extra:
-        raise ReportStepError(STEP_EXCEL, "sổ tay không ghi bảng tính Excel (ô cuối cùng của "
-                                          "annual_report.ipynb gọi tables.write_workbook).")
+    done = runner.run_notebook(
+        Path(notebook) if notebook else REPORT_NOTEBOOK, params, final_dir, stem, title,
+        banner=banner, expect={f"{stem}.xlsx": "sổ tay không ghi bảng tính Excel (ô cuối cùng "
+                                               "của annual_report.ipynb gọi "
+                                               "tables.write_workbook)."})
+    xlsx = done.html.parent / f"{stem}.xlsx"  # (out_dir as given may be relative)
     return ReportPaths(year, mid_year, done.html, done.notebook, xlsx, sample, notes)
 
 

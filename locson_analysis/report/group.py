@@ -665,11 +665,10 @@ def run_group_report(db: str | Path, school_year: str | None = None,
     title = (f"Báo cáo nhóm trường — {'giữa năm học' if mid_year else 'năm học'} {year}")
     done = runner.run_notebook(Path(notebook) if notebook else GROUP_NOTEBOOK, params,
                                Path(out_dir) / folder_name(schools) / year, stem, title,
-                               banner=provenance.SAMPLE_MARK_GROUP if sample else "")
+                               banner=provenance.SAMPLE_MARK_GROUP if sample else "",
+                               expect={f"{stem}.xlsx": "sổ tay không ghi bảng tính Excel (ô "
+                                                       "cuối của group_report.ipynb)."})
     xlsx = done.html.parent / f"{stem}.xlsx"
-    if xlsx not in done.extra:
-        raise runner.ReportStepError(runner.STEP_EXCEL, "sổ tay không ghi bảng tính Excel (ô "
-                                                        "cuối của group_report.ipynb).")
     return GroupReportPaths(done.html, done.notebook, xlsx, notes)
 
 

@@ -236,13 +236,15 @@ def export_html(executed: Path, target: Path, title: str, banner: str = "") -> N
 
 
 def run_notebook(notebook: Path, parameters: dict, out_dir: Path, stem: str, title: str,
-                 banner: str = "") -> NotebookRun:
+                 banner: str = "", expect: dict[str, str] | None = None) -> NotebookRun:
     """Execute ``notebook`` with ``parameters`` and export it: ``out_dir/<stem>.html`` and the
     executed ``out_dir/<stem>.ipynb`` (the working behind every figure).
 
     The notebook gets one more parameter, ``work_dir``: a temporary folder where it may write
     other files (e.g. an Excel workbook); they are moved into ``out_dir`` with the two others,
-    all only when every step succeeded."""
+    all only when every step succeeded.  ``expect``: file name → why it is missing, for the
+    files the notebook must write there (e.g. its workbook); one missing is a step error
+    before anything is moved."""
     out_dir = Path(out_dir).resolve()  # the kernel runs in the notebook's folder: work_dir
     out_dir.mkdir(parents=True, exist_ok=True)  # must not be relative to ours
     tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=out_dir))
@@ -256,6 +258,9 @@ def run_notebook(notebook: Path, parameters: dict, out_dir: Path, stem: str, tit
         except Exception as exc:
             raise step_error(STEP_HTML, exc) from exc
         extra = tuple(sorted(work.iterdir()))
+        for name, why in (expect or {}).items():
+            if not (work / name).is_file():
+                raise ReportStepError(STEP_EXCEL, why)
         for path in extra:
             os.replace(path, out_dir / path.name)
         os.replace(executed, out_dir / executed.name)
