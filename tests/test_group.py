@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from locson_analysis import crossyear, group, indicators, schools, store, targets
+from locson_analysis import crossyear, disclosure, group, indicators, schools, store, targets
 from locson_analysis.dataset import SourceFile, YearData
 from locson_analysis.errors import LocsonError
 from tests.builders import pupil
@@ -587,3 +587,27 @@ def test_equity_pooled_hides_a_count_that_leaves_few_pupils_out() -> None:
     e = group.equity_table(pooled, "2024-2025", keys=(c9,), threshold=5).set_index("group")
     assert not e["hidden_value"].any()
     assert e.loc["Dân tộc thiểu số", "numerator"] == 20
+
+
+def test_equity_html_leaves_out_rows_with_nothing_and_says_how_many(db: Path,
+                                                                    schools_file: Path) -> None:
+    """The HTML equity table lists the rows with a figure to read; the rows with every figure
+    hidden and the rows with no figure at all are counted in the note (the workbook keeps
+    them)."""
+    from locson_analysis.report import group as group_report
+
+    for mid in (False, True):
+        view = group.group_view(db, Y1, "ba-truong", schools_file=schools_file, mid_year=mid)
+        e = view.equity
+        blank, empty = group_report._blank_rows(e), group_report._empty_rows(e)
+        assert not (blank & empty).any()
+        shown = group_report.equity_table(view)
+        assert len(shown) == len(e) - blank.sum() - empty.sum()
+        assert not ((shown["Tỷ lệ"] == disclosure.HIDDEN_MARK) & (shown["Tử số"] == "…")
+                    & (shown["Mẫu số"] == "…")).any()
+        rep = group_report.GroupReport(view=view, title="", header=None, sample=False)
+        note = group_report.suppression_text(rep)
+        if blank.sum():
+            assert f"{blank.sum()} dòng có mọi số liệu bị ẩn" in note
+        if empty.sum():
+            assert f"{empty.sum()} dòng chưa có số liệu" in note

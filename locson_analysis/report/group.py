@@ -156,11 +156,20 @@ def _blank_rows(e: pd.DataFrame) -> np.ndarray:
 SMALL_GROUP_VALUE = "Không tính"
 
 
+def _empty_rows(e: pd.DataFrame) -> np.ndarray:
+    """The equity rows with no figure at all (e.g. the end-of-year rates of a mid-year
+    report): the HTML leaves them out too and says how many."""
+    nothing = e["value"].isna() & pd.to_numeric(e["numerator"], errors="coerce").isna() \
+        & pd.to_numeric(e["denominator"], errors="coerce").isna()
+    return nothing.to_numpy() & ~_blank_rows(e)
+
+
 def equity_table(view: group.GroupView) -> pd.DataFrame:
-    """The pooled equity rows as the HTML shows them; rows with every figure hidden are left
-    out (:func:`_blank_rows`, counted in :func:`suppression_text`)."""
+    """The pooled equity rows as the HTML shows them; rows with every figure hidden or with
+    no figure at all are left out (:func:`_blank_rows`, :func:`_empty_rows`, counted in
+    :func:`suppression_text`)."""
     e = view.equity
-    e = e[~_blank_rows(e)] if len(e) else e
+    e = e[~_blank_rows(e) & ~_empty_rows(e)] if len(e) else e
     hidden = e["hidden_value"].astype(bool)
 
     def show(col: str, fmt: object) -> list[str]:
@@ -171,8 +180,9 @@ def equity_table(view: group.GroupView) -> pd.DataFrame:
     parity = e["indicator"].str.startswith("gender_parity_index_")
     # a group too small for a rate (its note says so) still has its counts: «không tính»,
     # not «chưa có số liệu»
-    small = e["value"].isna() & (pd.to_numeric(e["denominator"], errors="coerce") > 0) \
-        & ~parity
+    small = e["value"].isna() & (((pd.to_numeric(e["denominator"], errors="coerce") > 0)
+                                  & ~parity)
+                                 | (parity & e["note"].str.contains("Không tính", na=False)))
     value = [disclosure.HIDDEN_MARK if h else SMALL_GROUP_VALUE if sm else (
                  fmt_num(v, 2, missing=NO_DATA) if p else _value_text(v, k))
              for v, h, p, k, sm in zip(e["value"], hidden, parity, e["indicator"], small,
@@ -314,14 +324,22 @@ def trend_alt(report: GroupReport, key: str) -> str:
 
 
 def suppression_text(report: GroupReport) -> str:
-    """The note under the equity table (empty when nothing is hidden)."""
+    """The note under the equity table: why cells are hidden, and how many rows the HTML
+    leaves out (empty when nothing is hidden or left out)."""
     e = report.view.equity
-    if e.empty or not e["hidden_value"].astype(bool).any():
+    if e.empty:
         return ""
-    blank = int(_blank_rows(e).sum())
-    left_out = (f" {fmt_num(blank)} dòng có mọi số liệu bị ẩn không được liệt kê ở bảng trên "
-                "(tệp Excel kèm theo vẫn ghi các dòng này, với dấu «…»)." if blank else "")
-    return disclosure.suppression_note(report.view.threshold) + left_out
+    blank, empty = int(_blank_rows(e).sum()), int(_empty_rows(e).sum())
+    out = []
+    if e["hidden_value"].astype(bool).any():
+        out.append(disclosure.suppression_note(report.view.threshold))
+    if blank:
+        out.append(f"{fmt_num(blank)} dòng có mọi số liệu bị ẩn không được liệt kê ở bảng trên "
+                   "(tệp Excel kèm theo vẫn ghi các dòng này, với dấu «…»).")
+    if empty:
+        out.append(f"{fmt_num(empty)} dòng chưa có số liệu (ví dụ các tỷ lệ cuối năm trong báo "
+                   "cáo giữa năm) không được liệt kê; tệp Excel kèm theo vẫn ghi các dòng này.")
+    return " ".join(out)
 
 
 def chart_alt(report: GroupReport, key: str) -> str:
