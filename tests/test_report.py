@@ -295,18 +295,23 @@ def test_a_failing_run_raises_and_keeps_the_previous_report(built: dict) -> None
     assert {p: _digest(p) for p in before} == before
 
 
+def _report_notebook(path: Path, code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A two-cell stand-in for the report notebook (its parameters, then ``code``), used by
+    ``run_report`` for the rest of the test."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('school_year = ""\nmid_year = False\nwork_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"}
+    nbformat.write(nb, path)
+    monkeypatch.setattr(run, "REPORT_NOTEBOOK", path)
+
+
 def test_a_notebook_error_names_the_step_and_keeps_the_report(
         built: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    broken = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('school_year = ""\nmid_year = False')
-    params.metadata["tags"] = ["parameters"]
-    broken.cells = [params, nbformat.v4.new_code_cell(
-        'raise ValueError("bảng chỉ tiêu bị hỏng")')]
-    broken.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                     "display_name": "Python 3"}
-    path = tmp_path / "annual_report.ipynb"
-    nbformat.write(broken, path)
-    monkeypatch.setattr(run, "REPORT_NOTEBOOK", path)
+    _report_notebook(tmp_path / "annual_report.ipynb",
+                     'raise ValueError("bảng chỉ tiêu bị hỏng")', monkeypatch)
     full = built["full"]
     before = {p: _digest(p) for p in (full.html, full.notebook, full.xlsx)}
     with pytest.raises(LocsonError) as err:
@@ -322,15 +327,7 @@ def test_a_notebook_without_its_workbook_keeps_the_old_report(
         built: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A notebook that runs but writes no workbook: an «ghi Excel» error, and — as it says —
     the report already there is kept whole (nothing moved before the check)."""
-    quiet = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('school_year = ""\nmid_year = False\nwork_dir = ""')
-    params.metadata["tags"] = ["parameters"]
-    quiet.cells = [params, nbformat.v4.new_code_cell("x = 1")]
-    quiet.metadata["kernelspec"] = {"name": "python3", "language": "python",
-                                    "display_name": "Python 3"}
-    path = tmp_path / "annual_report.ipynb"
-    nbformat.write(quiet, path)
-    monkeypatch.setattr(run, "REPORT_NOTEBOOK", path)
+    _report_notebook(tmp_path / "annual_report.ipynb", "x = 1", monkeypatch)
     full = built["full"]
     before = {p: _digest(p) for p in (full.html, full.notebook, full.xlsx)}
     with pytest.raises(LocsonError, match="ghi Excel.*Báo cáo cũ"):
