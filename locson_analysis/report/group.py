@@ -82,8 +82,8 @@ class GroupReport:
 
 
 @functools.lru_cache(maxsize=65536)
-def _pct(x: object) -> str:
-    return fmt_pct(x, 1, missing=NO_DATA)
+def _pct(x: object, places: int = 1) -> str:
+    return fmt_pct(x, places, missing=NO_DATA)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -102,7 +102,7 @@ def _value_text(value: object, key: str) -> str:
     if unit == "yesno":
         return NO_DATA if pd.isna(value) else ("Có" if float(value) >= 1 else "Không")
     if unit in ("rate",):
-        return fmt_pct(value, 2, missing=NO_DATA) if key in SMALL_RATE_KEYS else _pct(value)
+        return _pct(value, digits(key))
     return fmt_num(value, 2, missing=NO_DATA, trim=True)
 
 
@@ -145,7 +145,7 @@ def _blank_rows(e: pd.DataFrame) -> np.ndarray:
     """The equity rows whose every figure is hidden (rate, and the counts where the row has
     them): nothing to read, so the HTML leaves them out and says how many (the workbook keeps
     them, marked «…»)."""
-    parity = e["indicator"].str.startswith("gender_parity_index_").to_numpy()
+    parity = e["indicator"].str.startswith(disclosure.PARITY_PREFIX).to_numpy()
     counts = e["hidden_numerator"].astype(bool).to_numpy() \
         & e["hidden_denominator"].astype(bool).to_numpy()
     return e["hidden_value"].astype(bool).to_numpy() & (parity | counts)
@@ -177,7 +177,7 @@ def equity_table(view: group.GroupView) -> pd.DataFrame:
         return [disclosure.HIDDEN_MARK if h else fmt(v)  # type: ignore[operator]
                 for v, h in zip(e[col], flag, strict=True)]
 
-    parity = e["indicator"].str.startswith("gender_parity_index_")
+    parity = e["indicator"].str.startswith(disclosure.PARITY_PREFIX)
     # a group too small for a rate (its note says so) still has its counts: «không tính»,
     # not «chưa có số liệu»
     small = e["value"].isna() & (((pd.to_numeric(e["denominator"], errors="coerce") > 0)
@@ -458,8 +458,8 @@ def _equity_sheet(view: group.GroupView) -> Sheet:
     without counts: its numerator and denominator are the two rates), with numbers."""
     e = view.equity
     mark = disclosure.HIDDEN_MARK
-    parity = e["indicator"].str.startswith("gender_parity_index_").to_numpy()
-    base = e["indicator"].str.removeprefix("gender_parity_index_")
+    parity = e["indicator"].str.startswith(disclosure.PARITY_PREFIX).to_numpy()
+    base = e["indicator"].str.removeprefix(disclosure.PARITY_PREFIX)
 
     def hid(col: str, flag: str, convert: object, blank_parity: bool = False) -> list:
         return [None if (blank_parity and p) else mark if h else convert(v)  # type: ignore
