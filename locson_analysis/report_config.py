@@ -73,8 +73,8 @@ class ReportSettings:
     recipients: tuple[Recipients, ...]
     min_count: int
     path: Path
-    #: who receives the report of an office managing many schools (``group_recipients``;
-    #: ``managing_body`` is then the office issuing it); None: the file has no such section
+    #: who issues and who receives the report of an office managing many schools
+    #: (``group_recipients``); None: the file has no such section
     group_recipients: tuple[Recipients, ...] | None = None
 
 

@@ -243,7 +243,7 @@ def run_notebook(notebook: Path, parameters: dict, out_dir: Path, stem: str, tit
     The notebook gets one more parameter, ``work_dir``: a temporary folder where it may write
     other files (e.g. an Excel workbook); they are moved into ``out_dir`` with the two others,
     all only when every step succeeded.  ``expect``: file name → why it is missing, for the
-    files the notebook must write there (e.g. its workbook); one missing is a step error
+    workbooks the notebook must write there; one missing is an error of the «ghi Excel» step,
     before anything is moved."""
     out_dir = Path(out_dir).resolve()  # the kernel runs in the notebook's folder: work_dir
     out_dir.mkdir(parents=True, exist_ok=True)  # must not be relative to ours
